@@ -1,0 +1,330 @@
+#include "firmware/kernels/s4d_layer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace epochcore::fw {
+
+namespace {
+
+bool fail(char* why, size_t why_len, const char* fmt, ...) {
+  if (why && why_len) {
+    va_list args;
+    va_start(args, fmt);
+    std::vsnprintf(why, why_len, fmt, args);
+    va_end(args);
+  }
+  return false;
+}
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+// Little-endian byte (de)serialisation, independent of the host's byte order.
+void put_u32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
+}
+void put_f64(uint8_t* p, double d) {
+  uint64_t v;
+  std::memcpy(&v, &d, 8);
+  for (int i = 0; i < 8; ++i) p[i] = uint8_t(v >> (8 * i));
+}
+double get_f64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t(p[i]) << (8 * i);
+  double d;
+  std::memcpy(&d, &v, 8);
+  return d;
+}
+void put_coeff(uint8_t* p, const cmd::CoeffRecord& r) {
+  const float f[8] = {r.a_re, r.a_im, r.b_re, r.b_im, r.c_re, r.c_im, r.d, r.reserved};
+  for (int i = 0; i < 8; ++i) {
+    uint32_t v;
+    std::memcpy(&v, &f[i], 4);
+    put_u32(p + 4 * i, v);
+  }
+}
+
+// Bytes a fold of n segments occupies in a scratchpad for a chunk of c steps.
+uint64_t fold_span(uint64_t n, uint32_t c, uint32_t banks) {
+  return (n - 1) * 4 * uint64_t(conflict_free_stride_words(c, banks)) + 4 * uint64_t(c);
+}
+
+}  // namespace
+
+size_t s4d_param_block_bytes(uint32_t H, uint32_t M) {
+  return 8 * (2 * size_t(H) + 4 * size_t(H) * M);
+}
+
+std::vector<uint8_t> encode_s4d_param_block(const S4dParams& p) {
+  const size_t hm = size_t(p.H) * p.M;
+  std::vector<uint8_t> out(s4d_param_block_bytes(p.H, p.M));
+  uint8_t* o = out.data();
+  auto put = [&](const std::vector<double>& v, size_t n) {
+    for (size_t i = 0; i < n; ++i, o += 8) put_f64(o, i < v.size() ? v[i] : 0.0);
+  };
+  put(p.log_dt, p.H);
+  put(p.log_A_real, hm);
+  put(p.A_imag, hm);
+  put(p.C, 2 * hm);
+  put(p.D, p.H);
+  return out;
+}
+
+bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, S4dParams* out,
+                          char* why, size_t why_len) {
+  const size_t bytes = s4d_param_block_bytes(H, M);
+  std::vector<uint8_t> raw(bytes);
+  if (hal.mem_read(addr, raw.data(), bytes) != HalStatus::OK)
+    return fail(why, why_len, "parameter block at 0x%llx (%zu bytes): system memory read failed",
+                (unsigned long long)addr, bytes);
+  const size_t hm = size_t(H) * M;
+  const uint8_t* p = raw.data();
+  struct Tensor { const char* name; std::vector<double>* v; size_t n; size_t per; };
+  S4dParams r;
+  r.H = H;
+  r.M = M;
+  // `per` is the number of values per channel, to name the channel of a bad value.
+  const Tensor tensors[] = {{"log_dt", &r.log_dt, H, 1}, {"log_A_real", &r.log_A_real, hm, M},
+                            {"A_imag", &r.A_imag, hm, M}, {"C", &r.C, 2 * hm, 2 * size_t(M)},
+                            {"D", &r.D, H, 1}};
+  for (const Tensor& t : tensors) {
+    t.v->resize(t.n);
+    for (size_t i = 0; i < t.n; ++i, p += 8) {
+      (*t.v)[i] = get_f64(p);
+      if (!std::isfinite((*t.v)[i]))
+        return fail(why, why_len, "parameter block: %s[%zu] (channel %zu) is not finite", t.name,
+                    i, i / t.per);
+    }
+  }
+  *out = r;
+  return true;
+}
+
+uint32_t conflict_free_stride_words(uint32_t words, uint32_t banks) {
+  if (banks <= 1) return words;
+  return words + (banks + 1 - words % banks) % banks;
+}
+
+bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, char* why,
+                    size_t why_len) {
+  if (!job.H || !job.M || !job.L || !job.B)
+    return fail(why, why_len, "S4D layer job: H, M, L and B must be >= 1 (got H=%u M=%u L=%u B=%u)",
+                job.H, job.M, job.L, job.B);
+  if (!hw.rows || !hw.cols) return fail(why, why_len, "accelerator info: rows and cols must be >= 1");
+  if (uint64_t(job.L) * 4 > 0xFFFFFFFFull)
+    return fail(why, why_len, "S4D layer job: L=%u does not fit the 32-bit DMA stride", job.L);
+  const uint64_t items = uint64_t(job.B) * job.H;
+  if (items > 0xFFFFFFFFull) return fail(why, why_len, "S4D layer job: B*H exceeds 2^32");
+  const uint32_t in_b = hw.spad_bytes[uint8_t(cmd::SpadId::INPUT)];
+  const uint32_t par_b = hw.spad_bytes[uint8_t(cmd::SpadId::PARAM)];
+  const uint32_t out_b = hw.spad_bytes[uint8_t(cmd::SpadId::OUTPUT)];
+  const uint32_t in_banks = hw.spad_banks[uint8_t(cmd::SpadId::INPUT)];
+  const uint32_t out_banks = hw.spad_banks[uint8_t(cmd::SpadId::OUTPUT)];
+
+  S4dPlan p;
+  p.passes = uint32_t(ceil_div(job.M, hw.cols));
+  p.seg_len = uint32_t(ceil_div(job.M, p.passes));
+  p.spr = hw.segments ? hw.cols / p.seg_len : 1;
+  p.items = uint32_t(items);
+  uint64_t spf = std::min<uint64_t>(uint64_t(hw.rows) * p.spr, items);
+  // Fewer segments per fold when the scratchpads cannot hold a whole array's worth.
+  spf = std::min<uint64_t>(spf, par_b / (uint64_t(p.seg_len) * sizeof(cmd::CoeffRecord)));
+  if (spf == 0)
+    return fail(why, why_len, "parameter scratchpad (%u bytes) cannot hold one segment's %u coefficient records",
+                par_b, p.seg_len);
+  spf = std::min<uint64_t>(spf, std::min(in_b, out_b) / 4);  // one time step per segment
+  if (spf == 0)
+    return fail(why, why_len, "input/output scratchpads (%u/%u bytes) cannot hold one time step", in_b, out_b);
+  p.segs_per_fold = uint32_t(spf);
+  p.folds_per_pass = uint32_t(ceil_div(items, spf));
+
+  // Longest chunk that fits both scratchpads (fits(1) holds by the cap above).
+  auto fits = [&](uint32_t c) {
+    return fold_span(spf, c, in_banks) <= in_b && fold_span(spf, c, out_banks) <= out_b;
+  };
+  uint32_t lo = 1, hi = job.L;
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) lo = mid; else hi = mid - 1;
+  }
+  p.chunk_len = lo;
+  p.chunks = uint32_t(ceil_div(job.L, p.chunk_len));
+  p.in_stride = 4 * conflict_free_stride_words(p.chunk_len, in_banks);
+  p.out_stride = 4 * conflict_free_stride_words(p.chunk_len, out_banks);
+
+  p.coeff_bytes = uint64_t(p.passes) * items * p.seg_len * sizeof(cmd::CoeffRecord);
+  // Per pass and fold: DMA_IN, BARRIER, LOAD_COEFFS; per chunk 6 records (7 when
+  // accumulating, passes > 0); one END.
+  const uint64_t per_fold = 3ull * p.passes + uint64_t(p.chunks) * (7ull * p.passes - 1);
+  const uint64_t commands = uint64_t(p.folds_per_pass) * per_fold + 1;
+  p.stream_bytes = commands * cmd::kRecordBytes;
+  if (p.stream_bytes > 0xFFFFFFFFull)
+    return fail(why, why_len, "command stream of %llu bytes exceeds the 32-bit CMD_LEN",
+                (unsigned long long)p.stream_bytes);
+  if (job.workspace_addr % 8)
+    return fail(why, why_len, "workspace address 0x%llx is not 8-byte aligned",
+                (unsigned long long)job.workspace_addr);
+  if (p.coeff_bytes + p.stream_bytes > job.workspace_bytes)
+    return fail(why, why_len, "workspace of %llu bytes too small: needs %llu (coefficients %llu + stream %llu)",
+                (unsigned long long)job.workspace_bytes,
+                (unsigned long long)(p.coeff_bytes + p.stream_bytes),
+                (unsigned long long)p.coeff_bytes, (unsigned long long)p.stream_bytes);
+  *plan = p;
+  return true;
+}
+
+bool discretise_zoh(const S4dParams& prm, uint32_t passes, uint32_t seg_len, bool real_only,
+                    std::vector<cmd::CoeffRecord>* records, char* why, size_t why_len) {
+  const uint32_t H = prm.H, M = prm.M;
+  const size_t hm = size_t(H) * M;
+  if (prm.log_dt.size() != H || prm.log_A_real.size() != hm || prm.A_imag.size() != hm ||
+      prm.C.size() != 2 * hm || prm.D.size() != H)
+    return fail(why, why_len, "S4D parameters: tensor sizes do not match H=%u M=%u", H, M);
+  if (uint64_t(passes) * seg_len < M)
+    return fail(why, why_len, "discretise: passes*seg_len = %u*%u < M = %u", passes, seg_len, M);
+  if (real_only) {
+    for (size_t i = 0; i < hm; ++i) {
+      if (prm.A_imag[i] != 0.0)
+        return fail(why, why_len, "real-only accelerator: A_imag[%zu] (channel %zu) = %g is not zero",
+                    i, i / M, prm.A_imag[i]);
+      if (prm.C[2 * i + 1] != 0.0)
+        return fail(why, why_len, "real-only accelerator: imaginary part of C[%zu] (channel %zu) = %g is not zero",
+                    i, i / M, prm.C[2 * i + 1]);
+    }
+  }
+  records->assign(size_t(passes) * H * seg_len, cmd::CoeffRecord{0, 0, 0, 0, 0, 0, 0, 0});
+  for (uint32_t h = 0; h < H; ++h) {
+    const double dt = std::exp(prm.log_dt[h]);
+    for (uint32_t n = 0; n < M; ++n) {
+      const size_t i = size_t(h) * M + n;
+      const std::complex<double> A(-std::exp(prm.log_A_real[i]), prm.A_imag[i]);
+      const std::complex<double> C(prm.C[2 * i], prm.C[2 * i + 1]);
+      const std::complex<double> Abar = std::exp(dt * A);
+      // (exp(dt*A) - 1)/A tends to dt as A -> 0 (only reachable when exp underflows).
+      const std::complex<double> Cp = A == 0.0 ? C * dt : C * (Abar - 1.0) / A;
+      const uint32_t p = n / seg_len, s = n % seg_len;
+      cmd::CoeffRecord& r = (*records)[(size_t(p) * H + h) * seg_len + s];
+      r.a_re = float(Abar.real());
+      r.a_im = float(Abar.imag());
+      r.b_re = 1.0f;
+      r.c_re = float(2.0 * Cp.real());  // conjugate-pair factor 2 folded into c
+      r.c_im = float(2.0 * Cp.imag());
+      r.d = n == 0 ? float(prm.D[h]) : 0.0f;
+      if (!std::isfinite(r.a_re) || !std::isfinite(r.a_im) || !std::isfinite(r.c_re) ||
+          !std::isfinite(r.c_im) || !std::isfinite(r.d))
+        return fail(why, why_len, "discretise: channel %u mode %u gives a coefficient that is not finite in float32",
+                    h, n);
+    }
+  }
+  return true;
+}
+
+uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan) {
+  return job.workspace_addr + plan.coeff_bytes;
+}
+
+std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job) {
+  using cmd::SpadId;
+  std::vector<cmd::Record> s;
+  s.reserve(size_t(plan.stream_bytes / cmd::kRecordBytes));
+  const uint64_t rec_bytes = sizeof(cmd::CoeffRecord), row = 4ull * job.L;
+  for (uint32_t p = 0; p < plan.passes; ++p) {
+    for (uint32_t g = 0; g < plan.folds_per_pass; ++g) {
+      const uint32_t c0 = g * plan.segs_per_fold;
+      const uint32_t n = std::min(plan.segs_per_fold, plan.items - c0);
+      cmd::DmaDesc coeffs;
+      coeffs.sys_addr = job.workspace_addr + (uint64_t(p) * plan.items + c0) * plan.seg_len * rec_bytes;
+      coeffs.spad = SpadId::PARAM;
+      coeffs.row_bytes = uint32_t(uint64_t(n) * plan.seg_len * rec_bytes);
+      coeffs.sys_stride = coeffs.spad_stride = coeffs.row_bytes;
+      s.push_back(cmd::encode_dma(true, coeffs));
+      s.push_back(cmd::encode_barrier());
+      s.push_back(cmd::encode_load_coeffs({0, n, plan.seg_len}));
+      for (uint32_t t = 0; t < plan.chunks; ++t) {
+        const uint32_t k0 = t * plan.chunk_len;
+        const uint32_t len = std::min(plan.chunk_len, job.L - k0);
+        const uint64_t sys_off = c0 * row + 4ull * k0;  // item c0, time step k0
+        cmd::DmaDesc in{job.input_addr + sys_off, SpadId::INPUT, 0, 4 * len, n, uint32_t(row),
+                        plan.in_stride};
+        cmd::DmaDesc out{job.output_addr + sys_off, SpadId::OUTPUT, 0, 4 * len, n, uint32_t(row),
+                         plan.out_stride};
+        s.push_back(cmd::encode_dma(true, in));
+        if (p > 0) s.push_back(cmd::encode_dma(true, out));  // partial sums of earlier passes
+        s.push_back(cmd::encode_barrier());
+        cmd::RunSsm run;
+        run.flags = uint8_t((t == 0 ? cmd::FLAG_RESET_STATE : 0) | (p > 0 ? cmd::FLAG_ACCUMULATE : 0));
+        run.in_stride = plan.in_stride;
+        run.out_stride = plan.out_stride;
+        run.length = len;
+        s.push_back(cmd::encode_run_ssm(run));
+        s.push_back(cmd::encode_barrier());
+        s.push_back(cmd::encode_dma(false, out));
+        // The next DMA_IN may overwrite the output scratchpad this DMA_OUT still reads.
+        s.push_back(cmd::encode_barrier());
+      }
+    }
+  }
+  s.push_back(cmd::encode_end());
+  return s;
+}
+
+bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayerJob& job,
+                   S4dLayerResult* result) {
+  S4dLayerResult& r = *result;
+  r = S4dLayerResult{};
+  char* msg = r.message;
+  const size_t msg_len = sizeof r.message;
+  if (!plan_s4d_layer(hw, job, &r.plan, msg, msg_len)) return false;
+  const S4dPlan& plan = r.plan;
+
+  S4dParams params;
+  if (!read_s4d_param_block(hal, job.params_addr, job.H, job.M, &params, msg, msg_len)) return false;
+  std::vector<cmd::CoeffRecord> records;
+  if (!discretise_zoh(params, plan.passes, plan.seg_len, hw.real_only, &records, msg, msg_len))
+    return false;
+
+  // Records [pass][item][PE]: channel h's pass-p records repeated for every batch element.
+  const size_t pass_bytes = size_t(job.H) * plan.seg_len * sizeof(cmd::CoeffRecord);
+  std::vector<uint8_t> bytes(pass_bytes);
+  for (uint32_t p = 0; p < plan.passes; ++p) {
+    for (size_t i = 0; i < size_t(job.H) * plan.seg_len; ++i)
+      put_coeff(&bytes[i * sizeof(cmd::CoeffRecord)], records[size_t(p) * job.H * plan.seg_len + i]);
+    for (uint32_t b = 0; b < job.B; ++b) {
+      const uint64_t addr = job.workspace_addr + (uint64_t(p) * job.B + b) * pass_bytes;
+      if (hal.mem_write(addr, bytes.data(), pass_bytes) != HalStatus::OK)
+        return fail(msg, msg_len, "workspace write of coefficient records at 0x%llx failed",
+                    (unsigned long long)addr);
+    }
+  }
+
+  const std::vector<cmd::Record> stream = build_s4d_stream(plan, job);
+  r.commands = uint32_t(stream.size());
+  const uint64_t stream_addr = s4d_stream_addr(job, plan);
+  bytes.resize(stream.size() * cmd::kRecordBytes);
+  for (size_t i = 0; i < stream.size(); ++i) cmd::pack(stream[i], &bytes[i * cmd::kRecordBytes]);
+  if (hal.mem_write(stream_addr, bytes.data(), bytes.size()) != HalStatus::OK)
+    return fail(msg, msg_len, "workspace write of the command stream at 0x%llx failed",
+                (unsigned long long)stream_addr);
+
+  const DriverStatus status = driver.run(stream_addr, uint32_t(bytes.size()), &r.job);
+  if (status == DriverStatus::JOB_ERROR) {
+    const char* op = "no command";
+    uint8_t rec[cmd::kRecordBytes];
+    if (r.job.cmd_index < stream.size() &&
+        hal.mem_read(stream_addr + uint64_t(r.job.cmd_index) * cmd::kRecordBytes, rec, sizeof rec) ==
+            HalStatus::OK)
+      op = cmd::opcode_name(uint8_t(cmd::unpack(rec).w[0] & 0xFF));
+    return fail(msg, msg_len, "accelerator error %s at command %u (%s)",
+                regs::error_cause_name(r.job.cause), unsigned(r.job.cmd_index), op);
+  }
+  if (status != DriverStatus::OK)
+    return fail(msg, msg_len, "driver error %s", driver_status_name(status));
+  r.ok = true;
+  return true;
+}
+
+}  // namespace epochcore::fw

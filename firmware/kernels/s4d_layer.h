@@ -1,0 +1,82 @@
+// S4D layer kernel: discretises an S4D layer, folds it onto the LIMA-PE array (ProDF),
+// writes the coefficient records and the command stream into a workspace in system
+// memory and runs it through the driver. docs/commands.md shows an example stream.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "firmware/driver/driver.h"
+#include "models/interface/commands.h"
+#include "models/reference/s4d_params.h"
+
+namespace epochcore::fw {
+
+// Canonical parameter block in system memory, float64 little-endian, consecutive:
+// log_dt[H], log_A_real[H*M], A_imag[H*M], C[H*M*2] (re, im), D[H].
+size_t s4d_param_block_bytes(uint32_t H, uint32_t M);
+// The block's bytes for `params` (sizes taken from params.H and params.M).
+std::vector<uint8_t> encode_s4d_param_block(const S4dParams& params);
+// Reads and checks a block (every value finite). False with a reason naming the tensor.
+bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, S4dParams* out,
+                          char* why, size_t why_len);
+
+struct S4dLayerJob {
+  uint32_t H = 0, M = 0, L = 0, B = 0;
+  uint64_t params_addr = 0;
+  uint64_t input_addr = 0;   // float32 [B][H][L]
+  uint64_t output_addr = 0;  // float32 [B][H][L]
+  uint64_t workspace_addr = 0;  // 8-byte aligned: coefficient records, then the stream
+  uint64_t workspace_bytes = 0;
+};
+
+struct S4dPlan {
+  uint32_t passes = 0;         // P = ceil(M / cols): mode slices per channel
+  uint32_t seg_len = 0;        // S = ceil(M / P): PEs per segment
+  uint32_t spr = 0;            // segments per array row (cols / S with SEGMENTS, else 1)
+  uint32_t segs_per_fold = 0;  // min(rows*spr, items, what the scratchpads hold)
+  uint32_t items = 0;          // B*H sequences; item c = b*H + h
+  uint32_t folds_per_pass = 0; // ceil(items / segs_per_fold)
+  uint32_t chunk_len = 0;      // time steps per RUN_SSM
+  uint32_t chunks = 0;         // ceil(L / chunk_len)
+  uint32_t in_stride = 0;      // bytes between segments in the input scratchpad
+  uint32_t out_stride = 0;     // bytes between segments in the output scratchpad
+  uint64_t coeff_bytes = 0;    // coefficient records in the workspace: P*items*S*32
+  uint64_t stream_bytes = 0;   // command stream, after the records in the workspace
+};
+
+// Smallest stride (in 4-byte words) >= words that puts consecutive segments in
+// consecutive banks (stride % banks == 1; any stride when banks == 1).
+uint32_t conflict_free_stride_words(uint32_t words, uint32_t banks);
+
+// False with a reason when the layer cannot run (bad sizes, too small scratchpads or
+// workspace, fields that overflow the 32-bit command fields).
+bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, char* why,
+                    size_t why_len);
+
+// ZOH discretisation into PE records, [pass][channel h][PE s] (P*H*S records):
+// a = exp(dt*A), b = 1, c = 2*C*(exp(dt*A) - 1)/A, d = D[h] on PE 0 of pass 0 only;
+// padding modes (p*S + s >= M) are all zero. Refuses (false, reason) when real_only
+// and an imaginary part is non-zero, or when a record is not finite in float32.
+bool discretise_zoh(const S4dParams& params, uint32_t passes, uint32_t seg_len,
+                    bool real_only, std::vector<cmd::CoeffRecord>* records, char* why,
+                    size_t why_len);
+
+// Where the stream starts: right after the coefficient records.
+uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan);
+// The command stream for a plan (coefficient records at job.workspace_addr, laid out
+// [pass][item][PE], i.e. channel h's records repeated for every batch element).
+std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job);
+
+struct S4dLayerResult {
+  bool ok = false;
+  char message[256] = {};  // empty on success
+  JobResult job;
+  S4dPlan plan;
+  uint32_t commands = 0;   // records in the stream
+};
+
+bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayerJob& job,
+                   S4dLayerResult* result);
+
+}  // namespace epochcore::fw

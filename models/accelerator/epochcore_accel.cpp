@@ -1,0 +1,61 @@
+#include "models/accelerator/epochcore_accel.h"
+
+#include "models/memory/spad_map.h"
+
+namespace epochcore {
+
+EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& p)
+    : sc_core::sc_module(name), csr_socket("csr_socket"), dma_socket("dma_socket"),
+      spad_socket("spad_socket"), irq("irq"), p_(p), spad_forward_("spad_forward") {
+  const sc_core::sc_time period = p_.array.clock_period;
+  static const char* kSpadNames[3] = {"spad_input", "spad_param", "spad_output"};
+  cmd::HwLimits hw;
+  hw.rows = p_.array.rows;
+  hw.cols = p_.array.cols;
+  hw.segments = p_.array.segments;
+  CsrConfig csr_cfg;
+  csr_cfg.rows = hw.rows;
+  csr_cfg.cols = hw.cols;
+  csr_cfg.features = (p_.array.segments ? regs::FEATURE_SEGMENTS : 0) |
+                     (p_.array.real_only ? regs::FEATURE_REAL_ONLY : 0);
+  csr_cfg.clock_period = period;
+  csr_cfg.access_latency = period;
+
+  // Scratchpads behind a local router: the DMA engine and the external spad socket share it.
+  spad_router_.reset(new Router("spad_router"));
+  for (uint8_t i = 0; i < 3; ++i) {
+    const SpadParams& s = p_.spad[i];
+    spads_[i].reset(new Scratchpad(kSpadNames[i], s.size_kib * 1024u, s.banks, s.ports, period));
+    spad_router_->initiator_socket.bind(spads_[i]->socket);
+    spad_router_->map(spad_local_base(cmd::SpadId(i)), uint64_t(s.size_kib) * 1024, i, kSpadNames[i]);
+    hw.spad_bytes[i] = s.size_kib * 1024u;
+    csr_cfg.spad_kib[i] = s.size_kib;
+    csr_cfg.spad_geom[i] = (s.banks & 0xFFFF) | (s.ports << 16);
+  }
+
+  dma_.reset(new DmaEngine("dma", p_.dma, period, p_.quantum));
+  dma_->sys_socket.bind(dma_socket);
+  dma_->spad_socket.bind(spad_router_->target_socket);
+  spad_forward_.bind(spad_router_->target_socket);
+  spad_socket.register_b_transport(this, &EpochCoreAccel::spad_b_transport);
+  spad_socket.register_transport_dbg(this, &EpochCoreAccel::spad_transport_dbg);
+
+  array_.reset(new SystolicArray("array", p_.array, *spads_[0], *spads_[1], *spads_[2]));
+
+  csr_.reset(new CsrBlock("csr", csr_cfg));
+  csr_socket.bind(csr_->socket);
+  csr_->irq.bind(irq);
+
+  cp_.reset(new CommandProcessor("command_processor", hw, *csr_, *dma_, *array_, period));
+  csr_->on_doorbell = [this](uint64_t base, uint32_t len) { cp_->start(base, len); };
+}
+
+void EpochCoreAccel::spad_b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+  spad_forward_->b_transport(tx, delay);
+}
+
+unsigned EpochCoreAccel::spad_transport_dbg(tlm::tlm_generic_payload& tx) {
+  return spad_forward_->transport_dbg(tx);
+}
+
+}  // namespace epochcore

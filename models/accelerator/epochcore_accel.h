@@ -1,0 +1,70 @@
+// The EpochCore accelerator as an integrator sees it: four things to bind.
+//   csr_socket  (TLM target)     control/status registers, models/interface/registers.h
+//   dma_socket  (TLM initiator)  the DMA engine's and command fetcher's bus master
+//   spad_socket (TLM target)     the scratchpads, for loaders and debuggers (+ transport_dbg)
+//   irq         (sc_out<bool>)   level interrupt
+// Inside: CSR block, command processor, DMA engine, three scratchpads behind a local
+// router, and the R x C LIMA-PE array.
+#pragma once
+#include <memory>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/array/systolic_array.h"
+#include "models/bus/router.h"
+#include "models/control/command_processor.h"
+#include "models/control/csr_block.h"
+#include "models/dma/dma_engine.h"
+#include "models/memory/scratchpad.h"
+
+namespace epochcore {
+
+struct SpadParams {
+  uint32_t size_kib = 4096;
+  uint32_t banks = 32;
+  uint32_t ports = 1;
+};
+
+struct AccelParams {
+  ArrayParams array;         // includes the clock period
+  SpadParams spad[3];        // by cmd::SpadId: input, param, output
+  DmaParams dma{64, 32, 1024, 4};
+  sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_US);
+};
+
+class EpochCoreAccel : public sc_core::sc_module {
+ public:
+  tlm::tlm_target_socket<> csr_socket;
+  tlm::tlm_initiator_socket<> dma_socket;
+  tlm_utils::simple_target_socket<EpochCoreAccel> spad_socket;
+  sc_core::sc_out<bool> irq;
+
+  EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& p);
+  const char* kind() const override { return "epochcore::EpochCoreAccel"; }
+
+  const AccelParams& params() const { return p_; }
+  // Read-only views for reports and tests.
+  const SystolicArray& array() const { return *array_; }
+  const DmaEngine& dma() const { return *dma_; }
+  const CommandProcessor& command_processor() const { return *cp_; }
+  const Scratchpad& spad(cmd::SpadId id) const { return *spads_[uint8_t(id)]; }
+
+ private:
+  // The external scratchpad window forwards into the local router.
+  void spad_b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  unsigned spad_transport_dbg(tlm::tlm_generic_payload& tx);
+
+  AccelParams p_;
+  tlm_utils::simple_initiator_socket<EpochCoreAccel> spad_forward_;
+  std::unique_ptr<Scratchpad> spads_[3];
+  std::unique_ptr<Router> spad_router_;
+  std::unique_ptr<DmaEngine> dma_;
+  std::unique_ptr<SystolicArray> array_;
+  std::unique_ptr<CsrBlock> csr_;
+  std::unique_ptr<CommandProcessor> cp_;
+};
+
+}  // namespace epochcore

@@ -1,0 +1,98 @@
+// The R x C LIMA-PE array running ProDF passes, cycle-accurate: one clocked process
+// steps every PE module once per array advance (beat), and holds the array for stall
+// cycles when the scratchpads cannot feed or drain a beat in one cycle.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "models/interface/commands.h"
+#include "models/memory/scratchpad.h"
+#include "models/pe/lima_pe.h"
+
+namespace epochcore {
+
+struct ArrayParams {
+  uint32_t rows = 32;
+  uint32_t cols = 32;
+  bool segments = true;    // several segments per row (else one, output at the east edge)
+  bool real_only = false;  // imaginary parts of the coefficients are dropped on load
+  sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
+};
+
+// A LOAD_COEFFS or RUN_SSM command handed to the array by the command processor.
+struct ArrayOp {
+  enum class Kind { LOAD, RUN } kind = Kind::RUN;
+  uint32_t cmd_index = 0;
+  cmd::LoadCoeffs load;
+  cmd::RunSsm run;
+};
+
+struct ArrayStats {
+  uint64_t loads = 0, passes = 0;
+  uint64_t load_cycles = 0;           // LOAD_COEFFS
+  uint64_t pass_cycles = 0;           // RUN_SSM, stalls included
+  uint64_t pass_beats = 0;            // array advances
+  uint64_t stall_input_cycles = 0;    // input feed could not deliver a beat in one cycle
+  uint64_t stall_output_cycles = 0;   // output write-back could not drain a beat in one cycle
+  uint64_t active_pe_cycles = 0;      // PE-cycles doing a LIMA op on a valid time step
+  uint64_t busy_cycles() const { return load_cycles + pass_cycles; }
+};
+
+class SystolicArray : public sc_core::sc_module {
+ public:
+  SystolicArray(sc_core::sc_module_name name, const ArrayParams& p, Scratchpad& input,
+                Scratchpad& param, Scratchpad& output);
+  const char* kind() const override { return "epochcore::SystolicArray"; }
+
+  // Starts an operation; the array must be idle (the command processor waits for it).
+  void start(const ArrayOp& op);
+  bool idle() const { return !busy_; }
+  const sc_core::sc_event& idle_event() const { return idle_event_; }
+
+  const ArrayParams& params() const { return p_; }
+  const ArrayStats& stats() const { return stats_; }
+  uint32_t loaded_segments() const { return n_seg_; }
+  LimaPe& pe(uint32_t row, uint32_t col) { return *pes_[row * p_.cols + col]; }
+
+ private:
+  enum Role : uint8_t { ACTIVE = 1, SEG_START = 2, SEG_END = 4 };
+
+  void thread();
+  void do_load(const cmd::LoadCoeffs& c);
+  void do_run(const cmd::RunSsm& c);
+  // The busiest bank's accesses over this beat's words, divided by its ports.
+  uint32_t feed_cycles(const Scratchpad& spad, uint64_t base_word, uint64_t stride_words,
+                       uint32_t accesses);
+  void step_beat(bool feeding);
+
+  ArrayParams p_;
+  Scratchpad& in_;
+  Scratchpad& param_;
+  Scratchpad& out_;
+  std::vector<std::unique_ptr<LimaPe>> pes_;  // row-major
+  std::vector<LimaPe*> grid_;                 // the same, for the hot loop
+
+  // Mapping set by LOAD_COEFFS.
+  std::vector<uint8_t> role_;      // per PE
+  std::vector<uint32_t> seg_of_;   // per PE: its segment (for start and end PEs)
+  std::vector<uint32_t> live_rows_;
+  uint32_t n_seg_ = 0, seg_len_ = 0;
+
+  // Per-beat buffers, sized once.
+  std::vector<float> feed_;     // input sample per segment
+  std::vector<float> result_;   // output per segment
+  std::vector<uint32_t> bank_load_;
+  std::vector<uint32_t> banks_touched_;
+  bool result_valid_ = false;
+  uint64_t active_this_beat_ = 0;
+
+  bool busy_ = false;
+  ArrayOp op_;
+  sc_core::sc_event start_event_, idle_event_;
+  ArrayStats stats_;
+};
+
+}  // namespace epochcore

@@ -1,0 +1,69 @@
+// Command processor: fetches the ProDF command stream from system memory (through the
+// DMA engine's bus master), checks each record and dispatches it. DMA commands queue on
+// the DMA engine; LOAD_COEFFS/RUN_SSM go to the array in order; BARRIER and END wait
+// for both. The first error stops the stream with its cause and command index.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+
+#include "models/array/systolic_array.h"
+#include "models/control/csr_block.h"
+#include "models/dma/dma_engine.h"
+#include "models/interface/commands.h"
+
+namespace epochcore {
+
+// One executed command, for the report and traces.
+struct CommandTrace {
+  uint32_t index;
+  uint8_t opcode;
+  sc_core::sc_time issued;  // when the processor dispatched it
+};
+
+struct CommandProcessorStats {
+  uint64_t streams = 0, commands = 0, fetch_bytes = 0;
+  uint64_t by_opcode[8] = {};
+  uint64_t wait_cycles = 0;  // cycles the processor waited for the array, DMA or a barrier
+};
+
+class CommandProcessor : public sc_core::sc_module {
+ public:
+  CommandProcessor(sc_core::sc_module_name name, const cmd::HwLimits& hw, CsrBlock& csr,
+                   DmaEngine& dma, SystolicArray& array, sc_core::sc_time clock_period);
+  const char* kind() const override { return "epochcore::CommandProcessor"; }
+
+  void start(uint64_t base, uint32_t len);  // from the doorbell
+  const CommandProcessorStats& stats() const { return stats_; }
+  const std::vector<CommandTrace>& trace() const { return trace_; }
+  // The reason text of the last error (which field was wrong), for logs and tests.
+  const std::string& last_error_detail() const { return error_detail_; }
+
+ private:
+  static constexpr uint32_t kFetchRecords = 8;  // records per fetch burst
+
+  void thread();
+  // Runs one stream; returns NONE at END, else the error and sets *index.
+  regs::ErrorCause run_stream(uint32_t* index);
+  bool fetch(uint32_t index, cmd::Record* r);
+  void wait_array_idle();
+  void wait_all_idle();
+
+  cmd::HwLimits hw_;
+  CsrBlock& csr_;
+  DmaEngine& dma_;
+  SystolicArray& array_;
+  sc_core::sc_time period_;
+  uint64_t base_ = 0;
+  uint32_t count_ = 0;
+  uint32_t fetched_first_ = 0, fetched_count_ = 0;
+  uint8_t fetch_buf_[kFetchRecords * cmd::kRecordBytes];
+  uint32_t loaded_segments_ = 0;
+  sc_core::sc_event start_event_;
+  CommandProcessorStats stats_;
+  std::vector<CommandTrace> trace_;
+  std::string error_detail_;
+};
+
+}  // namespace epochcore

@@ -1,0 +1,65 @@
+// Control/status registers behind a TLM-2.0 target socket, and the level interrupt.
+// The register map is models/interface/registers.h; the command processor drives
+// the status side through the methods below.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/interface/commands.h"
+#include "models/interface/registers.h"
+
+namespace epochcore {
+
+struct CsrConfig {
+  uint32_t rows = 0, cols = 0;
+  uint32_t features = 0;            // regs::FeatureBits
+  uint32_t spad_kib[3] = {0, 0, 0}; // by cmd::SpadId
+  uint32_t spad_geom[3] = {0, 0, 0};
+  sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
+  sc_core::sc_time access_latency = sc_core::sc_time(1, sc_core::SC_NS);
+};
+
+class CsrBlock : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<CsrBlock> socket;
+  sc_core::sc_out<bool> irq;
+
+  CsrBlock(sc_core::sc_module_name name, const CsrConfig& cfg);
+  const char* kind() const override { return "epochcore::CsrBlock"; }
+
+  // Called on a valid doorbell with the stream address and length.
+  std::function<void(uint64_t base, uint32_t len)> on_doorbell;
+
+  // Command-processor side.
+  void job_started();
+  void job_finished(regs::ErrorCause cause, uint32_t cmd_index);  // NONE: done
+  void command_retired() { ++cmd_done_; }
+  bool busy() const { return status_ & regs::STATUS_BUSY; }
+  uint64_t cycles() const;  // the CYCLE counter as of now
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  unsigned transport_dbg(tlm::tlm_generic_payload& tx);
+  // Returns the TLM response for one 32-bit access; `side_effects` false for debug.
+  tlm::tlm_response_status access(bool write, uint32_t offset, uint32_t& value, bool side_effects);
+  uint32_t read_reg(uint32_t offset, bool side_effects);
+  void raise(uint32_t irq_bits);
+  void update_irq();
+
+  CsrConfig cfg_;
+  uint32_t ctrl_ = 0, status_ = 0, err_cause_ = 0, err_index_ = 0;
+  uint32_t irq_enable_ = 0, irq_status_ = 0;
+  uint32_t cmd_base_lo_ = 0, cmd_base_hi_ = 0, cmd_len_ = 0, cmd_done_ = 0;
+  uint32_t cycle_hi_latch_ = 0;
+  uint64_t cycles_done_ = 0;            // completed jobs
+  sc_core::sc_time busy_since_;
+  bool irq_state_ = false;
+  sc_core::sc_event irq_changed_;
+  void drive_irq();
+};
+
+}  // namespace epochcore

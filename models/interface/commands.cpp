@@ -1,0 +1,173 @@
+#include "models/interface/commands.h"
+
+namespace epochcore::cmd {
+
+using regs::ErrorCause;
+
+Opcode opcode_of(const Record& r) { return static_cast<Opcode>(r.w[0] & 0xFF); }
+uint8_t flags_of(const Record& r) { return static_cast<uint8_t>((r.w[0] >> 8) & 0xFF); }
+
+const char* opcode_name(uint8_t op) {
+  switch (static_cast<Opcode>(op)) {
+    case Opcode::NOP: return "NOP";
+    case Opcode::DMA_IN: return "DMA_IN";
+    case Opcode::DMA_OUT: return "DMA_OUT";
+    case Opcode::LOAD_COEFFS: return "LOAD_COEFFS";
+    case Opcode::RUN_SSM: return "RUN_SSM";
+    case Opcode::BARRIER: return "BARRIER";
+    case Opcode::END: return "END";
+  }
+  return "UNKNOWN";
+}
+
+static uint32_t word0(Opcode op, uint8_t flags = 0, uint8_t spad = 0) {
+  return uint32_t(op) | (uint32_t(flags) << 8) | (uint32_t(spad) << 16);
+}
+
+Record encode_nop() { Record r; r.w[0] = word0(Opcode::NOP); return r; }
+Record encode_barrier() { Record r; r.w[0] = word0(Opcode::BARRIER); return r; }
+Record encode_end() { Record r; r.w[0] = word0(Opcode::END); return r; }
+
+Record encode_dma(bool to_spad, const DmaDesc& d) {
+  Record r;
+  r.w[0] = word0(to_spad ? Opcode::DMA_IN : Opcode::DMA_OUT, 0, uint8_t(d.spad));
+  r.w[1] = uint32_t(d.sys_addr);
+  r.w[2] = uint32_t(d.sys_addr >> 32);
+  r.w[3] = d.spad_addr;
+  r.w[4] = d.row_bytes;
+  r.w[5] = d.rows;
+  r.w[6] = d.sys_stride;
+  r.w[7] = d.spad_stride;
+  return r;
+}
+
+Record encode_load_coeffs(const LoadCoeffs& c) {
+  Record r;
+  r.w[0] = word0(Opcode::LOAD_COEFFS);
+  r.w[1] = c.param_addr;
+  r.w[2] = c.n_seg;
+  r.w[3] = c.seg_len;
+  return r;
+}
+
+Record encode_run_ssm(const RunSsm& c) {
+  Record r;
+  r.w[0] = word0(Opcode::RUN_SSM, c.flags);
+  r.w[1] = c.in_addr;
+  r.w[2] = c.in_stride;
+  r.w[3] = c.out_addr;
+  r.w[4] = c.out_stride;
+  r.w[5] = c.length;
+  return r;
+}
+
+DmaDesc decode_dma(const Record& r) {
+  DmaDesc d;
+  d.sys_addr = uint64_t(r.w[1]) | (uint64_t(r.w[2]) << 32);
+  d.spad = static_cast<SpadId>((r.w[0] >> 16) & 0xFF);
+  d.spad_addr = r.w[3];
+  d.row_bytes = r.w[4];
+  d.rows = r.w[5];
+  d.sys_stride = r.w[6];
+  d.spad_stride = r.w[7];
+  return d;
+}
+
+LoadCoeffs decode_load_coeffs(const Record& r) { return {r.w[1], r.w[2], r.w[3]}; }
+
+RunSsm decode_run_ssm(const Record& r) {
+  RunSsm c;
+  c.flags = flags_of(r);
+  c.in_addr = r.w[1];
+  c.in_stride = r.w[2];
+  c.out_addr = r.w[3];
+  c.out_stride = r.w[4];
+  c.length = r.w[5];
+  return c;
+}
+
+void pack(const Record& r, uint8_t out[kRecordBytes]) {
+  for (size_t i = 0; i < kRecordWords; ++i)
+    for (size_t b = 0; b < 4; ++b) out[4 * i + b] = uint8_t(r.w[i] >> (8 * b));
+}
+
+Record unpack(const uint8_t in[kRecordBytes]) {
+  Record r;
+  for (size_t i = 0; i < kRecordWords; ++i)
+    r.w[i] = uint32_t(in[4 * i]) | (uint32_t(in[4 * i + 1]) << 8) |
+             (uint32_t(in[4 * i + 2]) << 16) | (uint32_t(in[4 * i + 3]) << 24);
+  return r;
+}
+
+uint32_t segments_per_row(const HwLimits& hw, uint32_t seg_len) {
+  if (seg_len == 0 || seg_len > hw.cols) return 0;
+  return hw.segments ? hw.cols / seg_len : 1;
+}
+
+// A range [addr, addr + (n-1)*stride + bytes) inside a buffer of `size` bytes, 4-aligned.
+static bool range_ok(uint64_t addr, uint64_t n, uint64_t stride, uint64_t bytes, uint64_t size) {
+  if (addr % 4 || stride % 4 || bytes % 4) return false;
+  if (n == 0 || bytes == 0) return true;
+  return addr + (n - 1) * stride + bytes <= size;
+}
+
+ErrorCause validate(const Record& r, const HwLimits& hw) {
+  std::string why;
+  return validate(r, hw, hw.rows * hw.cols, &why);
+}
+
+ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
+                    std::string* why) {
+  auto fail = [&](ErrorCause c, const char* text) {
+    if (why) *why = text;
+    return c;
+  };
+  if ((r.w[0] >> 24) != 0) return fail(ErrorCause::BAD_FIELD, "reserved bits 31:24 of word 0 are not zero");
+  switch (opcode_of(r)) {
+    case Opcode::NOP:
+    case Opcode::BARRIER:
+    case Opcode::END:
+      return ErrorCause::NONE;
+    case Opcode::DMA_IN:
+    case Opcode::DMA_OUT: {
+      DmaDesc d = decode_dma(r);
+      if (uint8_t(d.spad) >= kNumSpads) return fail(ErrorCause::BAD_SPAD_ID, "scratchpad id is not 0 (input), 1 (param) or 2 (output)");
+      if (d.row_bytes == 0 || d.rows == 0) return fail(ErrorCause::BAD_FIELD, "row_bytes and rows must be non-zero");
+      if (d.row_bytes % 4) return fail(ErrorCause::BAD_FIELD, "row_bytes must be a multiple of 4");
+      if (d.rows > 1 && (d.sys_stride < d.row_bytes || d.spad_stride < d.row_bytes))
+        return fail(ErrorCause::BAD_FIELD, "2-D strides must be at least row_bytes");
+      if (!range_ok(d.spad_addr, d.rows, d.spad_stride, d.row_bytes, hw.spad_bytes[uint8_t(d.spad)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "scratchpad range is misaligned or outside the buffer");
+      return ErrorCause::NONE;
+    }
+    case Opcode::LOAD_COEFFS: {
+      LoadCoeffs c = decode_load_coeffs(r);
+      uint32_t spr = segments_per_row(hw, c.seg_len);
+      if (spr == 0) return fail(ErrorCause::BAD_FIELD, "seg_len must be 1..cols");
+      if (c.n_seg == 0 || c.n_seg > uint64_t(spr) * hw.rows)
+        return fail(ErrorCause::BAD_FIELD, "n_seg must be 1..rows*segments_per_row");
+      if (c.param_addr % sizeof(CoeffRecord) ||
+          !range_ok(c.param_addr, 1, 0, uint64_t(c.n_seg) * c.seg_len * sizeof(CoeffRecord),
+                    hw.spad_bytes[uint8_t(SpadId::PARAM)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "coefficient records misaligned or outside the parameter scratchpad");
+      return ErrorCause::NONE;
+    }
+    case Opcode::RUN_SSM: {
+      RunSsm c = decode_run_ssm(r);
+      if (c.flags & ~uint8_t(FLAG_ACCUMULATE | FLAG_RESET_STATE)) return fail(ErrorCause::BAD_FIELD, "unknown flag bits");
+      if (c.length == 0) return fail(ErrorCause::BAD_FIELD, "length must be at least 1");
+      if (loaded_segments == 0) return fail(ErrorCause::BAD_FIELD, "no coefficients loaded (LOAD_COEFFS must come first)");
+      uint64_t bytes = uint64_t(c.length) * 4;
+      if (loaded_segments > 1 && (c.in_stride < bytes || c.out_stride < bytes))
+        return fail(ErrorCause::BAD_FIELD, "strides must be at least 4*length bytes");
+      if (!range_ok(c.in_addr, loaded_segments, c.in_stride, bytes, hw.spad_bytes[uint8_t(SpadId::INPUT)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "input range misaligned or outside the input scratchpad");
+      if (!range_ok(c.out_addr, loaded_segments, c.out_stride, bytes, hw.spad_bytes[uint8_t(SpadId::OUTPUT)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "output range misaligned or outside the output scratchpad");
+      return ErrorCause::NONE;
+    }
+  }
+  return fail(ErrorCause::UNKNOWN_OPCODE, "opcode is not defined");
+}
+
+}  // namespace epochcore::cmd

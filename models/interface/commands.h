@@ -1,0 +1,110 @@
+// The ProDF command-stream format: fixed 32-byte records of eight little-endian 32-bit
+// words in system memory. Defined once here and used by the command processor, the
+// firmware and the tests; docs/commands.md describes every field and error.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "models/interface/registers.h"
+
+namespace epochcore::cmd {
+
+constexpr size_t kRecordBytes = 32;
+constexpr size_t kRecordWords = 8;
+
+enum class Opcode : uint8_t {
+  NOP = 0x00,
+  DMA_IN = 0x01,       // system memory -> scratchpad, 1-D or 2-D strided
+  DMA_OUT = 0x02,      // scratchpad -> system memory
+  LOAD_COEFFS = 0x03,  // parameter scratchpad -> PE coefficient registers; clears PE states
+  RUN_SSM = 0x04,      // one ProDF pass over L time steps
+  BARRIER = 0x05,      // wait until every earlier command has completed
+  END = 0x06,          // stream complete: DONE status and interrupt
+};
+
+enum class SpadId : uint8_t { INPUT = 0, PARAM = 1, OUTPUT = 2 };
+constexpr uint8_t kNumSpads = 3;
+
+enum Flags : uint8_t {
+  FLAG_ACCUMULATE = 1u << 0,   // RUN_SSM: out += y instead of out = y (mode passes)
+  FLAG_RESET_STATE = 1u << 1,  // RUN_SSM: clear PE states before the pass (else they carry on)
+};
+
+// Word 0 of every record: opcode (7:0), flags (15:8), scratchpad id (23:16, DMA only),
+// bits 31:24 reserved (must be zero).
+struct Record {
+  uint32_t w[kRecordWords] = {};
+};
+
+struct DmaDesc {
+  uint64_t sys_addr = 0;    // words 1 (low) and 2 (high)
+  SpadId spad = SpadId::INPUT;
+  uint32_t spad_addr = 0;   // word 3, byte offset in the scratchpad
+  uint32_t row_bytes = 0;   // word 4, bytes per row (multiple of 4)
+  uint32_t rows = 1;        // word 5, rows (1 for a 1-D transfer)
+  uint32_t sys_stride = 0;  // word 6, bytes between row starts in system memory
+  uint32_t spad_stride = 0; // word 7, bytes between row starts in the scratchpad
+};
+
+// LOAD_COEFFS: n_seg * seg_len CoeffRecords, segment-major, from the parameter
+// scratchpad into the PEs; segment i occupies row i / segments_per_row, columns
+// (i % segments_per_row) * seg_len ... + seg_len - 1. PEs outside the segments idle.
+struct LoadCoeffs {
+  uint32_t param_addr = 0;  // word 1, byte offset in the parameter scratchpad (32-aligned)
+  uint32_t n_seg = 0;       // word 2, number of segments (channel slices) to load
+  uint32_t seg_len = 0;     // word 3, PEs per segment (1..cols)
+};
+
+// RUN_SSM: segment i reads u_k (float32) at in_addr + i*in_stride + 4k and writes (or
+// adds) y_k at out_addr + i*out_stride + 4k, for k = 0..length-1.
+struct RunSsm {
+  uint8_t flags = 0;
+  uint32_t in_addr = 0;     // word 1, byte offset in the input scratchpad
+  uint32_t in_stride = 0;   // word 2, bytes between segments' sequences
+  uint32_t out_addr = 0;    // word 3, byte offset in the output scratchpad
+  uint32_t out_stride = 0;  // word 4
+  uint32_t length = 0;      // word 5, time steps L (>= 1)
+};
+
+// One PE's coefficients as stored in the parameter scratchpad (32 bytes):
+// x = a*x + b*u;  psum_out = psum_in + Re(c*x) + d*u.
+struct CoeffRecord {
+  float a_re, a_im, b_re, b_im, c_re, c_im, d, reserved;
+};
+static_assert(sizeof(CoeffRecord) == 32, "CoeffRecord must be 32 bytes");
+
+Opcode opcode_of(const Record& r);
+uint8_t flags_of(const Record& r);
+const char* opcode_name(uint8_t opcode);  // "UNKNOWN" for values outside Opcode
+
+Record encode_nop();
+Record encode_barrier();
+Record encode_end();
+Record encode_dma(bool to_spad, const DmaDesc& d);  // DMA_IN if to_spad, else DMA_OUT
+Record encode_load_coeffs(const LoadCoeffs& c);
+Record encode_run_ssm(const RunSsm& c);
+
+DmaDesc decode_dma(const Record& r);
+LoadCoeffs decode_load_coeffs(const Record& r);
+RunSsm decode_run_ssm(const Record& r);
+
+// Byte (little-endian) form, as the records sit in memory.
+void pack(const Record& r, uint8_t out[kRecordBytes]);
+Record unpack(const uint8_t in[kRecordBytes]);
+
+// What the command processor checks before executing a record (hardware limits as the
+// HW_* registers report them). Returns NONE when the record is valid.
+struct HwLimits {
+  uint32_t rows = 0, cols = 0;
+  bool segments = true;
+  uint32_t spad_bytes[kNumSpads] = {0, 0, 0};
+};
+uint32_t segments_per_row(const HwLimits& hw, uint32_t seg_len);
+regs::ErrorCause validate(const Record& r, const HwLimits& hw);
+// Like validate, but for RUN_SSM also needs the loaded segment count; and a text
+// saying which field is wrong (for traces and tests).
+regs::ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
+                          std::string* why);
+
+}  // namespace epochcore::cmd

@@ -1,0 +1,49 @@
+// LIMA-PE: one processing element of the EpochCore array, as a module in the hierarchy.
+// It has no process of its own: the array's clocked process steps every PE once per
+// clock edge (one process instead of R*C keeps the array fast; see docs/architecture.md).
+#pragma once
+#include <systemc>
+
+#include "models/pe/lima_pe_math.h"
+
+namespace epochcore {
+
+class LimaPe : public sc_core::sc_module {
+ public:
+  explicit LimaPe(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
+  const char* kind() const override { return "epochcore::LimaPe"; }
+
+  LimaPeCore core;  // coefficients, weight and state
+
+  // Pipeline registers seen by the east neighbour on the next cycle.
+  float u_out = 0.0f;
+  float psum_out = 0.0f;
+  bool valid_out = false;
+
+  void clear() {
+    core.clear();
+    u_out = psum_out = 0.0f;
+    valid_out = false;
+  }
+
+  // One LIMA cycle: takes the operands from the west, leaves them for the east.
+  void step_lima(float u_in, float psum_in, bool valid_in) {
+    if (valid_in) psum_out = core.lima(u_in, psum_in);
+    u_out = u_in;
+    valid_out = valid_in;
+  }
+  // One idle cycle of a PE outside every segment: operands pass straight through.
+  void step_bypass(float u_in, float psum_in, bool valid_in) {
+    u_out = u_in;
+    psum_out = psum_in;
+    valid_out = valid_in;
+  }
+  // One weight-stationary MAC cycle: input east, partial sum south.
+  void step_mac(float in, float psum_in, bool valid_in) {
+    if (valid_in) psum_out = core.mac(in, psum_in);
+    u_out = in;
+    valid_out = valid_in;
+  }
+};
+
+}  // namespace epochcore

@@ -1,0 +1,19 @@
+// S4D layer parameters in the minimal S4D convention of the S4 repository
+// (models/s4/s4d.py): M = N/2 complex modes per channel, B folded into C.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace epochcore {
+
+struct S4dParams {
+  uint32_t H = 0;  // channels
+  uint32_t M = 0;  // complex modes per channel (N/2)
+  std::vector<double> log_dt;      // [H]
+  std::vector<double> log_A_real;  // [H*M]  A = -exp(log_A_real) + i*A_imag
+  std::vector<double> A_imag;      // [H*M]
+  std::vector<double> C;           // [H*M*2] (real, imaginary) interleaved
+  std::vector<double> D;           // [H]
+};
+
+}  // namespace epochcore

@@ -1,0 +1,262 @@
+#include "platform/soc/simulation.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "firmware/driver/driver.h"
+#include "firmware/kernels/s4d_layer.h"
+#include "models/reference/s4d_reference.h"
+#include "platform/io/npy.h"
+#include "platform/io/s4d_params_file.h"
+#include "platform/soc/soc.h"
+
+namespace epochcore {
+
+using nlohmann::json;
+
+Workload prepare_workload(const Scenario& s, const RunOptions& o) {
+  Workload w;
+  const WorkloadConfig& wl = s.workload;
+  if (!o.params_path.empty()) {
+    try {
+      w.params = io::load_s4d_params(o.params_path);
+    } catch (const std::exception& e) {
+      throw InputError(e.what());
+    }
+    w.params_source = o.params_path;
+  } else {
+    w.params = s4d_init(wl.channels, wl.modes, wl.init, wl.dt_min, wl.dt_max, wl.seed);
+    w.params_source = "seeded " + wl.init + " (seed " + std::to_string(wl.seed) + ")";
+  }
+  w.H = w.params.H;
+  w.M = w.params.M;
+  if (!o.input_path.empty()) {
+    io::NpyArray a;
+    try {
+      a = io::read_npy(o.input_path);
+    } catch (const std::exception& e) {
+      throw InputError(e.what());
+    }
+    if (a.dtype != "f4" && a.dtype != "f8")
+      throw InputError(o.input_path + ": input must be float32 or float64, got dtype '" + a.dtype + "'");
+    const std::string expect = "(H, L) or (B, H, L) with H = " + std::to_string(w.H);
+    if (a.shape.size() == 2) {
+      w.B = 1;
+      w.L = uint32_t(a.shape[1]);
+      if (a.shape[0] != w.H)
+        throw InputError(o.input_path + ": input has " + std::to_string(a.shape[0]) +
+                         " channels but the layer has H = " + std::to_string(w.H) + "; expected shape " + expect);
+    } else if (a.shape.size() == 3) {
+      w.B = uint32_t(a.shape[0]);
+      w.L = uint32_t(a.shape[2]);
+      if (a.shape[1] != w.H)
+        throw InputError(o.input_path + ": input has " + std::to_string(a.shape[1]) +
+                         " channels but the layer has H = " + std::to_string(w.H) + "; expected shape " + expect);
+    } else {
+      throw InputError(o.input_path + ": input has " + std::to_string(a.shape.size()) +
+                       " dimensions; expected shape " + expect);
+    }
+    if (w.B == 0 || w.L == 0) throw InputError(o.input_path + ": input is empty; expected shape " + expect);
+    w.input.resize(a.data.size());
+    for (size_t i = 0; i < a.data.size(); ++i) w.input[i] = float(a.data[i]);
+    w.input_shape = a.shape;
+    w.input_source = o.input_path;
+  } else {
+    w.B = wl.batch;
+    w.L = wl.length;
+    w.input = seeded_input(w.B, w.H, w.L, wl.seed + 1);
+    w.input_shape = w.B == 1 ? std::vector<size_t>{w.H, w.L} : std::vector<size_t>{w.B, w.H, w.L};
+    w.input_source = "seeded normal (seed " + std::to_string(wl.seed + 1) + ")";
+  }
+  return w;
+}
+
+namespace {
+
+// System-memory layout of one job, 4 KiB aligned.
+struct JobLayout {
+  uint64_t params, input, output, workspace, workspace_bytes, end;
+};
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+JobLayout layout_job(const Workload& w, uint64_t memory_bytes) {
+  JobLayout j;
+  const uint64_t io_bytes = uint64_t(w.B) * w.H * w.L * 4;
+  j.params = 0x1000;
+  j.input = align_up(j.params + fw::s4d_param_block_bytes(w.H, w.M), 4096);
+  j.output = align_up(j.input + io_bytes, 4096);
+  j.workspace = align_up(j.output + io_bytes, 4096);
+  j.end = j.workspace;
+  j.workspace_bytes = memory_bytes > j.workspace ? memory_bytes - j.workspace : 0;
+  return j;
+}
+
+std::vector<double> param_block(const S4dParams& p) {
+  std::vector<double> b;
+  b.reserve(fw::s4d_param_block_bytes(p.H, p.M) / 8);
+  for (const auto* v : {&p.log_dt, &p.log_A_real, &p.A_imag, &p.C, &p.D}) b.insert(b.end(), v->begin(), v->end());
+  return b;
+}
+
+json spad_json(const Scratchpad& s) {
+  const auto& st = const_cast<Scratchpad&>(s).stats();
+  return {{"size_bytes", s.size_bytes()}, {"banks", s.banks()}, {"ports", s.ports()},
+          {"dma_write_bytes", st.dma_write_bytes}, {"dma_read_bytes", st.dma_read_bytes},
+          {"array_read_words", st.array_read_words}, {"array_write_words", st.array_write_words}};
+}
+
+}  // namespace
+
+RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload& w) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  RunResult result;
+  Soc soc("soc", s);
+  const JobLayout lay = layout_job(w, soc.memory_bytes());
+  if (lay.workspace + (1u << 20) > soc.memory_bytes())
+    throw InputError("memory.size_mib: system memory of " + std::to_string(s.memory.size_mib) +
+                     " MiB cannot hold the job (parameters, input, output and 1 MiB workspace need " +
+                     std::to_string((lay.workspace + (1u << 20) + (1u << 20) - 1) >> 20) + " MiB)");
+
+
+  fw::S4dLayerJob job{};
+  job.H = w.H;
+  job.M = w.M;
+  job.L = w.L;
+  job.B = w.B;
+  job.params_addr = lay.params;
+  job.input_addr = lay.input;
+  job.output_addr = lay.output;
+  job.workspace_addr = lay.workspace;
+  job.workspace_bytes = lay.workspace_bytes;
+
+  // The firmware, as it runs on the host.
+  fw::S4dLayerResult fw_result{};
+  fw::AccelInfo info{};
+  std::string fw_error;
+  soc.host().program = [&](fw::Hal& hal) {
+    // The loader puts the tensors into system memory through the debug back door (the
+    // bus bindings are complete only once simulation has started).
+    const std::vector<double> block = param_block(w.params);
+    if (!soc.debug_write(lay.params, block.data(), block.size() * 8) ||
+        !soc.debug_write(lay.input, w.input.data(), w.input.size() * 4)) {
+      fw_error = "loader: debug write into system memory failed";
+      return;
+    }
+    fw::Driver driver(hal);
+    const fw::DriverStatus st = driver.probe(&info);
+    if (st != fw::DriverStatus::OK) {
+      fw_error = std::string("driver probe failed: ") + fw::driver_status_name(st);
+      return;
+    }
+    if (!fw::s4d_layer_run(hal, driver, info, job, &fw_result)) fw_error = fw_result.message;
+  };
+  soc.host().on_exit = [] { sc_core::sc_stop(); };
+  sc_core::sc_start();
+  const double sim_seconds = sc_core::sc_time_stamp().to_seconds();
+
+  result.output.resize(size_t(w.B) * w.H * w.L);
+  soc.debug_read(lay.output, result.output.data(), result.output.size() * 4);
+
+  const EpochCoreAccel& acc = soc.accel();
+  const ArrayStats& as = acc.array().stats();
+  const double pes = double(s.array.rows) * s.array.cols;
+  json& r = result.report;
+  r["scenario"] = {{"name", s.name}, {"file", o.scenario_path}};
+  r["workload"] = {{"kind", s.workload.kind}, {"batch", w.B}, {"channels", w.H}, {"modes", w.M},
+                   {"length", w.L}, {"params", w.params_source}, {"input", w.input_source}};
+  r["array"] = {{"rows", s.array.rows}, {"cols", s.array.cols}, {"segments", s.array.segments},
+                {"real_only", s.array.real_only}, {"clock_mhz", s.array.clock_mhz}};
+  r["status"] = fw_error.empty() ? "ok" : "error";
+  if (!fw_error.empty()) r["error"] = fw_error;
+  r["cycles"] = fw_result.job.cycles;
+  r["simulated_seconds"] = sim_seconds;
+  r["pe_utilization"] = as.busy_cycles() ? double(as.active_pe_cycles) / (pes * double(as.busy_cycles())) : 0.0;
+  r["pe_utilization_overall"] =
+      fw_result.job.cycles ? double(as.active_pe_cycles) / (pes * double(fw_result.job.cycles)) : 0.0;
+  const fw::S4dPlan& pl = fw_result.plan;
+  r["plan"] = {{"passes", pl.passes}, {"seg_len", pl.seg_len}, {"segments_per_row", pl.spr},
+               {"segments_per_fold", pl.segs_per_fold}, {"folds_per_pass", pl.folds_per_pass},
+               {"chunk_len", pl.chunk_len}, {"chunks", pl.chunks}, {"commands", fw_result.commands}};
+  r["array_counters"] = {{"loads", as.loads}, {"passes", as.passes}, {"load_cycles", as.load_cycles},
+                         {"pass_cycles", as.pass_cycles}, {"pass_beats", as.pass_beats},
+                         {"stall_input_cycles", as.stall_input_cycles},
+                         {"stall_output_cycles", as.stall_output_cycles},
+                         {"active_pe_cycles", as.active_pe_cycles}, {"busy_cycles", as.busy_cycles()}};
+  const DmaStats& ds = acc.dma().stats();
+  r["dma"] = {{"transfers", ds.transfers}, {"bursts", ds.bursts}, {"bytes_to_spad", ds.bytes_to_spad},
+              {"bytes_from_spad", ds.bytes_from_spad}, {"busy_cycles", ds.busy_cycles}};
+  r["scratchpads"] = {{"input", spad_json(acc.spad(cmd::SpadId::INPUT))},
+                      {"param", spad_json(acc.spad(cmd::SpadId::PARAM))},
+                      {"output", spad_json(acc.spad(cmd::SpadId::OUTPUT))}};
+  const CommandProcessorStats& cs = acc.command_processor().stats();
+  json by_op = json::object();
+  for (uint8_t op = 0; op < 8; ++op)
+    if (cs.by_opcode[op]) by_op[cmd::opcode_name(op)] = cs.by_opcode[op];
+  r["command_processor"] = {{"commands", cs.commands}, {"by_opcode", by_op},
+                            {"fetch_bytes", cs.fetch_bytes}, {"wait_cycles", cs.wait_cycles}};
+
+  if (fw_error.empty()) {
+    std::vector<double> u(w.input.begin(), w.input.end());
+    const std::vector<double> ref = s4d_recurrence(w.params, u.data(), w.B, w.L);
+    const ErrorStats e = compare_to_reference(result.output.data(), ref.data(), ref.size());
+    r["error_vs_reference"] = {{"max_abs", e.max_abs}, {"max_rel", e.max_rel}, {"ref_max_abs", e.ref_max_abs},
+                               {"reference", "double-precision S4D recurrence (ZOH)"}};
+  } else {
+    result.exit_code = 1;
+    r["error_vs_reference"] = nullptr;
+  }
+  r["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+
+  if (!o.output_path.empty() && fw_error.empty()) {
+    std::vector<size_t> shape = w.input_shape;
+    io::write_npy_f32(o.output_path, shape, result.output.data());
+  }
+  return result;
+}
+
+std::string format_report(const json& r) {
+  std::ostringstream os;
+  const json& wl = r["workload"];
+  const json& ar = r["array"];
+  os << "EpochCore VP: " << r["scenario"]["name"].get<std::string>() << "\n";
+  os << "  workload   S4D layer B=" << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"]
+     << " L=" << wl["length"] << "  (params: " << wl["params"].get<std::string>() << ")\n";
+  os << "  array      " << ar["rows"] << "x" << ar["cols"] << " LIMA-PEs, segments "
+     << (ar["segments"].get<bool>() ? "on" : "off") << ", " << ar["clock_mhz"] << " MHz\n";
+  if (r["status"] != "ok") {
+    os << "  status     ERROR: " << r["error"].get<std::string>() << "\n";
+    return os.str();
+  }
+  const json& pl = r["plan"];
+  const json& ac = r["array_counters"];
+  os << "  plan       " << pl["passes"] << " mode pass(es) x " << pl["folds_per_pass"] << " fold(s) x "
+     << pl["chunks"] << " time chunk(s); " << pl["segments_per_fold"] << " segments of " << pl["seg_len"]
+     << " PEs; " << pl["commands"] << " commands\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  cycles     %llu (%.3f us simulated)\n",
+                (unsigned long long)r["cycles"].get<uint64_t>(), r["simulated_seconds"].get<double>() * 1e6);
+  os << line;
+  std::snprintf(line, sizeof line,
+                "  array      %llu busy cycles: %llu coefficient load, %llu pass (%llu stall: %llu input, %llu output)\n",
+                (unsigned long long)ac["busy_cycles"].get<uint64_t>(), (unsigned long long)ac["load_cycles"].get<uint64_t>(),
+                (unsigned long long)ac["pass_cycles"].get<uint64_t>(),
+                (unsigned long long)(ac["stall_input_cycles"].get<uint64_t>() + ac["stall_output_cycles"].get<uint64_t>()),
+                (unsigned long long)ac["stall_input_cycles"].get<uint64_t>(),
+                (unsigned long long)ac["stall_output_cycles"].get<uint64_t>());
+  os << line;
+  std::snprintf(line, sizeof line, "  PE util    %.4f while the array is busy, %.4f over the whole job\n",
+                r["pe_utilization"].get<double>(), r["pe_utilization_overall"].get<double>());
+  os << line;
+  const json& e = r["error_vs_reference"];
+  std::snprintf(line, sizeof line, "  error      max_abs %.3e, max_rel %.3e (vs double-precision reference)\n",
+                e["max_abs"].get<double>(), e["max_rel"].get<double>());
+  os << line;
+  std::snprintf(line, sizeof line, "  wall       %.3f s\n", r["wall_seconds"].get<double>());
+  os << line;
+  return os.str();
+}
+
+}  // namespace epochcore

@@ -1,0 +1,55 @@
+// The top-level SoC: host-driver model, system bus, system memory and the EpochCore
+// accelerator, built from a scenario. System address map:
+//   0x0000_0000  system memory (memory.size_mib)
+//   0x4000_0000  accelerator CSRs (256 bytes)
+//   0x5000_0000  accelerator scratchpad window (input, param, output at 16 MiB apart)
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "models/accelerator/epochcore_accel.h"
+#include "models/bus/router.h"
+#include "models/memory/system_memory.h"
+#include "platform/host/host_driver.h"
+#include "platform/scenario/scenario.h"
+
+namespace epochcore {
+
+constexpr uint64_t kMemBase = 0x0000'0000;
+constexpr uint64_t kCsrBase = 0x4000'0000;
+constexpr uint64_t kSpadWindowBase = 0x5000'0000;
+
+AccelParams accel_params_from(const Scenario& s);
+
+class Soc : public sc_core::sc_module {
+ public:
+  Soc(sc_core::sc_module_name name, const Scenario& s);
+  const char* kind() const override { return "epochcore::Soc"; }
+
+  HostDriver& host() { return *host_; }
+  EpochCoreAccel& accel() { return *accel_; }
+  SystemMemory& memory() { return *memory_; }
+  uint64_t memory_bytes() const { return memory_bytes_; }
+  sc_core::sc_time clock_period() const { return period_; }
+
+  // Loader back door: debug transport through the bus (no time, no side effects).
+  bool debug_write(uint64_t addr, const void* src, size_t bytes);
+  bool debug_read(uint64_t addr, void* dst, size_t bytes);
+
+ private:
+  bool debug(tlm::tlm_command cmd, uint64_t addr, void* data, size_t bytes);
+
+  uint64_t memory_bytes_;
+  sc_core::sc_time period_;
+  std::unique_ptr<SystemMemory> memory_;
+  std::unique_ptr<Router> bus_;
+  std::unique_ptr<EpochCoreAccel> accel_;
+  std::unique_ptr<HostDriver> host_;
+  tlm_utils::simple_initiator_socket<Soc> loader_;
+  sc_core::sc_signal<bool> irq_;
+};
+
+}  // namespace epochcore

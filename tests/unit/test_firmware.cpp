@@ -1,0 +1,511 @@
+// Firmware tests: the driver and the S4D layer kernel against the functional fake
+// accelerator, checked with an independent double-precision S4D recurrence.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <complex>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "firmware/driver/driver.h"
+#include "firmware/kernels/s4d_layer.h"
+#include "models/array/prodf_timing.h"
+#include "tests/unit/fake_accelerator.h"
+
+using namespace epochcore;
+using fw::DriverStatus;
+using test::FakeAccelConfig;
+using test::FakeAccelerator;
+
+namespace {
+
+// S4D-Lin initialisation (ssm.md), or S4D-Real when `real`.
+S4dParams make_params(uint32_t H, uint32_t M, uint32_t seed, bool real = false) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_real_distribution<double> log_dt(std::log(1e-3), std::log(1e-1));
+  S4dParams p;
+  p.H = H;
+  p.M = M;
+  for (uint32_t h = 0; h < H; ++h) {
+    p.log_dt.push_back(log_dt(rng));
+    p.D.push_back(normal(rng));
+    for (uint32_t n = 0; n < M; ++n) {
+      p.log_A_real.push_back(real ? std::log(n + 1.0) : std::log(0.5));
+      p.A_imag.push_back(real ? 0.0 : M_PI * n);
+      p.C.push_back(normal(rng));
+      p.C.push_back(real ? 0.0 : normal(rng));
+    }
+  }
+  return p;
+}
+
+// y_k = 2 Re(sum_n C'_n x_k[n]) + D u_k, x_k = Abar x_{k-1} + u_k, per item c = b*H + h.
+std::vector<double> reference(const S4dParams& p, const std::vector<float>& u, uint32_t L, uint32_t B) {
+  std::vector<double> y(u.size(), 0.0);
+  for (uint32_t b = 0; b < B; ++b)
+    for (uint32_t h = 0; h < p.H; ++h) {
+      const size_t row = (size_t(b) * p.H + h) * L;
+      const double dt = std::exp(p.log_dt[h]);
+      for (uint32_t n = 0; n < p.M; ++n) {
+        const size_t i = size_t(h) * p.M + n;
+        const std::complex<double> A(-std::exp(p.log_A_real[i]), p.A_imag[i]);
+        const std::complex<double> Ab = std::exp(dt * A);
+        const std::complex<double> Cp = std::complex<double>(p.C[2 * i], p.C[2 * i + 1]) * (Ab - 1.0) / A;
+        std::complex<double> x = 0.0;
+        for (uint32_t k = 0; k < L; ++k) {
+          x = Ab * x + double(u[row + k]);
+          y[row + k] += 2.0 * (Cp * x).real();
+        }
+      }
+      for (uint32_t k = 0; k < L; ++k) y[row + k] += p.D[h] * u[row + k];
+    }
+  return y;
+}
+
+struct LayerCase {
+  const char* name;
+  uint32_t rows, cols;
+  bool segments;
+  uint32_t spad_kib[3], banks;
+  uint32_t H, M, L, B;
+};
+
+struct LayerRun {
+  fw::S4dLayerResult result;
+  double rel_error = 1e9;
+};
+
+LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = false) {
+  FakeAccelConfig cfg;
+  cfg.rows = lc.rows;
+  cfg.cols = lc.cols;
+  cfg.segments = lc.segments;
+  cfg.real_only = real_only_hw;
+  for (int s = 0; s < 3; ++s) {
+    cfg.spad_kib[s] = lc.spad_kib[s];
+    cfg.banks[s] = lc.banks;
+  }
+  cfg.mem_bytes = 8 << 20;
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == DriverStatus::OK);
+
+  const S4dParams params = make_params(lc.H, lc.M, lc.H * 131 + lc.M * 7 + lc.L, real);
+  const std::vector<uint8_t> block = fw::encode_s4d_param_block(params);
+  std::vector<float> u(size_t(lc.B) * lc.H * lc.L);
+  std::mt19937 rng(lc.L);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : u) v = normal(rng);
+
+  fw::S4dLayerJob job{lc.H, lc.M, lc.L, lc.B};
+  job.params_addr = cfg.mem_base;
+  job.input_addr = job.params_addr + ((block.size() + 63) / 64) * 64;
+  job.output_addr = job.input_addr + u.size() * 4 + 64;
+  job.workspace_addr = job.output_addr + u.size() * 4 + 64;
+  job.workspace_bytes = cfg.mem_base + cfg.mem_bytes - job.workspace_addr;
+  REQUIRE(fake.mem_write(job.params_addr, block.data(), block.size()) == fw::HalStatus::OK);
+  REQUIRE(fake.mem_write(job.input_addr, u.data(), u.size() * 4) == fw::HalStatus::OK);
+
+  LayerRun run;
+  fw::s4d_layer_run(fake, driver, info, job, &run.result);
+  if (!run.result.ok) return run;
+  std::vector<float> y(u.size());
+  REQUIRE(fake.mem_read(job.output_addr, y.data(), y.size() * 4) == fw::HalStatus::OK);
+  const std::vector<double> ref = reference(params, u, lc.L, lc.B);
+  double max_err = 0.0, max_ref = 0.0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    max_err = std::max(max_err, std::abs(double(y[i]) - ref[i]));
+    max_ref = std::max(max_ref, std::abs(ref[i]));
+  }
+  run.rel_error = max_err / max_ref;
+  return run;
+}
+
+fw::AccelInfo make_info(uint32_t rows, uint32_t cols, bool segments, uint32_t in_kib,
+                        uint32_t param_kib, uint32_t out_kib, uint32_t banks) {
+  fw::AccelInfo info;
+  info.rows = rows;
+  info.cols = cols;
+  info.segments = segments;
+  const uint32_t kib[3] = {in_kib, param_kib, out_kib};
+  for (int s = 0; s < 3; ++s) {
+    info.spad_bytes[s] = kib[s] * 1024;
+    info.spad_banks[s] = banks;
+  }
+  return info;
+}
+
+fw::S4dLayerJob make_job(uint32_t H, uint32_t M, uint32_t L, uint32_t B) {
+  fw::S4dLayerJob job{H, M, L, B};
+  job.params_addr = 0x1000;
+  job.input_addr = 0x100000;
+  job.output_addr = 0x200000;
+  job.workspace_addr = 0x300000;
+  job.workspace_bytes = 64 << 20;
+  return job;
+}
+
+// Ordering check of a stream under the documented model: DMA commands run on their own
+// queue, concurrently with compute, until a BARRIER. Returns the index of the first
+// command that touches (write/read or write/write) what an in-flight command on the
+// other unit touches, or of an END with DMA in flight; -1 if the stream is safe.
+// DMA-vs-DMA conflicts are flagged too, so the stream does not rely on queue order.
+int first_hazard(const std::vector<cmd::Record>& stream) {
+  struct Access { int space = -1; uint64_t lo = 0, hi = 0; bool write = false; };
+  struct InFlight { bool dma = false; Access acc[2]; };  // space -1: unused slot
+  std::vector<InFlight> pending;
+  uint32_t loaded = 0;
+  for (size_t i = 0; i < stream.size(); ++i) {
+    const cmd::Record& r = stream[i];
+    InFlight now;
+    switch (cmd::opcode_of(r)) {
+      case cmd::Opcode::BARRIER: pending.clear(); continue;
+      case cmd::Opcode::END: if (!pending.empty()) return int(i); continue;
+      case cmd::Opcode::DMA_IN:
+      case cmd::Opcode::DMA_OUT: {
+        const cmd::DmaDesc d = cmd::decode_dma(r);
+        const bool in = cmd::opcode_of(r) == cmd::Opcode::DMA_IN;
+        now.dma = true;
+        now.acc[0] = {0, d.sys_addr, d.sys_addr + uint64_t(d.rows - 1) * d.sys_stride + d.row_bytes, !in};
+        now.acc[1] = {1 + int(d.spad), d.spad_addr, d.spad_addr + uint64_t(d.rows - 1) * d.spad_stride + d.row_bytes, in};
+        break;
+      }
+      case cmd::Opcode::LOAD_COEFFS: {
+        const cmd::LoadCoeffs c = cmd::decode_load_coeffs(r);
+        loaded = c.n_seg;
+        now.acc[0] = {2, c.param_addr, c.param_addr + uint64_t(c.n_seg) * c.seg_len * 32, false};
+        break;
+      }
+      case cmd::Opcode::RUN_SSM: {
+        const cmd::RunSsm c = cmd::decode_run_ssm(r);
+        now.acc[0] = {1, c.in_addr, c.in_addr + uint64_t(loaded - 1) * c.in_stride + 4ull * c.length, false};
+        now.acc[1] = {3, c.out_addr, c.out_addr + uint64_t(loaded - 1) * c.out_stride + 4ull * c.length, true};
+        break;
+      }
+      default: continue;
+    }
+    for (const InFlight& p : pending) {
+      if (!p.dma && !now.dma) continue;  // compute commands execute in order
+      for (const Access& a : p.acc)
+        for (const Access& b : now.acc)
+          if (a.space >= 0 && a.space == b.space && (a.write || b.write) && a.lo < b.hi && b.lo < a.hi)
+            return int(i);
+    }
+    pending.push_back(now);
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("s4d layer on the fake accelerator matches the double-precision recurrence", "[firmware]") {
+  const LayerCase cases[] = {
+      {"M < C, segments", 2, 8, true, {64, 64, 64}, 8, 6, 2, 40, 1},
+      {"M < C, no segments", 2, 8, false, {64, 64, 64}, 8, 6, 2, 40, 1},
+      {"M == C", 2, 8, true, {64, 64, 64}, 8, 3, 8, 30, 1},
+      {"M > C, multiple of C", 2, 8, true, {64, 64, 64}, 8, 3, 16, 30, 1},
+      {"M > C, not a multiple (padding)", 2, 8, true, {64, 64, 64}, 8, 3, 20, 30, 1},
+      {"M > C, segments off, cols 6", 3, 6, false, {64, 64, 64}, 4, 4, 7, 25, 1},
+      {"H*M > R*C: folds", 2, 4, true, {64, 64, 64}, 8, 10, 4, 30, 1},
+      {"B > 1, fold across the batch boundary", 2, 8, true, {64, 64, 64}, 8, 3, 2, 50, 3},
+      {"time chunks (1 KiB scratchpads, 4 banks)", 4, 8, true, {1, 1, 1}, 4, 8, 4, 500, 2},
+      {"chunks and passes", 2, 8, true, {1, 2, 1}, 4, 5, 12, 300, 2},
+      {"small parameter scratchpad caps the fold", 4, 8, true, {2, 1, 2}, 8, 6, 8, 100, 1},
+      {"one bank, L = 1", 2, 4, true, {64, 64, 64}, 1, 5, 3, 1, 2},
+      {"3 banks, odd sizes", 3, 5, true, {1, 1, 1}, 3, 7, 3, 77, 2},
+  };
+  for (const LayerCase& lc : cases) {
+    INFO("case: " << lc.name);
+    const LayerRun run = run_layer(lc);
+    INFO("message: " << run.result.message);
+    REQUIRE(run.result.ok);
+    CHECK(run.rel_error <= 1e-5);
+    CHECK(run.result.job.commands_done == run.result.commands);
+  }
+}
+
+TEST_CASE("the test grid exercises passes, folds, segments and chunks", "[firmware]") {
+  char why[256];
+  fw::S4dPlan p;
+  // M < C with segments: 4 segments of 2 per row of 8, 6 channels in one fold.
+  REQUIRE(fw::plan_s4d_layer(make_info(2, 8, true, 64, 64, 64, 8), make_job(6, 2, 40, 1), &p, why, sizeof why));
+  CHECK((p.passes == 1 && p.seg_len == 2 && p.spr == 4 && p.segs_per_fold == 6 && p.folds_per_pass == 1));
+  // Without segments one channel per row: 3 folds.
+  REQUIRE(fw::plan_s4d_layer(make_info(2, 8, false, 64, 64, 64, 8), make_job(6, 2, 40, 1), &p, why, sizeof why));
+  CHECK((p.spr == 1 && p.segs_per_fold == 2 && p.folds_per_pass == 3));
+  // M = 20 on 8 columns: 3 passes of 7 PEs (one padding mode).
+  REQUIRE(fw::plan_s4d_layer(make_info(2, 8, true, 64, 64, 64, 8), make_job(3, 20, 30, 1), &p, why, sizeof why));
+  CHECK((p.passes == 3 && p.seg_len == 7 && p.spr == 1 && p.folds_per_pass == 2));
+  // Folds: 10 channels of 4 modes on 2x4.
+  REQUIRE(fw::plan_s4d_layer(make_info(2, 4, true, 64, 64, 64, 8), make_job(10, 4, 30, 1), &p, why, sizeof why));
+  CHECK((p.segs_per_fold == 2 && p.folds_per_pass == 5));
+  // 1 KiB scratchpads, 4 banks, 8 segments: (8-1)*4*stride + 4c <= 1024 gives c = 29
+  // (stride 29 words); c = 30 needs stride 33 (1044 bytes).
+  REQUIRE(fw::plan_s4d_layer(make_info(4, 8, true, 1, 1, 1, 4), make_job(8, 4, 500, 2), &p, why, sizeof why));
+  CHECK((p.spr == 2 && p.segs_per_fold == 8 && p.items == 16 && p.folds_per_pass == 2));
+  CHECK((p.chunk_len == 29 && p.in_stride == 116 && p.out_stride == 116 && p.chunks == 18));
+  // Parameter scratchpad of 1 KiB = 32 records holds 4 segments of 8.
+  REQUIRE(fw::plan_s4d_layer(make_info(4, 8, true, 2, 1, 2, 8), make_job(6, 8, 100, 1), &p, why, sizeof why));
+  CHECK((p.segs_per_fold == 4 && p.folds_per_pass == 2));
+}
+
+TEST_CASE("conflict-free strides", "[firmware]") {
+  CHECK(fw::conflict_free_stride_words(28, 4) == 29);
+  CHECK(fw::conflict_free_stride_words(29, 4) == 29);
+  CHECK(fw::conflict_free_stride_words(30, 4) == 33);
+  CHECK(fw::conflict_free_stride_words(8, 8) == 9);
+  CHECK(fw::conflict_free_stride_words(1, 8) == 1);
+  CHECK(fw::conflict_free_stride_words(5, 1) == 5);
+  // Planned strides: stride % banks == 1, the chunk is the longest that fits, and the
+  // bank model of the timing code sees no conflict (busiest bank = ceil(n / banks)).
+  for (uint32_t banks : {1u, 2u, 3u, 4u, 8u, 16u})
+    for (uint32_t L : {1u, 7u, 100u, 1000u}) {
+      fw::S4dPlan p;
+      char why[256];
+      const fw::AccelInfo info = make_info(4, 8, true, 2, 64, 3, banks);
+      REQUIRE(fw::plan_s4d_layer(info, make_job(16, 3, L, 1), &p, why, sizeof why));
+      INFO("banks " << banks << " L " << L);
+      const uint32_t sw = p.in_stride / 4, ow = p.out_stride / 4, n = p.segs_per_fold;
+      if (banks > 1) CHECK((sw % banks == 1 && ow % banks == 1));
+      CHECK((sw >= p.chunk_len && ow >= p.chunk_len));
+      CHECK(uint64_t(n - 1) * p.in_stride + 4 * p.chunk_len <= info.spad_bytes[0]);
+      CHECK(uint64_t(n - 1) * p.out_stride + 4 * p.chunk_len <= info.spad_bytes[2]);
+      if (p.chunk_len < L) {  // one more step would not fit one of the two scratchpads
+        uint32_t s = p.chunk_len + 1;
+        while (banks > 1 && s % banks != 1) ++s;
+        CHECK(uint64_t(n - 1) * 4 * s + 4 * (p.chunk_len + 1) > std::min(info.spad_bytes[0], info.spad_bytes[2]));
+      }
+      const timing::FeedGeometry g{banks, 1};
+      CHECK(timing::bank_access_cycles(0, sw, n, g) == (n + banks - 1) / banks);
+    }
+}
+
+TEST_CASE("plan refuses what cannot run, with a reason", "[firmware]") {
+  char why[256] = {};
+  fw::S4dPlan p;
+  const fw::AccelInfo info = make_info(2, 8, true, 64, 64, 64, 8);
+  CHECK_FALSE(fw::plan_s4d_layer(info, make_job(0, 2, 10, 1), &p, why, sizeof why));
+  CHECK(std::string(why).find("H, M, L and B") != std::string::npos);
+  fw::S4dLayerJob small = make_job(4, 2, 10, 1);
+  small.workspace_bytes = 100;
+  CHECK_FALSE(fw::plan_s4d_layer(info, small, &p, why, sizeof why));
+  CHECK(std::string(why).find("workspace of 100 bytes too small") != std::string::npos);
+  fw::S4dLayerJob odd = make_job(4, 2, 10, 1);
+  odd.workspace_addr += 4;
+  CHECK_FALSE(fw::plan_s4d_layer(info, odd, &p, why, sizeof why));
+  CHECK(std::string(why).find("8-byte aligned") != std::string::npos);
+  // 64 records of 32 bytes per segment do not fit a 1 KiB parameter scratchpad.
+  CHECK_FALSE(fw::plan_s4d_layer(make_info(2, 64, true, 64, 1, 64, 8), make_job(4, 64, 10, 1), &p, why, sizeof why));
+  CHECK(std::string(why).find("parameter scratchpad") != std::string::npos);
+}
+
+TEST_CASE("stream shape, validity and ordering", "[firmware]") {
+  struct Shape { uint32_t rows, cols; bool seg; uint32_t kib, H, M, L, B; };
+  for (const Shape& s : {Shape{2, 8, true, 64, 6, 2, 40, 1}, Shape{2, 8, true, 1, 3, 20, 300, 2},
+                         Shape{2, 4, false, 1, 10, 4, 200, 1}}) {
+    fw::S4dPlan p;
+    char why[256];
+    const fw::AccelInfo info = make_info(s.rows, s.cols, s.seg, s.kib, 64, s.kib, 4);
+    const fw::S4dLayerJob job = make_job(s.H, s.M, s.L, s.B);
+    REQUIRE(fw::plan_s4d_layer(info, job, &p, why, sizeof why));
+    const std::vector<cmd::Record> st = fw::build_s4d_stream(p, job);
+    REQUIRE(st.size() * cmd::kRecordBytes == p.stream_bytes);
+    CHECK(cmd::opcode_of(st.back()) == cmd::Opcode::END);
+    CHECK(first_hazard(st) == -1);
+    size_t runs = 0, loads = 0, loaded = 0, pass_of_load = 0;
+    std::string err;
+    for (const cmd::Record& r : st) {
+      REQUIRE(cmd::validate(r, fw::hw_limits(info), uint32_t(loaded), &err) == regs::ErrorCause::NONE);
+      if (cmd::opcode_of(r) == cmd::Opcode::LOAD_COEFFS) {
+        loaded = cmd::decode_load_coeffs(r).n_seg;
+        pass_of_load = loads++ / p.folds_per_pass;
+      }
+      if (cmd::opcode_of(r) == cmd::Opcode::RUN_SSM) {
+        const uint8_t f = cmd::flags_of(r);
+        CHECK(bool(f & cmd::FLAG_RESET_STATE) == (runs % p.chunks == 0));
+        CHECK(bool(f & cmd::FLAG_ACCUMULATE) == (pass_of_load > 0));
+        ++runs;
+      }
+    }
+    CHECK(loads == size_t(p.passes) * p.folds_per_pass);
+    CHECK(runs == size_t(p.passes) * p.folds_per_pass * p.chunks);
+    // The ordering check itself catches a missing barrier before a RUN_SSM.
+    std::vector<cmd::Record> broken = st;
+    for (size_t i = 1; i < broken.size(); ++i)
+      if (cmd::opcode_of(broken[i]) == cmd::Opcode::RUN_SSM) {
+        broken.erase(broken.begin() + long(i) - 1);
+        break;
+      }
+    CHECK(first_hazard(broken) != -1);
+  }
+}
+
+TEST_CASE("discretise_zoh records", "[firmware]") {
+  const S4dParams prm = make_params(2, 5, 3);
+  std::vector<cmd::CoeffRecord> rec;
+  char why[256];
+  REQUIRE(fw::discretise_zoh(prm, 2, 3, false, &rec, why, sizeof why));
+  REQUIRE(rec.size() == 2 * 2 * 3);  // [pass][h][s]
+  for (uint32_t p = 0; p < 2; ++p)
+    for (uint32_t h = 0; h < 2; ++h)
+      for (uint32_t s = 0; s < 3; ++s) {
+        const cmd::CoeffRecord& r = rec[(p * 2 + h) * 3 + s];
+        const uint32_t n = p * 3 + s;
+        if (n >= 5) {  // padding mode
+          CHECK((r.a_re == 0 && r.a_im == 0 && r.b_re == 0 && r.c_re == 0 && r.c_im == 0 && r.d == 0));
+          continue;
+        }
+        const double dt = std::exp(prm.log_dt[h]);
+        const std::complex<double> A(-0.5, M_PI * n);  // S4D-Lin
+        const std::complex<double> Ab = std::exp(dt * A);
+        const std::complex<double> c = 2.0 * std::complex<double>(prm.C[2 * (h * 5 + n)], prm.C[2 * (h * 5 + n) + 1]) * (Ab - 1.0) / A;
+        CHECK(r.a_re == Approx(Ab.real()).epsilon(1e-6));
+        CHECK(r.a_im == Approx(Ab.imag()).margin(1e-7));
+        CHECK((r.b_re == 1.0f && r.b_im == 0.0f));
+        CHECK(r.c_re == Approx(c.real()).epsilon(1e-6).margin(1e-9));
+        CHECK(r.c_im == Approx(c.imag()).epsilon(1e-6).margin(1e-9));
+        CHECK(r.d == (n == 0 ? float(prm.D[h]) : 0.0f));
+      }
+  CHECK_FALSE(fw::discretise_zoh(prm, 2, 3, true, &rec, why, sizeof why));
+  CHECK(std::string(why).find("real-only accelerator: imaginary part of C[0] (channel 0)") != std::string::npos);
+  S4dParams real_c = prm;
+  for (size_t i = 1; i < real_c.C.size(); i += 2) real_c.C[i] = 0.0;
+  CHECK_FALSE(fw::discretise_zoh(real_c, 2, 3, true, &rec, why, sizeof why));
+  CHECK(std::string(why).find("real-only accelerator: A_imag[1] (channel 0)") != std::string::npos);
+  for (double& v : real_c.A_imag) v = 0.0;
+  CHECK(fw::discretise_zoh(real_c, 2, 3, true, &rec, why, sizeof why));
+}
+
+TEST_CASE("parameter block round trip and checks", "[firmware]") {
+  FakeAccelerator fake(FakeAccelConfig{});
+  const S4dParams prm = make_params(3, 2, 9);
+  std::vector<uint8_t> block = fw::encode_s4d_param_block(prm);
+  REQUIRE(block.size() == fw::s4d_param_block_bytes(3, 2));
+  REQUIRE(block.size() == 8 * (3 + 6 + 6 + 12 + 3));
+  const uint64_t addr = FakeAccelConfig{}.mem_base + 64;
+  fake.mem_write(addr, block.data(), block.size());
+  S4dParams back;
+  char why[256];
+  REQUIRE(fw::read_s4d_param_block(fake, addr, 3, 2, &back, why, sizeof why));
+  CHECK((back.log_dt == prm.log_dt && back.log_A_real == prm.log_A_real && back.A_imag == prm.A_imag &&
+         back.C == prm.C && back.D == prm.D));
+  // NaN in log_A_real[4] (channel 2): the message names tensor, index and channel.
+  const double nan = std::nan("");
+  std::memcpy(&block[8 * (3 + 4)], &nan, 8);
+  fake.mem_write(addr, block.data(), block.size());
+  CHECK_FALSE(fw::read_s4d_param_block(fake, addr, 3, 2, &back, why, sizeof why));
+  CHECK(std::string(why) == "parameter block: log_A_real[4] (channel 2) is not finite");
+  CHECK_FALSE(fw::read_s4d_param_block(fake, 0x10, 3, 2, &back, why, sizeof why));
+  CHECK(std::string(why).find("system memory read failed") != std::string::npos);
+}
+
+TEST_CASE("real-only accelerator: S4D-Real runs, complex parameters are refused", "[firmware]") {
+  const LayerCase lc{"real", 2, 8, true, {64, 64, 64}, 8, 5, 3, 60, 2};
+  const LayerRun ok = run_layer(lc, /*real=*/true, /*real_only_hw=*/true);
+  INFO(ok.result.message);
+  REQUIRE(ok.result.ok);
+  CHECK(ok.rel_error <= 1e-5);
+  const LayerRun refused = run_layer(lc, /*real=*/false, /*real_only_hw=*/true);
+  CHECK_FALSE(refused.result.ok);
+  CHECK(std::string(refused.result.message).find("real-only accelerator") != std::string::npos);
+}
+
+TEST_CASE("driver: probe, run, cycles per job, error paths", "[firmware]") {
+  FakeAccelConfig cfg;
+  cfg.rows = 3, cfg.cols = 5, cfg.segments = false, cfg.real_only = true;
+  cfg.spad_kib[1] = 7, cfg.banks[2] = 4, cfg.ports[2] = 2;
+  FakeAccelerator fake(cfg);
+  fw::Driver drv(fake);
+  fw::AccelInfo info;
+  REQUIRE(drv.probe(&info) == DriverStatus::OK);
+  CHECK((info.rows == 3 && info.cols == 5 && !info.segments && info.real_only));
+  CHECK((info.spad_bytes[0] == 64 * 1024 && info.spad_bytes[1] == 7 * 1024));
+  CHECK((info.spad_banks[2] == 4 && info.spad_ports[2] == 2 && info.spad_ports[0] == 1));
+
+  auto put_stream = [&](const std::vector<cmd::Record>& st) {
+    const uint64_t addr = cfg.mem_base + 0x1000;
+    for (size_t i = 0; i < st.size(); ++i) {
+      uint8_t b[cmd::kRecordBytes];
+      cmd::pack(st[i], b);
+      fake.mem_write(addr + i * cmd::kRecordBytes, b, sizeof b);
+    }
+    return addr;
+  };
+  fw::JobResult r;
+  uint64_t a = put_stream({cmd::encode_nop(), cmd::encode_barrier(), cmd::encode_end()});
+  REQUIRE(drv.run(a, 3 * 32, &r) == DriverStatus::OK);
+  CHECK((r.ok && r.commands_done == 3 && r.cycles == 3));
+  CHECK_FALSE(fake.irq_line());  // acknowledged
+  a = put_stream({cmd::encode_nop(), cmd::encode_end()});
+  REQUIRE(drv.run(a, 2 * 32, &r) == DriverStatus::OK);
+  CHECK(r.cycles == 2);  // this job's cycles, not the cumulative counter
+
+  cmd::Record bad = cmd::encode_nop();
+  bad.w[0] = 0x7F;
+  a = put_stream({cmd::encode_nop(), cmd::encode_nop(), bad, cmd::encode_end()});
+  CHECK(drv.run(a, 4 * 32, &r) == DriverStatus::JOB_ERROR);
+  CHECK((!r.ok && r.cause == regs::ErrorCause::UNKNOWN_OPCODE && r.cmd_index == 2 && r.commands_done == 2));
+  REQUIRE_FALSE(fake.logs.empty());
+  CHECK(fake.logs.back() == "epochcore: job error UNKNOWN_OPCODE at command 2");
+  CHECK_FALSE(fake.irq_line());
+
+  a = put_stream({cmd::encode_nop()});
+  CHECK(drv.run(a, 32, &r) == DriverStatus::JOB_ERROR);
+  CHECK((r.cause == regs::ErrorCause::MISSING_END && r.cmd_index == 0xFFFFFFFFu));
+
+  CHECK(drv.run(a, 0, &r) == DriverStatus::BAD_ARGUMENT);
+  CHECK(drv.run(a, 33, &r) == DriverStatus::BAD_ARGUMENT);
+  CHECK(drv.run(a + 4, 32, &r) == DriverStatus::BAD_ARGUMENT);
+  CHECK(drv.wait(&r) == DriverStatus::NOT_SUBMITTED);
+  CHECK(fake.waits_with_line_low == 0);
+
+  FakeAccelConfig wrong = cfg;
+  wrong.id = 0x12345678;
+  FakeAccelerator not_ours(wrong);
+  CHECK(fw::Driver(not_ours).probe(&info) == DriverStatus::BAD_ID);
+  wrong = cfg;
+  wrong.version = 0x00020000;
+  FakeAccelerator newer(wrong);
+  CHECK(fw::Driver(newer).probe(&info) == DriverStatus::BAD_VERSION);
+  wrong.version = 0x00010003;  // a newer minor version is compatible
+  FakeAccelerator minor(wrong);
+  CHECK(fw::Driver(minor).probe(&info) == DriverStatus::OK);
+  wrong = cfg;
+  wrong.banks[0] = 0;
+  FakeAccelerator no_banks(wrong);
+  CHECK(fw::Driver(no_banks).probe(&info) == DriverStatus::BAD_CONFIG);
+
+  for (DriverStatus s : {DriverStatus::OK, DriverStatus::BUS_ERROR, DriverStatus::BAD_ID, DriverStatus::BAD_VERSION,
+                         DriverStatus::BAD_CONFIG, DriverStatus::BAD_ARGUMENT, DriverStatus::BUSY,
+                         DriverStatus::NOT_SUBMITTED, DriverStatus::NO_COMPLETION, DriverStatus::JOB_ERROR})
+    CHECK(std::string(fw::driver_status_name(s)) != "UNKNOWN");
+}
+
+TEST_CASE("s4d layer reports accelerator errors with cause, index and opcode", "[firmware]") {
+  // An output buffer outside system memory: the first DMA_OUT fails on the bus.
+  FakeAccelConfig cfg;
+  FakeAccelerator fake(cfg);
+  fw::Driver drv(fake);
+  fw::AccelInfo info;
+  REQUIRE(drv.probe(&info) == DriverStatus::OK);
+  const S4dParams prm = make_params(4, 2, 1);
+  const std::vector<uint8_t> block = fw::encode_s4d_param_block(prm);
+  fw::S4dLayerJob job{4, 2, 16, 1};
+  job.params_addr = cfg.mem_base;
+  job.input_addr = cfg.mem_base + 0x1000;
+  job.output_addr = cfg.mem_base + cfg.mem_bytes + 0x1000;
+  job.workspace_addr = cfg.mem_base + 0x2000;
+  job.workspace_bytes = 0x10000;
+  fake.mem_write(job.params_addr, block.data(), block.size());
+  fw::S4dLayerResult res;
+  CHECK_FALSE(fw::s4d_layer_run(fake, drv, info, job, &res));
+  const std::vector<cmd::Record> st = fw::build_s4d_stream(res.plan, job);
+  size_t first_out = 0;
+  while (cmd::opcode_of(st[first_out]) != cmd::Opcode::DMA_OUT) ++first_out;
+  CHECK(std::string(res.message) ==
+        "accelerator error DMA_BUS_ERROR at command " + std::to_string(first_out) + " (DMA_OUT)");
+  CHECK(res.job.cmd_index == first_out);
+}

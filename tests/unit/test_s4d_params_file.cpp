@@ -1,0 +1,211 @@
+// Tests of loading and saving S4D parameters in safetensors files.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+
+#include "platform/io/s4d_params_file.h"
+
+using namespace epochcore;
+using namespace epochcore::io;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct S4dTempDir {
+  fs::path dir;
+  S4dTempDir() {
+    static std::mt19937_64 rng(std::random_device{}());
+    dir = fs::temp_directory_path() / ("epochcore_test_s4d_" + std::to_string(rng()));
+    fs::create_directories(dir);
+  }
+  ~S4dTempDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string file(const std::string& name) const { return (dir / name).string(); }
+};
+
+// Parameters with distinct values everywhere, so a swapped index shows.
+S4dParams make_params(uint32_t H, uint32_t M) {
+  S4dParams p;
+  p.H = H;
+  p.M = M;
+  for (uint32_t h = 0; h < H; ++h) {
+    p.log_dt.push_back(-4.0 + 0.1 * h);
+    p.D.push_back(0.3 * h - 1.0);
+    for (uint32_t n = 0; n < M; ++n) {
+      p.log_A_real.push_back(std::log(0.5) + 0.01 * (h * M + n));
+      p.A_imag.push_back(3.14159265358979 * n + 0.001 * h);
+      p.C.push_back(0.7 * h - 0.2 * n + 0.1);  // real part
+      p.C.push_back(-0.5 * h + 0.3 * n);       // imaginary part
+    }
+  }
+  return p;
+}
+
+// The tensors of `p` as a name -> tensor map, for building altered files.
+std::map<std::string, Tensor> tensors_of(const S4dParams& p) {
+  const size_t H = p.H, M = p.M;
+  return {{"log_dt", {"", {H}, p.log_dt}},
+          {"log_A_real", {"", {H, M}, p.log_A_real}},
+          {"A_imag", {"", {H, M}, p.A_imag}},
+          {"C", {"", {H, M, 2}, p.C}},
+          {"D", {"", {H}, p.D}}};
+}
+
+std::string load_error(const std::string& path) {
+  try {
+    load_s4d_params(path);
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+void check_equal(const S4dParams& a, const S4dParams& b) {
+  CHECK(a.H == b.H);
+  CHECK(a.M == b.M);
+  CHECK(a.log_dt == b.log_dt);
+  CHECK(a.log_A_real == b.log_A_real);
+  CHECK(a.A_imag == b.A_imag);
+  CHECK(a.C == b.C);
+  CHECK(a.D == b.D);
+}
+
+std::vector<double> to_f32(std::vector<double> v) {
+  for (double& x : v) x = static_cast<float>(x);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("s4d_params_file: F64 and F32 round trips", "[io][s4d_params_file]") {
+  S4dTempDir tmp;
+  const S4dParams p = make_params(4, 3);
+  save_s4d_params(tmp.file("p64.safetensors"), p, "F64");
+  check_equal(load_s4d_params(tmp.file("p64.safetensors")), p);
+
+  save_s4d_params(tmp.file("p32.safetensors"), p, "F32");
+  S4dParams rounded = p;
+  rounded.log_dt = to_f32(p.log_dt);
+  rounded.log_A_real = to_f32(p.log_A_real);
+  rounded.A_imag = to_f32(p.A_imag);
+  rounded.C = to_f32(p.C);
+  rounded.D = to_f32(p.D);
+  check_equal(load_s4d_params(tmp.file("p32.safetensors")), rounded);
+}
+
+TEST_CASE("s4d_params_file: the state_dict names with the 'kernel.' prefix", "[io][s4d_params_file]") {
+  S4dTempDir tmp;
+  const S4dParams p = make_params(2, 5);
+  auto t = tensors_of(p);
+  std::map<std::string, Tensor> prefixed;
+  for (auto& [name, tensor] : t) prefixed[name == "D" ? name : "kernel." + name] = tensor;
+  write_safetensors(tmp.file("k.safetensors"), prefixed, "F64");
+  check_equal(load_s4d_params(tmp.file("k.safetensors")), p);
+
+  // Mixed: some prefixed, some not.
+  auto mixed = t;
+  mixed["kernel.C"] = mixed["C"];
+  mixed.erase("C");
+  write_safetensors(tmp.file("m.safetensors"), mixed, "F64");
+  check_equal(load_s4d_params(tmp.file("m.safetensors")), p);
+
+  // Both spellings of one tensor are ambiguous.
+  mixed["C"] = mixed["kernel.C"];
+  const std::string both = tmp.file("both.safetensors");
+  write_safetensors(both, mixed, "F64");
+  CHECK(load_error(both) == both + ": both 'C' and 'kernel.C' are present (expected only one)");
+}
+
+TEST_CASE("s4d_params_file: missing, misshapen and extra tensors", "[io][s4d_params_file]") {
+  S4dTempDir tmp;
+  const std::string p = tmp.file("p.safetensors");
+  const S4dParams good = make_params(4, 2);
+
+  auto t = tensors_of(good);
+  t.erase("A_imag");
+  write_safetensors(p, t, "F32");
+  CHECK(load_error(p) == p + ": missing tensor 'A_imag' (or 'kernel.A_imag')");
+
+  t = tensors_of(good);
+  t.erase("D");
+  write_safetensors(p, t, "F32");
+  CHECK(load_error(p) == p + ": missing tensor 'D'");
+
+  t = tensors_of(good);
+  t["C"] = Tensor{"", {4, 2}, std::vector<double>(8, 0.0)};
+  write_safetensors(p, t, "F32");
+  CHECK(load_error(p) == p + ": tensor 'C' has shape [4, 2] but expected [4, 2, 2] (H=4, M=2)");
+
+  t = tensors_of(good);
+  t["log_dt"] = Tensor{"", {2}, {0.0, 0.0}};
+  write_safetensors(p, t, "F32");
+  CHECK(load_error(p) == p + ": tensor 'log_dt' has shape [2] but expected [4] (H=4, M=2)");
+
+  t = tensors_of(good);
+  t["A_imag"] = Tensor{"", {2, 4}, std::vector<double>(8, 0.0)};
+  write_safetensors(p, t, "F32");
+  CHECK(load_error(p) == p + ": tensor 'A_imag' has shape [2, 4] but expected [4, 2] (H=4, M=2)");
+
+  t = tensors_of(good);
+  t["D"] = Tensor{"", {1, 4}, std::vector<double>(4, 0.0)};
+  write_safetensors(p, t, "F32");
+  CHECK(load_error(p) == p + ": tensor 'D' has shape [1, 4] but expected [4] (H=4, M=2)");
+
+  t = tensors_of(good);
+  t["log_A_real"] = Tensor{"", {8}, std::vector<double>(8, 0.0)};
+  write_safetensors(p, t, "F32");
+  CHECK_THAT(load_error(p), Contains("tensor 'log_A_real' has shape [8] but expected [H, M]"));
+
+  t = tensors_of(good);
+  t["log_A_real"] = Tensor{"", {4, 0}, {}};
+  write_safetensors(p, t, "F32");
+  CHECK_THAT(load_error(p), Contains("tensor 'log_A_real' has shape [4, 0]"));
+
+  t = tensors_of(good);
+  t["B"] = Tensor{"", {1}, {1.0}};
+  t["kernel.log_dtt"] = Tensor{"", {1}, {1.0}};
+  write_safetensors(p, t, "F32");
+  CHECK_THAT(load_error(p), Contains(p + ": unexpected tensors 'B', 'kernel.log_dtt' (expected"));
+}
+
+TEST_CASE("s4d_params_file: integer dtypes and non-finite values", "[io][s4d_params_file]") {
+  S4dTempDir tmp;
+  const std::string p = tmp.file("p.safetensors");
+  auto t = tensors_of(make_params(1, 1));
+  t["C"].data[1] = std::numeric_limits<double>::quiet_NaN();
+  write_safetensors(p, t, "F64");
+  CHECK(load_error(p) ==
+        p + ": tensor 'C': element 1 (index [0, 0, 1]) is NaN (only finite values are accepted)");
+
+  // H=1, M=1 file written by hand, with D stored as I32.
+  const std::string header =
+      R"({"A_imag":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},)"
+      R"("C":{"dtype":"F32","shape":[1,1,2],"data_offsets":[4,12]},)"
+      R"("D":{"dtype":"I32","shape":[1],"data_offsets":[12,16]},)"
+      R"("log_A_real":{"dtype":"F32","shape":[1,1],"data_offsets":[16,20]},)"
+      R"("log_dt":{"dtype":"F32","shape":[1],"data_offsets":[20,24]}})";
+  std::string bytes(8, '\0');
+  for (size_t i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  bytes += header + std::string(24, '\0');
+  std::ofstream(p, std::ios::binary) << bytes;
+  CHECK(load_error(p) == p + ": tensor 'D' has dtype I32 (expected F32 or F64)");
+}
+
+TEST_CASE("s4d_params_file: save rejects inconsistent parameters", "[io][s4d_params_file]") {
+  S4dTempDir tmp;
+  S4dParams p = make_params(3, 2);
+  p.C.pop_back();
+  CHECK_THROWS_WITH(save_s4d_params(tmp.file("p.safetensors"), p, "F32"),
+                    Contains("S4dParams::C has 11 values but expected 12 (H=3, M=2)"));
+  CHECK_THROWS_AS(save_s4d_params(tmp.file("p.safetensors"), make_params(3, 2), "F16"),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(load_s4d_params(tmp.file("absent.safetensors")), FormatError);
+}
