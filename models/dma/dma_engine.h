@@ -16,7 +16,8 @@
 // each transaction measured from a fresh zero delay (integer division of sc_time
 // values). Time is kept with a quantum keeper (temporal decoupling): advanced by each
 // burst's cycles, synced when the quantum is used up and always at the end of a job,
-// so a job completes at its start time + cycles * clock_period.
+// so a job completes at its start time + cycles * clock_period. The bus transports
+// in the burst loop are the only virtual calls there; nothing is allocated per burst.
 //
 // Errors: a TLM error on either socket stops the job (bursts already written stay),
 // records DMA_BUS_ERROR and the job's cmd_index, drops every queued job and leaves the
@@ -53,7 +54,9 @@ struct DmaStats {
   uint64_t bursts = 0;           // bursts completed
 };
 
-// A quantum keeper with the engine's own quantum (never longer than the global one).
+// A quantum keeper with the engine's own quantum: sync points fall on multiples of it,
+// and never later than the global quantum's. A zero quantum follows the global one;
+// with both zero the engine syncs after every burst.
 class DmaQuantumKeeper : public tlm_utils::tlm_quantumkeeper {
  public:
   void set_quantum(const sc_core::sc_time& q) { quantum_ = q; }

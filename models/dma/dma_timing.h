@@ -14,6 +14,8 @@
 //   spad_ps     = spad_hop_ps + ceil(len / (4 * spad_banks)) * clock_ps.
 // Every time in ns becomes whole picoseconds exactly as sc_time(ns, SC_NS) does at the
 // default 1 ps resolution (ns_to_ps below), so the two models round identically.
+// Assumes what the platform builds: the scratchpads run on the DMA's clock, at most
+// one router on each path, and the 1 ps default time resolution.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -161,8 +161,8 @@ constexpr size_t kMaxHeaderBytes = size_t(1) << 20;  // real headers are < 1 KiB
 // Parser for the header: a Python dict literal with string keys whose values are
 // strings, True/False or tuples of non-negative integers.
 struct HeaderValue {
-  enum Kind { String, Bool, Tuple } kind = String;
-  std::string text;
+  enum Kind { String, Bool, Tuple, List } kind = String;
+  std::string text;  // a string's contents, or a list's source text
   bool flag = false;
   std::vector<size_t> tuple;
 };
@@ -203,6 +203,7 @@ class HeaderParser {
   // The header for messages: at most 120 characters, non-printable ones as '?'.
   std::string printable_prefix() const {
     std::string text = s_.substr(0, 120);
+    text.erase(text.find_last_not_of(" \n") + 1);
     for (char& c : text)
       if (c < 32 || c > 126) c = '?';
     return text;
@@ -271,6 +272,15 @@ class HeaderParser {
       if (v.tuple.size() == 1 && !after_comma)
         fail("a one-dimensional shape needs a trailing comma, e.g. (5,)");
       ++pos_;
+    } else if (peek() == '[') {  // only as the descr of a structured dtype, rejected later
+      v.kind = HeaderValue::List;
+      const size_t start = pos_;
+      for (int depth = 0; pos_ < s_.size(); ++pos_) {
+        depth += s_[pos_] == '[' ? 1 : s_[pos_] == ']' ? -1 : 0;
+        if (depth == 0) break;
+      }
+      if (pos_ == s_.size()) fail("unterminated list");
+      v.text = s_.substr(start, ++pos_ - start);
     } else {
       fail("expected a string, True, False or a tuple");
     }
@@ -373,10 +383,13 @@ NpyArray read_npy(const std::string& path) {
     preamble = 12;
   }
   const size_t header_len = detail::load_le(pre + 8, preamble - 8);
-  if (header_len > kMaxHeaderBytes || header_len > file_size - preamble)
+  if (header_len > file_size - preamble)
     throw FormatError(path + ": header length " + std::to_string(header_len) +
-                      " is larger than the file (" + std::to_string(file_size) +
-                      " bytes) or the limit of " + std::to_string(kMaxHeaderBytes) + " bytes");
+                      " runs past the end of the file (" + std::to_string(file_size) +
+                      " bytes)");
+  if (header_len > kMaxHeaderBytes)
+    throw FormatError(path + ": header length " + std::to_string(header_len) +
+                      " exceeds the limit of " + std::to_string(kMaxHeaderBytes) + " bytes");
   std::string header(header_len, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_len));
   if (static_cast<size_t>(in.gcount()) != header_len)
@@ -387,6 +400,10 @@ NpyArray read_npy(const std::string& path) {
     if (entry.first != "descr" && entry.first != "fortran_order" && entry.first != "shape")
       throw FormatError(path + ": unexpected header key '" + entry.first +
                         "' (expected keys 'descr', 'fortran_order', 'shape')");
+  const auto descr_it = dict.find("descr");
+  if (descr_it != dict.end() && descr_it->second.kind == HeaderValue::List)
+    throw FormatError(path + ": structured dtype " + descr_it->second.text +
+                      " not supported (expected float32, float64, int32 or int64)");
   const auto& descr = require(dict, "descr", HeaderValue::String, "a string", path);
   const auto& fortran = require(dict, "fortran_order", HeaderValue::Bool, "True or False", path);
   const auto& shape = require(dict, "shape", HeaderValue::Tuple, "a tuple of integers", path);

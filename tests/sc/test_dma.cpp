@@ -29,6 +29,7 @@ using namespace epochcore;
 namespace {
 
 int g_passed = 0, g_failed = 0;
+bool g_finished = false;  // the test thread ran to its end (no hang, no early stop)
 std::string g_case;  // the transfer being checked, for failure messages
 
 void check(bool ok, const char* what, int line) {
@@ -260,6 +261,7 @@ struct Testbench : sc_module {
       check(c->violations == 0, c->name(), __LINE__);
       check(c->transactions > 0, c->name(), __LINE__);
     }
+    g_finished = true;
     sc_stop();
   }
 };
@@ -473,6 +475,10 @@ int sc_main(int, char*[]) {
     sc_start();
   } catch (const std::exception& e) {
     std::printf("FAILED: exception: %s\n", e.what());
+    ++g_failed;
+  }
+  if (!g_finished) {
+    std::printf("FAILED: the test thread did not finish (a wait never returned)\n");
     ++g_failed;
   }
   std::printf("test_dma: %d passed, %d failed\n", g_passed, g_failed);

@@ -23,6 +23,7 @@ using namespace epochcore;
 namespace {
 
 int g_passed = 0, g_failed = 0;
+bool g_finished = false;  // the test thread ran to its end (no hang, no early stop)
 
 void check(bool ok, const char* what, int line) {
   if (ok) {
@@ -90,6 +91,7 @@ struct Testbench : sc_module {
     sys_router.map(0x2000'0000, 4096, 2, "inval_lo");
     sys_router.map(0x3000'0000, 4096, 2, "inval_hi");
     sys_router.map(0x4000'0000, 256ull << 20, 3, "big");
+    sys_router.map(0x5000'0000, 4096, 0, "mem_a_alias");  // a window smaller than its target
     local.bind(spad_bus.target_socket);
     spad_bus.initiator_socket.bind(spad_in.socket);
     spad_bus.initiator_socket.bind(spad_out.socket);
@@ -148,6 +150,7 @@ struct Testbench : sc_module {
     test_router_debug_and_dmi();
     test_scratchpad();
     test_map_errors();
+    g_finished = true;
     sc_stop();
   }
 };
@@ -228,7 +231,9 @@ void Testbench::test_router_decode() {
         tlm::TLM_BURST_ERROR_RESPONSE);  // decoded, forwarded, refused by the memory
   CHECK(sys_router.find(0x1000'0000) != nullptr && sys_router.find(0x1000'0000)->name == "mem_b");
   CHECK(sys_router.find(0x1001'0000) == nullptr && sys_router.find(0x1000'FFFF) != nullptr);
-  CHECK(sys_router.ranges().size() == 5 && sys_router.ranges()[0].name == "mem_a");
+  CHECK(sys_router.ranges().size() == 6 && sys_router.ranges()[0].name == "mem_a");
+  CHECK(access(cpu, tlm::TLM_READ_COMMAND, 0x5000'0FFC, back, 8, d) ==
+        tlm::TLM_ADDRESS_ERROR_RESPONSE);  // inside mem_a, but past the alias window
 }
 
 void Testbench::test_router_debug_and_dmi() {
@@ -242,6 +247,9 @@ void Testbench::test_router_debug_and_dmi() {
   CHECK(debug(cpu, tlm::TLM_READ_COMMAND, 0x0800'0000, back, 16) == 0);
   CHECK(debug(cpu, tlm::TLM_READ_COMMAND, 0x1000'0000 + 64 * 1024 - 4, back, 16) == 4);
   CHECK(mem_b.transactions() == tx);
+  // Clipped by the router to a window smaller than the memory behind it.
+  CHECK(debug(cpu, tlm::TLM_READ_COMMAND, 0x5000'0FFC, back, 16) == 4);
+  CHECK(std::memcmp(back, mem_a.data() + 0xFFC, 4) == 0);
 
   tlm::tlm_generic_payload q;
   tlm::tlm_dmi dmi;
@@ -252,6 +260,11 @@ void Testbench::test_router_debug_and_dmi() {
   CHECK(dmi.get_start_address() == 0x1000'0000 && dmi.get_end_address() == 0x1000'FFFF);
   CHECK(dmi.get_dmi_ptr() == mem_b.data() && dmi.is_read_write_allowed());
   CHECK(dmi.get_read_latency() == sc_time(7.3, SC_NS));
+  dmi.init();
+  q.set_address(0x5000'0010);  // the alias: granted, but only over its own window
+  CHECK(cpu->get_direct_mem_ptr(q, dmi));
+  CHECK(dmi.get_start_address() == 0x5000'0000 && dmi.get_end_address() == 0x5000'0FFF);
+  CHECK(dmi.get_dmi_ptr() == mem_a.data());
   dmi.init();
   q.set_address(0x0800'0000);
   CHECK(!cpu->get_direct_mem_ptr(q, dmi));
@@ -352,6 +365,10 @@ int sc_main(int, char*[]) {
     sc_start();
   } catch (const std::exception& e) {
     std::printf("FAILED: exception: %s\n", e.what());
+    ++g_failed;
+  }
+  if (!g_finished) {
+    std::printf("FAILED: the test thread did not finish (a wait never returned)\n");
     ++g_failed;
   }
   std::printf("test_router: %d passed, %d failed\n", g_passed, g_failed);

@@ -129,7 +129,7 @@ void FakeAccelerator::execute_stream() {
       return;
     }
   }
-  stop(ErrorCause::MISSING_END, 0xFFFFFFFF);
+  stop(ErrorCause::MISSING_END, uint32_t(len_ / cmd::kRecordBytes));  // index where END was due
 }
 
 ErrorCause FakeAccelerator::execute(const cmd::Record& r) {

@@ -369,14 +369,12 @@ TEST_CASE("discretise_zoh records", "[firmware]") {
         CHECK(r.c_im == Approx(c.imag()).epsilon(1e-6).margin(1e-9));
         CHECK(r.d == (n == 0 ? float(prm.D[h]) : 0.0f));
       }
-  CHECK_FALSE(fw::discretise_zoh(prm, 2, 3, true, &rec, why, sizeof why));
-  CHECK(std::string(why).find("real-only accelerator: imaginary part of C[0] (channel 0)") != std::string::npos);
   S4dParams real_c = prm;
-  for (size_t i = 1; i < real_c.C.size(); i += 2) real_c.C[i] = 0.0;
   CHECK_FALSE(fw::discretise_zoh(real_c, 2, 3, true, &rec, why, sizeof why));
   CHECK(std::string(why).find("real-only accelerator: A_imag[1] (channel 0)") != std::string::npos);
   for (double& v : real_c.A_imag) v = 0.0;
-  CHECK(fw::discretise_zoh(real_c, 2, 3, true, &rec, why, sizeof why));
+  CHECK(fw::discretise_zoh(real_c, 2, 3, true, &rec, why, sizeof why));  // Im(C) != 0 is fine
+  for (const auto& r : rec) CHECK((r.a_im == 0.0f && r.c_im == 0.0f));
 }
 
 TEST_CASE("parameter block round trip and checks", "[firmware]") {
@@ -454,7 +452,7 @@ TEST_CASE("driver: probe, run, cycles per job, error paths", "[firmware]") {
 
   a = put_stream({cmd::encode_nop()});
   CHECK(drv.run(a, 32, &r) == DriverStatus::JOB_ERROR);
-  CHECK((r.cause == regs::ErrorCause::MISSING_END && r.cmd_index == 0xFFFFFFFFu));
+  CHECK((r.cause == regs::ErrorCause::MISSING_END && r.cmd_index == 1u));
 
   CHECK(drv.run(a, 0, &r) == DriverStatus::BAD_ARGUMENT);
   CHECK(drv.run(a, 33, &r) == DriverStatus::BAD_ARGUMENT);

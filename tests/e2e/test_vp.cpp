@@ -1,0 +1,297 @@
+// End-to-end tests: run the built simulator (epochcore-vp) as a user does and check its
+// report and output files against the double-precision reference, the closed-form ProDF
+// timing, and files written by an independent tool (numpy).
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "firmware/driver/driver.h"
+#include "firmware/kernels/s4d_layer.h"
+#include "models/array/prodf_timing.h"
+#include "platform/io/npy.h"
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+using namespace epochcore;
+
+namespace {
+
+fs::path temp_dir() {
+  static fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("epochcore-e2e-" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+struct VpRun {
+  int exit_code = -1;
+  std::string out, err;
+  json report;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Runs epochcore-vp with `args` (already shell-quoted where needed).
+VpRun run_vp(const std::string& args) {
+  static int n = 0;
+  const fs::path base = temp_dir() / ("run" + std::to_string(++n));
+  const std::string report = base.string() + ".json";
+  const std::string cmd = std::string("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 '") + EC_VP + "' " + args +
+                          " --report '" + report + "' > '" + base.string() + ".out' 2> '" + base.string() +
+                          ".err'";
+  VpRun r;
+  const int st = std::system(cmd.c_str());
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = slurp(base.string() + ".out");
+  r.err = slurp(base.string() + ".err");
+  if (fs::exists(report)) r.report = json::parse(slurp(report));
+  return r;
+}
+
+struct Shape {
+  uint32_t H, M, L, B, rows, cols;
+  bool segments;
+  uint32_t spad_kib, banks;
+};
+
+std::string shape_args(const Shape& s) {
+  std::ostringstream a;
+  a << " --set workload.channels=" << s.H << " --set workload.modes=" << s.M << " --set workload.length=" << s.L
+    << " --set workload.batch=" << s.B << " --set array.rows=" << s.rows << " --set array.cols=" << s.cols
+    << " --set array.segments=" << (s.segments ? "true" : "false");
+  for (const char* buf : {"input", "param", "output"})
+    a << " --set scratchpad." << buf << ".size_kib=" << s.spad_kib << " --set scratchpad." << buf
+      << ".banks=" << s.banks;
+  return a.str();
+}
+
+// The closed-form array cycles of the firmware's stream for this shape.
+struct Expected {
+  uint64_t load_cycles = 0, pass_cycles = 0, stall_in = 0, stall_out = 0, active = 0;
+};
+
+Expected closed_form(const Shape& s) {
+  fw::AccelInfo hw;
+  hw.rows = s.rows;
+  hw.cols = s.cols;
+  hw.segments = s.segments;
+  for (int i = 0; i < 3; ++i) {
+    hw.spad_bytes[i] = s.spad_kib * 1024;
+    hw.spad_banks[i] = s.banks;
+    hw.spad_ports[i] = 1;
+  }
+  fw::S4dLayerJob job;
+  job.H = s.H;
+  job.M = s.M;
+  job.L = s.L;
+  job.B = s.B;
+  job.workspace_addr = 1 << 20;
+  job.workspace_bytes = 64u << 20;
+  fw::S4dPlan plan;
+  char why[256];
+  REQUIRE(fw::plan_s4d_layer(hw, job, &plan, why, sizeof why));
+  const timing::FeedGeometry g{s.banks, 1};
+  Expected e;
+  uint32_t n_seg = 0, seg_len = 0;
+  for (const cmd::Record& r : fw::build_s4d_stream(plan, job)) {
+    if (cmd::opcode_of(r) == cmd::Opcode::LOAD_COEFFS) {
+      const cmd::LoadCoeffs c = cmd::decode_load_coeffs(r);
+      n_seg = c.n_seg;
+      seg_len = c.seg_len;
+      e.load_cycles += timing::load_coeffs_cycles(n_seg, seg_len, s.cols, g);
+    } else if (cmd::opcode_of(r) == cmd::Opcode::RUN_SSM) {
+      const cmd::RunSsm c = cmd::decode_run_ssm(r);
+      timing::SsmPassShape p;
+      p.rows = s.rows;
+      p.cols = s.cols;
+      p.segments = s.segments;
+      p.n_seg = n_seg;
+      p.seg_len = seg_len;
+      p.length = c.length;
+      p.in_addr = c.in_addr;
+      p.in_stride = c.in_stride;
+      p.out_addr = c.out_addr;
+      p.out_stride = c.out_stride;
+      p.accumulate = c.flags & cmd::FLAG_ACCUMULATE;
+      const timing::SsmPassTiming t = timing::ssm_pass(p, g, g);
+      e.pass_cycles += t.cycles;
+      e.stall_in += t.stall_input;
+      e.stall_out += t.stall_output;
+      e.active += t.active_pe_cycles;
+    }
+  }
+  return e;
+}
+
+void check_run(const Shape& s, const VpRun& r) {
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json& rep = r.report;
+  CHECK(rep["status"] == "ok");
+  CHECK(rep["error_vs_reference"]["max_rel"].get<double>() <= 1e-5);
+  const Expected e = closed_form(s);
+  const json& ac = rep["array_counters"];
+  CHECK(ac["load_cycles"].get<uint64_t>() == e.load_cycles);
+  CHECK(ac["pass_cycles"].get<uint64_t>() == e.pass_cycles);
+  CHECK(ac["stall_input_cycles"].get<uint64_t>() == e.stall_in);
+  CHECK(ac["stall_output_cycles"].get<uint64_t>() == e.stall_out);
+  CHECK(ac["active_pe_cycles"].get<uint64_t>() == e.active);
+  const double util = double(e.active) / (double(s.rows) * s.cols * double(e.load_cycles + e.pass_cycles));
+  CHECK(rep["pe_utilization"].get<double>() == Approx(util).epsilon(1e-12));
+}
+
+std::string python_with_numpy() {
+  for (const char* p : {"/usr/bin/python3", "python3"})
+    if (std::system((std::string(p) + " -c 'import numpy' > /dev/null 2>&1").c_str()) == 0) return p;
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("S4D layers match the reference and the closed-form timing over a grid", "[e2e][grid]") {
+  const Shape grid[] = {
+      // H  M   L   B rows cols seg  KiB banks
+      {8, 2, 64, 1, 4, 8, true, 64, 8},     // segments: 4 per row
+      {8, 2, 64, 1, 4, 8, false, 64, 8},    // one channel per row, output at the east edge
+      {20, 3, 50, 1, 4, 8, true, 64, 8},    // M does not divide C; H*M > R*C: folds
+      {5, 8, 40, 1, 2, 8, true, 64, 4},     // M == C
+      {3, 12, 30, 1, 2, 8, true, 64, 4},    // M > C: two passes with accumulation
+      {3, 17, 30, 1, 2, 8, false, 64, 4},   // three passes with padding modes
+      {6, 2, 300, 2, 2, 4, true, 1, 2},     // batch 2, 1 KiB scratchpads: time chunks
+      {16, 4, 128, 1, 4, 4, true, 64, 1},   // one bank: input stalls every beat
+      {1, 1, 1, 1, 1, 1, true, 64, 1},      // the smallest layer
+  };
+  for (const Shape& s : grid) {
+    DYNAMIC_SECTION("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " array " << s.rows << "x"
+                         << s.cols << (s.segments ? " seg" : " noseg") << " " << s.spad_kib << "KiB/"
+                         << s.banks << "banks") {
+      check_run(s, run_vp(shape_args(s)));
+    }
+  }
+}
+
+TEST_CASE("ProDF utilisation on a 32x32 array: segments on, off, and a narrow feed", "[e2e][utilisation]") {
+  // H=512, M=2: 1024 channel-mode slots on 1024 PEs.
+  Shape wide{512, 2, 2048, 1, 32, 32, true, 8192, 512};
+  const VpRun on = run_vp(shape_args(wide));
+  check_run(wide, on);
+  CHECK(on.report["pe_utilization"].get<double>() >= 0.9);
+  CHECK(on.report["array_counters"]["stall_input_cycles"].get<uint64_t>() == 0);
+
+  Shape off = wide;
+  off.segments = false;
+  const VpRun r_off = run_vp(shape_args(off));
+  check_run(off, r_off);  // equals the closed form exactly
+  const double u_off = r_off.report["pe_utilization"].get<double>();
+  CHECK(u_off == Approx(2.0 / 32).epsilon(0.05));  // about M/C
+
+  Shape narrow = wide;
+  narrow.banks = 32;
+  const VpRun r_narrow = run_vp(shape_args(narrow));
+  check_run(narrow, r_narrow);
+  CHECK(r_narrow.report["array_counters"]["stall_input_cycles"].get<uint64_t>() > 0);
+  CHECK(r_narrow.report["pe_utilization"].get<double>() < 0.2);
+}
+
+TEST_CASE("parameters and inputs written by numpy give numpy's answer", "[e2e][python]") {
+  const std::string py = python_with_numpy();
+  INFO("python3 with numpy is a dependency (./epochcore deps installs python3-numpy)");
+  REQUIRE(!py.empty());
+  const fs::path dir = temp_dir() / "numpy";
+  fs::create_directories(dir);
+  REQUIRE(std::system((py + " '" EC_SOURCE_DIR "/tests/python/make_test_files.py' '" + dir.string() + "'").c_str()) ==
+          0);
+  const std::string params = " --params '" + (dir / "params.safetensors").string() + "'";
+  struct Case {
+    const char* input;
+    const char* expected;
+    const char* array;
+  } cases[] = {
+      {"input.npy", "expected.npy", ""},
+      {"input_batch.npy", "expected_batch.npy", ""},
+      {"input.npy", "expected.npy", " --set array.rows=1 --set array.cols=1"},  // 6 folds of 1 PE
+      {"input_batch.npy", "expected_batch.npy", " --set array.segments=false --set array.rows=2"},
+  };
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION(c.input << c.array) {
+      const fs::path out = dir / (std::string("out_") + std::to_string(std::hash<std::string>()(c.array)) + c.input);
+      const VpRun r = run_vp(params + " --input '" + (dir / c.input).string() + "' --output '" + out.string() + "'" +
+                             c.array);
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      const io::NpyArray y = io::read_npy(out.string());
+      const io::NpyArray want = io::read_npy((dir / c.expected).string());
+      CHECK(y.dtype == "f4");
+      REQUIRE(y.shape == want.shape);
+      double max_abs = 0, ref_max = 0;
+      for (size_t i = 0; i < y.data.size(); ++i) {
+        max_abs = std::max(max_abs, std::abs(y.data[i] - want.data[i]));
+        ref_max = std::max(ref_max, std::abs(want.data[i]));
+      }
+      CHECK(max_abs / ref_max <= 1e-5);
+      // The simulator's own reference agrees with numpy's too.
+      CHECK(r.report["error_vs_reference"]["max_rel"].get<double>() <= 1e-5);
+    }
+  }
+}
+
+TEST_CASE("bad input is refused with a message naming the problem", "[e2e][errors]") {
+  const fs::path dir = temp_dir() / "bad";
+  fs::create_directories(dir);
+  {
+    std::ofstream(dir / "garbage.npy") << "this is not an npy file";
+    std::ofstream(dir / "bad.yaml") << "array:\n  rowz: 4\n";
+    std::vector<float> x(2 * 10, 1.0f);
+    io::write_npy_f32((dir / "wrong_h.npy").string(), {2, 10}, x.data());
+  }
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::vector<std::string> says;
+  } cases[] = {
+      {"--params '" + (dir / "missing.safetensors").string() + "'", 2, {"missing.safetensors"}},
+      {"--input '" + (dir / "garbage.npy").string() + "'", 2, {"garbage.npy"}},
+      {"--input '" + (dir / "wrong_h.npy").string() + "' --set workload.channels=4", 2, {"wrong_h.npy", "H = 4"}},
+      {"'" + (dir / "bad.yaml").string() + "'", 2, {"array.rowz", "did you mean array.rows"}},
+      {"--set array.rows=0", 2, {"array.rows"}},
+      {"--set nosuch.key=1", 2, {"nosuch.key"}},
+      {"--frobnicate", 2, {"unknown option"}},
+      {"--set memory.size_mib=1 --set workload.channels=256 --set workload.length=4096", 2, {"memory.size_mib"}},
+      // The firmware refuses complex parameters on real-only PEs: exit 1 with its message.
+      {"--set array.real_only=true --set workload.channels=4 --set workload.length=8", 1, {"real-only", "A_imag"}},
+  };
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION(c.args) {
+      const VpRun r = run_vp(c.args);
+      INFO(r.err);
+      CHECK(r.exit_code == c.exit_code);
+      for (const std::string& s : c.says) CHECK(r.err.find(s) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("S4D-Real parameters run on real-only PEs", "[e2e]") {
+  const VpRun r = run_vp("--set array.real_only=true --set workload.init=s4d_real --set workload.channels=16 "
+                         "--set workload.modes=4 --set workload.length=256");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.report["error_vs_reference"]["max_rel"].get<double>() <= 1e-5);
+}
