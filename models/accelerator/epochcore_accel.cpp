@@ -16,8 +16,8 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
   CsrConfig csr_cfg;
   csr_cfg.rows = hw.rows;
   csr_cfg.cols = hw.cols;
-  csr_cfg.features = (p_.array.segments ? regs::FEATURE_SEGMENTS : 0) |
-                     (p_.array.real_only ? regs::FEATURE_REAL_ONLY : 0);
+  csr_cfg.features = (p_.array.segments ? uint32_t(regs::FEATURE_SEGMENTS) : 0u) |
+                     (p_.array.real_only ? uint32_t(regs::FEATURE_REAL_ONLY) : 0u);
   csr_cfg.clock_period = period;
   csr_cfg.access_latency = period;
 

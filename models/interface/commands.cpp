@@ -154,7 +154,7 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
     }
     case Opcode::RUN_SSM: {
       RunSsm c = decode_run_ssm(r);
-      if (c.flags & ~uint8_t(FLAG_ACCUMULATE | FLAG_RESET_STATE)) return fail(ErrorCause::BAD_FIELD, "unknown flag bits");
+      if (c.flags & ~uint8_t(FLAG_ACCUMULATE | FLAG_RESET_STATE | FLAG_REVERSE)) return fail(ErrorCause::BAD_FIELD, "unknown flag bits");
       if (c.length == 0) return fail(ErrorCause::BAD_FIELD, "length must be at least 1");
       if (loaded_segments == 0) return fail(ErrorCause::BAD_FIELD, "no coefficients loaded (LOAD_COEFFS must come first)");
       uint64_t bytes = uint64_t(c.length) * 4;

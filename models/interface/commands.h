@@ -29,6 +29,7 @@ constexpr uint8_t kNumSpads = 3;
 enum Flags : uint8_t {
   FLAG_ACCUMULATE = 1u << 0,   // RUN_SSM: out += y instead of out = y (mode passes)
   FLAG_RESET_STATE = 1u << 1,  // RUN_SSM: clear PE states before the pass (else they carry on)
+  FLAG_REVERSE = 1u << 2,      // RUN_SSM: step k reads and writes element length-1-k (backward layers)
 };
 
 // Word 0 of every record: opcode (7:0), flags (15:8), scratchpad id (23:16, DMA only),
@@ -56,8 +57,9 @@ struct LoadCoeffs {
   uint32_t seg_len = 0;     // word 3, PEs per segment (1..cols)
 };
 
-// RUN_SSM: segment i reads u_k (float32) at in_addr + i*in_stride + 4k and writes (or
-// adds) y_k at out_addr + i*out_stride + 4k, for k = 0..length-1.
+// RUN_SSM: segment i reads u_k (float32) at in_addr + i*in_stride + 4e and writes (or
+// adds) y_k at out_addr + i*out_stride + 4e, for k = 0..length-1, where e = k, or
+// e = length-1-k with FLAG_REVERSE (the sequence runs backwards through the array).
 struct RunSsm {
   uint8_t flags = 0;
   uint32_t in_addr = 0;     // word 1, byte offset in the input scratchpad

@@ -12,7 +12,8 @@ struct S4dParams {
   std::vector<double> log_dt;      // [H]
   std::vector<double> log_A_real;  // [H*M]  A = -exp(log_A_real) + i*A_imag
   std::vector<double> A_imag;      // [H*M]
-  std::vector<double> C;           // [H*M*2] (real, imaginary) interleaved
+  uint32_t directions = 1;         // 1, or 2 for a bidirectional layer (ssm.md)
+  std::vector<double> C;           // [directions*H*M*2]: [dir][h][m][re, im]; dir 1 runs backwards
   std::vector<double> D;           // [H]
 };
 

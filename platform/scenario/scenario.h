@@ -59,9 +59,11 @@ struct Scenario {
   std::string name = "default";
   std::string description;
   ArrayConfig array;
-  SpadConfig spad_input{4096, 32, 1};
+  // Input and output feed one word per segment per cycle: 512 banks serve every
+  // segment of a 32x32 array at M = 2 without stalls.
+  SpadConfig spad_input{4096, 512, 1};
   SpadConfig spad_param{512, 32, 1};
-  SpadConfig spad_output{4096, 32, 1};
+  SpadConfig spad_output{4096, 512, 1};
   DmaConfig dma;
   MemoryConfig memory;
   HostConfig host;

@@ -111,6 +111,8 @@ TEST_CASE("scenario: defaults", "[scenario]") {
   CHECK(s.spad_param.size_kib == 512);
   CHECK(s.spad_output.size_kib == 4096);
   CHECK(s.spad_param.banks == 32);
+  CHECK(s.spad_input.banks == 512);
+  CHECK(s.spad_output.banks == 512);
   CHECK(s.spad_output.ports == 1);
   CHECK(s.dma.bytes_per_cycle == 64);
   CHECK(s.dma.setup_cycles == 32);
@@ -393,7 +395,7 @@ TEST_CASE("scenario: scenario_to_yaml round-trips every key", "[scenario]") {
 
   const std::string defaults = scenario_to_yaml(Scenario{});
   check_same(parse_scenario(defaults, "emitted"), Scenario{});
-  CHECK_THAT(defaults, Contains("scratchpad:\n  input:\n    size_kib: 4096\n    banks: 32\n    ports: 1\n"));
+  CHECK_THAT(defaults, Contains("scratchpad:\n  input:\n    size_kib: 4096\n    banks: 512\n    ports: 1\n"));
   CHECK_THAT(defaults, Contains("clock_mhz: 1000.0\n"));
   CHECK_THAT(defaults, Contains("dt_min: 0.001\n"));
   CHECK_THAT(defaults, Contains("description: \"\"\n"));
