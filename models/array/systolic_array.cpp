@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "models/array/prodf_timing.h"
+
 namespace epochcore {
 
 using sc_core::sc_time;
@@ -23,6 +25,8 @@ SystolicArray::SystolicArray(sc_core::sc_module_name name, const ArrayParams& p,
   result_.assign(n, 0.0f);
   bank_load_.assign(std::max({in_.banks(), out_.banks(), 1u}), 0);
   banks_touched_.reserve(n);
+  seg_pe_.reserve(n);
+  fast_cores_.resize(n);
   SC_HAS_PROCESS(SystolicArray);
   SC_THREAD(thread);
 }
@@ -39,6 +43,8 @@ void SystolicArray::thread() {
     wait(start_event_);
     if (op_.kind == ArrayOp::Kind::LOAD)
       do_load(op_.load);
+    else if (p_.fast)
+      do_run_fast(op_.run);
     else
       do_run(op_.run);
     busy_ = false;
@@ -54,6 +60,7 @@ void SystolicArray::do_load(const cmd::LoadCoeffs& c) {
   std::fill(role_.begin(), role_.end(), 0);
   for (LimaPe* pe : grid_) pe->clear();
   live_rows_.clear();
+  seg_pe_.clear();
 
   const auto* rec = reinterpret_cast<const cmd::CoeffRecord*>(param_.bytes() + c.param_addr);
   for (uint32_t s = 0; s < n_seg_; ++s) {
@@ -65,6 +72,7 @@ void SystolicArray::do_load(const cmd::LoadCoeffs& c) {
       const size_t i = size_t(row) * C + col0 + m;
       grid_[i]->core.load(r);
       role_[i] |= ACTIVE;
+      seg_pe_.push_back(uint32_t(i));
     }
     // Without segments the partial sum travels through the idle PEs to the east edge.
     const size_t start = size_t(row) * C + col0;
@@ -145,13 +153,15 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
   const uint64_t out_word = c.out_addr / 4, out_stride = c.out_stride / 4;
   const float* in = in_.words();
   float* out = out_.words();
+  const bool reverse = c.flags & cmd::FLAG_REVERSE;
+  auto element = [&](uint64_t k) { return reverse ? L - 1 - k : k; };  // time step -> word
 
   for (uint64_t beat = 0; beat < L + depth - 1; ++beat) {
     const bool feeding = beat < L;
     const bool draining = beat + 1 >= depth;  // the last PE of a segment emits this beat
-    const uint32_t in_cost = feeding ? feed_cycles(in_, in_word + beat, in_stride, 1) : 0;
+    const uint32_t in_cost = feeding ? feed_cycles(in_, in_word + element(beat), in_stride, 1) : 0;
     const uint32_t out_cost =
-        draining ? feed_cycles(out_, out_word + beat + 1 - depth, out_stride, acc ? 2 : 1) : 0;
+        draining ? feed_cycles(out_, out_word + element(beat + 1 - depth), out_stride, acc ? 2 : 1) : 0;
     const uint32_t cycles = std::max({1u, in_cost, out_cost});
     const uint32_t stall_in = in_cost > 1 ? in_cost - 1 : 0;
     stats_.stall_input_cycles += stall_in;
@@ -160,13 +170,14 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
     wait(p_.clock_period * double(cycles));
 
     if (feeding) {
-      for (uint32_t s = 0; s < n_seg_; ++s) feed_[s] = in[in_word + s * in_stride + beat];
+      const uint64_t e = element(beat);
+      for (uint32_t s = 0; s < n_seg_; ++s) feed_[s] = in[in_word + s * in_stride + e];
       in_.stats().array_read_words += n_seg_;
     }
     step_beat(feeding);
     stats_.active_pe_cycles += active_this_beat_;
     if (result_valid_) {
-      const uint64_t k = beat + 1 - depth;
+      const uint64_t k = element(beat + 1 - depth);
       for (uint32_t s = 0; s < n_seg_; ++s) {
         float& y = out[out_word + s * out_stride + k];
         y = acc ? y + result_[s] : result_[s];
@@ -178,6 +189,62 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
     stats_.pass_beats++;
   }
   stats_.passes++;
+}
+
+// Transaction-level pass: every segment's sequence in bulk, with the cycle model's
+// arithmetic order (the partial sum runs through the segment's PEs in order), so the
+// outputs are bit-identical; the pass's closed-form cycles are annotated in one wait.
+void SystolicArray::do_run_fast(const cmd::RunSsm& c) {
+  timing::SsmPassShape shape;
+  shape.rows = p_.rows;
+  shape.cols = p_.cols;
+  shape.segments = p_.segments;
+  shape.n_seg = n_seg_;
+  shape.seg_len = seg_len_;
+  shape.length = c.length;
+  shape.in_addr = c.in_addr;
+  shape.in_stride = c.in_stride;
+  shape.out_addr = c.out_addr;
+  shape.out_stride = c.out_stride;
+  shape.accumulate = c.flags & cmd::FLAG_ACCUMULATE;
+  const timing::SsmPassTiming t =
+      timing::ssm_pass(shape, {in_.banks(), in_.ports()}, {out_.banks(), out_.ports()});
+
+  const size_t pes = seg_pe_.size();
+  for (size_t i = 0; i < pes; ++i) {
+    fast_cores_[i] = grid_[seg_pe_[i]]->core;
+    if (c.flags & cmd::FLAG_RESET_STATE) fast_cores_[i].reset_state();
+  }
+  const uint64_t L = c.length, S = seg_len_;
+  const bool acc = shape.accumulate, reverse = c.flags & cmd::FLAG_REVERSE;
+  const float* in = in_.words() + c.in_addr / 4;
+  float* out = out_.words() + c.out_addr / 4;
+  for (uint32_t s = 0; s < n_seg_; ++s) {
+    LimaPeCore* seg = &fast_cores_[size_t(s) * S];
+    const float* u = in + uint64_t(s) * (c.in_stride / 4);
+    float* y = out + uint64_t(s) * (c.out_stride / 4);
+    for (uint64_t k = 0; k < L; ++k) {
+      const uint64_t e = reverse ? L - 1 - k : k;
+      const float uk = u[e];
+      float psum = 0.0f;
+      for (uint64_t m = 0; m < S; ++m) psum = seg[m].lima(uk, psum);
+      y[e] = acc ? y[e] + psum : psum;
+    }
+  }
+  for (size_t i = 0; i < pes; ++i) grid_[seg_pe_[i]]->core = fast_cores_[i];
+  // Pipeline registers end empty, as after a cycle-mode pass.
+  for (LimaPe* pe : grid_) pe->valid_out = false;
+
+  in_.stats().array_read_words += uint64_t(n_seg_) * L;
+  out_.stats().array_write_words += uint64_t(n_seg_) * L;
+  if (acc) out_.stats().array_read_words += uint64_t(n_seg_) * L;
+  stats_.stall_input_cycles += t.stall_input;
+  stats_.stall_output_cycles += t.stall_output;
+  stats_.active_pe_cycles += t.active_pe_cycles;
+  stats_.pass_cycles += t.cycles;
+  stats_.pass_beats += t.beats;
+  stats_.passes++;
+  wait(p_.clock_period * double(t.cycles));
 }
 
 }  // namespace epochcore

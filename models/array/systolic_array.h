@@ -19,6 +19,7 @@ struct ArrayParams {
   uint32_t cols = 32;
   bool segments = true;    // several segments per row (else one, output at the east edge)
   bool real_only = false;  // imaginary parts of the coefficients are dropped on load
+  bool fast = false;       // transaction-level: whole passes in bulk, closed-form time annotated
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
 };
 
@@ -63,6 +64,7 @@ class SystolicArray : public sc_core::sc_module {
   void thread();
   void do_load(const cmd::LoadCoeffs& c);
   void do_run(const cmd::RunSsm& c);
+  void do_run_fast(const cmd::RunSsm& c);
   // The busiest bank's accesses over this beat's words, divided by its ports.
   uint32_t feed_cycles(const Scratchpad& spad, uint64_t base_word, uint64_t stride_words,
                        uint32_t accesses);
@@ -79,6 +81,8 @@ class SystolicArray : public sc_core::sc_module {
   std::vector<uint8_t> role_;      // per PE
   std::vector<uint32_t> seg_of_;   // per PE: its segment (for start and end PEs)
   std::vector<uint32_t> live_rows_;
+  std::vector<uint32_t> seg_pe_;   // per segment, its PEs in dataflow order (fast mode)
+  std::vector<LimaPeCore> fast_cores_;  // contiguous copies for the bulk pass
   uint32_t n_seg_ = 0, seg_len_ = 0;
 
   // Per-beat buffers, sized once.

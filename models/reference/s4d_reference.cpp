@@ -56,11 +56,16 @@ void check_input(const char* function, const double* u, size_t count) {
 void check_s4d_params(const S4dParams& p) {
   if (p.H == 0) throw std::invalid_argument("S4dParams.H: expected at least 1 channel, got 0");
   if (p.M == 0) throw std::invalid_argument("S4dParams.M: expected at least 1 mode, got 0");
+  if (p.directions != 1 && p.directions != 2)
+    throw std::invalid_argument("S4dParams.directions: expected 1 or 2 (bidirectional), got " +
+                                std::to_string(p.directions));
   const size_t hm = size_t(p.H) * p.M;
   check_size("log_dt", p.log_dt.size(), p.H, "H");
   check_size("log_A_real", p.log_A_real.size(), hm, "H*M");
   check_size("A_imag", p.A_imag.size(), hm, "H*M");
-  check_size("C", p.C.size(), 2 * hm, "2*H*M (re, im interleaved)");
+  check_size("C", p.C.size(), 2 * p.directions * hm,
+             p.directions == 1 ? "H*M*2 (re, im interleaved)"
+                               : "directions*H*M*2 (bidirectional: [dir][h][m][re, im])");
   check_size("D", p.D.size(), p.H, "H");
   check_finite("log_dt", p.log_dt);
   check_finite("log_A_real", p.log_A_real);
@@ -87,13 +92,16 @@ void check_s4d_params(const S4dParams& p) {
 }
 
 S4dParams s4d_init(uint32_t H, uint32_t M, const std::string& init, double dt_min,
-                   double dt_max, uint64_t seed) {
+                   double dt_max, uint64_t seed, uint32_t directions) {
   if (init != "s4d_lin" && init != "s4d_inv" && init != "s4d_real") {
     throw std::invalid_argument("s4d_init: unknown init '" + init +
                                 "': expected one of s4d_lin, s4d_inv, s4d_real");
   }
   if (H == 0) throw std::invalid_argument("s4d_init: H must be at least 1, got 0");
   if (M == 0) throw std::invalid_argument("s4d_init: M must be at least 1, got 0");
+  if (directions != 1 && directions != 2)
+    throw std::invalid_argument("s4d_init: directions must be 1 or 2 (bidirectional), got " +
+                                std::to_string(directions));
   if (!std::isfinite(dt_min) || !std::isfinite(dt_max) || !(dt_min > 0.0) ||
       !(dt_min < dt_max)) {
     std::ostringstream msg;
@@ -109,7 +117,8 @@ S4dParams s4d_init(uint32_t H, uint32_t M, const std::string& init, double dt_mi
   p.log_dt.resize(H);
   p.log_A_real.resize(hm);
   p.A_imag.resize(hm);
-  p.C.resize(2 * hm);
+  p.directions = directions;
+  p.C.resize(2 * hm * directions);
   p.D.resize(H);
 
   const double N = 2.0 * M;
@@ -134,6 +143,8 @@ S4dParams s4d_init(uint32_t H, uint32_t M, const std::string& init, double dt_mi
   const double half_variance = std::sqrt(0.5);  // complex standard normal: E|C|^2 = 1
   for (size_t i = 0; i < 2 * hm; ++i) p.C[i] = rng.normal() * half_variance;
   for (uint32_t h = 0; h < H; ++h) p.D[h] = rng.normal();
+  // The backward C last, so the forward half and D do not depend on `directions`.
+  for (size_t i = 2 * hm; i < p.C.size(); ++i) p.C[i] = rng.normal() * half_variance;
   return p;
 }
 
@@ -146,22 +157,26 @@ std::vector<float> seeded_input(uint32_t B, uint32_t H, uint32_t L, uint64_t see
 
 S4dDiscrete s4d_discretise_zoh(const S4dParams& p) {
   check_s4d_params(p);
-  const size_t M = p.M;
+  const size_t M = p.M, hm = size_t(p.H) * M;
   S4dDiscrete d;
-  d.Abar.resize(size_t(p.H) * M);
-  d.Cprime.resize(size_t(p.H) * M);
+  d.Abar.resize(hm);
+  d.Cprime.resize(p.directions * hm);
   for (size_t h = 0; h < p.H; ++h) {
     const double dt = std::exp(p.log_dt[h]);
     for (size_t n = 0; n < M; ++n) {
       const size_t i = h * M + n;
       const cdouble A(-std::exp(p.log_A_real[i]), p.A_imag[i]);
-      const cdouble C(p.C[2 * i], p.C[2 * i + 1]);
       const cdouble dtA = dt * A;
       d.Abar[i] = std::exp(dtA);
-      // (exp(dt A) - 1) / A tends to dt as A -> 0 (only reachable by exp underflow).
-      d.Cprime[i] = (A == cdouble(0.0, 0.0)) ? C * dt : C * (complex_expm1(dtA) / A);
-      if (!std::isfinite(d.Abar[i].real()) || !std::isfinite(d.Abar[i].imag()) ||
-          !std::isfinite(d.Cprime[i].real()) || !std::isfinite(d.Cprime[i].imag())) {
+      bool finite = std::isfinite(d.Abar[i].real()) && std::isfinite(d.Abar[i].imag());
+      for (size_t dir = 0; dir < p.directions; ++dir) {
+        const size_t j = dir * hm + i;
+        const cdouble C(p.C[2 * j], p.C[2 * j + 1]);
+        // (exp(dt A) - 1) / A tends to dt as A -> 0 (only reachable by exp underflow).
+        d.Cprime[j] = (A == cdouble(0.0, 0.0)) ? C * dt : C * (complex_expm1(dtA) / A);
+        finite = finite && std::isfinite(d.Cprime[j].real()) && std::isfinite(d.Cprime[j].imag());
+      }
+      if (!finite) {
         std::ostringstream msg;
         msg << "S4dParams channel " << h << " mode " << n << ": dt = " << dt
             << " and A = " << A << " give a non-finite discretisation";
@@ -178,10 +193,12 @@ std::vector<double> s4d_recurrence(const S4dParams& p, const double* u, uint32_t
   const size_t H = p.H, M = p.M, count = size_t(B) * H * L;
   check_input("s4d_recurrence", u, count);
   // Split real and imaginary parts so the mode loop is plain, vectorisable arithmetic.
-  std::vector<double> a_re(H * M), a_im(H * M), c_re(H * M), c_im(H * M);
+  std::vector<double> a_re(H * M), a_im(H * M), c_re(d.Cprime.size()), c_im(d.Cprime.size());
   for (size_t i = 0; i < H * M; ++i) {
     a_re[i] = d.Abar[i].real();
     a_im[i] = d.Abar[i].imag();
+  }
+  for (size_t i = 0; i < d.Cprime.size(); ++i) {
     c_re[i] = d.Cprime[i].real();
     c_im[i] = d.Cprime[i].imag();
   }
@@ -209,6 +226,25 @@ std::vector<double> s4d_recurrence(const S4dParams& p, const double* u, uint32_t
         }
         y_row[l] = 2.0 * acc + D * uk;
       }
+      if (p.directions == 1) continue;
+      // Backward half: z_t = Abar z_{t+1} + u_{t+1}, y_t += 2 Re(C1' z_t). The state that
+      // has taken in u_l is added to y_{l-1}: the backward sum is over s > t only.
+      const double* br = &c_re[(H + h) * M];
+      const double* bi = &c_im[(H + h) * M];
+      std::fill(x_re.begin(), x_re.end(), 0.0);
+      std::fill(x_im.begin(), x_im.end(), 0.0);
+      for (size_t l = L; l-- > 1;) {
+        const double uk = u_row[l];
+        double acc = 0.0;
+        for (size_t n = 0; n < M; ++n) {
+          const double xr = ar[n] * x_re[n] - ai[n] * x_im[n] + uk;
+          const double xi = ar[n] * x_im[n] + ai[n] * x_re[n];
+          x_re[n] = xr;
+          x_im[n] = xi;
+          acc += br[n] * xr - bi[n] * xi;
+        }
+        y_row[l - 1] += 2.0 * acc;
+      }
     }
   }
   return y;
@@ -218,19 +254,22 @@ std::vector<double> s4d_kernel(const S4dParams& p, uint32_t L) {
   const S4dDiscrete d = s4d_discretise_zoh(p);
   const size_t H = p.H, M = p.M;
   std::vector<cdouble> dtA(M);
-  std::vector<double> K(H * L);
-  for (size_t h = 0; h < H; ++h) {
-    const double dt = std::exp(p.log_dt[h]);
-    for (size_t n = 0; n < M; ++n) {
-      dtA[n] = cdouble(-dt * std::exp(p.log_A_real[h * M + n]), dt * p.A_imag[h * M + n]);
-    }
-    for (size_t l = 0; l < L; ++l) {
-      cdouble sum(0.0, 0.0);
+  std::vector<double> K(p.directions * H * L);
+  for (size_t dir = 0; dir < p.directions; ++dir) {
+    for (size_t h = 0; h < H; ++h) {
+      const double dt = std::exp(p.log_dt[h]);
       for (size_t n = 0; n < M; ++n) {
-        const cdouble power = std::exp(double(l) * dtA[n]);  // Abar^l = exp(l dt A)
-        sum += d.Cprime[h * M + n] * power;
+        dtA[n] = cdouble(-dt * std::exp(p.log_A_real[h * M + n]), dt * p.A_imag[h * M + n]);
       }
-      K[h * L + l] = 2.0 * sum.real();
+      const cdouble* cprime = &d.Cprime[(dir * H + h) * M];
+      for (size_t l = 0; l < L; ++l) {
+        cdouble sum(0.0, 0.0);
+        for (size_t n = 0; n < M; ++n) {
+          const cdouble power = std::exp(double(l) * dtA[n]);  // Abar^l = exp(l dt A)
+          sum += cprime[n] * power;
+        }
+        K[(dir * H + h) * L + l] = 2.0 * sum.real();
+      }
     }
   }
   return K;
@@ -250,6 +289,10 @@ std::vector<double> s4d_convolution(const S4dParams& p, const double* u, uint32_
       for (size_t l = 0; l < L; ++l) {
         double sum = 0.0;
         for (size_t j = 0; j <= l; ++j) sum += k_row[j] * u_row[l - j];
+        if (p.directions == 2) {
+          const double* k1_row = &K[(H + h) * L];
+          for (size_t s = l + 1; s < L; ++s) sum += k1_row[s - l - 1] * u_row[s];  // s > t
+        }
         y_row[l] = sum + p.D[h] * u_row[l];
       }
     }

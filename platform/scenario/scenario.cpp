@@ -66,6 +66,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("workload.modes", &s.workload.modes);
   add("workload.length", &s.workload.length);
   add("workload.batch", &s.workload.batch);
+  add("workload.bidirectional", &s.workload.bidirectional);
   add("workload.init", &s.workload.init);
   add("workload.dt_min", &s.workload.dt_min);
   add("workload.dt_max", &s.workload.dt_max);
@@ -442,7 +443,7 @@ std::optional<Issue> find_issue(const Scenario& s) {
     c.fail("workload.dt_min", "must be less than workload.dt_max (" + format_double(w.dt_max) +
                                   "), got " + format_double(w.dt_min),
            {"workload.dt_max"});
-  c.one_of("run.timing", s.run.timing, {"cycle"});
+  c.one_of("run.timing", s.run.timing, {"cycle", "fast"});
   return c.issue;
 }
 

@@ -45,6 +45,7 @@ struct WorkloadConfig {
   uint32_t modes = 2;               // M = N/2 complex modes
   uint32_t length = 2048;           // L
   uint32_t batch = 1;               // B
+  bool bidirectional = false;       // second set of slots on the reversed sequence (ssm.md)
   std::string init = "s4d_lin";     // s4d_lin | s4d_inv | s4d_real
   double dt_min = 1e-3;
   double dt_max = 1e-1;
@@ -52,7 +53,7 @@ struct WorkloadConfig {
 };
 
 struct RunConfig {
-  std::string timing = "cycle";     // cycle (only mode so far)
+  std::string timing = "cycle";     // cycle (PE-level, clocked) | fast (whole passes in bulk)
 };
 
 struct Scenario {

@@ -25,6 +25,9 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 using namespace epochcore;
 
+// Flip once the firmware and the simulation handle workload.bidirectional.
+constexpr bool kBidirectionalSupported = false;
+
 namespace {
 
 fs::path temp_dir() {
@@ -164,22 +167,23 @@ std::string python_with_numpy() {
   return "";
 }
 
+const Shape kGrid[] = {
+    // H  M   L   B rows cols seg  KiB banks
+    {8, 2, 64, 1, 4, 8, true, 64, 8},     // segments: 4 per row
+    {8, 2, 64, 1, 4, 8, false, 64, 8},    // one channel per row, output at the east edge
+    {20, 3, 50, 1, 4, 8, true, 64, 8},    // M does not divide C; H*M > R*C: folds
+    {5, 8, 40, 1, 2, 8, true, 64, 4},     // M == C
+    {3, 12, 30, 1, 2, 8, true, 64, 4},    // M > C: two passes with accumulation
+    {3, 17, 30, 1, 2, 8, false, 64, 4},   // three passes with padding modes
+    {6, 2, 300, 2, 2, 4, true, 1, 2},     // batch 2, 1 KiB scratchpads: time chunks
+    {16, 4, 128, 1, 4, 4, true, 64, 1},   // one bank: input stalls every beat
+    {1, 1, 1, 1, 1, 1, true, 64, 1},      // the smallest layer
+};
+
 }  // namespace
 
 TEST_CASE("S4D layers match the reference and the closed-form timing over a grid", "[e2e][grid]") {
-  const Shape grid[] = {
-      // H  M   L   B rows cols seg  KiB banks
-      {8, 2, 64, 1, 4, 8, true, 64, 8},     // segments: 4 per row
-      {8, 2, 64, 1, 4, 8, false, 64, 8},    // one channel per row, output at the east edge
-      {20, 3, 50, 1, 4, 8, true, 64, 8},    // M does not divide C; H*M > R*C: folds
-      {5, 8, 40, 1, 2, 8, true, 64, 4},     // M == C
-      {3, 12, 30, 1, 2, 8, true, 64, 4},    // M > C: two passes with accumulation
-      {3, 17, 30, 1, 2, 8, false, 64, 4},   // three passes with padding modes
-      {6, 2, 300, 2, 2, 4, true, 1, 2},     // batch 2, 1 KiB scratchpads: time chunks
-      {16, 4, 128, 1, 4, 4, true, 64, 1},   // one bank: input stalls every beat
-      {1, 1, 1, 1, 1, 1, true, 64, 1},      // the smallest layer
-  };
-  for (const Shape& s : grid) {
+  for (const Shape& s : kGrid) {
     DYNAMIC_SECTION("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " array " << s.rows << "x"
                          << s.cols << (s.segments ? " seg" : " noseg") << " " << s.spad_kib << "KiB/"
                          << s.banks << "banks") {
@@ -294,4 +298,30 @@ TEST_CASE("S4D-Real parameters run on real-only PEs", "[e2e]") {
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.report["error_vs_reference"]["max_rel"].get<double>() <= 1e-5);
+}
+
+TEST_CASE("fast and cycle timing agree bit for bit and cycle for cycle", "[e2e][parity]") {
+  const fs::path dir = temp_dir() / "parity";
+  fs::create_directories(dir);
+  int n = 0;
+  for (const Shape& s : kGrid) {
+    for (const char* extra : {"", " --set workload.bidirectional=true"}) {
+      if (std::string(extra).size() && !kBidirectionalSupported) continue;
+      DYNAMIC_SECTION("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " array " << s.rows << "x"
+                           << s.cols << (s.segments ? " seg" : " noseg") << extra) {
+        const std::string base = (dir / std::to_string(++n)).string();
+        const VpRun cyc = run_vp(shape_args(s) + extra + " --set run.timing=cycle --output '" + base + "c.npy'");
+        const VpRun fst = run_vp(shape_args(s) + extra + " --set run.timing=fast --output '" + base + "f.npy'");
+        INFO(cyc.err << fst.err);
+        REQUIRE(cyc.exit_code == 0);
+        REQUIRE(fst.exit_code == 0);
+        CHECK(slurp(base + "c.npy") == slurp(base + "f.npy"));
+        CHECK(cyc.report["cycles"] == fst.report["cycles"]);
+        CHECK(cyc.report["simulated_seconds"] == fst.report["simulated_seconds"]);
+        CHECK(cyc.report["array_counters"] == fst.report["array_counters"]);
+        CHECK(cyc.report["dma"] == fst.report["dma"]);
+        CHECK(cyc.report["scratchpads"] == fst.report["scratchpads"]);
+      }
+    }
+  }
 }

@@ -1,7 +1,7 @@
 // Testbench: the cycle-accurate LIMA-PE array against the closed-form ProDF timing and a
 // plain C++ replica of the PE arithmetic. Streams are built by hand (no firmware planning)
 // so that odd shapes, strides, bank conflicts, accumulation and state carry-over are hit.
-// usage: test_array_timing ROWS COLS SEGMENTS(0|1) IN_BANKS OUT_BANKS PARAM_BANKS PORTS
+// usage: test_array_timing ROWS COLS SEGMENTS(0|1) IN_BANKS OUT_BANKS PARAM_BANKS PORTS [fast]
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -31,11 +31,13 @@ struct Case {
   uint32_t in_offset_words, out_offset_words;
   bool accumulate;
   uint32_t runs;  // consecutive RUN_SSM commands over successive chunks, state carried
+  bool reverse = false;
 };
 
 struct Config {
   uint32_t rows, cols, in_banks, out_banks, param_banks, ports;
   bool segments;
+  bool fast;
 };
 
 void put_stream(fw::Hal& hal, const std::vector<Record>& s) {
@@ -57,7 +59,7 @@ DmaDesc dma(SpadId spad, uint64_t sys, uint32_t spad_addr, uint32_t bytes) {
 void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const Case& c, Rng& rng) {
   const std::string name = "case n_seg=" + std::to_string(c.n_seg) + " seg_len=" + std::to_string(c.seg_len) +
                            " L=" + std::to_string(c.length) + " runs=" + std::to_string(c.runs) +
-                           (c.accumulate ? " acc" : "");
+                           (c.accumulate ? " acc" : "") + (c.reverse ? " reverse" : "");
   // Coefficients with |a| < 1, inputs and initial outputs.
   std::vector<CoeffRecord> rec(size_t(c.n_seg) * c.seg_len);
   for (auto& r : rec) {
@@ -82,7 +84,8 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
                            encode_barrier(), encode_load_coeffs({0, c.n_seg, c.seg_len})};
   for (uint32_t r = 0; r < c.runs; ++r) {
     RunSsm run;
-    run.flags = (c.accumulate ? FLAG_ACCUMULATE : 0) | (r == 0 ? FLAG_RESET_STATE : 0);
+    run.flags = (c.accumulate ? FLAG_ACCUMULATE : 0) | (r == 0 ? FLAG_RESET_STATE : 0) |
+                (c.reverse ? FLAG_REVERSE : 0);
     run.in_addr = 4 * (c.in_offset_words + r * c.n_seg * c.in_stride_words);
     run.in_stride = 4 * c.in_stride_words;
     run.out_addr = 4 * (c.out_offset_words + r * c.n_seg * c.out_stride_words);
@@ -144,7 +147,7 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
     std::vector<LimaPeCore> pes(c.seg_len);
     for (uint32_t m = 0; m < c.seg_len; ++m) pes[m].load(rec[size_t(sgi) * c.seg_len + m]);
     for (uint32_t k = 0; k < total; ++k) {
-      const uint32_t r = k / c.length, kk = k % c.length;
+      const uint32_t r = k / c.length, kk = c.reverse ? c.length - 1 - k % c.length : k % c.length;
       const float u = in[c.in_offset_words + (r * c.n_seg + sgi) * c.in_stride_words + kk];
       float psum = 0.0f;
       for (auto& pe : pes) psum = pe.lima(u, psum);
@@ -159,17 +162,18 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
 
 int sc_main(int argc, char** argv) {
   sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-  if (argc != 8) {
-    std::printf("usage: %s ROWS COLS SEGMENTS IN_BANKS OUT_BANKS PARAM_BANKS PORTS\n", argv[0]);
+  if (argc != 8 && !(argc == 9 && std::string(argv[8]) == "fast")) {
+    std::printf("usage: %s ROWS COLS SEGMENTS IN_BANKS OUT_BANKS PARAM_BANKS PORTS [fast]\n", argv[0]);
     return 2;
   }
   Config cfg{uint32_t(std::atoi(argv[1])), uint32_t(std::atoi(argv[2])), uint32_t(std::atoi(argv[4])),
              uint32_t(std::atoi(argv[5])), uint32_t(std::atoi(argv[6])), uint32_t(std::atoi(argv[7])),
-             std::atoi(argv[3]) != 0};
+             std::atoi(argv[3]) != 0, argc == 9};
   Scenario sc;
   sc.array.rows = cfg.rows;
   sc.array.cols = cfg.cols;
   sc.array.segments = cfg.segments;
+  sc.run.timing = cfg.fast ? "fast" : "cycle";
   sc.spad_input = {256, cfg.in_banks, cfg.ports};
   sc.spad_param = {64, cfg.param_banks, cfg.ports};
   sc.spad_output = {256, cfg.out_banks, cfg.ports};
@@ -191,6 +195,8 @@ int sc_main(int argc, char** argv) {
         {max_segs(C), C, 5, 5, 5, 0, 0, true, 3},                  // L shorter than the pipeline
         {std::min(5u, max_segs(2)), 2, 33, 64, 64, 0, 0, false, 1},  // strides that conflict in banks
         {max_segs(C / 2 ? C / 2 : 1), C / 2 ? C / 2 : 1, 100, 100, 101, 0, 0, false, 1},
+        {max_segs(2), 2, 30, 31, 33, 2, 1, true, 2, true},        // backwards, two chunks, accumulate
+        {std::min(3u, max_segs(C)), C, 7, 7, 9, 0, 0, false, 1, true},
     };
     for (const Case& c : cases) run_case(soc, hal, drv, cfg, c, rng);
   };
