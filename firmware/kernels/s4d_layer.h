@@ -1,6 +1,8 @@
 // S4D layer kernel: discretises an S4D layer, folds it onto the LIMA-PE array (ProDF),
 // writes the coefficient records and the command stream into a workspace in system
 // memory and runs it through the driver. docs/commands.md shows an example stream.
+// Bidirectional layers (ssm.md) run the backward half as extra passes with FLAG_REVERSE,
+// one step behind (see build_s4d_stream).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,16 +15,20 @@
 namespace epochcore::fw {
 
 // Canonical parameter block in system memory, float64 little-endian, consecutive:
-// log_dt[H], log_A_real[H*M], A_imag[H*M], C[H*M*2] (re, im), D[H].
-size_t s4d_param_block_bytes(uint32_t H, uint32_t M);
-// The block's bytes for `params` (sizes taken from params.H and params.M).
+// log_dt[H], log_A_real[H*M], A_imag[H*M], C[dirs*H*M*2], D[H]
+// with C laid out [dir][h][m][re, im] (dirs = 1, or 2 for a bidirectional layer: the
+// forward C, then the backward C), as S4dParams::C.
+size_t s4d_param_block_bytes(uint32_t H, uint32_t M, uint32_t directions = 1);
+// The block's bytes for `params` (sizes taken from params.H, params.M, params.directions).
 std::vector<uint8_t> encode_s4d_param_block(const S4dParams& params);
-// Reads and checks a block (every value finite). False with a reason naming the tensor.
-bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, S4dParams* out,
-                          char* why, size_t why_len);
+// Reads and checks a block (every value finite; directions 1 or 2). False with a reason
+// naming the tensor.
+bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, uint32_t directions,
+                          S4dParams* out, char* why, size_t why_len);
 
 struct S4dLayerJob {
   uint32_t H = 0, M = 0, L = 0, B = 0;
+  uint32_t directions = 1;   // 2: bidirectional layer (the parameter block holds two C)
   uint64_t params_addr = 0;
   uint64_t input_addr = 0;   // float32 [B][H][L]
   uint64_t output_addr = 0;  // float32 [B][H][L]
@@ -30,19 +36,25 @@ struct S4dLayerJob {
   uint64_t workspace_bytes = 0;
 };
 
+// The stream runs, for each direction (forward, then backward), each pass and each fold,
+// the direction's time chunks; the forward part is the whole unidirectional stream.
 struct S4dPlan {
-  uint32_t passes = 0;         // P = ceil(M / cols): mode slices per channel
+  uint32_t directions = 1;     // 1, or 2 for a bidirectional layer
+  uint32_t passes = 0;         // P = ceil(M / cols): mode slices per channel and direction
   uint32_t seg_len = 0;        // S = ceil(M / P): PEs per segment
   uint32_t spr = 0;            // segments per array row (cols / S with SEGMENTS, else 1)
   uint32_t segs_per_fold = 0;  // min(rows*spr, items, what the scratchpads hold)
   uint32_t items = 0;          // B*H sequences; item c = b*H + h
   uint32_t folds_per_pass = 0; // ceil(items / segs_per_fold)
   uint32_t chunk_len = 0;      // time steps per RUN_SSM
-  uint32_t chunks = 0;         // ceil(L / chunk_len)
+  uint32_t chunks = 0;         // ceil(L / chunk_len): forward chunks
+  uint32_t reverse_len = 0;    // backward steps per item: L - 1 if bidirectional, else 0
+  uint32_t reverse_chunks = 0; // ceil(reverse_len / chunk_len) (0: no backward runs)
   uint32_t in_stride = 0;      // bytes between segments in the input scratchpad
   uint32_t out_stride = 0;     // bytes between segments in the output scratchpad
-  uint64_t coeff_bytes = 0;    // coefficient records in the workspace: P*items*S*32
-  uint64_t stream_bytes = 0;   // command stream, after the records in the workspace
+  uint64_t coeff_bytes = 0;    // coefficient records in the workspace: dirs*P*items*S*32
+  uint64_t commands = 0;       // records in the stream
+  uint64_t stream_bytes = 0;   // command stream, after the records in the workspace (32*commands)
 };
 
 // Smallest stride (in 4-byte words) >= words that puts consecutive segments in
@@ -54,10 +66,11 @@ uint32_t conflict_free_stride_words(uint32_t words, uint32_t banks);
 bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, char* why,
                     size_t why_len);
 
-// ZOH discretisation into PE records, [pass][channel h][PE s] (P*H*S records):
-// a = exp(dt*A), b = 1, c = 2*C*(exp(dt*A) - 1)/A, d = D[h] on PE 0 of pass 0 only;
-// padding modes (p*S + s >= M) are all zero. Refuses (false, reason) when real_only
-// and an imaginary part is non-zero, or when a record is not finite in float32.
+// ZOH discretisation into PE records, [dir][pass][channel h][PE s] (dirs*P*H*S records,
+// dirs = params.directions): a = exp(dt*A), b = 1, c = 2*C_dir*(exp(dt*A) - 1)/A,
+// d = D[h] on PE 0 of the forward pass 0 only (0 on every backward record); padding
+// modes (p*S + s >= M) are all zero. Refuses (false, reason) when real_only and A has an
+// imaginary part, or when a record is not finite in float32.
 bool discretise_zoh(const S4dParams& params, uint32_t passes, uint32_t seg_len,
                     bool real_only, std::vector<cmd::CoeffRecord>* records, char* why,
                     size_t why_len);
@@ -65,7 +78,12 @@ bool discretise_zoh(const S4dParams& params, uint32_t passes, uint32_t seg_len,
 // Where the stream starts: right after the coefficient records.
 uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan);
 // The command stream for a plan (coefficient records at job.workspace_addr, laid out
-// [pass][item][PE], i.e. channel h's records repeated for every batch element).
+// [dir][pass][item][PE], i.e. channel h's records repeated for every batch element).
+// Backward (dir 1) runs add y_t += 2 Re(C1' z_t), z_t = Abar z_{t+1} + u_{t+1}: each runs
+// FLAG_REVERSE | FLAG_ACCUMULATE over a window of `len` steps ending at backward step
+// j0 + len - 1, reading u_{a+1} .. u_{a+len} and adding to y_a .. y_{a+len-1},
+// a = L - 1 - j0 - len (so u_{t+1} lands on y_t); the chunks go from the end of the
+// sequence backwards so the states carry across chunks. No backward runs when L = 1.
 std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job);
 
 struct S4dLayerResult {

@@ -48,6 +48,9 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
 
   cp_.reset(new CommandProcessor("command_processor", hw, *csr_, *dma_, *array_, period));
   csr_->on_doorbell = [this](uint64_t base, uint32_t len) { cp_->start(base, len); };
+  dma_->set_activity_log(&activity_);
+  array_->set_activity_log(&activity_);
+  cp_->set_activity_log(&activity_);
 }
 
 void EpochCoreAccel::spad_b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {

@@ -51,6 +51,7 @@ class EpochCoreAccel : public sc_core::sc_module {
   const DmaEngine& dma() const { return *dma_; }
   const CommandProcessor& command_processor() const { return *cp_; }
   const Scratchpad& spad(cmd::SpadId id) const { return *spads_[uint8_t(id)]; }
+  const ActivityLog& activity() const { return activity_; }
 
  private:
   // The external scratchpad window forwards into the local router.
@@ -58,6 +59,7 @@ class EpochCoreAccel : public sc_core::sc_module {
   unsigned spad_transport_dbg(tlm::tlm_generic_payload& tx);
 
   AccelParams p_;
+  ActivityLog activity_;
   tlm_utils::simple_initiator_socket<EpochCoreAccel> spad_forward_;
   std::unique_ptr<Scratchpad> spads_[3];
   std::unique_ptr<Router> spad_router_;

@@ -41,12 +41,26 @@ void SystolicArray::start(const ArrayOp& op) {
 void SystolicArray::thread() {
   for (;;) {
     wait(start_event_);
+    const ArrayStats before = stats_;
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
     if (op_.kind == ArrayOp::Kind::LOAD)
       do_load(op_.load);
     else if (p_.fast)
       do_run_fast(op_.run);
     else
       do_run(op_.run);
+    if (activity_) {
+      Activity a;
+      a.unit = Activity::ARRAY;
+      a.opcode = uint8_t(op_.kind == ArrayOp::Kind::LOAD ? cmd::Opcode::LOAD_COEFFS : cmd::Opcode::RUN_SSM);
+      a.cmd_index = op_.cmd_index;
+      a.start_ps = start.value();
+      a.end_ps = sc_core::sc_time_stamp().value();
+      a.stall_input = stats_.stall_input_cycles - before.stall_input_cycles;
+      a.stall_output = stats_.stall_output_cycles - before.stall_output_cycles;
+      a.active_pe_cycles = stats_.active_pe_cycles - before.active_pe_cycles;
+      activity_->add(a);
+    }
     busy_ = false;
     idle_event_.notify(sc_core::SC_ZERO_TIME);
   }

@@ -8,6 +8,7 @@
 
 #include <systemc>
 
+#include "models/accelerator/activity_log.h"
 #include "models/interface/commands.h"
 #include "models/memory/scratchpad.h"
 #include "models/pe/lima_pe.h"
@@ -57,6 +58,7 @@ class SystolicArray : public sc_core::sc_module {
   const ArrayStats& stats() const { return stats_; }
   uint32_t loaded_segments() const { return n_seg_; }
   LimaPe& pe(uint32_t row, uint32_t col) { return *pes_[row * p_.cols + col]; }
+  void set_activity_log(ActivityLog* log) { activity_ = log; }
 
  private:
   enum Role : uint8_t { ACTIVE = 1, SEG_START = 2, SEG_END = 4 };
@@ -94,6 +96,7 @@ class SystolicArray : public sc_core::sc_module {
   uint64_t active_this_beat_ = 0;
 
   bool busy_ = false;
+  ActivityLog* activity_ = nullptr;
   ArrayOp op_;
   sc_core::sc_event start_event_, idle_event_;
   ArrayStats stats_;

@@ -59,18 +59,29 @@ bool CommandProcessor::fetch(uint32_t index, cmd::Record* r) {
 void CommandProcessor::wait_array_idle() {
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
   while (!array_.idle()) wait(array_.idle_event());
-  stats_.wait_cycles += uint64_t((sc_core::sc_time_stamp() - t0) / period_);
+  const uint64_t c = uint64_t((sc_core::sc_time_stamp() - t0) / period_);
+  stats_.wait_cycles += c;
+  stats_.wait_array_cycles += c;
 }
 
-void CommandProcessor::wait_all_idle() {
-  const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+void CommandProcessor::wait_all_idle(uint64_t* array_ps, uint64_t* dma_ps) {
+  sc_core::sc_time waited_array, waited_dma;
   while (!array_.idle() || !dma_.idle()) {
-    if (!array_.idle())
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    if (!array_.idle()) {
       wait(array_.idle_event());
-    else
+      waited_array += sc_core::sc_time_stamp() - t0;
+    } else {
       wait(dma_.idle_event());
+      waited_dma += sc_core::sc_time_stamp() - t0;
+    }
   }
-  stats_.wait_cycles += uint64_t((sc_core::sc_time_stamp() - t0) / period_);
+  const uint64_t ca = uint64_t(waited_array / period_), cd = uint64_t(waited_dma / period_);
+  stats_.wait_cycles += ca + cd;
+  stats_.wait_array_cycles += ca;
+  stats_.wait_dma_cycles += cd;
+  if (array_ps) *array_ps = waited_array.value();
+  if (dma_ps) *dma_ps = waited_dma.value();
 }
 
 ErrorCause CommandProcessor::run_stream(uint32_t* index) {
@@ -117,16 +128,23 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
         break;
       }
       case cmd::Opcode::BARRIER:
-        wait_all_idle();
-        break;
-      case cmd::Opcode::END:
-        wait_all_idle();
+      case cmd::Opcode::END: {
+        Activity a;
+        a.unit = Activity::COMMAND_PROCESSOR;
+        a.opcode = uint8_t(op);
+        a.cmd_index = i;
+        a.start_ps = sc_core::sc_time_stamp().value();
+        wait_all_idle(&a.wait_array_ps, &a.wait_dma_ps);
+        a.end_ps = sc_core::sc_time_stamp().value();
+        if (activity_) activity_->add(a);
+        if (op == cmd::Opcode::BARRIER) break;
         csr_.command_retired();
         if (dma_.has_error()) {
           *index = dma_.error_cmd_index();
           return dma_.error_cause();
         }
         return ErrorCause::NONE;
+      }
     }
     csr_.command_retired();
   }

@@ -25,7 +25,9 @@ struct CommandTrace {
 struct CommandProcessorStats {
   uint64_t streams = 0, commands = 0, fetch_bytes = 0;
   uint64_t by_opcode[8] = {};
-  uint64_t wait_cycles = 0;  // cycles the processor waited for the array, DMA or a barrier
+  uint64_t wait_cycles = 0;        // cycles the processor waited, in all
+  uint64_t wait_array_cycles = 0;  // ... for the array to finish (dependency on compute)
+  uint64_t wait_dma_cycles = 0;    // ... for the DMA at a barrier, the array idle (compute starved by data movement)
 };
 
 class CommandProcessor : public sc_core::sc_module {
@@ -39,6 +41,7 @@ class CommandProcessor : public sc_core::sc_module {
   const std::vector<CommandTrace>& trace() const { return trace_; }
   // The reason text of the last error (which field was wrong), for logs and tests.
   const std::string& last_error_detail() const { return error_detail_; }
+  void set_activity_log(ActivityLog* log) { activity_ = log; }
 
  private:
   static constexpr uint32_t kFetchRecords = 8;  // records per fetch burst
@@ -48,7 +51,8 @@ class CommandProcessor : public sc_core::sc_module {
   regs::ErrorCause run_stream(uint32_t* index);
   bool fetch(uint32_t index, cmd::Record* r);
   void wait_array_idle();
-  void wait_all_idle();
+  // Waits for the array and the DMA; returns (in ps) how long it waited for each.
+  void wait_all_idle(uint64_t* array_ps = nullptr, uint64_t* dma_ps = nullptr);
 
   cmd::HwLimits hw_;
   CsrBlock& csr_;
@@ -64,6 +68,7 @@ class CommandProcessor : public sc_core::sc_module {
   CommandProcessorStats stats_;
   std::vector<CommandTrace> trace_;
   std::string error_detail_;
+  ActivityLog* activity_ = nullptr;
 };
 
 }  // namespace epochcore

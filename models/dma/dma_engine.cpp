@@ -70,9 +70,20 @@ void DmaEngine::run() {
     queue_.pop_front();
     running_ = true;
     qk_.reset();  // the job starts now, with no local time ahead
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
     const bool ok = run_job(job);
     qk_.sync();   // completion at the job's true end time
     running_ = false;
+    if (activity_) {
+      Activity a;
+      a.unit = Activity::DMA;
+      a.opcode = uint8_t(job.to_spad ? cmd::Opcode::DMA_IN : cmd::Opcode::DMA_OUT);
+      a.cmd_index = job.cmd_index;
+      a.start_ps = start.value();
+      a.end_ps = sc_core::sc_time_stamp().value();
+      a.bytes = ok ? uint64_t(job.desc.rows) * job.desc.row_bytes : 0;
+      activity_->add(a);
+    }
     if (ok) {
       ++stats_.transfers;
       ++jobs_done_;

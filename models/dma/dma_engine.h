@@ -34,6 +34,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include "models/accelerator/activity_log.h"
 #include "models/dma/dma_timing.h"
 #include "models/interface/commands.h"
 #include "models/interface/registers.h"
@@ -97,6 +98,8 @@ class DmaEngine : public sc_core::sc_module {
   bool read_system(uint64_t addr, uint8_t* dst, uint32_t len, sc_core::sc_time& delay);
 
   const DmaStats& stats() const { return stats_; }
+  // Completed jobs are appended here when set (one entry per job).
+  void set_activity_log(ActivityLog* log) { activity_ = log; }
   const DmaParams& params() const { return params_; }
   sc_core::sc_time clock_period() const { return clock_period_; }
 
@@ -117,6 +120,7 @@ class DmaEngine : public sc_core::sc_module {
   tlm::tlm_generic_payload payload_;        // bursts
   tlm::tlm_generic_payload fetch_payload_;  // read_system
   std::deque<DmaJob> queue_;
+  ActivityLog* activity_ = nullptr;
   bool running_ = false;
   sc_core::sc_event job_event_;
   sc_core::sc_event idle_event_;

@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "models/interface/registers.h"
+#include "platform/report/report.h"
 #include "platform/soc/simulation.h"
 
 namespace {

@@ -68,12 +68,20 @@ S4dParams load_s4d_params(const std::string& path) {
   const size_t H = hm[0], M = hm[1];
   check_shape(log_dt, n_log_dt, {H}, H, M, path);
   check_shape(A_imag, n_A_imag, {H, M}, H, M, path);
-  check_shape(C, n_C, {H, M, 2}, H, M, path);
+  // C: [H, M, 2] (one direction) or [directions, H, M, 2] with directions 1 or 2.
+  const std::vector<size_t> c_uni = {H, M, 2}, c_one = {1, H, M, 2}, c_bi = {2, H, M, 2};
+  if (C.shape != c_uni && C.shape != c_one && C.shape != c_bi)
+    throw FormatError(path + ": tensor '" + n_C + "' has shape " + detail::shape_string(C.shape) +
+                      " but expected " + detail::shape_string(c_uni) + ", " +
+                      detail::shape_string(c_one) + " or " + detail::shape_string(c_bi) +
+                      " (bidirectional: forward, backward) (H=" + std::to_string(H) +
+                      ", M=" + std::to_string(M) + ")");
   check_shape(D, n_D, {H}, H, M, path);
 
   S4dParams p;
   p.H = static_cast<uint32_t>(H);
   p.M = static_cast<uint32_t>(M);
+  p.directions = C.shape == c_bi ? 2 : 1;
   p.log_dt = std::move(log_dt.data);
   p.log_A_real = std::move(log_A_real.data);
   p.A_imag = std::move(A_imag.data);
@@ -83,7 +91,10 @@ S4dParams load_s4d_params(const std::string& path) {
 }
 
 void save_s4d_params(const std::string& path, const S4dParams& p, const std::string& dtype) {
-  const size_t H = p.H, M = p.M;
+  const size_t H = p.H, M = p.M, dirs = p.directions;
+  if (dirs != 1 && dirs != 2)
+    throw std::invalid_argument(path + ": S4dParams::directions is " + std::to_string(dirs) +
+                                " but expected 1 or 2 (bidirectional)");
   const auto check = [&](const std::vector<double>& v, size_t expected, const char* name) {
     if (v.size() != expected)
       throw std::invalid_argument(path + ": S4dParams::" + name + " has " +
@@ -94,13 +105,13 @@ void save_s4d_params(const std::string& path, const S4dParams& p, const std::str
   check(p.log_dt, H, "log_dt");
   check(p.log_A_real, H * M, "log_A_real");
   check(p.A_imag, H * M, "A_imag");
-  check(p.C, H * M * 2, "C");
+  check(p.C, dirs * H * M * 2, dirs == 1 ? "C" : "C (bidirectional)");
   check(p.D, H, "D");
   std::map<std::string, Tensor> tensors;
   tensors["log_dt"] = Tensor{dtype, {H}, p.log_dt};
   tensors["log_A_real"] = Tensor{dtype, {H, M}, p.log_A_real};
   tensors["A_imag"] = Tensor{dtype, {H, M}, p.A_imag};
-  tensors["C"] = Tensor{dtype, {H, M, 2}, p.C};
+  tensors["C"] = Tensor{dtype, dirs == 1 ? std::vector<size_t>{H, M, 2} : std::vector<size_t>{2, H, M, 2}, p.C};
   tensors["D"] = Tensor{dtype, {H}, p.D};
   write_safetensors(path, tensors, dtype);
 }

@@ -10,6 +10,7 @@
 #include "models/reference/s4d_reference.h"
 #include "platform/io/npy.h"
 #include "platform/io/s4d_params_file.h"
+#include "platform/report/report.h"
 #include "platform/soc/soc.h"
 
 namespace epochcore {
@@ -101,13 +102,6 @@ std::vector<double> param_block(const S4dParams& p) {
   return b;
 }
 
-json spad_json(const Scratchpad& s) {
-  const auto& st = const_cast<Scratchpad&>(s).stats();
-  return {{"size_bytes", s.size_bytes()}, {"banks", s.banks()}, {"ports", s.ports()},
-          {"dma_write_bytes", st.dma_write_bytes}, {"dma_read_bytes", st.dma_read_bytes},
-          {"array_read_words", st.array_read_words}, {"array_write_words", st.array_write_words}};
-}
-
 }  // namespace
 
 RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload& w) {
@@ -160,43 +154,19 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
   result.output.resize(size_t(w.B) * w.H * w.L);
   soc.debug_read(lay.output, result.output.data(), result.output.size() * 4);
 
-  const EpochCoreAccel& acc = soc.accel();
-  const ArrayStats& as = acc.array().stats();
-  const double pes = double(s.array.rows) * s.array.cols;
   json& r = result.report;
+  r = hardware_report(soc, s, fw_result.job.cycles);
   r["scenario"] = {{"name", s.name}, {"file", o.scenario_path}};
   r["workload"] = {{"kind", s.workload.kind}, {"batch", w.B}, {"channels", w.H}, {"modes", w.M},
                    {"length", w.L}, {"params", w.params_source}, {"input", w.input_source}};
-  r["array"] = {{"rows", s.array.rows}, {"cols", s.array.cols}, {"segments", s.array.segments},
-                {"real_only", s.array.real_only}, {"clock_mhz", s.array.clock_mhz}};
   r["status"] = fw_error.empty() ? "ok" : "error";
   if (!fw_error.empty()) r["error"] = fw_error;
   r["cycles"] = fw_result.job.cycles;
   r["simulated_seconds"] = sim_seconds;
-  r["pe_utilization"] = as.busy_cycles() ? double(as.active_pe_cycles) / (pes * double(as.busy_cycles())) : 0.0;
-  r["pe_utilization_overall"] =
-      fw_result.job.cycles ? double(as.active_pe_cycles) / (pes * double(fw_result.job.cycles)) : 0.0;
   const fw::S4dPlan& pl = fw_result.plan;
   r["plan"] = {{"passes", pl.passes}, {"seg_len", pl.seg_len}, {"segments_per_row", pl.spr},
                {"segments_per_fold", pl.segs_per_fold}, {"folds_per_pass", pl.folds_per_pass},
                {"chunk_len", pl.chunk_len}, {"chunks", pl.chunks}, {"commands", fw_result.commands}};
-  r["array_counters"] = {{"loads", as.loads}, {"passes", as.passes}, {"load_cycles", as.load_cycles},
-                         {"pass_cycles", as.pass_cycles}, {"pass_beats", as.pass_beats},
-                         {"stall_input_cycles", as.stall_input_cycles},
-                         {"stall_output_cycles", as.stall_output_cycles},
-                         {"active_pe_cycles", as.active_pe_cycles}, {"busy_cycles", as.busy_cycles()}};
-  const DmaStats& ds = acc.dma().stats();
-  r["dma"] = {{"transfers", ds.transfers}, {"bursts", ds.bursts}, {"bytes_to_spad", ds.bytes_to_spad},
-              {"bytes_from_spad", ds.bytes_from_spad}, {"busy_cycles", ds.busy_cycles}};
-  r["scratchpads"] = {{"input", spad_json(acc.spad(cmd::SpadId::INPUT))},
-                      {"param", spad_json(acc.spad(cmd::SpadId::PARAM))},
-                      {"output", spad_json(acc.spad(cmd::SpadId::OUTPUT))}};
-  const CommandProcessorStats& cs = acc.command_processor().stats();
-  json by_op = json::object();
-  for (uint8_t op = 0; op < 8; ++op)
-    if (cs.by_opcode[op]) by_op[cmd::opcode_name(op)] = cs.by_opcode[op];
-  r["command_processor"] = {{"commands", cs.commands}, {"by_opcode", by_op},
-                            {"fetch_bytes", cs.fetch_bytes}, {"wait_cycles", cs.wait_cycles}};
 
   if (fw_error.empty()) {
     std::vector<double> u(w.input.begin(), w.input.end());
@@ -215,48 +185,6 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
     io::write_npy_f32(o.output_path, shape, result.output.data());
   }
   return result;
-}
-
-std::string format_report(const json& r) {
-  std::ostringstream os;
-  const json& wl = r["workload"];
-  const json& ar = r["array"];
-  os << "EpochCore VP: " << r["scenario"]["name"].get<std::string>() << "\n";
-  os << "  workload   S4D layer B=" << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"]
-     << " L=" << wl["length"] << "  (params: " << wl["params"].get<std::string>() << ")\n";
-  os << "  array      " << ar["rows"] << "x" << ar["cols"] << " LIMA-PEs, segments "
-     << (ar["segments"].get<bool>() ? "on" : "off") << ", " << ar["clock_mhz"] << " MHz\n";
-  if (r["status"] != "ok") {
-    os << "  status     ERROR: " << r["error"].get<std::string>() << "\n";
-    return os.str();
-  }
-  const json& pl = r["plan"];
-  const json& ac = r["array_counters"];
-  os << "  plan       " << pl["passes"] << " mode pass(es) x " << pl["folds_per_pass"] << " fold(s) x "
-     << pl["chunks"] << " time chunk(s); " << pl["segments_per_fold"] << " segments of " << pl["seg_len"]
-     << " PEs; " << pl["commands"] << " commands\n";
-  char line[256];
-  std::snprintf(line, sizeof line, "  cycles     %llu (%.3f us simulated)\n",
-                (unsigned long long)r["cycles"].get<uint64_t>(), r["simulated_seconds"].get<double>() * 1e6);
-  os << line;
-  std::snprintf(line, sizeof line,
-                "  array      %llu busy cycles: %llu coefficient load, %llu pass (%llu stall: %llu input, %llu output)\n",
-                (unsigned long long)ac["busy_cycles"].get<uint64_t>(), (unsigned long long)ac["load_cycles"].get<uint64_t>(),
-                (unsigned long long)ac["pass_cycles"].get<uint64_t>(),
-                (unsigned long long)(ac["stall_input_cycles"].get<uint64_t>() + ac["stall_output_cycles"].get<uint64_t>()),
-                (unsigned long long)ac["stall_input_cycles"].get<uint64_t>(),
-                (unsigned long long)ac["stall_output_cycles"].get<uint64_t>());
-  os << line;
-  std::snprintf(line, sizeof line, "  PE util    %.4f while the array is busy, %.4f over the whole job\n",
-                r["pe_utilization"].get<double>(), r["pe_utilization_overall"].get<double>());
-  os << line;
-  const json& e = r["error_vs_reference"];
-  std::snprintf(line, sizeof line, "  error      max_abs %.3e, max_rel %.3e (vs double-precision reference)\n",
-                e["max_abs"].get<double>(), e["max_rel"].get<double>());
-  os << line;
-  std::snprintf(line, sizeof line, "  wall       %.3f s\n", r["wall_seconds"].get<double>());
-  os << line;
-  return os.str();
 }
 
 }  // namespace epochcore

@@ -48,7 +48,4 @@ struct RunResult {
 // Elaborates the SoC and runs it: call once per process (SystemC elaborates one hierarchy).
 RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload& w);
 
-// The human-readable summary of a report.
-std::string format_report(const nlohmann::json& report);
-
 }  // namespace epochcore

@@ -325,3 +325,39 @@ TEST_CASE("fast and cycle timing agree bit for bit and cycle for cycle", "[e2e][
     }
   }
 }
+
+TEST_CASE("per-command records and stall causes add up; slower DMA shows as DMA wait", "[e2e][counters]") {
+  const std::string base = " --set workload.channels=32 --set workload.length=512";
+  const VpRun fast_dma = run_vp(base);
+  const VpRun slow_dma = run_vp(base + " --set dma.bytes_per_cycle=8");
+  const VpRun slow_mem = run_vp(base + " --set memory.latency_ns=400");
+  for (const VpRun* r : {&fast_dma, &slow_dma, &slow_mem}) {
+    INFO(r->err);
+    REQUIRE(r->exit_code == 0);
+    const json& rep = r->report;
+    uint64_t array_cycles = 0, stall_in = 0, dma_bytes = 0, dma_cycles = 0, wait_dma = 0;
+    for (const json& c : rep["commands"]) {
+      CHECK(c["end_cycle"].get<uint64_t>() >= c["start_cycle"].get<uint64_t>());
+      if (c["unit"] == "array") {
+        array_cycles += c["cycles"].get<uint64_t>();
+        stall_in += c["stall_input_cycles"].get<uint64_t>();
+      } else if (c["unit"] == "dma") {
+        dma_bytes += c["bytes"].get<uint64_t>();
+        dma_cycles += c["cycles"].get<uint64_t>();
+      } else {
+        wait_dma += c["wait_dma_cycles"].get<uint64_t>();
+      }
+    }
+    CHECK(array_cycles == rep["array_counters"]["busy_cycles"].get<uint64_t>());
+    CHECK(stall_in == rep["stalls"]["input_feed_cycles"].get<uint64_t>());
+    CHECK(dma_bytes == rep["dma"]["bytes_to_spad"].get<uint64_t>() + rep["dma"]["bytes_from_spad"].get<uint64_t>());
+    CHECK(dma_cycles == rep["dma"]["busy_cycles"].get<uint64_t>());
+    CHECK(wait_dma == rep["stalls"]["dma_wait_cycles"].get<uint64_t>());
+    CHECK(rep["memory"]["bytes_read"].get<uint64_t>() >= rep["dma"]["bytes_to_spad"].get<uint64_t>());
+  }
+  const uint64_t w0 = fast_dma.report["stalls"]["dma_wait_cycles"];
+  CHECK(slow_dma.report["stalls"]["dma_wait_cycles"].get<uint64_t>() > 4 * w0);
+  CHECK(slow_mem.report["stalls"]["dma_wait_cycles"].get<uint64_t>() > w0);
+  // The array's own work does not change with the DMA.
+  CHECK(slow_dma.report["array_counters"] == fast_dma.report["array_counters"]);
+}

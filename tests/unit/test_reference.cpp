@@ -377,3 +377,203 @@ TEST_CASE("compare_to_reference on hand-made vectors", "[reference][compare]") {
   CHECK_THROWS_AS(compare_to_reference(static_cast<const float*>(nullptr), ref, 4),
                   std::invalid_argument);
 }
+
+// ---------------------------------------------------------------------------------------
+// Bidirectional layers (ssm.md): y_t = sum_{s<=t} K0[t-s] u_s + sum_{s>t} K1[s-t-1] u_s + D u_t
+
+namespace {
+
+// Single-mode bidirectional layer: forward C0, backward C1.
+S4dParams single_mode_bidir(double dt, cd A, cd c0, cd c1, double d) {
+  S4dParams p = single_mode(dt, A.real(), A.imag(), c0, d);
+  p.directions = 2;
+  p.C.push_back(c1.real());
+  p.C.push_back(c1.imag());
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("directions = 1: results unchanged from before bidirectional layers",
+          "[reference][bidir]") {
+  // Values printed by the reference before `directions` existed (same seeds). The
+  // tolerance only allows for last-bit differences of exp/log/sin/cos between C libraries.
+  const S4dParams p = s4d_init(2, 3, "s4d_inv", 1e-3, 1e-1, 4242);
+  REQUIRE(p.directions == 1);
+  const double C[] = {0.50966919619788065,  -0.50657163178473208, 0.17100609045724618,
+                      0.8279529962614256,   0.73081792279179381,  -0.21771258452182826,
+                      -0.72467623290781369, -0.96572033224640763, -0.51962417550388784,
+                      0.47100192137819658,  -0.14832549782509319, 0.31050768339079549};
+  REQUIRE(p.C.size() == 12);
+  for (size_t i = 0; i < 12; ++i) CHECK(p.C[i] == Approx(C[i]).epsilon(1e-14));
+  CHECK(p.log_dt[0] == Approx(-3.2978975956556802).epsilon(1e-14));
+  CHECK(p.log_dt[1] == Approx(-6.6183766733753444).epsilon(1e-14));
+  CHECK(p.D[0] == Approx(-1.1795253289272591).epsilon(1e-14));
+  CHECK(p.D[1] == Approx(0.65186842265592482).epsilon(1e-14));
+  const std::vector<double> u = to_double(seeded_input(1, 2, 5, 4243));
+  const double y[] = {0.63330247093779202,  0.35561650784591792,  -0.38125929015042798,
+                      -0.5982293631718788,  -0.77434190725440355, -0.82983574040980224,
+                      0.45808979430493246,  -0.11416036289989993, 0.45296411265551256,
+                      -1.0707145952635297};
+  const std::vector<double> rec = s4d_recurrence(p, u.data(), 1, 5);
+  const double K[] = {0.10704235601132714,   0.10856429247476153,   0.10393310234337369,
+                      0.093340174103270446,  0.077710709244724022,  -0.0037040516347435458,
+                      -0.0036720194530897214, -0.0036397129617127006, -0.0036071381704598435,
+                      -0.0035743011228292275};
+  const std::vector<double> k = s4d_kernel(p, 5);
+  REQUIRE(rec.size() == 10);
+  REQUIRE(k.size() == 10);
+  for (size_t i = 0; i < 10; ++i) {
+    CHECK(rec[i] == Approx(y[i]).epsilon(1e-13));
+    CHECK(k[i] == Approx(K[i]).epsilon(1e-13));
+  }
+
+  // s4d_init draws the backward C last: everything else is the unidirectional layer, bit
+  // for bit, and a zero backward C gives exactly the unidirectional output.
+  for (const char* init : {"s4d_lin", "s4d_inv", "s4d_real"}) {
+    const S4dParams uni = s4d_init(3, 4, init, 1e-3, 1e-1, 17);
+    const S4dParams bi = s4d_init(3, 4, init, 1e-3, 1e-1, 17, 2);
+    REQUIRE(bi.directions == 2);
+    REQUIRE(bi.C.size() == 2 * uni.C.size());
+    CHECK(std::vector<double>(bi.C.begin(), bi.C.begin() + 24) == uni.C);
+    CHECK(std::vector<double>(bi.C.begin() + 24, bi.C.end()) != uni.C);
+    CHECK((bi.log_dt == uni.log_dt && bi.log_A_real == uni.log_A_real &&
+           bi.A_imag == uni.A_imag && bi.D == uni.D));
+    S4dParams zero_back = bi;
+    std::fill(zero_back.C.begin() + 24, zero_back.C.end(), 0.0);
+    const std::vector<double> v = to_double(seeded_input(2, 3, 40, 18));
+    CHECK(s4d_recurrence(zero_back, v.data(), 2, 40) == s4d_recurrence(uni, v.data(), 2, 40));
+    CHECK(s4d_convolution(zero_back, v.data(), 2, 40) == s4d_convolution(uni, v.data(), 2, 40));
+    const std::vector<double> kb = s4d_kernel(bi, 40);
+    CHECK(std::vector<double>(kb.begin(), kb.begin() + 120) == s4d_kernel(uni, 40));
+  }
+}
+
+TEST_CASE("bidirectional: parameter checks and init", "[reference][bidir]") {
+  S4dParams p = s4d_init(3, 2, "s4d_lin", 1e-3, 1e-1, 5, 2);
+  REQUIRE_NOTHROW(check_s4d_params(p));
+  CHECK(p.C.size() == 24);
+  p.C.resize(12);  // one direction's worth
+  CHECK_THROWS_WITH(check_s4d_params(p), Contains("S4dParams.C") && Contains("directions*H*M*2") && Contains("= 24 entries") &&
+                                             Contains("got 12"));
+  p = s4d_init(3, 2, "s4d_lin", 1e-3, 1e-1, 5);
+  p.directions = 2;
+  CHECK_THROWS_WITH(check_s4d_params(p), Contains("C") && Contains("24"));
+  for (uint32_t bad : {0u, 3u}) {
+    p.directions = bad;
+    CHECK_THROWS_WITH(check_s4d_params(p), Contains("directions") && Contains("1 or 2") &&
+                                               Contains(std::to_string(bad)));
+    CHECK_THROWS_WITH(s4d_init(3, 2, "s4d_lin", 1e-3, 1e-1, 5, bad),
+                      Contains("directions") && Contains(std::to_string(bad)));
+  }
+  p = s4d_init(3, 2, "s4d_lin", 1e-3, 1e-1, 5, 2);
+  p.C[13] = std::nan("");  // in the backward half
+  CHECK_THROWS_WITH(check_s4d_params(p), Contains("C[13]"));
+  const std::vector<double> u(3 * 4, 1.0);
+  CHECK_THROWS_WITH(s4d_recurrence(p, u.data(), 1, 4), Contains("C[13]"));
+  // The backward C has the same statistics as the forward one.
+  const S4dParams big = s4d_init(2048, 2, "s4d_lin", 1e-3, 1e-1, 6, 2);
+  double c2 = 0;
+  for (size_t i = big.C.size() / 2; i < big.C.size(); ++i) c2 += big.C[i] * big.C[i];
+  CHECK(std::fabs(c2 / (big.C.size() / 2) - 0.5) < 0.05);  // sd 0.008
+  // Discretisation: one Abar per mode, one C' per direction and mode.
+  const S4dDiscrete d = s4d_discretise_zoh(s4d_init(3, 2, "s4d_inv", 1e-3, 1e-1, 7, 2));
+  CHECK(d.Abar.size() == 6);
+  CHECK(d.Cprime.size() == 12);
+}
+
+TEST_CASE("bidirectional single mode: impulse response has a closed form",
+          "[reference][bidir][closed]") {
+  const double dt = 0.2, D = -0.3;
+  const cd A(-0.4, 1.7), c0(0.6, 0.2), c1(-0.9, 0.5);
+  const S4dParams p = single_mode_bidir(dt, A, c0, c1, D);
+  const cd abar = std::exp(dt * A);
+  const cd cp0 = c0 * (abar - 1.0) / A, cp1 = c1 * (abar - 1.0) / A;
+  const uint32_t L = 40;
+  for (uint32_t s0 : {0u, 1u, 17u, L - 2, L - 1}) {
+    std::vector<double> impulse(L, 0.0), want(L);
+    impulse[s0] = 1.0;
+    for (uint32_t t = 0; t < L; ++t) {
+      if (t > s0) {
+        want[t] = 2.0 * (cp0 * std::pow(abar, double(t - s0))).real();  // K0[t - s0]
+      } else if (t == s0) {
+        want[t] = 2.0 * cp0.real() + D;  // K0[0] + D: the backward half skips s = t
+      } else {
+        want[t] = 2.0 * (cp1 * std::pow(abar, double(s0 - t - 1))).real();  // K1[s0 - t - 1]
+      }
+    }
+    INFO("impulse at " << s0);
+    CHECK(rel_error(s4d_recurrence(p, impulse.data(), 1, L), want) < 1e-12);
+    CHECK(rel_error(s4d_convolution(p, impulse.data(), 1, L), want) < 1e-12);
+  }
+  // The kernels: K0 then K1, each 2 Re(C' Abar^l).
+  const std::vector<double> K = s4d_kernel(p, L);
+  REQUIRE(K.size() == 2 * L);
+  for (uint32_t l = 0; l < L; ++l) {
+    REQUIRE(K[l] == Approx(2.0 * (cp0 * std::pow(abar, double(l))).real()).margin(1e-13));
+    REQUIRE(K[L + l] == Approx(2.0 * (cp1 * std::pow(abar, double(l))).real()).margin(1e-13));
+  }
+  // L = 1 and L = 2 by hand: y_0 = (K0[0] + D) u_0 + K1[0] u_1, y_1 = K0[1] u_0 + (K0[0] + D) u_1.
+  const double k00 = 2.0 * cp0.real(), k01 = 2.0 * (cp0 * abar).real(), k10 = 2.0 * cp1.real();
+  const double u2[] = {0.7, -1.3};
+  const std::vector<double> want2 = {(k00 + D) * u2[0] + k10 * u2[1], k01 * u2[0] + (k00 + D) * u2[1]};
+  CHECK(rel_error(s4d_recurrence(p, u2, 1, 2), want2) < 1e-14);
+  CHECK(rel_error(s4d_convolution(p, u2, 1, 2), want2) < 1e-14);
+  const std::vector<double> want1 = {(k00 + D) * u2[0]};
+  CHECK(rel_error(s4d_recurrence(p, u2, 1, 1), want1) < 1e-14);
+  CHECK(rel_error(s4d_convolution(p, u2, 1, 1), want1) < 1e-14);
+}
+
+TEST_CASE("bidirectional: recurrence and convolution agree", "[reference][bidir][equivalence]") {
+  struct Shape { uint32_t H, M, L, B; };
+  const Shape shapes[] = {{1, 1, 1, 1}, {1, 1, 2, 2}, {2, 1, 3, 1}, {3, 2, 33, 2},
+                          {2, 4, 128, 2}, {5, 3, 1, 2}, {4, 32, 300, 1}};
+  uint64_t seed = 1000;
+  for (const char* init : {"s4d_lin", "s4d_inv", "s4d_real"}) {
+    for (const Shape& s : shapes) {
+      for (double dt_max : {1e-1, 1.0}) {
+        const S4dParams p = s4d_init(s.H, s.M, init, 1e-3, dt_max, seed++, 2);
+        const std::vector<double> u = to_double(seeded_input(s.B, s.H, s.L, seed++));
+        const std::vector<double> rec = s4d_recurrence(p, u.data(), s.B, s.L);
+        const std::vector<double> conv = s4d_convolution(p, u.data(), s.B, s.L);
+        REQUIRE(rec.size() == size_t(s.B) * s.H * s.L);
+        INFO(init << " H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B
+                  << " dt_max=" << dt_max);
+        CHECK(rel_error(rec, conv) < 1e-10);
+      }
+    }
+  }
+  // Sensitive to the backward C: a 1e-6 change in one of its entries is seen.
+  S4dParams p = s4d_init(2, 4, "s4d_lin", 1e-3, 1e-1, 77, 2);
+  const std::vector<double> u = to_double(seeded_input(2, 2, 40, 78));
+  const std::vector<double> rec = s4d_recurrence(p, u.data(), 2, 40);
+  p.C[p.C.size() - 3] += 1e-6;
+  CHECK(rel_error(rec, s4d_convolution(p, u.data(), 2, 40)) > 1e-9);
+}
+
+TEST_CASE("bidirectional: the backward half is the forward layer on the reversed sequence, "
+          "one step behind", "[reference][bidir]") {
+  const uint32_t H = 3, M = 5, L = 60, B = 2;
+  const S4dParams bi = s4d_init(H, M, "s4d_inv", 1e-3, 1e-1, 91, 2);
+  // Forward layer with the backward C and no D, run on the time-reversed input.
+  S4dParams fwd = bi;
+  fwd.directions = 1;
+  fwd.C.assign(bi.C.begin() + 2 * H * M, bi.C.end());
+  std::fill(fwd.D.begin(), fwd.D.end(), 0.0);
+  S4dParams uni = bi;  // forward half with D
+  uni.directions = 1;
+  uni.C.resize(2 * H * M);
+  const std::vector<double> u = to_double(seeded_input(B, H, L, 92));
+  std::vector<double> rev(u.size());
+  for (size_t row = 0; row < size_t(B) * H; ++row)
+    for (uint32_t t = 0; t < L; ++t) rev[row * L + t] = u[row * L + (L - 1 - t)];
+  const std::vector<double> z = s4d_recurrence(fwd, rev.data(), B, L);
+  const std::vector<double> y_uni = s4d_recurrence(uni, u.data(), B, L);
+  // y_t = y_uni_t + z_{L-2-t} (reversed index of u_{t+1}); nothing is added to y_{L-1}.
+  std::vector<double> want(u.size());
+  for (size_t row = 0; row < size_t(B) * H; ++row)
+    for (uint32_t t = 0; t < L; ++t)
+      want[row * L + t] = y_uni[row * L + t] + (t + 1 < L ? z[row * L + (L - 2 - t)] : 0.0);
+  CHECK(rel_error(s4d_recurrence(bi, u.data(), B, L), want) < 1e-13);
+  CHECK(rel_error(s4d_convolution(bi, u.data(), B, L), want) < 1e-10);
+}

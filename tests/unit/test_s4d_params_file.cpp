@@ -49,6 +49,14 @@ S4dParams make_params(uint32_t H, uint32_t M) {
   return p;
 }
 
+// A bidirectional layer: make_params plus a backward C that differs from the forward one.
+S4dParams make_bidir_params(uint32_t H, uint32_t M) {
+  S4dParams p = make_params(H, M);
+  p.directions = 2;
+  for (size_t i = 0, n = p.C.size(); i < n; ++i) p.C.push_back(-1.5 * p.C[i] + 0.01 * double(i));
+  return p;
+}
+
 // The tensors of `p` as a name -> tensor map, for building altered files.
 std::map<std::string, Tensor> tensors_of(const S4dParams& p) {
   const size_t H = p.H, M = p.M;
@@ -71,6 +79,7 @@ std::string load_error(const std::string& path) {
 void check_equal(const S4dParams& a, const S4dParams& b) {
   CHECK(a.H == b.H);
   CHECK(a.M == b.M);
+  CHECK(a.directions == b.directions);
   CHECK(a.log_dt == b.log_dt);
   CHECK(a.log_A_real == b.log_A_real);
   CHECK(a.A_imag == b.A_imag);
@@ -142,7 +151,8 @@ TEST_CASE("s4d_params_file: missing, misshapen and extra tensors", "[io][s4d_par
   t = tensors_of(good);
   t["C"] = Tensor{"", {4, 2}, std::vector<double>(8, 0.0)};
   write_safetensors(p, t, "F32");
-  CHECK(load_error(p) == p + ": tensor 'C' has shape [4, 2] but expected [4, 2, 2] (H=4, M=2)");
+  CHECK(load_error(p) == p + ": tensor 'C' has shape [4, 2] but expected [4, 2, 2], [1, 4, 2, 2] or "
+                              "[2, 4, 2, 2] (bidirectional: forward, backward) (H=4, M=2)");
 
   t = tensors_of(good);
   t["log_dt"] = Tensor{"", {2}, {0.0, 0.0}};
@@ -208,4 +218,75 @@ TEST_CASE("s4d_params_file: save rejects inconsistent parameters", "[io][s4d_par
   CHECK_THROWS_AS(save_s4d_params(tmp.file("p.safetensors"), make_params(3, 2), "F16"),
                   std::invalid_argument);
   CHECK_THROWS_AS(load_s4d_params(tmp.file("absent.safetensors")), FormatError);
+}
+
+TEST_CASE("s4d_params_file: bidirectional C [2, H, M, 2]", "[io][s4d_params_file][bidir]") {
+  S4dTempDir tmp;
+  const S4dParams p = make_bidir_params(3, 2);
+  for (const char* dtype : {"F64", "F32"}) {
+    const std::string f = tmp.file(std::string("bi_") + dtype + ".safetensors");
+    save_s4d_params(f, p, dtype);
+    // Stored with the S4 repository's layout: [dir][h][m][re, im].
+    const auto raw = read_safetensors(f);
+    REQUIRE(raw.at("C").shape == std::vector<size_t>{2, 3, 2, 2});
+    CHECK(raw.at("C").dtype == dtype);
+    CHECK(raw.at("log_A_real").shape == std::vector<size_t>{3, 2});
+    S4dParams want = p;
+    if (std::string(dtype) == "F32") {
+      want.log_dt = to_f32(p.log_dt);
+      want.log_A_real = to_f32(p.log_A_real);
+      want.A_imag = to_f32(p.A_imag);
+      want.C = to_f32(p.C);
+      want.D = to_f32(p.D);
+    }
+    CHECK(raw.at("C").data == want.C);
+    check_equal(load_s4d_params(f), want);
+  }
+  // One direction stays [H, M, 2].
+  save_s4d_params(tmp.file("uni.safetensors"), make_params(3, 2), "F64");
+  CHECK(read_safetensors(tmp.file("uni.safetensors")).at("C").shape == std::vector<size_t>{3, 2, 2});
+  CHECK(load_s4d_params(tmp.file("uni.safetensors")).directions == 1);
+
+  // The state_dict name kernel.C with the bidirectional shape, and [1, H, M, 2].
+  auto t = tensors_of(make_params(3, 2));
+  t.erase("C");
+  t["kernel.C"] = Tensor{"", {2, 3, 2, 2}, p.C};
+  write_safetensors(tmp.file("k.safetensors"), t, "F64");
+  S4dParams back = load_s4d_params(tmp.file("k.safetensors"));
+  CHECK(back.directions == 2);
+  CHECK(back.C == p.C);
+  t["kernel.C"] = Tensor{"", {1, 3, 2, 2}, make_params(3, 2).C};
+  write_safetensors(tmp.file("one.safetensors"), t, "F64");
+  back = load_s4d_params(tmp.file("one.safetensors"));
+  CHECK(back.directions == 1);
+  check_equal(back, make_params(3, 2));
+}
+
+TEST_CASE("s4d_params_file: bad bidirectional shapes and parameters", "[io][s4d_params_file][bidir]") {
+  S4dTempDir tmp;
+  const std::string f = tmp.file("p.safetensors");
+  const S4dParams good = make_bidir_params(4, 2);
+  const std::string expected = " but expected [4, 2, 2], [1, 4, 2, 2] or [2, 4, 2, 2] (bidirectional: "
+                               "forward, backward) (H=4, M=2)";
+  struct Bad { std::vector<size_t> shape; const char* text; };
+  for (const Bad& b : {Bad{{3, 4, 2, 2}, "[3, 4, 2, 2]"}, Bad{{2, 4, 2}, "[2, 4, 2]"},
+                       Bad{{2, 2, 4, 2}, "[2, 2, 4, 2]"}, Bad{{4, 2, 2, 2}, "[4, 2, 2, 2]"},
+                       Bad{{2, 4, 2, 1}, "[2, 4, 2, 1]"}}) {
+    auto t = tensors_of(good);
+    size_t n = 1;
+    for (size_t d : b.shape) n *= d;
+    t["C"] = Tensor{"", b.shape, std::vector<double>(n, 0.5)};
+    write_safetensors(f, t, "F32");
+    CHECK(load_error(f) == f + ": tensor 'C' has shape " + b.text + expected);
+  }
+  S4dParams p = good;
+  p.C.resize(16);  // one direction's worth
+  CHECK_THROWS_WITH(save_s4d_params(f, p, "F32"),
+                    Contains("S4dParams::C (bidirectional) has 16 values but expected 32 (H=4, M=2)"));
+  p = good;
+  p.directions = 3;
+  CHECK_THROWS_WITH(save_s4d_params(f, p, "F32"), Contains("directions is 3 but expected 1 or 2"));
+  p = make_params(4, 2);
+  p.C.resize(32);  // bidirectional size with directions = 1
+  CHECK_THROWS_WITH(save_s4d_params(f, p, "F32"), Contains("S4dParams::C has 32 values but expected 16"));
 }

@@ -1,0 +1,146 @@
+#include "platform/report/report.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "models/interface/commands.h"
+#include "platform/soc/soc.h"
+
+namespace epochcore {
+
+using nlohmann::json;
+
+namespace {
+
+json spad_json(const Scratchpad& s) {
+  const Scratchpad::SpadStats& st = s.stats();
+  return {{"size_bytes", s.size_bytes()}, {"banks", s.banks()}, {"ports", s.ports()},
+          {"dma_write_bytes", st.dma_write_bytes}, {"dma_read_bytes", st.dma_read_bytes},
+          {"array_read_words", st.array_read_words}, {"array_write_words", st.array_write_words}};
+}
+
+const char* unit_name(Activity::Unit u) {
+  switch (u) {
+    case Activity::COMMAND_PROCESSOR: return "command_processor";
+    case Activity::DMA: return "dma";
+    case Activity::ARRAY: return "array";
+  }
+  return "?";
+}
+
+}  // namespace
+
+json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles) {
+  Soc& soc = const_cast<Soc&>(soc_in);
+  const EpochCoreAccel& acc = soc.accel();
+  const ArrayStats& as = acc.array().stats();
+  const DmaStats& ds = acc.dma().stats();
+  const CommandProcessorStats& cs = acc.command_processor().stats();
+  const double pes = double(s.array.rows) * s.array.cols;
+  const uint64_t period_ps = soc.clock_period().value();
+  json r;
+  r["timing"] = s.run.timing;
+  r["array"] = {{"rows", s.array.rows}, {"cols", s.array.cols}, {"segments", s.array.segments},
+                {"real_only", s.array.real_only}, {"clock_mhz", s.array.clock_mhz}};
+  r["pe_utilization"] = as.busy_cycles() ? double(as.active_pe_cycles) / (pes * double(as.busy_cycles())) : 0.0;
+  r["pe_utilization_overall"] = job_cycles ? double(as.active_pe_cycles) / (pes * double(job_cycles)) : 0.0;
+  r["array_counters"] = {{"loads", as.loads}, {"passes", as.passes}, {"load_cycles", as.load_cycles},
+                         {"pass_cycles", as.pass_cycles}, {"pass_beats", as.pass_beats},
+                         {"stall_input_cycles", as.stall_input_cycles},
+                         {"stall_output_cycles", as.stall_output_cycles},
+                         {"active_pe_cycles", as.active_pe_cycles}, {"busy_cycles", as.busy_cycles()}};
+  r["operations"] = {{"lima_ops", as.active_pe_cycles}, {"mac_ops", 0}};
+  r["dma"] = {{"transfers", ds.transfers}, {"bursts", ds.bursts}, {"bytes_to_spad", ds.bytes_to_spad},
+              {"bytes_from_spad", ds.bytes_from_spad}, {"busy_cycles", ds.busy_cycles}};
+  r["memory"] = {{"bytes_read", soc.memory().bytes_read()}, {"bytes_written", soc.memory().bytes_written()},
+                 {"transactions", soc.memory().transactions()}};
+  r["scratchpads"] = {{"input", spad_json(acc.spad(cmd::SpadId::INPUT))},
+                      {"param", spad_json(acc.spad(cmd::SpadId::PARAM))},
+                      {"output", spad_json(acc.spad(cmd::SpadId::OUTPUT))}};
+  json by_op = json::object();
+  for (uint8_t op = 0; op < 8; ++op)
+    if (cs.by_opcode[op]) by_op[cmd::opcode_name(op)] = cs.by_opcode[op];
+  r["command_processor"] = {{"commands", cs.commands}, {"by_opcode", by_op}, {"fetch_bytes", cs.fetch_bytes},
+                            {"wait_cycles", cs.wait_cycles}};
+  // Why the array was not computing: its own feed stalls, and the waits of the stream.
+  r["stalls"] = {{"input_feed_cycles", as.stall_input_cycles},
+                 {"output_feed_cycles", as.stall_output_cycles},
+                 {"dma_wait_cycles", cs.wait_dma_cycles},
+                 {"compute_dependency_cycles", cs.wait_array_cycles}};
+  r["units"] = {
+      {"array", {{"busy_cycles", as.busy_cycles()},
+                 {"idle_cycles", job_cycles > as.busy_cycles() ? job_cycles - as.busy_cycles() : 0},
+                 {"stall_cycles", as.stall_input_cycles + as.stall_output_cycles}}},
+      {"dma", {{"busy_cycles", ds.busy_cycles},
+               {"idle_cycles", job_cycles > ds.busy_cycles ? job_cycles - ds.busy_cycles : 0}}}};
+  json cmds = json::array();
+  for (const Activity& a : acc.activity().entries) {
+    json c = {{"index", a.cmd_index}, {"opcode", cmd::opcode_name(a.opcode)}, {"unit", unit_name(a.unit)},
+              {"start_cycle", a.start_ps / period_ps}, {"end_cycle", a.end_ps / period_ps},
+              {"cycles", (a.end_ps - a.start_ps) / period_ps}};
+    if (a.unit == Activity::DMA) c["bytes"] = a.bytes;
+    if (a.unit == Activity::ARRAY) {
+      c["stall_input_cycles"] = a.stall_input;
+      c["stall_output_cycles"] = a.stall_output;
+      c["active_pe_cycles"] = a.active_pe_cycles;
+    }
+    if (a.unit == Activity::COMMAND_PROCESSOR) {
+      c["wait_array_cycles"] = a.wait_array_ps / period_ps;
+      c["wait_dma_cycles"] = a.wait_dma_ps / period_ps;
+    }
+    cmds.push_back(std::move(c));
+  }
+  r["commands"] = std::move(cmds);
+  return r;
+}
+
+std::string format_report(const json& r) {
+  std::ostringstream os;
+  const json& wl = r["workload"];
+  const json& ar = r["array"];
+  os << "EpochCore VP: " << r["scenario"]["name"].get<std::string>() << "\n";
+  os << "  workload   S4D layer B=" << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"]
+     << " L=" << wl["length"] << "  (params: " << wl["params"].get<std::string>() << ")\n";
+  os << "  array      " << ar["rows"] << "x" << ar["cols"] << " LIMA-PEs, segments "
+     << (ar["segments"].get<bool>() ? "on" : "off") << ", " << ar["clock_mhz"] << " MHz, "
+     << r["timing"].get<std::string>() << " timing\n";
+  if (r["status"] != "ok") {
+    os << "  status     ERROR: " << r["error"].get<std::string>() << "\n";
+    return os.str();
+  }
+  const json& pl = r["plan"];
+  const json& ac = r["array_counters"];
+  const json& st = r["stalls"];
+  os << "  plan       " << pl["passes"] << " mode pass(es) x " << pl["folds_per_pass"] << " fold(s) x "
+     << pl["chunks"] << " time chunk(s); " << pl["segments_per_fold"] << " segments of " << pl["seg_len"]
+     << " PEs; " << pl["commands"] << " commands\n";
+  char line[256];
+  auto u64 = [](const json& j) { return (unsigned long long)j.get<uint64_t>(); };
+  std::snprintf(line, sizeof line, "  cycles     %llu (%.3f us simulated)\n", u64(r["cycles"]),
+                r["simulated_seconds"].get<double>() * 1e6);
+  os << line;
+  std::snprintf(line, sizeof line, "  array      %llu busy cycles: %llu coefficient load, %llu pass (%llu beats)\n",
+                u64(ac["busy_cycles"]), u64(ac["load_cycles"]), u64(ac["pass_cycles"]), u64(ac["pass_beats"]));
+  os << line;
+  std::snprintf(line, sizeof line,
+                "  stalls     input feed %llu, output feed %llu, waiting for DMA %llu, compute dependency %llu\n",
+                u64(st["input_feed_cycles"]), u64(st["output_feed_cycles"]), u64(st["dma_wait_cycles"]),
+                u64(st["compute_dependency_cycles"]));
+  os << line;
+  std::snprintf(line, sizeof line, "  PE util    %.4f while the array is busy, %.4f over the whole job\n",
+                r["pe_utilization"].get<double>(), r["pe_utilization_overall"].get<double>());
+  os << line;
+  const json& d = r["dma"];
+  std::snprintf(line, sizeof line, "  DMA        %llu transfers, %llu bytes in, %llu bytes out, %llu busy cycles\n",
+                u64(d["transfers"]), u64(d["bytes_to_spad"]), u64(d["bytes_from_spad"]), u64(d["busy_cycles"]));
+  os << line;
+  const json& e = r["error_vs_reference"];
+  std::snprintf(line, sizeof line, "  error      max_abs %.3e, max_rel %.3e (vs double-precision reference)\n",
+                e["max_abs"].get<double>(), e["max_rel"].get<double>());
+  os << line;
+  std::snprintf(line, sizeof line, "  wall       %.3f s\n", r["wall_seconds"].get<double>());
+  os << line;
+  return os.str();
+}
+
+}  // namespace epochcore

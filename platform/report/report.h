@@ -1,0 +1,22 @@
+// The run report: what the hardware did (counters, stalls by cause, per-command records)
+// as JSON, and its human-readable summary. docs/report.md lists every field.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/scenario/scenario.h"
+
+namespace epochcore {
+
+class Soc;
+
+// The hardware part of the report, from the SoC's counters after a run. `job_cycles` is
+// the accelerator's cycle count for the job (the CYCLE register's delta).
+nlohmann::json hardware_report(const Soc& soc, const Scenario& s, uint64_t job_cycles);
+
+// The human-readable summary of a report.
+std::string format_report(const nlohmann::json& report);
+
+}  // namespace epochcore
