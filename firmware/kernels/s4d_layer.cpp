@@ -56,13 +56,13 @@ uint64_t fold_span(uint64_t n, uint32_t c, uint32_t banks) {
 
 }  // namespace
 
-size_t s4d_param_block_bytes(uint32_t H, uint32_t M) {
-  return 8 * (2 * size_t(H) + 4 * size_t(H) * M);
+size_t s4d_param_block_bytes(uint32_t H, uint32_t M, uint32_t directions) {
+  return 8 * (2 * size_t(H) + (2 + 2 * size_t(directions)) * size_t(H) * M);
 }
 
 std::vector<uint8_t> encode_s4d_param_block(const S4dParams& p) {
   const size_t hm = size_t(p.H) * p.M;
-  std::vector<uint8_t> out(s4d_param_block_bytes(p.H, p.M));
+  std::vector<uint8_t> out(s4d_param_block_bytes(p.H, p.M, p.directions));
   uint8_t* o = out.data();
   auto put = [&](const std::vector<double>& v, size_t n) {
     for (size_t i = 0; i < n; ++i, o += 8) put_f64(o, i < v.size() ? v[i] : 0.0);
@@ -70,16 +70,19 @@ std::vector<uint8_t> encode_s4d_param_block(const S4dParams& p) {
   put(p.log_dt, p.H);
   put(p.log_A_real, hm);
   put(p.A_imag, hm);
-  put(p.C, 2 * hm);
+  put(p.C, 2 * size_t(p.directions) * hm);
   put(p.D, p.H);
   return out;
 }
 
-bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, S4dParams* out,
-                          char* why, size_t why_len) {
-  if (8 * (2 * uint64_t(H) + 4 * uint64_t(H) * M) > SIZE_MAX / 2)
+bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, uint32_t directions,
+                          S4dParams* out, char* why, size_t why_len) {
+  if (directions != 1 && directions != 2)
+    return fail(why, why_len, "parameter block: directions = %u (expected 1, or 2 for a bidirectional layer)",
+                directions);
+  if (8 * (2 * uint64_t(H) + 6 * uint64_t(H) * M) > SIZE_MAX / 2)
     return fail(why, why_len, "parameter block for H=%u M=%u is too large for this machine", H, M);
-  const size_t bytes = s4d_param_block_bytes(H, M);
+  const size_t bytes = s4d_param_block_bytes(H, M, directions);
   std::vector<uint8_t> raw(bytes);
   if (hal.mem_read(addr, raw.data(), bytes) != HalStatus::OK)
     return fail(why, why_len, "parameter block at 0x%llx (%zu bytes): system memory read failed",
@@ -90,17 +93,19 @@ bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, S4dPa
   S4dParams r;
   r.H = H;
   r.M = M;
+  r.directions = directions;
   // `per` is the number of values per channel, to name the channel of a bad value.
   const Tensor tensors[] = {{"log_dt", &r.log_dt, H, 1}, {"log_A_real", &r.log_A_real, hm, M},
-                            {"A_imag", &r.A_imag, hm, M}, {"C", &r.C, 2 * hm, 2 * size_t(M)},
-                            {"D", &r.D, H, 1}};
+                            {"A_imag", &r.A_imag, hm, M},
+                            {"C", &r.C, 2 * directions * hm, 2 * size_t(M)}, {"D", &r.D, H, 1}};
   for (const Tensor& t : tensors) {
     t.v->resize(t.n);
     for (size_t i = 0; i < t.n; ++i, p += 8) {
       (*t.v)[i] = get_f64(p);
       if (!std::isfinite((*t.v)[i]))
-        return fail(why, why_len, "parameter block: %s[%zu] (channel %zu) is not finite", t.name,
-                    i, i / t.per);
+        return fail(why, why_len, "parameter block: %s[%zu] (%schannel %zu) is not finite", t.name, i,
+                    directions == 2 && t.v == &r.C ? (i < 2 * hm ? "forward, " : "backward, ") : "",
+                    (i / t.per) % H);
     }
   }
   *out = r;
@@ -117,6 +122,9 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   if (!job.H || !job.M || !job.L || !job.B)
     return fail(why, why_len, "S4D layer job: H, M, L and B must be >= 1 (got H=%u M=%u L=%u B=%u)",
                 job.H, job.M, job.L, job.B);
+  if (job.directions != 1 && job.directions != 2)
+    return fail(why, why_len, "S4D layer job: directions = %u (expected 1, or 2 for a bidirectional layer)",
+                job.directions);
   if (!hw.rows || !hw.cols) return fail(why, why_len, "accelerator info: rows and cols must be >= 1");
   if (uint64_t(job.L) * 4 > 0xFFFFFFFFull)
     return fail(why, why_len, "S4D layer job: L=%u does not fit the 32-bit DMA stride", job.L);
@@ -129,6 +137,7 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   const uint32_t out_banks = hw.spad_banks[uint8_t(cmd::SpadId::OUTPUT)];
 
   S4dPlan p;
+  p.directions = job.directions;
   p.passes = uint32_t(ceil_div(job.M, hw.cols));
   p.seg_len = uint32_t(ceil_div(job.M, p.passes));
   p.spr = hw.segments ? hw.cols / p.seg_len : 1;
@@ -156,15 +165,18 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   }
   p.chunk_len = lo;
   p.chunks = uint32_t(ceil_div(job.L, p.chunk_len));
+  p.reverse_len = job.directions == 2 ? job.L - 1 : 0;  // the backward sum is over s > t
+  p.reverse_chunks = uint32_t(ceil_div(p.reverse_len, p.chunk_len));
   p.in_stride = 4 * conflict_free_stride_words(p.chunk_len, in_banks);
   p.out_stride = 4 * conflict_free_stride_words(p.chunk_len, out_banks);
 
-  p.coeff_bytes = uint64_t(p.passes) * items * p.seg_len * sizeof(cmd::CoeffRecord);
+  p.coeff_bytes = uint64_t(job.directions) * p.passes * items * p.seg_len * sizeof(cmd::CoeffRecord);
   // Per pass and fold: DMA_IN, BARRIER, LOAD_COEFFS; per chunk 6 records (7 when
-  // accumulating, passes > 0); one END.
-  const uint64_t per_fold = 3ull * p.passes + uint64_t(p.chunks) * (7ull * p.passes - 1);
-  const uint64_t commands = uint64_t(p.folds_per_pass) * per_fold + 1;
-  p.stream_bytes = commands * cmd::kRecordBytes;
+  // accumulating: forward passes > 0 and every backward pass); one END.
+  const uint64_t forward = 3ull * p.passes + uint64_t(p.chunks) * (7ull * p.passes - 1);
+  const uint64_t backward = p.reverse_chunks ? 3ull * p.passes + 7ull * p.reverse_chunks * p.passes : 0;
+  p.commands = uint64_t(p.folds_per_pass) * (forward + backward) + 1;
+  p.stream_bytes = p.commands * cmd::kRecordBytes;
   if (p.stream_bytes > 0xFFFFFFFFull)
     return fail(why, why_len, "command stream of %llu bytes exceeds the 32-bit CMD_LEN",
                 (unsigned long long)p.stream_bytes);
@@ -182,11 +194,14 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
 
 bool discretise_zoh(const S4dParams& prm, uint32_t passes, uint32_t seg_len, bool real_only,
                     std::vector<cmd::CoeffRecord>* records, char* why, size_t why_len) {
-  const uint32_t H = prm.H, M = prm.M;
+  const uint32_t H = prm.H, M = prm.M, dirs = prm.directions;
   const size_t hm = size_t(H) * M;
+  if (dirs != 1 && dirs != 2)
+    return fail(why, why_len, "S4D parameters: directions = %u (expected 1 or 2)", dirs);
   if (prm.log_dt.size() != H || prm.log_A_real.size() != hm || prm.A_imag.size() != hm ||
-      prm.C.size() != 2 * hm || prm.D.size() != H)
-    return fail(why, why_len, "S4D parameters: tensor sizes do not match H=%u M=%u", H, M);
+      prm.C.size() != 2 * dirs * hm || prm.D.size() != H)
+    return fail(why, why_len, "S4D parameters: tensor sizes do not match H=%u M=%u directions=%u", H, M,
+                dirs);
   if (uint64_t(passes) * seg_len < M)
     return fail(why, why_len, "discretise: passes*seg_len = %u*%u < M = %u", passes, seg_len, M);
   // With A real the state x stays real (b = 1, u real), so Im(C) cannot reach the output
@@ -198,28 +213,31 @@ bool discretise_zoh(const S4dParams& prm, uint32_t passes, uint32_t seg_len, boo
                     i, i / M, prm.A_imag[i]);
     }
   }
-  records->assign(size_t(passes) * H * seg_len, cmd::CoeffRecord{0, 0, 0, 0, 0, 0, 0, 0});
-  for (uint32_t h = 0; h < H; ++h) {
-    const double dt = std::exp(prm.log_dt[h]);
-    for (uint32_t n = 0; n < M; ++n) {
-      const size_t i = size_t(h) * M + n;
-      const std::complex<double> A(-std::exp(prm.log_A_real[i]), prm.A_imag[i]);
-      const std::complex<double> C(prm.C[2 * i], prm.C[2 * i + 1]);
-      const std::complex<double> Abar = std::exp(dt * A);
-      // (exp(dt*A) - 1)/A tends to dt as A -> 0 (only reachable when exp underflows).
-      const std::complex<double> Cp = A == 0.0 ? C * dt : C * (Abar - 1.0) / A;
-      const uint32_t p = n / seg_len, s = n % seg_len;
-      cmd::CoeffRecord& r = (*records)[(size_t(p) * H + h) * seg_len + s];
-      r.a_re = float(Abar.real());
-      r.a_im = float(Abar.imag());
-      r.b_re = 1.0f;
-      r.c_re = float(2.0 * Cp.real());  // conjugate-pair factor 2 folded into c
-      r.c_im = real_only ? 0.0f : float(2.0 * Cp.imag());
-      r.d = n == 0 ? float(prm.D[h]) : 0.0f;
-      if (!std::isfinite(r.a_re) || !std::isfinite(r.a_im) || !std::isfinite(r.c_re) ||
-          !std::isfinite(r.c_im) || !std::isfinite(r.d))
-        return fail(why, why_len, "discretise: channel %u mode %u gives a coefficient that is not finite in float32",
-                    h, n);
+  records->assign(size_t(dirs) * passes * H * seg_len, cmd::CoeffRecord{0, 0, 0, 0, 0, 0, 0, 0});
+  for (uint32_t dir = 0; dir < dirs; ++dir) {
+    for (uint32_t h = 0; h < H; ++h) {
+      const double dt = std::exp(prm.log_dt[h]);
+      for (uint32_t n = 0; n < M; ++n) {
+        const size_t i = size_t(h) * M + n, ci = dir * hm + i;
+        const std::complex<double> A(-std::exp(prm.log_A_real[i]), prm.A_imag[i]);
+        const std::complex<double> C(prm.C[2 * ci], prm.C[2 * ci + 1]);
+        const std::complex<double> Abar = std::exp(dt * A);
+        // (exp(dt*A) - 1)/A tends to dt as A -> 0 (only reachable when exp underflows).
+        const std::complex<double> Cp = A == 0.0 ? C * dt : C * (Abar - 1.0) / A;
+        const uint32_t p = n / seg_len, s = n % seg_len;
+        cmd::CoeffRecord& r = (*records)[((size_t(dir) * passes + p) * H + h) * seg_len + s];
+        r.a_re = float(Abar.real());
+        r.a_im = float(Abar.imag());
+        r.b_re = 1.0f;
+        r.c_re = float(2.0 * Cp.real());  // conjugate-pair factor 2 folded into c
+        r.c_im = real_only ? 0.0f : float(2.0 * Cp.imag());
+        r.d = dir == 0 && n == 0 ? float(prm.D[h]) : 0.0f;  // D u_t is added once, forward
+        if (!std::isfinite(r.a_re) || !std::isfinite(r.a_im) || !std::isfinite(r.c_re) ||
+            !std::isfinite(r.c_im) || !std::isfinite(r.d))
+          return fail(why, why_len,
+                      "discretise: %schannel %u mode %u gives a coefficient that is not finite in float32",
+                      dir ? "backward " : "", h, n);
+      }
     }
   }
   return true;
@@ -229,36 +247,47 @@ uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan) {
   return job.workspace_addr + plan.coeff_bytes;
 }
 
-std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job) {
+namespace {
+
+// The stream part of one direction: every pass, fold and time chunk (see the header).
+void append_direction(const S4dPlan& plan, const S4dLayerJob& job, bool reverse,
+                      std::vector<cmd::Record>& s) {
   using cmd::SpadId;
-  std::vector<cmd::Record> s;
-  s.reserve(size_t(plan.stream_bytes / cmd::kRecordBytes));
   const uint64_t rec_bytes = sizeof(cmd::CoeffRecord), row = 4ull * job.L;
+  const uint32_t chunks = reverse ? plan.reverse_chunks : plan.chunks;
+  const uint32_t steps = reverse ? plan.reverse_len : job.L;
   for (uint32_t p = 0; p < plan.passes; ++p) {
+    // Every backward run adds to the forward output already in system memory.
+    const bool accumulate = p > 0 || reverse;
     for (uint32_t g = 0; g < plan.folds_per_pass; ++g) {
       const uint32_t c0 = g * plan.segs_per_fold;
       const uint32_t n = std::min(plan.segs_per_fold, plan.items - c0);
+      const uint64_t first_record = (uint64_t(reverse) * plan.passes + p) * plan.items + c0;
       cmd::DmaDesc coeffs;
-      coeffs.sys_addr = job.workspace_addr + (uint64_t(p) * plan.items + c0) * plan.seg_len * rec_bytes;
+      coeffs.sys_addr = job.workspace_addr + first_record * plan.seg_len * rec_bytes;
       coeffs.spad = SpadId::PARAM;
       coeffs.row_bytes = uint32_t(uint64_t(n) * plan.seg_len * rec_bytes);
       coeffs.sys_stride = coeffs.spad_stride = coeffs.row_bytes;
       s.push_back(cmd::encode_dma(true, coeffs));
       s.push_back(cmd::encode_barrier());
       s.push_back(cmd::encode_load_coeffs({0, n, plan.seg_len}));
-      for (uint32_t t = 0; t < plan.chunks; ++t) {
-        const uint32_t k0 = t * plan.chunk_len;
-        const uint32_t len = std::min(plan.chunk_len, job.L - k0);
-        const uint64_t sys_off = c0 * row + 4ull * k0;  // item c0, time step k0
-        cmd::DmaDesc in{job.input_addr + sys_off, SpadId::INPUT, 0, 4 * len, n, uint32_t(row),
-                        plan.in_stride};
-        cmd::DmaDesc out{job.output_addr + sys_off, SpadId::OUTPUT, 0, 4 * len, n, uint32_t(row),
-                         plan.out_stride};
+      for (uint32_t t = 0; t < chunks; ++t) {
+        // Steps j0 .. j0+len-1 of this direction. Forward: read u and write y at j0 ...
+        // Backward: read u_{a+1} .. u_{a+len}, write y_a .. y_{a+len-1}, last element first.
+        const uint32_t j0 = t * plan.chunk_len;
+        const uint32_t len = std::min(plan.chunk_len, steps - j0);
+        const uint32_t out_step = reverse ? steps - j0 - len : j0;
+        const uint32_t in_step = reverse ? out_step + 1 : j0;
+        cmd::DmaDesc in{job.input_addr + c0 * row + 4ull * in_step, SpadId::INPUT, 0, 4 * len, n,
+                        uint32_t(row), plan.in_stride};
+        cmd::DmaDesc out{job.output_addr + c0 * row + 4ull * out_step, SpadId::OUTPUT, 0, 4 * len, n,
+                         uint32_t(row), plan.out_stride};
         s.push_back(cmd::encode_dma(true, in));
-        if (p > 0) s.push_back(cmd::encode_dma(true, out));  // partial sums of earlier passes
+        if (accumulate) s.push_back(cmd::encode_dma(true, out));  // partial sums so far
         s.push_back(cmd::encode_barrier());
         cmd::RunSsm run;
-        run.flags = uint8_t((t == 0 ? cmd::FLAG_RESET_STATE : 0) | (p > 0 ? cmd::FLAG_ACCUMULATE : 0));
+        run.flags = uint8_t((t == 0 ? cmd::FLAG_RESET_STATE : 0) | (accumulate ? cmd::FLAG_ACCUMULATE : 0) |
+                            (reverse ? cmd::FLAG_REVERSE : 0));
         run.in_stride = plan.in_stride;
         run.out_stride = plan.out_stride;
         run.length = len;
@@ -270,6 +299,16 @@ std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob
       }
     }
   }
+}
+
+}  // namespace
+
+std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job) {
+  std::vector<cmd::Record> s;
+  s.reserve(size_t(plan.commands));
+  append_direction(plan, job, false, s);
+  // Backward half (none when L = 1: nothing lies after the only step).
+  if (plan.directions == 2 && plan.reverse_chunks > 0) append_direction(plan, job, true, s);
   s.push_back(cmd::encode_end());
   return s;
 }
@@ -284,19 +323,21 @@ bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayer
   const S4dPlan& plan = r.plan;
 
   S4dParams params;
-  if (!read_s4d_param_block(hal, job.params_addr, job.H, job.M, &params, msg, msg_len)) return false;
+  if (!read_s4d_param_block(hal, job.params_addr, job.H, job.M, job.directions, &params, msg, msg_len))
+    return false;
   std::vector<cmd::CoeffRecord> records;
   if (!discretise_zoh(params, plan.passes, plan.seg_len, hw.real_only, &records, msg, msg_len))
     return false;
 
-  // Records [pass][item][PE]: channel h's pass-p records repeated for every batch element.
+  // Records [dir][pass][item][PE]: channel h's records of a direction and pass repeated for
+  // every batch element (dp = dir*P + p indexes both).
   const size_t pass_bytes = size_t(job.H) * plan.seg_len * sizeof(cmd::CoeffRecord);
   std::vector<uint8_t> bytes(pass_bytes);
-  for (uint32_t p = 0; p < plan.passes; ++p) {
+  for (uint32_t dp = 0; dp < job.directions * plan.passes; ++dp) {
     for (size_t i = 0; i < size_t(job.H) * plan.seg_len; ++i)
-      put_coeff(&bytes[i * sizeof(cmd::CoeffRecord)], records[size_t(p) * job.H * plan.seg_len + i]);
+      put_coeff(&bytes[i * sizeof(cmd::CoeffRecord)], records[size_t(dp) * job.H * plan.seg_len + i]);
     for (uint32_t b = 0; b < job.B; ++b) {
-      const uint64_t addr = job.workspace_addr + (uint64_t(p) * job.B + b) * pass_bytes;
+      const uint64_t addr = job.workspace_addr + (uint64_t(dp) * job.B + b) * pass_bytes;
       if (hal.mem_write(addr, bytes.data(), pass_bytes) != HalStatus::OK)
         return fail(msg, msg_len, "workspace write of coefficient records at 0x%llx failed",
                     (unsigned long long)addr);

@@ -10,23 +10,23 @@ namespace epochcore {
 
 using sc_core::sc_time;
 
+static constexpr uint32_t kNotCached = ~0u;
+
 SystolicArray::SystolicArray(sc_core::sc_module_name name, const ArrayParams& p,
                              Scratchpad& input, Scratchpad& param, Scratchpad& output)
     : sc_core::sc_module(name), p_(p), in_(input), param_(param), out_(output) {
   const size_t n = size_t(p_.rows) * p_.cols;
+  regs_.resize(n);
   pes_.reserve(n);
   for (uint32_t r = 0; r < p_.rows; ++r)
     for (uint32_t c = 0; c < p_.cols; ++c)
-      pes_.emplace_back(new LimaPe(("pe_" + std::to_string(r) + "_" + std::to_string(c)).c_str()));
-  for (auto& pe : pes_) grid_.push_back(pe.get());
-  role_.assign(n, 0);
-  seg_of_.assign(n, 0);
-  feed_.assign(n, 0.0f);
-  result_.assign(n, 0.0f);
+      pes_.emplace_back(new LimaPe(("pe_" + std::to_string(r) + "_" + std::to_string(c)).c_str(),
+                                   regs_[size_t(r) * p_.cols + c]));
+  seg_first_.reserve(n);
   bank_load_.assign(std::max({in_.banks(), out_.banks(), 1u}), 0);
+  in_cost_cache_.assign(in_.banks(), kNotCached);
+  out_cost_cache_.assign(out_.banks(), kNotCached);
   banks_touched_.reserve(n);
-  seg_pe_.reserve(n);
-  fast_cores_.resize(n);
   SC_HAS_PROCESS(SystolicArray);
   SC_THREAD(thread);
 }
@@ -71,29 +71,17 @@ void SystolicArray::do_load(const cmd::LoadCoeffs& c) {
   const uint32_t spr = p_.segments ? C / c.seg_len : 1;
   n_seg_ = c.n_seg;
   seg_len_ = c.seg_len;
-  std::fill(role_.begin(), role_.end(), 0);
-  for (LimaPe* pe : grid_) pe->clear();
-  live_rows_.clear();
-  seg_pe_.clear();
-
+  for (LimaPeRegs& r : regs_) r.clear();
+  seg_first_.clear();
   const auto* rec = reinterpret_cast<const cmd::CoeffRecord*>(param_.bytes() + c.param_addr);
   for (uint32_t s = 0; s < n_seg_; ++s) {
-    const uint32_t row = s / spr, col0 = (s % spr) * seg_len_;
-    if (live_rows_.empty() || live_rows_.back() != row) live_rows_.push_back(row);
+    const uint32_t first = (s / spr) * C + (s % spr) * seg_len_;
+    seg_first_.push_back(first);
     for (uint32_t m = 0; m < seg_len_; ++m) {
       cmd::CoeffRecord r = rec[size_t(s) * seg_len_ + m];
       if (p_.real_only) r.a_im = r.b_im = r.c_im = 0.0f;
-      const size_t i = size_t(row) * C + col0 + m;
-      grid_[i]->core.load(r);
-      role_[i] |= ACTIVE;
-      seg_pe_.push_back(uint32_t(i));
+      regs_[first + m].core.load(r);
     }
-    // Without segments the partial sum travels through the idle PEs to the east edge.
-    const size_t start = size_t(row) * C + col0;
-    const size_t end = p_.segments ? start + seg_len_ - 1 : size_t(row) * C + C - 1;
-    role_[start] |= SEG_START;
-    role_[end] |= SEG_END;
-    seg_of_[start] = seg_of_[end] = s;
   }
   // Records shift in along the rows (cols cycles) as fast as the parameter feed allows.
   const uint64_t words = uint64_t(n_seg_) * seg_len_ * 8;
@@ -106,8 +94,11 @@ void SystolicArray::do_load(const cmd::LoadCoeffs& c) {
 }
 
 uint32_t SystolicArray::feed_cycles(const Scratchpad& spad, uint64_t base_word,
-                                    uint64_t stride_words, uint32_t accesses) {
+                                    uint64_t stride_words, uint32_t accesses,
+                                    std::vector<uint32_t>& cache) {
   const uint32_t banks = spad.banks();
+  uint32_t& cached = cache[base_word % banks];
+  if (cached != kNotCached) return cached;
   uint32_t busiest = 0;
   for (uint32_t s = 0; s < n_seg_; ++s) {
     const uint32_t b = uint32_t((base_word + s * stride_words) % banks);
@@ -116,49 +107,42 @@ uint32_t SystolicArray::feed_cycles(const Scratchpad& spad, uint64_t base_word,
   }
   for (uint32_t b : banks_touched_) bank_load_[b] = 0;
   banks_touched_.clear();
-  return (busiest * accesses + spad.ports() - 1) / spad.ports();
+  cached = (busiest * accesses + spad.ports() - 1) / spad.ports();
+  return cached;
 }
 
-void SystolicArray::step_beat(bool feeding) {
-  const uint32_t C = p_.cols;
-  result_valid_ = false;
+void SystolicArray::step_beat(const float* u, uint64_t u_stride, float* y, uint64_t y_stride, bool acc) {
+  const uint32_t S = seg_len_;
+  // Without segments the partial sum crosses the idle PEs to the east edge of the row.
+  const uint32_t span = p_.segments ? S : p_.cols;
+  const bool feeding = u != nullptr;
   uint64_t active = 0;
-  for (uint32_t r : live_rows_) {
-    LimaPe* const* row = &grid_[size_t(r) * C];
-    const uint8_t* role = &role_[size_t(r) * C];
-    const uint32_t* seg = &seg_of_[size_t(r) * C];
+  for (uint32_t s = 0; s < n_seg_; ++s) {
+    LimaPeRegs* pe = &regs_[seg_first_[s]];
     // East to west, so every PE reads its west neighbour's registers of the last cycle.
-    for (uint32_t j = C; j-- > 0;) {
-      float u = 0.0f, psum = 0.0f;
-      bool valid = false;
-      if (role[j] & SEG_START) {
-        u = feed_[seg[j]];
-        valid = feeding;
-      } else if (j > 0) {
-        u = row[j - 1]->u_out;
-        psum = row[j - 1]->psum_out;
-        valid = row[j - 1]->valid_out;
-      }
-      LimaPe* pe = row[j];
-      if (role[j] & ACTIVE) {
-        pe->step_lima(u, psum, valid);
-        active += valid;
-      } else {
-        pe->step_bypass(u, psum, valid);
-      }
-      if ((role[j] & SEG_END) && pe->valid_out) {
-        result_[seg[j]] = pe->psum_out;
-        result_valid_ = true;
-      }
+    for (uint32_t j = span - 1; j >= S; --j)
+      pe[j].step_bypass(pe[j - 1].u_out, pe[j - 1].psum_out, pe[j - 1].valid_out);
+    for (uint32_t j = S - 1; j > 0; --j) {
+      const bool v = pe[j - 1].valid_out;
+      pe[j].step_lima(pe[j - 1].u_out, pe[j - 1].psum_out, v);
+      active += v;
+    }
+    pe[0].step_lima(feeding ? u[s * u_stride] : 0.0f, 0.0f, feeding);
+    active += feeding;
+    // The segment's last PE (or the row's east edge) delivers one output word.
+    const LimaPeRegs& end = pe[span - 1];
+    if (y && end.valid_out) {
+      float& out = y[s * y_stride];
+      out = acc ? out + end.psum_out : end.psum_out;
     }
   }
-  active_this_beat_ = active;
+  stats_.active_pe_cycles += active;
 }
 
 void SystolicArray::do_run(const cmd::RunSsm& c) {
   if (c.flags & cmd::FLAG_RESET_STATE)
-    for (LimaPe* pe : grid_) pe->core.reset_state();
-  for (LimaPe* pe : grid_) pe->valid_out = false;
+    for (LimaPeRegs& r : regs_) r.core.reset_state();
+  for (LimaPeRegs& r : regs_) r.valid_out = false;
 
   const uint64_t L = c.length;
   const uint64_t depth = p_.segments ? seg_len_ : p_.cols;
@@ -168,14 +152,19 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
   const float* in = in_.words();
   float* out = out_.words();
   const bool reverse = c.flags & cmd::FLAG_REVERSE;
+  std::fill(in_cost_cache_.begin(), in_cost_cache_.end(), kNotCached);
+  std::fill(out_cost_cache_.begin(), out_cost_cache_.end(), kNotCached);
   auto element = [&](uint64_t k) { return reverse ? L - 1 - k : k; };  // time step -> word
 
   for (uint64_t beat = 0; beat < L + depth - 1; ++beat) {
     const bool feeding = beat < L;
     const bool draining = beat + 1 >= depth;  // the last PE of a segment emits this beat
-    const uint32_t in_cost = feeding ? feed_cycles(in_, in_word + element(beat), in_stride, 1) : 0;
+    const uint32_t in_cost =
+        feeding ? feed_cycles(in_, in_word + element(beat), in_stride, 1, in_cost_cache_) : 0;
     const uint32_t out_cost =
-        draining ? feed_cycles(out_, out_word + element(beat + 1 - depth), out_stride, acc ? 2 : 1) : 0;
+        draining ? feed_cycles(out_, out_word + element(beat + 1 - depth), out_stride, acc ? 2 : 1,
+                               out_cost_cache_)
+                 : 0;
     const uint32_t cycles = std::max({1u, in_cost, out_cost});
     const uint32_t stall_in = in_cost > 1 ? in_cost - 1 : 0;
     stats_.stall_input_cycles += stall_in;
@@ -183,19 +172,12 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
     // Stall cycles hold the array; the beat's advance happens on its last clock edge.
     wait(p_.clock_period * double(cycles));
 
-    if (feeding) {
-      const uint64_t e = element(beat);
-      for (uint32_t s = 0; s < n_seg_; ++s) feed_[s] = in[in_word + s * in_stride + e];
-      in_.stats().array_read_words += n_seg_;
-    }
-    step_beat(feeding);
-    stats_.active_pe_cycles += active_this_beat_;
-    if (result_valid_) {
-      const uint64_t k = element(beat + 1 - depth);
-      for (uint32_t s = 0; s < n_seg_; ++s) {
-        float& y = out[out_word + s * out_stride + k];
-        y = acc ? y + result_[s] : result_[s];
-      }
+    // Input words of this beat (read if feeding) and output words (written if draining).
+    const float* u = feeding ? in + in_word + element(beat) : nullptr;
+    float* y = draining ? out + out_word + element(beat + 1 - depth) : nullptr;
+    step_beat(u, in_stride, y, out_stride, acc);
+    if (feeding) in_.stats().array_read_words += n_seg_;
+    if (draining) {
       out_.stats().array_write_words += n_seg_;
       if (acc) out_.stats().array_read_words += n_seg_;
     }
@@ -224,30 +206,26 @@ void SystolicArray::do_run_fast(const cmd::RunSsm& c) {
   const timing::SsmPassTiming t =
       timing::ssm_pass(shape, {in_.banks(), in_.ports()}, {out_.banks(), out_.ports()});
 
-  const size_t pes = seg_pe_.size();
-  for (size_t i = 0; i < pes; ++i) {
-    fast_cores_[i] = grid_[seg_pe_[i]]->core;
-    if (c.flags & cmd::FLAG_RESET_STATE) fast_cores_[i].reset_state();
-  }
+  if (c.flags & cmd::FLAG_RESET_STATE)
+    for (LimaPeRegs& r : regs_) r.core.reset_state();
   const uint64_t L = c.length, S = seg_len_;
   const bool acc = shape.accumulate, reverse = c.flags & cmd::FLAG_REVERSE;
   const float* in = in_.words() + c.in_addr / 4;
   float* out = out_.words() + c.out_addr / 4;
   for (uint32_t s = 0; s < n_seg_; ++s) {
-    LimaPeCore* seg = &fast_cores_[size_t(s) * S];
+    LimaPeRegs* seg = &regs_[seg_first_[s]];
     const float* u = in + uint64_t(s) * (c.in_stride / 4);
     float* y = out + uint64_t(s) * (c.out_stride / 4);
     for (uint64_t k = 0; k < L; ++k) {
       const uint64_t e = reverse ? L - 1 - k : k;
       const float uk = u[e];
       float psum = 0.0f;
-      for (uint64_t m = 0; m < S; ++m) psum = seg[m].lima(uk, psum);
+      for (uint64_t m = 0; m < S; ++m) psum = seg[m].core.lima(uk, psum);
       y[e] = acc ? y[e] + psum : psum;
     }
   }
-  for (size_t i = 0; i < pes; ++i) grid_[seg_pe_[i]]->core = fast_cores_[i];
   // Pipeline registers end empty, as after a cycle-mode pass.
-  for (LimaPe* pe : grid_) pe->valid_out = false;
+  for (LimaPeRegs& r : regs_) r.valid_out = false;
 
   in_.stats().array_read_words += uint64_t(n_seg_) * L;
   out_.stats().array_write_words += uint64_t(n_seg_) * L;

@@ -58,42 +58,39 @@ class SystolicArray : public sc_core::sc_module {
   const ArrayStats& stats() const { return stats_; }
   uint32_t loaded_segments() const { return n_seg_; }
   LimaPe& pe(uint32_t row, uint32_t col) { return *pes_[row * p_.cols + col]; }
+  const LimaPeRegs& regs(uint32_t row, uint32_t col) const { return regs_[row * p_.cols + col]; }
   void set_activity_log(ActivityLog* log) { activity_ = log; }
 
  private:
-  enum Role : uint8_t { ACTIVE = 1, SEG_START = 2, SEG_END = 4 };
-
   void thread();
   void do_load(const cmd::LoadCoeffs& c);
   void do_run(const cmd::RunSsm& c);
   void do_run_fast(const cmd::RunSsm& c);
   // The busiest bank's accesses over this beat's words, divided by its ports.
+  // `cache` memoises the result by base_word % banks within a pass: the same residues
+  // put the same words in the same banks.
   uint32_t feed_cycles(const Scratchpad& spad, uint64_t base_word, uint64_t stride_words,
-                       uint32_t accesses);
-  void step_beat(bool feeding);
+                       uint32_t accesses, std::vector<uint32_t>& cache);
+  // One array advance: u (this beat's input word of segment 0, segment s at s*u_stride)
+  // is null when not feeding, y likewise when no output is due.
+  void step_beat(const float* u, uint64_t u_stride, float* y, uint64_t y_stride, bool acc);
 
   ArrayParams p_;
   Scratchpad& in_;
   Scratchpad& param_;
   Scratchpad& out_;
-  std::vector<std::unique_ptr<LimaPe>> pes_;  // row-major
-  std::vector<LimaPe*> grid_;                 // the same, for the hot loop
+  std::vector<LimaPeRegs> regs_;              // row-major register file, never reallocated
+  std::vector<std::unique_ptr<LimaPe>> pes_;  // the modules, one per register set
 
-  // Mapping set by LOAD_COEFFS.
-  std::vector<uint8_t> role_;      // per PE
-  std::vector<uint32_t> seg_of_;   // per PE: its segment (for start and end PEs)
-  std::vector<uint32_t> live_rows_;
-  std::vector<uint32_t> seg_pe_;   // per segment, its PEs in dataflow order (fast mode)
-  std::vector<LimaPeCore> fast_cores_;  // contiguous copies for the bulk pass
+  // Mapping set by LOAD_COEFFS: segment s occupies regs_[seg_first_[s] ...] (seg_len_ PEs,
+  // then, without segments, the idle PEs up to the east edge that the partial sum crosses).
+  std::vector<uint32_t> seg_first_;
   uint32_t n_seg_ = 0, seg_len_ = 0;
 
-  // Per-beat buffers, sized once.
-  std::vector<float> feed_;     // input sample per segment
-  std::vector<float> result_;   // output per segment
+  // Bank-load counting, sized once.
   std::vector<uint32_t> bank_load_;
   std::vector<uint32_t> banks_touched_;
-  bool result_valid_ = false;
-  uint64_t active_this_beat_ = 0;
+  std::vector<uint32_t> in_cost_cache_, out_cost_cache_;  // per bank residue, this pass
 
   bool busy_ = false;
   ActivityLog* activity_ = nullptr;

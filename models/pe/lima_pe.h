@@ -1,6 +1,7 @@
 // LIMA-PE: one processing element of the EpochCore array, as a module in the hierarchy.
 // It has no process of its own: the array's clocked process steps every PE once per
 // clock edge (one process instead of R*C keeps the array fast; see docs/architecture.md).
+// Its registers live in the array's contiguous register file, for locality in that loop.
 #pragma once
 #include <systemc>
 
@@ -8,13 +9,9 @@
 
 namespace epochcore {
 
-class LimaPe : public sc_core::sc_module {
- public:
-  explicit LimaPe(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
-  const char* kind() const override { return "epochcore::LimaPe"; }
-
+// The registers of one PE and what one clock edge does to them.
+struct LimaPeRegs {
   LimaPeCore core;  // coefficients, weight and state
-
   // Pipeline registers seen by the east neighbour on the next cycle.
   float u_out = 0.0f;
   float psum_out = 0.0f;
@@ -25,7 +22,6 @@ class LimaPe : public sc_core::sc_module {
     u_out = psum_out = 0.0f;
     valid_out = false;
   }
-
   // One LIMA cycle: takes the operands from the west, leaves them for the east.
   void step_lima(float u_in, float psum_in, bool valid_in) {
     if (valid_in) psum_out = core.lima(u_in, psum_in);
@@ -44,6 +40,14 @@ class LimaPe : public sc_core::sc_module {
     u_out = in;
     valid_out = valid_in;
   }
+};
+
+class LimaPe : public sc_core::sc_module {
+ public:
+  LimaPe(sc_core::sc_module_name name, LimaPeRegs& regs) : sc_core::sc_module(name), regs(regs) {}
+  const char* kind() const override { return "epochcore::LimaPe"; }
+
+  LimaPeRegs& regs;
 };
 
 }  // namespace epochcore

@@ -110,7 +110,10 @@ Expected closed_form(const Shape& s) {
   job.workspace_bytes = 64u << 20;
   fw::S4dPlan plan;
   char why[256];
-  REQUIRE(fw::plan_s4d_layer(hw, job, &plan, why, sizeof why));
+  why[0] = 0;
+  const bool planned = fw::plan_s4d_layer(hw, job, &plan, why, sizeof why);
+  INFO(why);
+  REQUIRE(planned);
   const timing::FeedGeometry g{s.banks, 1};
   Expected e;
   uint32_t n_seg = 0, seg_len = 0;

@@ -10,9 +10,18 @@ Writes into OUTDIR:
   input_batch.npy      float32 (2, 3, 50)
   expected.npy         float64 (3, 50): the S4D layer (SSM + D skip) applied to input
   expected_batch.npy   float64 (2, 3, 50): the same for each batch element
+  params_bidir.safetensors  F32, a bidirectional layer: the tensors of params.safetensors
+                       with C [2, H, M, 2] (forward C of params.safetensors, then a
+                       backward C), the layout of the S4 repository's full kernel with
+                       channels = 2
+  expected_bidir.npy   float64 (3, 50): the bidirectional layer applied to input.npy
+  expected_bidir_batch.npy  float64 (2, 3, 50): the same for input_batch.npy
 
 The expected outputs use the parameters and inputs exactly as stored (float32 values
-widened to float64), computed in float64 by the convolution form of the layer.
+widened to float64), computed in float64 by the convolution form of the layer:
+  y_t = sum_{s<=t} K0[t-s] u_s (+ sum_{s>t} K1[s-t-1] u_s when bidirectional) + D u_t.
+The bidirectional files are drawn after everything else, so the other files do not
+depend on them.
 """
 import json
 import os
@@ -55,11 +64,12 @@ def write_safetensors_f32(path, tensors):
             f.write(blob)
 
 
-def s4d_kernel(p):
-    """K[h, l] = 2 Re(sum_n C'[h, n] exp(dt A)[h, n]^l), C' = C (exp(dt A) - 1) / A."""
+def s4d_kernel(p, C=None):
+    """K[h, l] = 2 Re(sum_n C'[h, n] exp(dt A)[h, n]^l), C' = C (exp(dt A) - 1) / A,
+    with C = p["C"] unless given (shape (H, M, 2))."""
     dt = np.exp(p["log_dt"].astype(np.float64))
     A = -np.exp(p["log_A_real"].astype(np.float64)) + 1j * p["A_imag"].astype(np.float64)
-    C = p["C"].astype(np.float64)
+    C = (p["C"] if C is None else C).astype(np.float64)
     dtA = dt[:, None] * A
     Cc = (C[..., 0] + 1j * C[..., 1]) * (np.exp(dtA) - 1.0) / A
     powers = np.exp(dtA)[:, :, None] ** np.arange(L)[None, None, :]  # (H, M, L)
@@ -71,6 +81,23 @@ def s4d_layer(K, D, u):
     y = np.zeros_like(u)
     for h in range(H):
         y[h] = np.convolve(K[h], u[h])[:L]
+    return y + D[:, None] * u
+
+
+def s4d_layer_bidir(K0, K1, D, u):
+    """y[h, t] = sum_{s<=t} K0[h, t-s] u[h, s] + sum_{s>t} K1[h, s-t-1] u[h, s] + D[h] u[h, t]."""
+    y = s4d_layer(K0, D, u)
+    for h in range(H):
+        for t in range(L - 1):
+            y[h, t] += np.dot(K1[h, : L - 1 - t], u[h, t + 1:])
+    return y
+
+
+def s4d_layer_bidir_fft(K0, K1, D, u):
+    """The S4 repository's form: kernel pad(K0, (0, L)) + pad(flip(K1), (L, 0)) applied by
+    a circular convolution of length 2L. Used only to check s4d_layer_bidir."""
+    k = np.concatenate([K0, K1[:, ::-1]], axis=1)  # (H, 2L)
+    y = np.fft.irfft(np.fft.rfft(u, n=2 * L) * np.fft.rfft(k, n=2 * L), n=2 * L)[:, :L]
     return y + D[:, None] * u
 
 
@@ -111,11 +138,28 @@ def main():
         if not err <= 1e-12 * max(1.0, np.max(np.abs(yy))):
             sys.exit("convolution and recurrence disagree by %g" % err)
 
+    # Bidirectional layer: the same tensors, C stacked with a backward C drawn last.
+    C_backward = rng.standard_normal((H, M, 2)).astype(np.float32)
+    params_bidir = dict(params)
+    params_bidir["C"] = np.stack([params["C"], C_backward])  # (2, H, M, 2)
+    K1 = s4d_kernel(params, C_backward)
+    y_bidir = s4d_layer_bidir(K, K1, D, u)
+    y_bidir_batch = np.stack([s4d_layer_bidir(K, K1, D, u_batch[b].astype(np.float64))
+                              for b in range(BATCH)])
+    for uu, yy in [(u, y_bidir)] + [(u_batch[b].astype(np.float64), y_bidir_batch[b])
+                                    for b in range(BATCH)]:
+        err = np.max(np.abs(s4d_layer_bidir_fft(K, K1, D, uu) - yy))
+        if not err <= 1e-12 * max(1.0, np.max(np.abs(yy))):
+            sys.exit("bidirectional direct and FFT convolutions disagree by %g" % err)
+
     write_safetensors_f32(os.path.join(out, "params.safetensors"), params)
     np.save(os.path.join(out, "input.npy"), u)
     np.save(os.path.join(out, "input_batch.npy"), u_batch)
     np.save(os.path.join(out, "expected.npy"), y)
     np.save(os.path.join(out, "expected_batch.npy"), y_batch)
+    write_safetensors_f32(os.path.join(out, "params_bidir.safetensors"), params_bidir)
+    np.save(os.path.join(out, "expected_bidir.npy"), y_bidir)
+    np.save(os.path.join(out, "expected_bidir_batch.npy"), y_bidir_batch)
 
 
 if __name__ == "__main__":

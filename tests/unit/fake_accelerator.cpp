@@ -173,10 +173,12 @@ ErrorCause FakeAccelerator::execute(const cmd::Record& r) {
         if (c.flags & cmd::FLAG_RESET_STATE)
           for (uint32_t j = 0; j < loaded_seg_len_; ++j) seg[j].reset_state();
         for (uint32_t k = 0; k < c.length; ++k) {
-          const float u = spad_float(cmd::SpadId::INPUT, c.in_addr + i * c.in_stride + 4 * k);
+          // Step k's element: k, or length-1-k with FLAG_REVERSE (the sequence runs backwards).
+          const uint32_t e = (c.flags & cmd::FLAG_REVERSE) ? c.length - 1 - k : k;
+          const float u = spad_float(cmd::SpadId::INPUT, c.in_addr + i * c.in_stride + 4 * e);
           float psum = 0.0f;
           for (uint32_t j = 0; j < loaded_seg_len_; ++j) psum = seg[j].lima(u, psum);
-          const uint32_t out = c.out_addr + i * c.out_stride + 4 * k;
+          const uint32_t out = c.out_addr + i * c.out_stride + 4 * e;
           if (c.flags & cmd::FLAG_ACCUMULATE) psum = spad_float(cmd::SpadId::OUTPUT, out) + psum;
           set_spad_float(cmd::SpadId::OUTPUT, out, psum);
         }

@@ -1,6 +1,7 @@
 // Functional test double of the EpochCore accelerator behind the firmware HAL: system
 // memory, the registers and an in-order, untimed execution of the command stream on a
-// grid of LimaPeCore. For firmware tests only; the SystemC model is the real thing.
+// grid of LimaPeCore (RUN_SSM flags ACCUMULATE, RESET_STATE and REVERSE). For firmware
+// tests only; the SystemC model is the real thing.
 #pragma once
 #include <cstdint>
 #include <string>

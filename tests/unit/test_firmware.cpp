@@ -20,8 +20,9 @@ using test::FakeAccelerator;
 
 namespace {
 
-// S4D-Lin initialisation (ssm.md), or S4D-Real when `real`.
-S4dParams make_params(uint32_t H, uint32_t M, uint32_t seed, bool real = false) {
+// S4D-Lin initialisation (ssm.md), or S4D-Real when `real`; with directions = 2 a backward
+// C is drawn after everything else.
+S4dParams make_params(uint32_t H, uint32_t M, uint32_t seed, bool real = false, uint32_t directions = 1) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_real_distribution<double> log_dt(std::log(1e-3), std::log(1e-1));
@@ -38,10 +39,17 @@ S4dParams make_params(uint32_t H, uint32_t M, uint32_t seed, bool real = false) 
       p.C.push_back(real ? 0.0 : normal(rng));
     }
   }
+  p.directions = directions;
+  for (size_t i = 0, n = p.C.size(); directions == 2 && i < n; i += 2) {
+    p.C.push_back(normal(rng));
+    p.C.push_back(real ? 0.0 : normal(rng));
+  }
   return p;
 }
 
 // y_k = 2 Re(sum_n C'_n x_k[n]) + D u_k, x_k = Abar x_{k-1} + u_k, per item c = b*H + h.
+// Bidirectional: plus the backward recurrence z_k = Abar z_{k+1} + u_{k+1} (z_{L-1} = 0),
+// y_k += 2 Re(sum_n C1'_n z_k[n]), i.e. sum_{s>k} K1[s-k-1] u_s.
 std::vector<double> reference(const S4dParams& p, const std::vector<float>& u, uint32_t L, uint32_t B) {
   std::vector<double> y(u.size(), 0.0);
   for (uint32_t b = 0; b < B; ++b)
@@ -58,6 +66,14 @@ std::vector<double> reference(const S4dParams& p, const std::vector<float>& u, u
           x = Ab * x + double(u[row + k]);
           y[row + k] += 2.0 * (Cp * x).real();
         }
+        if (p.directions != 2) continue;
+        const size_t j = size_t(p.H) * p.M + i;  // backward C
+        const std::complex<double> C1p = std::complex<double>(p.C[2 * j], p.C[2 * j + 1]) * (Ab - 1.0) / A;
+        std::complex<double> z = 0.0;
+        for (uint32_t k = L - 1; k >= 1; --k) {
+          z = Ab * z + double(u[row + k]);  // z_{k-1}, which has taken in u_k
+          y[row + k - 1] += 2.0 * (C1p * z).real();
+        }
       }
       for (uint32_t k = 0; k < L; ++k) y[row + k] += p.D[h] * u[row + k];
     }
@@ -70,6 +86,7 @@ struct LayerCase {
   bool segments;
   uint32_t spad_kib[3], banks;
   uint32_t H, M, L, B;
+  uint32_t directions = 1;
 };
 
 struct LayerRun {
@@ -93,7 +110,7 @@ LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = f
   fw::AccelInfo info;
   REQUIRE(driver.probe(&info) == DriverStatus::OK);
 
-  const S4dParams params = make_params(lc.H, lc.M, lc.H * 131 + lc.M * 7 + lc.L, real);
+  const S4dParams params = make_params(lc.H, lc.M, lc.H * 131 + lc.M * 7 + lc.L, real, lc.directions);
   const std::vector<uint8_t> block = fw::encode_s4d_param_block(params);
   std::vector<float> u(size_t(lc.B) * lc.H * lc.L);
   std::mt19937 rng(lc.L);
@@ -101,6 +118,7 @@ LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = f
   for (float& v : u) v = normal(rng);
 
   fw::S4dLayerJob job{lc.H, lc.M, lc.L, lc.B};
+  job.directions = lc.directions;
   job.params_addr = cfg.mem_base;
   job.input_addr = job.params_addr + ((block.size() + 63) / 64) * 64;
   job.output_addr = job.input_addr + u.size() * 4 + 64;
@@ -138,8 +156,9 @@ fw::AccelInfo make_info(uint32_t rows, uint32_t cols, bool segments, uint32_t in
   return info;
 }
 
-fw::S4dLayerJob make_job(uint32_t H, uint32_t M, uint32_t L, uint32_t B) {
+fw::S4dLayerJob make_job(uint32_t H, uint32_t M, uint32_t L, uint32_t B, uint32_t directions = 1) {
   fw::S4dLayerJob job{H, M, L, B};
+  job.directions = directions;
   job.params_addr = 0x1000;
   job.input_addr = 0x100000;
   job.output_addr = 0x200000;
@@ -387,16 +406,16 @@ TEST_CASE("parameter block round trip and checks", "[firmware]") {
   fake.mem_write(addr, block.data(), block.size());
   S4dParams back;
   char why[256];
-  REQUIRE(fw::read_s4d_param_block(fake, addr, 3, 2, &back, why, sizeof why));
+  REQUIRE(fw::read_s4d_param_block(fake, addr, 3, 2, 1, &back, why, sizeof why));
   CHECK((back.log_dt == prm.log_dt && back.log_A_real == prm.log_A_real && back.A_imag == prm.A_imag &&
          back.C == prm.C && back.D == prm.D));
   // NaN in log_A_real[4] (channel 2): the message names tensor, index and channel.
   const double nan = std::nan("");
   std::memcpy(&block[8 * (3 + 4)], &nan, 8);
   fake.mem_write(addr, block.data(), block.size());
-  CHECK_FALSE(fw::read_s4d_param_block(fake, addr, 3, 2, &back, why, sizeof why));
+  CHECK_FALSE(fw::read_s4d_param_block(fake, addr, 3, 2, 1, &back, why, sizeof why));
   CHECK(std::string(why) == "parameter block: log_A_real[4] (channel 2) is not finite");
-  CHECK_FALSE(fw::read_s4d_param_block(fake, 0x10, 3, 2, &back, why, sizeof why));
+  CHECK_FALSE(fw::read_s4d_param_block(fake, 0x10, 3, 2, 1, &back, why, sizeof why));
   CHECK(std::string(why).find("system memory read failed") != std::string::npos);
 }
 
@@ -506,4 +525,258 @@ TEST_CASE("s4d layer reports accelerator errors with cause, index and opcode", "
   CHECK(std::string(res.message) ==
         "accelerator error DMA_BUS_ERROR at command " + std::to_string(first_out) + " (DMA_OUT)");
   CHECK(res.job.cmd_index == first_out);
+}
+
+// ---------------------------------------------------------------------------------------
+// Bidirectional layers: forward passes, then backward passes with FLAG_REVERSE.
+
+TEST_CASE("fake accelerator: FLAG_REVERSE runs the sequence backwards", "[firmware][bidir]") {
+  FakeAccelConfig cfg;
+  FakeAccelerator fake(cfg);
+  fw::Driver drv(fake);
+  fw::AccelInfo info;
+  REQUIRE(drv.probe(&info) == DriverStatus::OK);
+  // One PE: x = 0.5 x + u, y = x (c = 1, d = 0). Input 1, 2, 3, 4 at system address A.
+  const uint64_t data = cfg.mem_base + 0x100, stream_addr = cfg.mem_base + 0x1000;
+  const float rec[8] = {0.5f, 0, 1, 0, 1, 0, 0, 0}, u[4] = {1, 2, 3, 4}, y0[4] = {10, 20, 30, 40};
+  fake.mem_write(data, rec, sizeof rec);
+  fake.mem_write(data + 32, u, sizeof u);
+  fake.mem_write(data + 64, y0, sizeof y0);
+  auto run = [&](uint8_t flags) {
+    cmd::RunSsm r;
+    r.flags = flags;
+    r.length = 4;
+    const std::vector<cmd::Record> st = {
+        cmd::encode_dma(true, {data, cmd::SpadId::PARAM, 0, 32, 1, 0, 0}),
+        cmd::encode_dma(true, {data + 32, cmd::SpadId::INPUT, 0, 16, 1, 0, 0}),
+        cmd::encode_dma(true, {data + 64, cmd::SpadId::OUTPUT, 0, 16, 1, 0, 0}),
+        cmd::encode_barrier(), cmd::encode_load_coeffs({0, 1, 1}), cmd::encode_run_ssm(r),
+        cmd::encode_barrier(), cmd::encode_dma(false, {data + 96, cmd::SpadId::OUTPUT, 0, 16, 1, 0, 0}),
+        cmd::encode_barrier(), cmd::encode_end()};
+    for (size_t i = 0; i < st.size(); ++i) {
+      uint8_t b[cmd::kRecordBytes];
+      cmd::pack(st[i], b);
+      fake.mem_write(stream_addr + i * cmd::kRecordBytes, b, sizeof b);
+    }
+    fw::JobResult res;
+    REQUIRE(drv.run(stream_addr, uint32_t(st.size() * cmd::kRecordBytes), &res) == DriverStatus::OK);
+    std::vector<float> y(4);
+    fake.mem_read(data + 96, y.data(), 16);
+    return y;
+  };
+  // Forward: 1, 2.5, 4.25, 6.125. Reverse: x = 4, 5, 4.5, 3.25 written to elements 3, 2, 1, 0.
+  CHECK(run(0) == std::vector<float>{1.0f, 2.5f, 4.25f, 6.125f});
+  CHECK(run(cmd::FLAG_REVERSE) == std::vector<float>{3.25f, 4.5f, 5.0f, 4.0f});
+  CHECK(run(cmd::FLAG_REVERSE | cmd::FLAG_ACCUMULATE) == std::vector<float>{13.25f, 24.5f, 35.0f, 44.0f});
+}
+
+TEST_CASE("bidirectional s4d layer on the fake accelerator matches the double recurrence", "[firmware][bidir]") {
+  const LayerCase cases[] = {
+      {"M < C, segments", 2, 8, true, {64, 64, 64}, 8, 6, 2, 40, 1, 2},
+      {"M < C, no segments", 2, 8, false, {64, 64, 64}, 8, 6, 2, 40, 1, 2},
+      {"M == C", 2, 8, true, {64, 64, 64}, 8, 3, 8, 30, 1, 2},
+      {"M > C, passes with padding", 2, 8, true, {64, 64, 64}, 8, 3, 20, 30, 1, 2},
+      {"M > C, segments off, cols 6", 3, 6, false, {64, 64, 64}, 4, 4, 7, 25, 1, 2},
+      {"folds", 2, 4, true, {64, 64, 64}, 8, 10, 4, 30, 1, 2},
+      {"B > 1, fold across the batch boundary", 2, 8, true, {64, 64, 64}, 8, 3, 2, 50, 3, 2},
+      {"time chunks", 4, 8, true, {1, 1, 1}, 4, 8, 4, 500, 2, 2},
+      {"chunks, L - 1 a multiple of the chunk (29)", 4, 8, true, {1, 1, 1}, 4, 8, 4, 59, 2, 2},
+      {"chunks, backward fits one chunk, forward two", 4, 8, true, {1, 1, 1}, 4, 8, 4, 30, 2, 2},
+      {"chunks and passes", 2, 8, true, {1, 2, 1}, 4, 5, 12, 300, 2, 2},
+      {"chunks, passes, segments off", 3, 6, false, {1, 1, 1}, 4, 4, 7, 100, 1, 2},
+      {"small parameter scratchpad caps the fold", 4, 8, true, {2, 1, 2}, 8, 6, 8, 100, 1, 2},
+      {"L = 1 (no backward runs)", 2, 4, true, {64, 64, 64}, 1, 5, 3, 1, 2, 2},
+      {"L = 2", 2, 4, true, {64, 64, 64}, 8, 5, 3, 2, 2, 2},
+      {"L = 2, passes and folds", 2, 4, true, {64, 64, 64}, 4, 5, 9, 2, 1, 2},
+      {"3 banks, odd sizes", 3, 5, true, {1, 1, 1}, 3, 7, 3, 77, 2, 2},
+  };
+  for (const LayerCase& lc : cases) {
+    INFO("case: " << lc.name);
+    const LayerRun run = run_layer(lc);
+    INFO("message: " << run.result.message);
+    REQUIRE(run.result.ok);
+    CHECK(run.rel_error <= 1e-5);
+    CHECK(run.result.job.commands_done == run.result.commands);
+    CHECK(run.result.plan.directions == 2);
+  }
+  // The comparison sees the backward half: the same layer checked against a forward-only
+  // reference is far off (unless L = 1, where there is nothing after the only step).
+  LayerCase lc = cases[0];
+  lc.directions = 1;
+  const LayerRun uni = run_layer(lc);
+  REQUIRE(uni.result.ok);
+  CHECK(uni.rel_error <= 1e-5);
+  CHECK(uni.result.plan.reverse_chunks == 0);
+  CHECK(uni.result.commands < run_layer(cases[0]).result.commands);
+}
+
+TEST_CASE("bidirectional plan: backward chunks, commands, coefficient records", "[firmware][bidir]") {
+  char why[256];
+  fw::S4dPlan p;
+  // 1 KiB scratchpads, chunk_len 29 (see above): forward 500 = 17*29 + 7 -> 18 chunks,
+  // backward 499 = 17*29 + 6 -> 18 chunks. 16 items, 8 per fold, 1 pass of 4 PEs.
+  const fw::AccelInfo small = make_info(4, 8, true, 1, 1, 1, 4);
+  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 500, 2, 2), &p, why, sizeof why));
+  CHECK((p.directions == 2 && p.chunk_len == 29 && p.chunks == 18 && p.reverse_len == 499 && p.reverse_chunks == 18));
+  CHECK(p.coeff_bytes == 2ull * 1 * 16 * 4 * 32);
+  // Per fold: forward 3 + 18*6, backward 3 + 18*7; 2 folds; END.
+  CHECK(p.commands == 2 * ((3 + 18 * 6) + (3 + 18 * 7)) + 1);
+  CHECK(p.stream_bytes == 32 * p.commands);
+  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 59, 2, 2), &p, why, sizeof why));
+  CHECK((p.chunks == 3 && p.reverse_len == 58 && p.reverse_chunks == 2));
+  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 30, 2, 2), &p, why, sizeof why));
+  CHECK((p.chunks == 2 && p.reverse_chunks == 1));
+  // M = 20 on 8 columns: 3 passes, forward 3*3 + 1*(7*3-1), backward 3*3 + 1*7*3, 2 folds.
+  REQUIRE(fw::plan_s4d_layer(make_info(2, 8, true, 64, 64, 64, 8), make_job(3, 20, 30, 1, 2), &p, why, sizeof why));
+  CHECK((p.passes == 3 && p.folds_per_pass == 2 && p.reverse_chunks == 1));
+  CHECK(p.commands == 2 * ((9 + 20) + (9 + 21)) + 1);
+  CHECK(p.coeff_bytes == 2ull * 3 * 3 * 7 * 32);
+  // L = 1: no backward runs, the stream is the unidirectional one.
+  REQUIRE(fw::plan_s4d_layer(make_info(2, 4, true, 64, 64, 64, 1), make_job(5, 3, 1, 2, 2), &p, why, sizeof why));
+  CHECK((p.reverse_len == 0 && p.reverse_chunks == 0));
+  fw::S4dPlan uni;
+  REQUIRE(fw::plan_s4d_layer(make_info(2, 4, true, 64, 64, 64, 1), make_job(5, 3, 1, 2), &uni, why, sizeof why));
+  CHECK((uni.directions == 1 && p.commands == uni.commands && p.coeff_bytes == 2 * uni.coeff_bytes));
+  // directions must be 1 or 2.
+  CHECK_FALSE(fw::plan_s4d_layer(small, make_job(8, 4, 30, 1, 3), &p, why, sizeof why));
+  CHECK(std::string(why) == "S4D layer job: directions = 3 (expected 1, or 2 for a bidirectional layer)");
+  CHECK_FALSE(fw::plan_s4d_layer(small, make_job(8, 4, 30, 1, 0), &p, why, sizeof why));
+}
+
+TEST_CASE("bidirectional stream: forward part unchanged, backward windows, flags and ordering",
+          "[firmware][bidir]") {
+  struct Shape { uint32_t rows, cols; bool seg; uint32_t kib, H, M, L, B; };
+  for (const Shape& s : {Shape{2, 8, true, 64, 6, 2, 40, 1}, Shape{2, 8, true, 1, 3, 20, 300, 2},
+                         Shape{2, 4, false, 1, 10, 4, 200, 1}, Shape{4, 8, true, 1, 8, 4, 59, 2},
+                         Shape{2, 4, true, 64, 5, 3, 2, 2}, Shape{2, 4, true, 64, 5, 3, 1, 1}}) {
+    INFO("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " kib=" << s.kib);
+    fw::S4dPlan p, pu;
+    char why[256];
+    const fw::AccelInfo info = make_info(s.rows, s.cols, s.seg, s.kib, 64, s.kib, 4);
+    const fw::S4dLayerJob job = make_job(s.H, s.M, s.L, s.B, 2), uni_job = make_job(s.H, s.M, s.L, s.B);
+    REQUIRE(fw::plan_s4d_layer(info, job, &p, why, sizeof why));
+    REQUIRE(fw::plan_s4d_layer(info, uni_job, &pu, why, sizeof why));
+    const std::vector<cmd::Record> st = fw::build_s4d_stream(p, job);
+    const std::vector<cmd::Record> uni = fw::build_s4d_stream(pu, uni_job);
+    REQUIRE(st.size() == p.commands);
+    REQUIRE(st.size() * cmd::kRecordBytes == p.stream_bytes);
+    CHECK(cmd::opcode_of(st.back()) == cmd::Opcode::END);
+    CHECK(first_hazard(st) == -1);
+    // The forward part is the unidirectional stream without its END.
+    for (size_t i = 0; i + 1 < uni.size(); ++i)
+      REQUIRE(std::equal(std::begin(st[i].w), std::end(st[i].w), std::begin(uni[i].w)));
+
+    // Backward part: per fold, the windows run from the end of the sequence to its start,
+    // input = output + 1 step, and together cover outputs 0 .. L-2 of every item once.
+    const uint64_t row = 4ull * s.L;
+    size_t runs = 0, loaded = 0;
+    std::vector<int> covered(size_t(s.B) * s.H * s.L, 0);
+    uint64_t last_in = 0, last_out = 0, cur_in = 0, cur_out = 0;
+    uint32_t cur_rows = 0;
+    bool fold_start = false;
+    std::string err;
+    for (size_t i = uni.size() - 1; i < st.size(); ++i) {
+      const cmd::Record& r = st[i];
+      REQUIRE(cmd::validate(r, fw::hw_limits(info), uint32_t(loaded), &err) == regs::ErrorCause::NONE);
+      switch (cmd::opcode_of(r)) {
+        case cmd::Opcode::LOAD_COEFFS: loaded = cmd::decode_load_coeffs(r).n_seg; fold_start = true; break;
+        case cmd::Opcode::DMA_IN: {
+          const cmd::DmaDesc d = cmd::decode_dma(r);
+          if (d.spad == cmd::SpadId::INPUT) cur_in = d.sys_addr - job.input_addr, cur_rows = d.rows;
+          if (d.spad == cmd::SpadId::OUTPUT) cur_out = d.sys_addr - job.output_addr;
+          break;
+        }
+        case cmd::Opcode::RUN_SSM: {
+          const cmd::RunSsm c = cmd::decode_run_ssm(r);
+          CHECK(c.flags == (cmd::FLAG_REVERSE | cmd::FLAG_ACCUMULATE | (fold_start ? cmd::FLAG_RESET_STATE : 0)));
+          CHECK(cur_in == cur_out + 4);
+          CHECK(cur_rows == loaded);
+          if (!fold_start) CHECK((cur_in < last_in && cur_out < last_out));
+          const uint64_t item0 = cur_out / row, step0 = cur_out % row / 4;
+          for (uint64_t it = item0; it < item0 + loaded; ++it)
+            for (uint64_t k = step0; k < step0 + c.length; ++k) ++covered[it * s.L + k];
+          last_in = cur_in, last_out = cur_out, fold_start = false;
+          ++runs;
+          break;
+        }
+        default: break;
+      }
+    }
+    CHECK(runs == size_t(p.passes) * p.folds_per_pass * p.reverse_chunks);
+    for (size_t it = 0; it < size_t(s.B) * s.H; ++it)
+      for (uint32_t k = 0; k < s.L; ++k)
+        REQUIRE(covered[it * s.L + k] == (k + 1 < s.L ? int(p.passes) : 0));
+  }
+}
+
+TEST_CASE("bidirectional parameters: block layout and discretised records", "[firmware][bidir]") {
+  const S4dParams prm = make_params(3, 2, 9, false, 2);
+  REQUIRE(prm.C.size() == 24);
+  std::vector<uint8_t> block = fw::encode_s4d_param_block(prm);
+  REQUIRE(block.size() == fw::s4d_param_block_bytes(3, 2, 2));
+  REQUIRE(block.size() == 8 * (3 + 6 + 6 + 24 + 3));
+  CHECK(fw::s4d_param_block_bytes(3, 2) == 8 * (3 + 6 + 6 + 12 + 3));
+  double first_backward_c, d0;
+  std::memcpy(&first_backward_c, &block[8 * (3 + 6 + 6 + 12)], 8);
+  std::memcpy(&d0, &block[8 * (3 + 6 + 6 + 24)], 8);
+  CHECK((first_backward_c == prm.C[12] && d0 == prm.D[0]));
+  FakeAccelerator fake(FakeAccelConfig{});
+  const uint64_t addr = FakeAccelConfig{}.mem_base + 64;
+  fake.mem_write(addr, block.data(), block.size());
+  S4dParams back;
+  char why[256];
+  REQUIRE(fw::read_s4d_param_block(fake, addr, 3, 2, 2, &back, why, sizeof why));
+  CHECK((back.directions == 2 && back.C == prm.C && back.D == prm.D && back.log_dt == prm.log_dt));
+  const double nan = std::nan("");
+  std::memcpy(&block[8 * (3 + 6 + 6 + 12 + 5)], &nan, 8);  // C[17]: backward, channel 1
+  fake.mem_write(addr, block.data(), block.size());
+  CHECK_FALSE(fw::read_s4d_param_block(fake, addr, 3, 2, 2, &back, why, sizeof why));
+  CHECK(std::string(why) == "parameter block: C[17] (backward, channel 1) is not finite");
+  CHECK_FALSE(fw::read_s4d_param_block(fake, addr, 3, 2, 0, &back, why, sizeof why));
+  CHECK(std::string(why).find("directions = 0") != std::string::npos);
+
+  // Records [dir][pass][h][s]: the backward ones share a, take c from the backward C, d = 0.
+  const S4dParams p5 = make_params(2, 5, 3, false, 2);
+  std::vector<cmd::CoeffRecord> rec;
+  REQUIRE(fw::discretise_zoh(p5, 2, 3, false, &rec, why, sizeof why));
+  REQUIRE(rec.size() == 2 * 2 * 2 * 3);
+  for (uint32_t dir = 0; dir < 2; ++dir)
+    for (uint32_t p = 0; p < 2; ++p)
+      for (uint32_t h = 0; h < 2; ++h)
+        for (uint32_t s = 0; s < 3; ++s) {
+          const cmd::CoeffRecord& r = rec[((dir * 2 + p) * 2 + h) * 3 + s];
+          const uint32_t n = p * 3 + s;
+          INFO("dir " << dir << " pass " << p << " h " << h << " s " << s);
+          if (n >= 5) {
+            CHECK((r.a_re == 0 && r.a_im == 0 && r.b_re == 0 && r.c_re == 0 && r.c_im == 0 && r.d == 0));
+            continue;
+          }
+          const double dt = std::exp(p5.log_dt[h]);
+          const std::complex<double> A(-0.5, M_PI * n);
+          const std::complex<double> Ab = std::exp(dt * A);
+          const size_t ci = dir * 10 + h * 5 + n;
+          const std::complex<double> c = 2.0 * std::complex<double>(p5.C[2 * ci], p5.C[2 * ci + 1]) * (Ab - 1.0) / A;
+          CHECK(r.a_re == Approx(Ab.real()).epsilon(1e-6));
+          CHECK(r.a_im == Approx(Ab.imag()).margin(1e-7));
+          CHECK((r.b_re == 1.0f && r.b_im == 0.0f));
+          CHECK(r.c_re == Approx(c.real()).epsilon(1e-6).margin(1e-9));
+          CHECK(r.c_im == Approx(c.imag()).epsilon(1e-6).margin(1e-9));
+          CHECK(r.d == (dir == 0 && n == 0 ? float(p5.D[h]) : 0.0f));
+        }
+  S4dParams bad = p5;
+  bad.C.resize(20);
+  CHECK_FALSE(fw::discretise_zoh(bad, 2, 3, false, &rec, why, sizeof why));
+  CHECK(std::string(why).find("directions=2") != std::string::npos);
+}
+
+TEST_CASE("bidirectional on a real-only accelerator", "[firmware][bidir]") {
+  LayerCase lc{"real bidir", 2, 8, true, {1, 1, 1}, 8, 5, 3, 200, 2, 2};
+  const LayerRun ok = run_layer(lc, /*real=*/true, /*real_only_hw=*/true);
+  INFO(ok.result.message);
+  REQUIRE(ok.result.ok);
+  CHECK(ok.result.plan.reverse_chunks > 1);
+  CHECK(ok.rel_error <= 1e-5);
+  const LayerRun refused = run_layer(lc, /*real=*/false, /*real_only_hw=*/true);
+  CHECK_FALSE(refused.result.ok);
+  CHECK(std::string(refused.result.message).find("real-only accelerator") != std::string::npos);
 }

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/reference/s4d_reference.h"
 #include "platform/io/npy.h"
 #include "platform/io/s4d_params_file.h"
 #include "platform/io/safetensors.h"
@@ -321,6 +322,30 @@ TEST_CASE("safetensors: files written by numpy are read back", "[io][safetensors
   for (double v : input.data) energy += v * v;
   CHECK(energy > 10.0);
   for (double v : input_batch.data) CHECK(v == static_cast<double>(static_cast<float>(v)));
+
+  // The bidirectional layer: C [2, H, M, 2] whose first half is params.safetensors' C, and
+  // numpy's convolution-form outputs, which our double recurrence reproduces.
+  const auto bidir_raw = read_safetensors(tmp.file("params_bidir.safetensors"));
+  CHECK(bidir_raw.at("C").shape == std::vector<size_t>{2, 3, 2, 2});
+  const auto bidir = load_s4d_params(tmp.file("params_bidir.safetensors"));
+  CHECK(bidir.directions == 2);
+  REQUIRE(bidir.C.size() == 24);
+  CHECK(std::vector<double>(bidir.C.begin(), bidir.C.begin() + 12) == s4d.C);
+  CHECK(std::vector<double>(bidir.C.begin() + 12, bidir.C.end()) != s4d.C);
+  CHECK((bidir.log_dt == s4d.log_dt && bidir.log_A_real == s4d.log_A_real && bidir.A_imag == s4d.A_imag &&
+         bidir.D == s4d.D));
+  const NpyArray expected_bidir = read_npy(tmp.file("expected_bidir.npy"));
+  const NpyArray expected_bidir_batch = read_npy(tmp.file("expected_bidir_batch.npy"));
+  CHECK(expected_bidir.dtype == "f8");
+  REQUIRE(expected_bidir.shape == std::vector<size_t>{3, 50});
+  REQUIRE(expected_bidir_batch.shape == std::vector<size_t>{2, 3, 50});
+  const auto rel = [](const std::vector<double>& y, const std::vector<double>& ref) {
+    return epochcore::compare_to_reference(y.data(), ref.data(), ref.size()).max_rel;
+  };
+  CHECK(rel(epochcore::s4d_recurrence(bidir, input.data.data(), 1, 50), expected_bidir.data) < 1e-12);
+  CHECK(rel(epochcore::s4d_recurrence(bidir, input_batch.data.data(), 2, 50), expected_bidir_batch.data) < 1e-12);
+  CHECK(rel(epochcore::s4d_recurrence(s4d, input.data.data(), 1, 50), expected.data) < 1e-12);
+  CHECK(rel(expected_bidir.data, expected.data) > 1e-3);  // the backward half is visible
 }
 
 // Our writer's output read by an independent reader written with struct + json in Python.

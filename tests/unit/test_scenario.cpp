@@ -351,7 +351,7 @@ TEST_CASE("scenario: validation ranges name the key and the allowed range", "[sc
       {"workload.dt_min=0", "workload.dt_min: must be a finite number > 0"},
       {"workload.dt_min=0.2", "workload.dt_min: must be less than workload.dt_max (0.1), got 0.2"},
       {"workload.dt_max=0.001", "workload.dt_min: must be less than workload.dt_max (0.001)"},
-      {"run.timing=approx", "run.timing: must be one of cycle, got 'approx'"},
+      {"run.timing=approx", "run.timing: must be one of cycle, fast, got 'approx'"},
   };
   for (const Case& c : bad) {
     INFO(c.override_text);
