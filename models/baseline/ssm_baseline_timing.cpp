@@ -15,16 +15,33 @@ void require_positive(uint64_t value, const char* field) {
     throw std::invalid_argument(std::string(field) + ": expected at least 1, got 0");
 }
 
+void require_at_most(uint64_t value, uint64_t limit, const char* field) {
+  if (value > limit)
+    throw std::invalid_argument(std::string(field) + ": expected at most " +
+                                std::to_string(limit) + ", got " + std::to_string(value));
+}
+
 void validate(const BaselineConfig& cfg, const SsmShape& s) {
   require_positive(cfg.rows, "BaselineConfig.rows");
   require_positive(cfg.cols, "BaselineConfig.cols");
   require_positive(cfg.vector_lanes, "BaselineConfig.vector_lanes");
   require_positive(cfg.recurrence_time_block, "BaselineConfig.recurrence_time_block");
   require_positive(cfg.word_bytes, "BaselineConfig.word_bytes");
+  require_at_most(cfg.rows, 1u << 16, "BaselineConfig.rows");
+  require_at_most(cfg.cols, 1u << 16, "BaselineConfig.cols");
   require_positive(s.B, "SsmShape.B (batch)");
   require_positive(s.H, "SsmShape.H (channels)");
   require_positive(s.M, "SsmShape.M (modes)");
   require_positive(s.L, "SsmShape.L (length)");
+  // Limits that keep every 64-bit counter (B*H*L*L MACs at worst) far from overflow.
+  require_at_most(s.B, 1u << 20, "SsmShape.B (batch)");
+  require_at_most(s.H, 1u << 20, "SsmShape.H (channels)");
+  require_at_most(s.M, 1u << 20, "SsmShape.M (modes)");
+  require_at_most(s.L, 1u << 24, "SsmShape.L (length)");
+  const double worst = double(s.B) * s.H * s.L * (double(s.L) + 4.0 * s.M + 4.0);
+  if (worst > 1e18)
+    throw std::invalid_argument("SsmShape: B*H*L*(L + 4M) = " + std::to_string(worst) +
+                                " exceeds the 1e18 operations the counters are sized for");
 }
 
 // Words of the layer's parameters: Abar and C' per direction (complex), D.
@@ -73,6 +90,41 @@ FoldTally toeplitz_tally(uint64_t L, uint64_t m, bool causal_only, uint32_t R, u
   return tally;
 }
 
+FoldTally toeplitz_reuse_tally(uint64_t L, uint64_t B, bool causal_only, uint32_t R,
+                               uint32_t C) {
+  const uint64_t row_blocks = ceil_div(L, R);
+  if (double(row_blocks) * double(ceil_div(L, C)) > double(1ull << 30))
+    throw std::invalid_argument("toeplitz_tile_reuse: L = " + std::to_string(L) +
+                                " on a " + std::to_string(R) + "x" + std::to_string(C) +
+                                " array has more than 2^30 tiles to enumerate");
+  const uint64_t tile_rows = std::min<uint64_t>(R, L), tile_cols = std::min<uint64_t>(C, L);
+  // Offset jC - iR, shifted by (row_blocks - 1) * R to index from 0.
+  std::vector<char> seen((row_blocks - 1) * R + L, 0);
+  uint64_t offsets = 0, tiles = 0, rows_streamed = 0, cols_written = 0;
+  for (uint64_t i = 0; i < row_blocks; ++i) {
+    const uint64_t s0 = i * R, k_used = std::min<uint64_t>(R, L - s0);
+    for (uint64_t t0 = 0; t0 < L; t0 += C) {
+      const uint64_t n_used = std::min<uint64_t>(C, L - t0);
+      if (causal_only && t0 + n_used - 1 < s0) continue;  // all-zero tile
+      char& mark = seen[t0 + (row_blocks - 1) * R - s0];
+      offsets += !mark;
+      mark = 1;
+      ++tiles;
+      rows_streamed += k_used;
+      cols_written += n_used;
+    }
+  }
+  FoldTally t;
+  t.folds = offsets;
+  t.serial_cycles = offsets * (2ull * R + C - 2) + B * tiles;
+  t.mac_ops = B * tiles * tile_rows * tile_cols;  // every PE of the shared tile fires
+  t.weight_loads = offsets * tile_rows * tile_cols;
+  t.input_reads = B * rows_streamed;
+  t.output_writes = B * cols_written;
+  t.psum_reads = t.output_writes - B * L;  // each output's first contribution is a write
+  return t;
+}
+
 FoldTally block_diagonal_tally(const std::vector<uint32_t>& block_rows, uint64_t m,
                                uint32_t R, uint32_t C) {
   std::vector<uint64_t> start(block_rows.size() + 1, 0);  // first row of each block
@@ -99,7 +151,9 @@ BaselineSsmCost baseline_s4d_convolution(const BaselineConfig& cfg, const SsmSha
 
   // Per channel: one Toeplitz GEMM streaming the B input vectors through every tile;
   // a bidirectional layer adds the anti-causal kernel above the diagonal (dense matrix).
-  const FoldTally toeplitz = toeplitz_tally(L, B, !s.bidirectional, R, C);
+  const FoldTally toeplitz = cfg.toeplitz_tile_reuse
+                                ? toeplitz_reuse_tally(L, B, !s.bidirectional, R, C)
+                                : toeplitz_tally(L, B, !s.bidirectional, R, C);
   FoldTally channel = toeplitz, all_toeplitz;
   all_toeplitz.add(toeplitz, H);
   cost.useful_macs = H * B * (s.bidirectional ? L * L : L * (L + 1) / 2);
@@ -129,7 +183,10 @@ BaselineSsmCost baseline_s4d_convolution(const BaselineConfig& cfg, const SsmSha
     t.weight_reads += H * (kernel.weight_loads + kernel.psum_reads);
     t.input_reads += H * kernel.input_reads;
     t.weight_writes += H * kernel.output_writes;
+    cost.working_set_words = 2 * M * J + dirs * blocks * 2 * M;  // P and Q of a channel
   }
+  // One channel at a time: its inputs, outputs and kernel taps.
+  cost.working_set_words += 2 * B * L + dirs * L;
 
   FoldTally all;
   all.add(channel, H);
@@ -201,6 +258,8 @@ BaselineSsmCost baseline_s4d_recurrence(const BaselineConfig& cfg, const SsmShap
   all.add(last);
   cost.main_gemm = finish(all, R, C, cfg.overlap_weight_load);
   cost.useful_macs = B * L * rows_total;
+  // A time block's projection operands (states and u) and outputs, and the coefficients.
+  cost.working_set_words = B * T * (rows_total + H * dirs) + parameter_words(s, dirs);
   set_totals(cost, all, R, C);
 
   SramTraffic& t = cost.sram;

@@ -19,6 +19,7 @@ struct BaselineConfig {
   uint32_t vector_lanes = 32;           // V: one complex multiply(-add) per lane per cycle
   bool overlap_weight_load = false;     // hide each fold's weight load under the previous drain
   bool count_kernel_generation = true;  // false: kernel made offline, read from DRAM
+  bool toeplitz_tile_reuse = false;     // load each distinct Toeplitz tile once (below)
   uint32_t recurrence_time_block = 1;   // time steps that share one C-projection GEMM
   uint32_t word_bytes = 4;              // one SRAM / DRAM word
 };
@@ -56,6 +57,7 @@ struct BaselineSsmCost {
   double useful_utilization = 0;    // useful_macs / (R * C * cycles)
   SramTraffic sram;
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  uint64_t working_set_words = 0;  // on-chip words the mapping needs at once (see docs)
   // Breakdown, each GEMM phase timed as if run alone: convolution: kernel generation and
   // Toeplitz products; recurrence: kernel_gemm empty, main_gemm the C projections.
   GemmTiming kernel_gemm, main_gemm;
@@ -77,6 +79,11 @@ BaselineSsmResult baseline_s4d_layer(const BaselineConfig& cfg, const SsmShape& 
 // Toeplitz: rows = input step s, columns = output step t, both of length L; causal_only
 // keeps s <= t (lower-triangular y = T u), otherwise the matrix is dense (bidirectional).
 FoldTally toeplitz_tally(uint64_t L, uint64_t m, bool causal_only, uint32_t R, uint32_t C);
+// Toeplitz with tile reuse: tiles at the same offset jC - iR hold the same weights, so
+// one fold per distinct offset streams B input segments per tile of that offset (inputs
+// zero-padded past L, outputs past L dropped); the outputs accumulate in the buffer.
+FoldTally toeplitz_reuse_tally(uint64_t L, uint64_t B, bool causal_only, uint32_t R,
+                               uint32_t C);
 // Block-diagonal: block g is block_rows[g] consecutive rows feeding column g alone.
 FoldTally block_diagonal_tally(const std::vector<uint32_t>& block_rows, uint64_t m,
                                uint32_t R, uint32_t C);

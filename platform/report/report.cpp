@@ -99,7 +99,7 @@ std::string format_report(const json& r) {
   const json& wl = r["workload"];
   const json& ar = r["array"];
   os << "EpochCore VP: " << r["scenario"]["name"].get<std::string>() << "\n";
-  os << "  workload   S4D layer B=" << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"]
+  os << "  workload   " << (wl["bidirectional"].get<bool>() ? "bidirectional " : "") << "S4D layer B=" << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"]
      << " L=" << wl["length"] << "  (params: " << wl["params"].get<std::string>() << ")\n";
   os << "  array      " << ar["rows"] << "x" << ar["cols"] << " LIMA-PEs, segments "
      << (ar["segments"].get<bool>() ? "on" : "off") << ", " << ar["clock_mhz"] << " MHz, "

@@ -64,7 +64,8 @@ struct Scenario {
   // segment of a 32x32 array at M = 2 without stalls.
   SpadConfig spad_input{4096, 512, 1};
   SpadConfig spad_param{512, 32, 1};
-  SpadConfig spad_output{4096, 512, 1};
+  // Dual-ported: accumulation (read-modify-write) sustains one word per segment per beat.
+  SpadConfig spad_output{4096, 512, 2};
   DmaConfig dma;
   MemoryConfig memory;
   HostConfig host;

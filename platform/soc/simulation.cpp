@@ -27,8 +27,12 @@ Workload prepare_workload(const Scenario& s, const RunOptions& o) {
       throw InputError(e.what());
     }
     w.params_source = o.params_path;
+    if (wl.bidirectional && w.params.directions != 2)
+      throw InputError(o.params_path + ": workload.bidirectional is true but tensor 'C' holds one direction "
+                       "(expected shape [2, H, M, 2] for a bidirectional layer)");
   } else {
-    w.params = s4d_init(wl.channels, wl.modes, wl.init, wl.dt_min, wl.dt_max, wl.seed);
+    w.params = s4d_init(wl.channels, wl.modes, wl.init, wl.dt_min, wl.dt_max, wl.seed,
+                        wl.bidirectional ? 2 : 1);
     w.params_source = "seeded " + wl.init + " (seed " + std::to_string(wl.seed) + ")";
   }
   w.H = w.params.H;
@@ -87,7 +91,7 @@ JobLayout layout_job(const Workload& w, uint64_t memory_bytes) {
   JobLayout j;
   const uint64_t io_bytes = uint64_t(w.B) * w.H * w.L * 4;
   j.params = 0x1000;
-  j.input = align_up(j.params + fw::s4d_param_block_bytes(w.H, w.M), 4096);
+  j.input = align_up(j.params + fw::s4d_param_block_bytes(w.H, w.M, w.params.directions), 4096);
   j.output = align_up(j.input + io_bytes, 4096);
   j.workspace = align_up(j.output + io_bytes, 4096);
   j.end = j.workspace;
@@ -97,7 +101,7 @@ JobLayout layout_job(const Workload& w, uint64_t memory_bytes) {
 
 std::vector<double> param_block(const S4dParams& p) {
   std::vector<double> b;
-  b.reserve(fw::s4d_param_block_bytes(p.H, p.M) / 8);
+  b.reserve(fw::s4d_param_block_bytes(p.H, p.M, p.directions) / 8);
   for (const auto* v : {&p.log_dt, &p.log_A_real, &p.A_imag, &p.C, &p.D}) b.insert(b.end(), v->begin(), v->end());
   return b;
 }
@@ -120,6 +124,7 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
   job.M = w.M;
   job.L = w.L;
   job.B = w.B;
+  job.directions = w.params.directions;
   job.params_addr = lay.params;
   job.input_addr = lay.input;
   job.output_addr = lay.output;
@@ -158,6 +163,7 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
   r = hardware_report(soc, s, fw_result.job.cycles);
   r["scenario"] = {{"name", s.name}, {"file", o.scenario_path}};
   r["workload"] = {{"kind", s.workload.kind}, {"batch", w.B}, {"channels", w.H}, {"modes", w.M},
+                   {"bidirectional", w.params.directions == 2},
                    {"length", w.L}, {"params", w.params_source}, {"input", w.input_source}};
   r["status"] = fw_error.empty() ? "ok" : "error";
   if (!fw_error.empty()) r["error"] = fw_error;

@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 using namespace epochcore;
 
 // Flip once the firmware and the simulation handle workload.bidirectional.
-constexpr bool kBidirectionalSupported = false;
+constexpr bool kBidirectionalSupported = true;
 
 namespace {
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -14,8 +15,6 @@
 using namespace epochcore::baseline;
 
 namespace {
-
-uint64_t cdiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 // K-blocked float reference in the array's order: a fresh partial sum per R rows of K,
 // added to the output in fold order.
@@ -228,6 +227,36 @@ TEST_CASE("Toeplitz and block-diagonal tallies skip exactly the all-zero tiles",
         check_tally(toeplitz_tally(L, 2, false, R, C),
                     brute_force_tiles(L, L, 2, R, C, [](uint64_t, uint64_t) { return true; }));
       }
+  // Reuse: one fold per distinct tile offset, streaming one segment per tile.
+  for (uint64_t L : {1, 5, 8, 13, 40})
+    for (uint32_t R : {1u, 3u, 4u, 8u})
+      for (uint32_t C : {2u, 4u, 5u})
+        for (bool causal : {true, false}) {
+          CAPTURE(L, R, C, causal);
+          const uint64_t B = 3;
+          std::set<int64_t> offsets;
+          uint64_t tiles = 0, rows = 0, cols = 0;
+          for (uint64_t r0 = 0; r0 < L; r0 += R)
+            for (uint64_t c0 = 0; c0 < L; c0 += C) {
+              bool any = false;
+              for (uint64_t s = r0; s < std::min(L, r0 + R); ++s)
+                for (uint64_t t = c0; t < std::min(L, c0 + C); ++t) any = any || !causal || t >= s;
+              if (!any) continue;
+              offsets.insert(int64_t(c0) - int64_t(r0));
+              ++tiles;
+              rows += std::min<uint64_t>(R, L - r0);
+              cols += std::min<uint64_t>(C, L - c0);
+            }
+          Expect e;
+          e.folds = offsets.size();
+          e.serial = offsets.size() * (2 * R + C - 2) + B * tiles;
+          e.mac = B * tiles * std::min<uint64_t>(R, L) * std::min<uint64_t>(C, L);
+          e.wl = offsets.size() * std::min<uint64_t>(R, L) * std::min<uint64_t>(C, L);
+          e.in = B * rows;
+          e.outw = B * cols;
+          e.psum = B * cols - B * L;
+          check_tally(toeplitz_reuse_tally(L, B, causal, R, C), e);
+        }
   const std::vector<std::vector<uint32_t>> layouts = {
       {3}, {3, 3, 3, 2, 2, 2}, {5, 5, 5, 5, 4, 4, 4, 4}, {9, 9, 8, 8}, {1, 1, 1, 1, 1, 1, 1}};
   for (const auto& blocks : layouts)
@@ -269,10 +298,20 @@ TEST_CASE("S4D convolution on the baseline: hand-computed small case", "[baselin
   CHECK(c.sram.output_writes == 12);
   CHECK(c.dram_read_bytes == (8 + 5) * 4);
   CHECK(c.dram_write_bytes == 8 * 4);
+  CHECK(c.working_set_words == 2 * 4 + 4 + 2 * 8 + 8);  // P, Q, u, y, K
 
   BaselineConfig overlap = small_config();
   overlap.overlap_weight_load = true;
   CHECK(baseline_s4d_convolution(overlap, shape(1, 1, 8, false)).cycles == 3 + 45 - 3 * 4);
+
+  // Tile reuse: tiles (0,0) and (1,1) share offset 0, (0,1) has offset 4: two folds
+  // streaming 2 and 1 segments, 10 + 2 and 10 + 1 cycles.
+  BaselineConfig reuse = small_config();
+  reuse.toeplitz_tile_reuse = true;
+  const BaselineSsmCost ru = baseline_s4d_convolution(reuse, shape(1, 1, 8, false));
+  CHECK(ru.main_gemm.cycles == 23);
+  CHECK(ru.main_gemm.weight_loads == 32);
+  CHECK(ru.cycles == 3 + 12 + 23);
 
   BaselineConfig offline = small_config();
   offline.count_kernel_generation = false;
@@ -310,6 +349,7 @@ TEST_CASE("S4D recurrence on the baseline: hand-computed small case", "[baseline
   CHECK(r.sram.output_writes == 8);
   CHECK(r.sram.output_reads == 8);
   CHECK(r.dram_read_bytes == (8 + 5) * 4);
+  CHECK(r.working_set_words == 3 + 1 + 5);  // x re, x im, u; y; Abar, C', D
 
   BaselineConfig blocked = small_config();
   blocked.recurrence_time_block = 4;  // 2 blocks of 4 vectors: 14-cycle folds
@@ -393,4 +433,13 @@ TEST_CASE("S4D baseline rejects zero configuration and shape values", "[baseline
                     Catch::Contains("SsmShape.H"));
   CHECK_THROWS_WITH(baseline_s4d_layer(BaselineConfig{}, shape(2, 0, 8, false)),
                     Catch::Contains("SsmShape.M"));
+  CHECK_THROWS_WITH(baseline_s4d_layer(BaselineConfig{}, shape(2, 2, (1u << 24) + 1, false)),
+                    Catch::Contains("SsmShape.L (length): expected at most 16777216"));
+  CHECK_THROWS_WITH(baseline_s4d_layer(BaselineConfig{}, shape(1u << 20, 2, 1u << 24, false)),
+                    Catch::Contains("exceeds"));
+  BaselineConfig reuse_1x1;
+  reuse_1x1.rows = reuse_1x1.cols = 1;
+  reuse_1x1.toeplitz_tile_reuse = true;
+  CHECK_THROWS_WITH(baseline_s4d_convolution(reuse_1x1, shape(1, 1, 1u << 16, false)),
+                    Catch::Contains("2^30 tiles"));
 }

@@ -114,7 +114,7 @@ TEST_CASE("scenario: defaults", "[scenario]") {
   CHECK(s.spad_param.banks == 32);
   CHECK(s.spad_input.banks == 512);
   CHECK(s.spad_output.banks == 512);
-  CHECK(s.spad_output.ports == 1);
+  CHECK(s.spad_output.ports == 2);
   CHECK(s.dma.bytes_per_cycle == 64);
   CHECK(s.dma.setup_cycles == 32);
   CHECK(s.dma.burst_bytes == 1024);
