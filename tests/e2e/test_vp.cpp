@@ -73,16 +73,20 @@ struct Shape {
   uint32_t H, M, L, B, rows, cols;
   bool segments;
   uint32_t spad_kib, banks;
+  uint32_t out_ports = 1;  // the output scratchpad's ports (the others have 1)
+  bool bidirectional = false;
 };
 
 std::string shape_args(const Shape& s) {
   std::ostringstream a;
   a << " --set workload.channels=" << s.H << " --set workload.modes=" << s.M << " --set workload.length=" << s.L
     << " --set workload.batch=" << s.B << " --set array.rows=" << s.rows << " --set array.cols=" << s.cols
-    << " --set array.segments=" << (s.segments ? "true" : "false");
+    << " --set array.segments=" << (s.segments ? "true" : "false")
+    << " --set workload.bidirectional=" << (s.bidirectional ? "true" : "false");
   for (const char* buf : {"input", "param", "output"})
     a << " --set scratchpad." << buf << ".size_kib=" << s.spad_kib << " --set scratchpad." << buf
-      << ".banks=" << s.banks;
+      << ".banks=" << s.banks << " --set scratchpad." << buf << ".ports="
+      << (std::string(buf) == "output" ? s.out_ports : 1);
   return a.str();
 }
 
@@ -99,13 +103,14 @@ Expected closed_form(const Shape& s) {
   for (int i = 0; i < 3; ++i) {
     hw.spad_bytes[i] = s.spad_kib * 1024;
     hw.spad_banks[i] = s.banks;
-    hw.spad_ports[i] = 1;
+    hw.spad_ports[i] = i == 2 ? s.out_ports : 1;
   }
   fw::S4dLayerJob job;
   job.H = s.H;
   job.M = s.M;
   job.L = s.L;
   job.B = s.B;
+  job.directions = s.bidirectional ? 2 : 1;
   job.workspace_addr = 1 << 20;
   job.workspace_bytes = 64u << 20;
   fw::S4dPlan plan;
@@ -114,7 +119,7 @@ Expected closed_form(const Shape& s) {
   const bool planned = fw::plan_s4d_layer(hw, job, &plan, why, sizeof why);
   INFO(why);
   REQUIRE(planned);
-  const timing::FeedGeometry g{s.banks, 1};
+  const timing::FeedGeometry g{s.banks, 1}, g_out{s.banks, s.out_ports};
   Expected e;
   uint32_t n_seg = 0, seg_len = 0;
   for (const cmd::Record& r : fw::build_s4d_stream(plan, job)) {
@@ -137,7 +142,7 @@ Expected closed_form(const Shape& s) {
       p.out_addr = c.out_addr;
       p.out_stride = c.out_stride;
       p.accumulate = c.flags & cmd::FLAG_ACCUMULATE;
-      const timing::SsmPassTiming t = timing::ssm_pass(p, g, g);
+      const timing::SsmPassTiming t = timing::ssm_pass(p, g, g_out);
       e.pass_cycles += t.cycles;
       e.stall_in += t.stall_input;
       e.stall_out += t.stall_output;
@@ -181,16 +186,20 @@ const Shape kGrid[] = {
     {6, 2, 300, 2, 2, 4, true, 1, 2},     // batch 2, 1 KiB scratchpads: time chunks
     {16, 4, 128, 1, 4, 4, true, 64, 1},   // one bank: input stalls every beat
     {1, 1, 1, 1, 1, 1, true, 64, 1},      // the smallest layer
+    {3, 12, 30, 1, 2, 8, true, 64, 4, 2}, // passes accumulating into a dual-ported output
 };
 
 }  // namespace
 
 TEST_CASE("S4D layers match the reference and the closed-form timing over a grid", "[e2e][grid]") {
-  for (const Shape& s : kGrid) {
-    DYNAMIC_SECTION("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " array " << s.rows << "x"
-                         << s.cols << (s.segments ? " seg" : " noseg") << " " << s.spad_kib << "KiB/"
-                         << s.banks << "banks") {
-      check_run(s, run_vp(shape_args(s)));
+  for (Shape s : kGrid) {
+    for (bool bidir : {false, true}) {
+      s.bidirectional = bidir;
+      DYNAMIC_SECTION("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " array " << s.rows << "x"
+                           << s.cols << (s.segments ? " seg" : " noseg") << " " << s.spad_kib << "KiB/"
+                           << s.banks << "banks" << (bidir ? " bidirectional" : "")) {
+        check_run(s, run_vp(shape_args(s)));
+      }
     }
   }
 }
