@@ -52,6 +52,8 @@ class EpochCoreAccel : public sc_core::sc_module {
   const CommandProcessor& command_processor() const { return *cp_; }
   const Scratchpad& spad(cmd::SpadId id) const { return *spads_[uint8_t(id)]; }
   const ActivityLog& activity() const { return activity_; }
+  // Attaches a per-beat waveform probe to the array (cycle mode).
+  void set_array_probe(ArrayProbe* probe) { array_->set_probe(probe); }
 
  private:
   // The external scratchpad window forwards into the local router.

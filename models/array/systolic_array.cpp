@@ -43,6 +43,9 @@ void SystolicArray::thread() {
     wait(start_event_);
     const ArrayStats before = stats_;
     const sc_core::sc_time start = sc_core::sc_time_stamp();
+    const uint8_t opcode =
+        uint8_t(op_.kind == ArrayOp::Kind::LOAD ? cmd::Opcode::LOAD_COEFFS : cmd::Opcode::RUN_SSM);
+    if (probe_) probe_->on_busy(*this, true, opcode, op_.cmd_index);
     if (op_.kind == ArrayOp::Kind::LOAD)
       do_load(op_.load);
     else if (p_.fast)
@@ -52,7 +55,7 @@ void SystolicArray::thread() {
     if (activity_) {
       Activity a;
       a.unit = Activity::ARRAY;
-      a.opcode = uint8_t(op_.kind == ArrayOp::Kind::LOAD ? cmd::Opcode::LOAD_COEFFS : cmd::Opcode::RUN_SSM);
+      a.opcode = opcode;
       a.cmd_index = op_.cmd_index;
       a.start_ps = start.value();
       a.end_ps = sc_core::sc_time_stamp().value();
@@ -61,6 +64,7 @@ void SystolicArray::thread() {
       a.active_pe_cycles = stats_.active_pe_cycles - before.active_pe_cycles;
       activity_->add(a);
     }
+    if (probe_) probe_->on_busy(*this, false, opcode, op_.cmd_index);
     busy_ = false;
     idle_event_.notify(sc_core::SC_ZERO_TIME);
   }
@@ -175,7 +179,17 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
     // Input words of this beat (read if feeding) and output words (written if draining).
     const float* u = feeding ? in + in_word + element(beat) : nullptr;
     float* y = draining ? out + out_word + element(beat + 1 - depth) : nullptr;
+    const uint64_t active_before = stats_.active_pe_cycles;
     step_beat(u, in_stride, y, out_stride, acc);
+    if (probe_) {
+      ArrayBeat b;
+      b.beat = beat;
+      b.cycles = cycles;
+      b.feeding = feeding;
+      b.draining = draining;
+      b.active_pes = stats_.active_pe_cycles - active_before;
+      probe_->on_beat(*this, b);
+    }
     if (feeding) in_.stats().array_read_words += n_seg_;
     if (draining) {
       out_.stats().array_write_words += n_seg_;

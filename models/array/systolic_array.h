@@ -43,6 +43,25 @@ struct ArrayStats {
   uint64_t busy_cycles() const { return load_cycles + pass_cycles; }
 };
 
+class SystolicArray;
+
+// Per-beat view of the array in cycle mode, for waveform probes (--vcd). One virtual
+// call per beat when a probe is attached, nothing otherwise.
+struct ArrayBeat {
+  uint64_t beat = 0;        // beat index in the pass
+  uint32_t cycles = 1;      // cycles the beat took (1 + stall cycles)
+  bool feeding = false, draining = false;
+  uint64_t active_pes = 0;  // PEs that did a LIMA op
+};
+class ArrayProbe {
+ public:
+  virtual ~ArrayProbe() = default;
+  // Called after the beat's advance, at the clock edge that completed it.
+  virtual void on_beat(const SystolicArray& array, const ArrayBeat& beat) = 0;
+  // Called when the array starts (busy) and finishes (idle) an operation.
+  virtual void on_busy(const SystolicArray& array, bool busy, uint8_t opcode, uint32_t cmd_index) = 0;
+};
+
 class SystolicArray : public sc_core::sc_module {
  public:
   SystolicArray(sc_core::sc_module_name name, const ArrayParams& p, Scratchpad& input,
@@ -60,6 +79,7 @@ class SystolicArray : public sc_core::sc_module {
   LimaPe& pe(uint32_t row, uint32_t col) { return *pes_[row * p_.cols + col]; }
   const LimaPeRegs& regs(uint32_t row, uint32_t col) const { return regs_[row * p_.cols + col]; }
   void set_activity_log(ActivityLog* log) { activity_ = log; }
+  void set_probe(ArrayProbe* probe) { probe_ = probe; }
 
  private:
   void thread();
@@ -94,6 +114,7 @@ class SystolicArray : public sc_core::sc_module {
 
   bool busy_ = false;
   ActivityLog* activity_ = nullptr;
+  ArrayProbe* probe_ = nullptr;
   ArrayOp op_;
   sc_core::sc_event start_event_, idle_event_;
   ArrayStats stats_;

@@ -20,6 +20,8 @@ const char* kUsage =
     "  --input FILE.npy           input sequence, shape (H, L) or (B, H, L), float32/float64\n"
     "  --output FILE.npy          write the accelerator's output (float32, shape of the input)\n"
     "  --report FILE.json         write the report as JSON\n"
+    "  --trace FILE.json          write a Chrome/Perfetto trace of commands, DMA transfers and passes\n"
+    "  --vcd FILE.vcd             write a waveform of the array and the interrupt (run.timing: cycle)\n"
     "  --set key.path=value       override a scenario key (repeatable)\n"
     "  --print-scenario           print the effective scenario as YAML and exit\n"
     "  --print-registers          print the register map and error causes (Markdown) and exit\n"
@@ -57,6 +59,10 @@ bool parse_args(int argc, char** argv, Args* a) {
       if (!value(&a->run.output_path)) return false;
     } else if (arg == "--report") {
       if (!value(&a->run.report_path)) return false;
+    } else if (arg == "--trace") {
+      if (!value(&a->run.trace_path)) return false;
+    } else if (arg == "--vcd") {
+      if (!value(&a->run.vcd_path)) return false;
     } else if (arg == "--set") {
       if (!value(&v)) return false;
       a->overrides.push_back(v);

@@ -1,6 +1,7 @@
 #include "platform/soc/simulation.h"
 
 #include <chrono>
+#include <memory>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "platform/io/s4d_params_file.h"
 #include "platform/report/report.h"
 #include "platform/soc/soc.h"
+#include "platform/trace/trace_export.h"
 
 namespace epochcore {
 
@@ -153,8 +155,20 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
     if (!fw::s4d_layer_run(hal, driver, info, job, &fw_result)) fw_error = fw_result.message;
   };
   soc.host().on_exit = [] { sc_core::sc_stop(); };
+  std::unique_ptr<VcdProbe> vcd;
+  if (!o.vcd_path.empty()) {
+    if (s.run.timing != "cycle")
+      throw InputError("--vcd " + o.vcd_path + ": waveforms need run.timing: cycle (got '" + s.run.timing + "')");
+    vcd.reset(new VcdProbe("vcd_probe", o.vcd_path, soc.accel().array(), soc.irq_signal()));
+    if (!vcd->ok()) throw InputError(vcd->error());
+    soc.accel().set_array_probe(vcd.get());
+  }
   sc_core::sc_start();
   const double sim_seconds = sc_core::sc_time_stamp().to_seconds();
+  std::string trace_error;
+  if (vcd && !vcd->close(&trace_error)) throw InputError(trace_error);
+  if (!o.trace_path.empty() && !write_chrome_trace(o.trace_path, soc.accel(), soc.clock_period(), &trace_error))
+    throw InputError(trace_error);
 
   result.output.resize(size_t(w.B) * w.H * w.L);
   soc.debug_read(lay.output, result.output.data(), result.output.size() * 4);

@@ -20,6 +20,8 @@ struct RunOptions {
   std::string input_path;     // --input FILE.npy
   std::string output_path;    // --output FILE.npy
   std::string report_path;    // --report FILE.json
+  std::string trace_path;     // --trace FILE.json (Chrome/Perfetto trace events)
+  std::string vcd_path;       // --vcd FILE.vcd (cycle mode only)
   bool quiet = false;         // no text report on stdout
 };
 

@@ -34,6 +34,7 @@ class Soc : public sc_core::sc_module {
   SystemMemory& memory() { return *memory_; }
   uint64_t memory_bytes() const { return memory_bytes_; }
   sc_core::sc_time clock_period() const { return period_; }
+  const sc_core::sc_signal<bool>& irq_signal() const { return irq_; }
 
   // Loader back door: debug transport through the bus (no time, no side effects).
   bool debug_write(uint64_t addr, const void* src, size_t bytes);

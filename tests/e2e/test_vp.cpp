@@ -373,3 +373,35 @@ TEST_CASE("per-command records and stall causes add up; slower DMA shows as DMA 
   // The array's own work does not change with the DMA.
   CHECK(slow_dma.report["array_counters"] == fast_dma.report["array_counters"]);
 }
+
+TEST_CASE("--trace writes a trace-event timeline and --vcd a waveform", "[e2e][trace]") {
+  const fs::path dir = temp_dir() / "trace";
+  fs::create_directories(dir);
+  const std::string trace = (dir / "t.json").string(), vcd = (dir / "t.vcd").string();
+  const VpRun r = run_vp("--set workload.channels=8 --set workload.length=64 --set workload.bidirectional=true"
+                         " --trace '" + trace + "' --vcd '" + vcd + "'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json t = json::parse(slurp(trace));
+  size_t complete = 0, passes = 0;
+  for (const json& e : t["traceEvents"]) {
+    if (e["ph"] == "X") {
+      ++complete;
+      CHECK(e["dur"].get<double>() >= 0);
+      if (e["name"] == "RUN_SSM") ++passes;
+    }
+  }
+  CHECK(complete == r.report["commands"].size());  // one slice per executed operation
+  CHECK(passes == r.report["array_counters"]["passes"].get<uint64_t>());
+  const std::string v = slurp(vcd);
+  for (const char* var : {"busy", "beat", "beat_cycles", "active_pes", "row_valid", "irq"})
+    CHECK(v.find(std::string(" ") + var + " $end") != std::string::npos);
+  CHECK(v.find("$enddefinitions $end") != std::string::npos);
+
+  const VpRun fast = run_vp("--set run.timing=fast --vcd '" + vcd + "'");
+  CHECK(fast.exit_code == 2);
+  CHECK(fast.err.find("run.timing: cycle") != std::string::npos);
+  const VpRun bad = run_vp("--set workload.channels=8 --set workload.length=8 --trace /nonexistent/dir/t.json");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("/nonexistent/dir/t.json") != std::string::npos);
+}

@@ -1,0 +1,107 @@
+#include "platform/trace/trace_export.h"
+
+#include "models/interface/commands.h"
+#include "platform/trace/trace_events.h"
+
+namespace epochcore {
+
+bool write_chrome_trace(const std::string& path, const EpochCoreAccel& accel, sc_core::sc_time period,
+                        std::string* error) {
+  TraceEventWriter t(path);
+  if (!t.ok()) {
+    *error = t.error();
+    return false;
+  }
+  const int pid = 1;
+  t.set_process_name(pid, "epochcore");
+  const char* threads[] = {"command processor", "dma", "array"};
+  for (int tid = 1; tid <= 3; ++tid) {
+    t.set_thread_name(pid, tid, threads[tid - 1]);
+    t.set_thread_sort_index(pid, tid, tid);
+  }
+  const uint64_t p = period.value();
+  for (const CommandTrace& c : accel.command_processor().trace())
+    t.instant(pid, 1, cmd::opcode_name(c.opcode), "issue", c.issued.value(),
+              {{"index", c.index}});
+  for (const Activity& a : accel.activity().entries) {
+    const char* name = cmd::opcode_name(a.opcode);
+    const uint64_t dur = a.end_ps - a.start_ps;
+    switch (a.unit) {
+      case Activity::COMMAND_PROCESSOR:
+        t.complete(pid, 1, name, "wait", a.start_ps, dur,
+                   {{"index", a.cmd_index}, {"wait_array_cycles", a.wait_array_ps / p},
+                    {"wait_dma_cycles", a.wait_dma_ps / p}});
+        break;
+      case Activity::DMA:
+        t.complete(pid, 2, name, "dma", a.start_ps, dur,
+                   {{"index", a.cmd_index}, {"bytes", a.bytes}, {"cycles", dur / p}});
+        break;
+      case Activity::ARRAY:
+        t.complete(pid, 3, name, "array", a.start_ps, dur,
+                   {{"index", a.cmd_index}, {"cycles", dur / p}, {"stall_input_cycles", a.stall_input},
+                    {"stall_output_cycles", a.stall_output}, {"active_pe_cycles", a.active_pe_cycles}});
+        break;
+    }
+  }
+  return t.close(error);
+}
+
+VcdProbe::VcdProbe(sc_core::sc_module_name name, const std::string& path, const SystolicArray& array,
+                   const sc_core::sc_signal<bool>& irq)
+    : sc_core::sc_module(name), vcd_(path, "1ps"), irq_(irq), rows_(array.params().rows),
+      cols_(array.params().cols) {
+  const std::string scope = "epochcore.array";
+  busy_ = vcd_.add_wire(scope, "busy", 1);
+  opcode_ = vcd_.add_wire(scope, "opcode", 8);
+  cmd_index_ = vcd_.add_wire(scope, "cmd_index", 32);
+  beat_ = vcd_.add_wire(scope, "beat", 32);
+  beat_cycles_ = vcd_.add_wire(scope, "beat_cycles", 16);
+  feeding_ = vcd_.add_wire(scope, "feeding", 1);
+  draining_ = vcd_.add_wire(scope, "draining", 1);
+  active_ = vcd_.add_wire(scope, "active_pes", 32);
+  if (rows_ <= 64) row_valid_ = vcd_.add_wire(scope, "row_valid", rows_);
+  irq_id_ = vcd_.add_wire("epochcore", "irq", 1);
+  vcd_.change(busy_, 0, 0);
+  vcd_.change(irq_id_, 0, 0);
+  SC_HAS_PROCESS(VcdProbe);
+  SC_METHOD(irq_changed);
+  sensitive << irq_;
+  dont_initialize();
+}
+
+void VcdProbe::irq_changed() { vcd_.change(irq_id_, now_ps(), irq_.read()); }
+
+void VcdProbe::on_busy(const SystolicArray&, bool busy, uint8_t opcode, uint32_t cmd_index) {
+  const uint64_t t = now_ps();
+  vcd_.change(busy_, t, busy);
+  if (busy) {
+    vcd_.change(opcode_, t, opcode);
+    vcd_.change(cmd_index_, t, cmd_index);
+  } else {
+    vcd_.change(feeding_, t, 0);
+    vcd_.change(draining_, t, 0);
+    vcd_.change(active_, t, 0);
+    if (row_valid_ >= 0) vcd_.change(row_valid_, t, 0);
+  }
+}
+
+void VcdProbe::on_beat(const SystolicArray& array, const ArrayBeat& b) {
+  const uint64_t t = now_ps();
+  vcd_.change(beat_, t, b.beat);
+  vcd_.change(beat_cycles_, t, b.cycles);
+  vcd_.change(feeding_, t, b.feeding);
+  vcd_.change(draining_, t, b.draining);
+  vcd_.change(active_, t, b.active_pes);
+  if (row_valid_ >= 0) {
+    uint64_t rows = 0;
+    for (uint32_t r = 0; r < rows_; ++r)
+      for (uint32_t c = 0; c < cols_; ++c)
+        if (array.regs(r, c).valid_out) {
+          rows |= uint64_t(1) << r;
+          break;
+        }
+    vcd_.change(row_valid_, t, rows);
+  }
+}
+
+}  // namespace epochcore
