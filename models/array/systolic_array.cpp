@@ -92,6 +92,7 @@ void SystolicArray::do_load(const cmd::LoadCoeffs& c) {
   const uint64_t per_cycle = uint64_t(param_.banks()) * param_.ports();
   const uint64_t cycles = std::max<uint64_t>(C, (words + per_cycle - 1) / per_cycle);
   param_.stats().array_read_words += words;
+  stats_.loaded_rows += (uint64_t(n_seg_) + spr - 1) / spr;
   stats_.loads++;
   stats_.load_cycles += cycles;
   wait(p_.clock_period * double(cycles));
@@ -120,12 +121,13 @@ void SystolicArray::step_beat(const float* u, uint64_t u_stride, float* y, uint6
   // Without segments the partial sum crosses the idle PEs to the east edge of the row.
   const uint32_t span = p_.segments ? S : p_.cols;
   const bool feeding = u != nullptr;
-  uint64_t active = 0;
+  uint64_t active = 0, bypass = 0;
   for (uint32_t s = 0; s < n_seg_; ++s) {
     LimaPeRegs* pe = &regs_[seg_first_[s]];
     // East to west, so every PE reads its west neighbour's registers of the last cycle.
     for (uint32_t j = span - 1; j >= S; --j)
       pe[j].step_bypass(pe[j - 1].u_out, pe[j - 1].psum_out, pe[j - 1].valid_out);
+    bypass += span - S;
     for (uint32_t j = S - 1; j > 0; --j) {
       const bool v = pe[j - 1].valid_out;
       pe[j].step_lima(pe[j - 1].u_out, pe[j - 1].psum_out, v);
@@ -141,6 +143,7 @@ void SystolicArray::step_beat(const float* u, uint64_t u_stride, float* y, uint6
     }
   }
   stats_.active_pe_cycles += active;
+  stats_.bypass_pe_cycles += bypass;
 }
 
 void SystolicArray::do_run(const cmd::RunSsm& c) {
@@ -247,6 +250,7 @@ void SystolicArray::do_run_fast(const cmd::RunSsm& c) {
   stats_.stall_input_cycles += t.stall_input;
   stats_.stall_output_cycles += t.stall_output;
   stats_.active_pe_cycles += t.active_pe_cycles;
+  stats_.bypass_pe_cycles += uint64_t(n_seg_) * (p_.segments ? 0 : p_.cols - seg_len_) * t.beats;
   stats_.pass_cycles += t.cycles;
   stats_.pass_beats += t.beats;
   stats_.passes++;

@@ -40,6 +40,8 @@ struct ArrayStats {
   uint64_t stall_input_cycles = 0;    // input feed could not deliver a beat in one cycle
   uint64_t stall_output_cycles = 0;   // output write-back could not drain a beat in one cycle
   uint64_t active_pe_cycles = 0;      // PE-cycles doing a LIMA op on a valid time step
+  uint64_t bypass_pe_cycles = 0;      // PE-cycles passing operands through (segments off)
+  uint64_t loaded_rows = 0;           // rows written by coefficient loads
   uint64_t busy_cycles() const { return load_cycles + pass_cycles; }
 };
 

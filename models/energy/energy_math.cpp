@@ -96,8 +96,9 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   b.mm2["dma"] = t.dma.area_mm2;
   b.mm2["control"] = t.control.area_mm2;
   const ArithmeticFigures& f = arithmetic_for(t, d.number_format);
-  b.mm2["vector_unit"] =
-      lanes_of(d) * (f.mul.area_um2 + f.add.area_um2 + t.vector_unit.lane_overhead_area_um2) / kUm2PerMm2;
+  b.mm2["vector_unit"] = lanes_of(d) *
+                         (f.mul.area_um2 + f.add.area_um2 + t.vector_unit.lane_overhead_area_um2) /
+                         kUm2PerMm2;
   for (const auto& [name, mm2] : b.mm2) b.total_mm2 += mm2;
 
   Design lima = d, mac = d;
@@ -136,8 +137,8 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
         "a MAC-only array performs no LIMA ops, got " +
             std::to_string(c.lima_ops ? c.lima_ops : c.lima_real_ops));
   if (d.pe == Design::LIMA && d.real_only && c.lima_ops)
-    bad("counts.lima_ops", "a real-only LIMA-PE performs no complex LIMA ops, got " +
-                               std::to_string(c.lima_ops));
+    bad("counts.lima_ops",
+        "a real-only LIMA-PE performs no complex LIMA ops, got " + std::to_string(c.lima_ops));
 
   const ArithmeticFigures& f = arithmetic_for(t, d.number_format);
   const PeStructure complex_pe = pe_structure(Design::LIMA, false, d.word_bits);
@@ -152,30 +153,34 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
   e.pj["pe_arithmetic"] = double(c.lima_ops) * op_energy(complex_pe) +
                           double(c.lima_real_ops) * op_energy(real_pe) +
                           double(c.mac_ops) * (f.mul.energy_pj + f.add.energy_pj);
-  e.pj["pe_registers"] = double(c.pe_register_reads + c.pe_register_writes) *
-                         t.pe_register.access_energy_pj * scale;
+  e.pj["pe_registers"] =
+      double(c.pe_register_reads + c.pe_register_writes) * t.pe_register.access_energy_pj * scale;
   e.pj["operand_hops"] = double(c.operand_hops) * t.operand_hop.energy_pj * scale;
-  e.pj["pe_idle"] = double(c.idle_pe_cycles) * pe_structure(d.pe, d.real_only, d.word_bits).register_bits *
+  e.pj["pe_idle"] = double(c.idle_pe_cycles) *
+                    pe_structure(d.pe, d.real_only, d.word_bits).register_bits *
                     t.pe_register.idle_energy_pj_per_bit;
   const double sram_width = d.word_bits / 64.0;  // table energies are per 64-bit access
   double spad_kib_total = 0;
   for (int i = 0; i < 3; ++i) {
     e.pj[std::string("spad_") + kSpadNames[i]] =
         (double(c.spad_read_words[i]) * sram_read_energy_pj(t, d.spad_kib[i]) +
-         double(c.spad_write_words[i]) * sram_write_energy_pj(t, d.spad_kib[i])) * sram_width;
+         double(c.spad_write_words[i]) * sram_write_energy_pj(t, d.spad_kib[i])) *
+        sram_width;
     spad_kib_total += d.spad_kib[i];
   }
   e.pj["dma"] = double(c.dma_bytes) * scale * t.dma.energy_pj_per_byte;
   e.pj["dram"] = double(c.dram_bytes) * scale * t.dram.energy_pj_per_byte;
   const double vector_overhead = t.vector_unit.op_overhead_energy_pj * scale;
-  e.pj["vector_unit"] = double(c.vector_ops) * (f.mul.energy_pj + f.add.energy_pj + vector_overhead) +
-                        double(c.vector_adds) * (f.add.energy_pj + vector_overhead);
+  e.pj["vector_unit"] =
+      double(c.vector_ops) * (f.mul.energy_pj + f.add.energy_pj + vector_overhead) +
+      double(c.vector_adds) * (f.add.energy_pj + vector_overhead);
 
   // Leakage: power (uW) times run time (us) gives pJ.
   const AreaBreakdown a = area(t, d);
-  const double logic_mm2 = a.total_mm2 - a.mm2.at("spad_input") - a.mm2.at("spad_param") -
-                           a.mm2.at("spad_output");
-  const double leakage_uw = logic_mm2 * t.leakage.logic_uw_per_mm2 + spad_kib_total * t.sram.leakage_uw_per_kib;
+  const double logic_mm2 =
+      a.total_mm2 - a.mm2.at("spad_input") - a.mm2.at("spad_param") - a.mm2.at("spad_output");
+  const double leakage_uw =
+      logic_mm2 * t.leakage.logic_uw_per_mm2 + spad_kib_total * t.sram.leakage_uw_per_kib;
   e.pj["leakage"] = leakage_uw * (double(c.cycles) / d.clock_mhz);
 
   for (const auto& [name, pj] : e.pj) e.total_pj += pj;

@@ -22,11 +22,11 @@ enum SpadIndex { kSpadInput = 0, kSpadParam = 1, kSpadOutput = 2 };
 
 struct Design {
   enum PeKind { LIMA, MAC } pe = LIMA;
-  bool real_only = false;   // LIMA-PE without imaginary parts (S4D-Real)
-  bool segments = false;    // segment option: input mux and output tap per PE
+  bool real_only = false;  // LIMA-PE without imaginary parts (S4D-Real)
+  bool segments = false;   // segment option: input mux and output tap per PE
   uint32_t rows = 32, cols = 32;
-  uint32_t word_bits = 32;  // must match number_format
-  std::string number_format = "fp32";  // fp32, fp16, bf16, int32, int16, int8
+  uint32_t word_bits = 32;                 // must match number_format
+  std::string number_format = "fp32";      // fp32, fp16, bf16, int32, int16, int8
   double spad_kib[3] = {4096, 512, 4096};  // input, param, output (SpadIndex)
   uint32_t spad_banks[3] = {512, 32, 512};
   double clock_mhz = 1000.0;
@@ -63,13 +63,13 @@ struct AreaBreakdown {
 AreaBreakdown area(const TechTable& t, const Design& d);
 
 struct ActionCounts {
-  uint64_t lima_ops = 0;        // complex LIMA ops (active LIMA PE-cycles)
-  uint64_t lima_real_ops = 0;   // LIMA ops of a real-only PE
+  uint64_t lima_ops = 0;       // complex LIMA ops (active LIMA PE-cycles)
+  uint64_t lima_real_ops = 0;  // LIMA ops of a real-only PE
   uint64_t mac_ops = 0;
-  uint64_t vector_ops = 0;      // vector-unit real multiply-adds (a complex one is 4)
-  uint64_t vector_adds = 0;     // vector-unit real adds and other single-op lane operations
+  uint64_t vector_ops = 0;   // vector-unit real multiply-adds (a complex one is 4)
+  uint64_t vector_adds = 0;  // vector-unit real adds and other single-op lane operations
   uint64_t pe_register_reads = 0, pe_register_writes = 0;  // words
-  uint64_t operand_hops = 0;    // words moved to a neighbouring PE
+  uint64_t operand_hops = 0;                               // words moved to a neighbouring PE
   uint64_t idle_pe_cycles = 0;
   // Words of the simulation (32-bit), by buffer (SpadIndex); DMA fills included.
   uint64_t spad_read_words[3] = {0, 0, 0};
@@ -96,7 +96,8 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
 // ProDF: per active LIMA PE-cycle, reads of a, b, c, d, x and writes of x and the u/psum
 // pipeline registers, hops of u and psum; per bypass PE-cycle (a PE outside every
 // segment forwarding u and psum), the two pipeline writes and two hops.
-ActionCounts prodf_pe_counts(uint64_t active_pe_cycles, bool real_only, uint64_t bypass_pe_cycles = 0);
+ActionCounts prodf_pe_counts(uint64_t active_pe_cycles, bool real_only,
+                             uint64_t bypass_pe_cycles = 0);
 // LOAD_COEFFS: each loaded row shifts its coefficient records in from the west edge, a
 // record travelling to its column (writes gated until the wavefront arrives); the state
 // x is cleared. `loaded_rows`: rows that took part, summed over the loads.

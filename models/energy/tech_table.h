@@ -42,9 +42,9 @@ struct TechTable {
   std::map<std::string, ArithmeticFigures> arithmetic;
 
   struct {
-    double access_energy_pj = 0;       // one read or write of a 32-bit word
-    double area_um2_per_bit = 0;       // one flip-flop
-    double idle_energy_pj_per_bit = 0; // per idle PE-cycle per bit (ungated clock)
+    double access_energy_pj = 0;        // one read or write of a 32-bit word
+    double area_um2_per_bit = 0;        // one flip-flop
+    double idle_energy_pj_per_bit = 0;  // per idle PE-cycle per bit (ungated clock)
   } pe_register;
 
   struct {

@@ -54,7 +54,8 @@ class MapReader {
   double number(const std::string& key, bool positive = false) const {
     const YAML::Node n = get(key);
     const char* expected = positive ? "a positive number" : "a non-negative number";
-    if (!n.IsScalar()) fail(child(key), std::string("expected ") + expected + ", got " + got_text(n));
+    if (!n.IsScalar())
+      fail(child(key), std::string("expected ") + expected + ", got " + got_text(n));
     const std::string& text = n.Scalar();
     // from_chars: independent of the C locale; rejects trailing text.
     const char* first = text.c_str() + ((!text.empty() && text[0] == '+') ? 1 : 0);
@@ -86,7 +87,9 @@ class MapReader {
     return n;
   }
 
-  std::string child(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string child(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
 
   [[noreturn]] void fail(const std::string& key_path, const std::string& what) const {
     throw TechTableError(origin_ + ": " + (key_path.empty() ? "" : key_path + ": ") + what);
@@ -151,18 +154,21 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   t.source = top.text("source", true);
 
   const MapReader arith = top.map("arithmetic", {"fp32", "fp16", "bf16", "int32", "int16", "int8"});
-  for (const char* f : {"fp32", "fp16", "int32", "int16", "int8"}) t.arithmetic[f] = read_arithmetic(arith, f);
+  for (const char* f : {"fp32", "fp16", "int32", "int16", "int8"})
+    t.arithmetic[f] = read_arithmetic(arith, f);
   // bfloat16 has fp16's width; without figures of its own it costs what fp16 costs.
   t.arithmetic["bf16"] = arith.has("bf16") ? read_arithmetic(arith, "bf16") : t.arithmetic["fp16"];
 
-  const MapReader reg = top.map("pe_register", {"access_energy_pj", "area_um2_per_bit", "idle_energy_pj_per_bit"});
+  const MapReader reg =
+      top.map("pe_register", {"access_energy_pj", "area_um2_per_bit", "idle_energy_pj_per_bit"});
   t.pe_register.access_energy_pj = reg.number("access_energy_pj");
   t.pe_register.area_um2_per_bit = reg.number("area_um2_per_bit");
   t.pe_register.idle_energy_pj_per_bit = reg.number("idle_energy_pj_per_bit");
 
   t.operand_hop.energy_pj = top.map("operand_hop", {"energy_pj"}).number("energy_pj");
 
-  const MapReader seg = top.map("segments", {"mux_area_um2_per_bit", "muxes_per_pe", "config_bits_per_pe"});
+  const MapReader seg =
+      top.map("segments", {"mux_area_um2_per_bit", "muxes_per_pe", "config_bits_per_pe"});
   t.segments.mux_area_um2_per_bit = seg.number("mux_area_um2_per_bit");
   t.segments.muxes_per_pe = seg.number("muxes_per_pe");
   t.segments.config_bits_per_pe = seg.number("config_bits_per_pe");
@@ -170,11 +176,12 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   const MapReader sram = top.map("sram", {"points", "area_mm2_per_kib", "leakage_uw_per_kib"});
   const YAML::Node points = sram.list("points");
   if (points.size() < 2)
-    sram.fail(sram.child("points"),
-              "expected a list of at least two capacity points, got " + std::to_string(points.size()));
+    sram.fail(sram.child("points"), "expected a list of at least two capacity points, got " +
+                                        std::to_string(points.size()));
   for (size_t i = 0; i < points.size(); ++i) {
     const std::string path = sram.child("points") + "[" + std::to_string(i) + "]";
-    const MapReader p(points[i], path, origin, {"capacity_kib", "read_energy_pj", "write_energy_pj"});
+    const MapReader p(points[i], path, origin,
+                      {"capacity_kib", "read_energy_pj", "write_energy_pj"});
     // Positive: the curve is interpolated in log space.
     const SramPoint q{p.number("capacity_kib", true), p.number("read_energy_pj", true),
                       p.number("write_energy_pj", true)};
@@ -216,7 +223,8 @@ std::string describe(const TechTable& t) {
 }
 
 const std::vector<std::string>& number_formats() {
-  static const std::vector<std::string> formats = {"fp32", "fp16", "bf16", "int32", "int16", "int8"};
+  static const std::vector<std::string> formats = {"fp32",  "fp16",  "bf16",
+                                                   "int32", "int16", "int8"};
   return formats;
 }
 
@@ -224,8 +232,8 @@ unsigned format_bits(const std::string& format) {
   if (format == "fp32" || format == "int32") return 32;
   if (format == "fp16" || format == "bf16" || format == "int16") return 16;
   if (format == "int8") return 8;
-  throw std::invalid_argument("unknown number format '" + format + "' (expected one of: " +
-                              join(number_formats()) + ")");
+  throw std::invalid_argument("unknown number format '" + format +
+                              "' (expected one of: " + join(number_formats()) + ")");
 }
 
 const ArithmeticFigures& arithmetic_for(const TechTable& t, const std::string& format) {

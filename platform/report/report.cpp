@@ -48,7 +48,8 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles) 
                          {"pass_cycles", as.pass_cycles}, {"pass_beats", as.pass_beats},
                          {"stall_input_cycles", as.stall_input_cycles},
                          {"stall_output_cycles", as.stall_output_cycles},
-                         {"active_pe_cycles", as.active_pe_cycles}, {"busy_cycles", as.busy_cycles()}};
+                         {"active_pe_cycles", as.active_pe_cycles}, {"bypass_pe_cycles", as.bypass_pe_cycles},
+                         {"loaded_rows", as.loaded_rows}, {"busy_cycles", as.busy_cycles()}};
   r["operations"] = {{"lima_ops", as.active_pe_cycles}, {"mac_ops", 0}};
   r["dma"] = {{"transfers", ds.transfers}, {"bursts", ds.bursts}, {"bytes_to_spad", ds.bytes_to_spad},
               {"bytes_from_spad", ds.bytes_from_spad}, {"busy_cycles", ds.busy_cycles}};

@@ -71,6 +71,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("workload.dt_min", &s.workload.dt_min);
   add("workload.dt_max", &s.workload.dt_max);
   add("workload.seed", &s.workload.seed, true);
+  add("energy.tech", &s.energy.tech);
   add("run.timing", &s.run.timing);
   return f;
 }

@@ -52,6 +52,11 @@ struct WorkloadConfig {
   uint64_t seed = 1;                // parameters and input
 };
 
+struct EnergyConfig {
+  // Technology table: a name in scenarios/tech/ (e.g. "45nm") or a path to a YAML file.
+  std::string tech = "45nm";
+};
+
 struct RunConfig {
   std::string timing = "cycle";     // cycle (PE-level, clocked) | fast (whole passes in bulk)
 };
@@ -70,6 +75,7 @@ struct Scenario {
   MemoryConfig memory;
   HostConfig host;
   WorkloadConfig workload;
+  EnergyConfig energy;
   RunConfig run;
 };
 

@@ -374,7 +374,7 @@ TEST_CASE("per-command records and stall causes add up; slower DMA shows as DMA 
   CHECK(slow_dma.report["array_counters"] == fast_dma.report["array_counters"]);
 }
 
-TEST_CASE("--trace writes a trace-event timeline and --vcd a waveform", "[e2e][trace]") {
+TEST_CASE("trace option writes a trace-event timeline, vcd option a waveform", "[e2e][trace]") {
   const fs::path dir = temp_dir() / "trace";
   fs::create_directories(dir);
   const std::string trace = (dir / "t.json").string(), vcd = (dir / "t.vcd").string();

@@ -69,6 +69,7 @@ void check_same(const Scenario& a, const Scenario& b) {
   CHECK(a.workload.dt_max == b.workload.dt_max);
   CHECK(a.workload.seed == b.workload.seed);
   CHECK(a.run.timing == b.run.timing);
+  CHECK(a.energy.tech == b.energy.tech);
   CHECK(a.workload.bidirectional == b.workload.bidirectional);
 }
 
