@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "models/interface/registers.h"
+#include "platform/report/compare.h"
 #include "platform/report/report.h"
 #include "platform/soc/simulation.h"
 
@@ -23,6 +24,7 @@ const char* kUsage =
     "  --trace FILE.json          write a Chrome/Perfetto trace of commands, DMA transfers and passes\n"
     "  --vcd FILE.vcd             write a waveform of the array and the interrupt (run.timing: cycle)\n"
     "  --set key.path=value       override a scenario key (repeatable)\n"
+    "  --compare                  also cost the TPU-like baseline and print the comparison\n"
     "  --print-scenario           print the effective scenario as YAML and exit\n"
     "  --print-registers          print the register map and error causes (Markdown) and exit\n"
     "  --quiet                    no text report on stdout\n"
@@ -70,6 +72,8 @@ bool parse_args(int argc, char** argv, Args* a) {
       std::cout << "## Registers\n\n" << epochcore::regs::registers_markdown_table()
                 << "\n## Error causes\n\n" << epochcore::regs::error_causes_markdown_table();
       std::exit(0);
+    } else if (arg == "--compare") {
+      a->run.compare = true;
     } else if (arg == "--print-scenario") {
       a->print_scenario = true;
     } else if (arg == "--quiet") {
@@ -107,6 +111,7 @@ int sc_main(int argc, char** argv) {
       std::cout << scenario_to_yaml(scenario);
       return 0;
     }
+    load_scenario_tech(scenario);  // a bad technology table is bad input: refuse it before simulating
     workload = prepare_workload(scenario, args.run);
   } catch (const std::exception& e) {
     std::cerr << "epochcore-vp: " << e.what() << "\n";
@@ -114,7 +119,11 @@ int sc_main(int argc, char** argv) {
   }
   try {
     RunResult r = run_simulation(scenario, args.run, workload);
-    if (!args.run.quiet) std::cout << format_report(r.report);
+    if (!args.run.quiet) {
+      std::cout << format_report(r.report);
+      if (r.report.contains("energy_pj")) std::cout << format_energy_area(r.report);
+      if (r.report.contains("comparison")) std::cout << format_comparison(r.report);
+    }
     if (!args.run.report_path.empty()) {
       std::ofstream f(args.run.report_path);
       f << r.report.dump(2) << "\n";

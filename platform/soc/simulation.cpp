@@ -11,6 +11,7 @@
 #include "models/reference/s4d_reference.h"
 #include "platform/io/npy.h"
 #include "platform/io/s4d_params_file.h"
+#include "platform/report/compare.h"
 #include "platform/report/report.h"
 #include "platform/soc/soc.h"
 #include "platform/trace/trace_export.h"
@@ -197,6 +198,11 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
   } else {
     result.exit_code = 1;
     r["error_vs_reference"] = nullptr;
+  }
+  if (fw_error.empty()) {
+    const energy::TechTable tech = load_scenario_tech(s);
+    add_energy_area(s, tech, r);
+    if (o.compare) add_baseline_comparison(s, tech, r);
   }
   r["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 

@@ -23,6 +23,7 @@ struct RunOptions {
   std::string trace_path;     // --trace FILE.json (Chrome/Perfetto trace events)
   std::string vcd_path;       // --vcd FILE.vcd (cycle mode only)
   bool quiet = false;         // no text report on stdout
+  bool compare = false;       // --compare: add the TPU-like baseline and the comparison
 };
 
 // Bad user input detected before simulation (files, shapes, sizes): exit code 2.

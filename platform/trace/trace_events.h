@@ -130,8 +130,7 @@ class TraceEventWriter {
   static std::string format_microseconds(uint64_t ps);
 
  private:
-  // Writes the separator and the fields common to every event, up to and including
-  // the "pid" field, leaving the object open.
+  // Writes the separator, "ph", "name" and (if not null) "cat", leaving the object open.
   void begin_event(const char* phase, const char* name, const char* category);
   void write_timestamp(const char* key, uint64_t ps);
   void write_args(const TraceArgs& args);

@@ -55,7 +55,7 @@ VcdProbe::VcdProbe(sc_core::sc_module_name name, const std::string& path, const 
   opcode_ = vcd_.add_wire(scope, "opcode", 8);
   cmd_index_ = vcd_.add_wire(scope, "cmd_index", 32);
   beat_ = vcd_.add_wire(scope, "beat", 32);
-  beat_cycles_ = vcd_.add_wire(scope, "beat_cycles", 16);
+  beat_cycles_ = vcd_.add_wire(scope, "beat_cycles", 32);
   feeding_ = vcd_.add_wire(scope, "feeding", 1);
   draining_ = vcd_.add_wire(scope, "draining", 1);
   active_ = vcd_.add_wire(scope, "active_pes", 32);

@@ -405,3 +405,42 @@ TEST_CASE("trace option writes a trace-event timeline, vcd option a waveform", "
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("/nonexistent/dir/t.json") != std::string::npos);
 }
+
+TEST_CASE("energy, area and the baseline comparison are consistent", "[e2e][compare]") {
+  const VpRun r = run_vp("--set workload.channels=64 --set workload.length=256 --set workload.bidirectional=true"
+                         " --set run.timing=fast --compare");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json& rep = r.report;
+  for (const char* part : {"energy_pj", "area_mm2"}) {
+    double sum = 0;
+    for (const auto& kv : rep[part]["by_component"].items()) {
+      CHECK(kv.value().get<double>() >= 0);
+      sum += kv.value().get<double>();
+    }
+    CHECK(sum == Approx(rep[part]["total"].get<double>()).epsilon(1e-9));
+  }
+  CHECK(rep["energy_pj"]["by_component"]["pe_arithmetic"].get<double>() > 0);
+  CHECK(rep["technology"]["name"].get<std::string>().size() > 0);
+  const json& c = rep["comparison"];
+  const json& v = rep["baseline"]["variants"][c["baseline_variant"].get<std::string>()];
+  CHECK(c["baseline_cycles"] == v["cycles"]);
+  CHECK(v["cycles"] == v[v["best"].get<std::string>()]["cycles"]);
+  CHECK(v["cycles"].get<uint64_t>() <= v["convolution"]["cycles"].get<uint64_t>());
+  CHECK(v["cycles"].get<uint64_t>() <= v["recurrence"]["cycles"].get<uint64_t>());
+  // The stronger variant is the headline: never slower than the one as described.
+  CHECK(c["baseline_cycles"].get<uint64_t>() <= rep["baseline"]["variants"]["as_described"]["cycles"].get<uint64_t>());
+  CHECK(c["epochcore_compute_cycles"] == rep["array_counters"]["busy_cycles"]);
+  CHECK(c["speedup_compute"].get<double>() ==
+        Approx(double(c["baseline_cycles"].get<uint64_t>()) / c["epochcore_compute_cycles"].get<uint64_t>()));
+  CHECK(c["energy_ratio"].get<double>() ==
+        Approx(c["baseline_energy_pj"].get<double>() / rep["energy_pj"]["total"].get<double>()));
+  CHECK(c["area_ratio"].get<double>() ==
+        Approx(rep["area_mm2"]["total"].get<double>() / rep["baseline"]["area_mm2"]["total"].get<double>()));
+  CHECK(c["pe_area_ratio"].get<double>() > 1.0);  // a LIMA-PE is bigger than a MAC-PE
+
+  // A bad technology table is refused naming the key.
+  const VpRun bad = run_vp("--set workload.channels=4 --set workload.length=8 --set energy.tech=nosuch");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("energy.tech") != std::string::npos);
+}
