@@ -38,6 +38,23 @@ SsmPassTiming ssm_pass(const SsmPassShape& s, const FeedGeometry& in, const Feed
   return t;
 }
 
+SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols, bool segments,
+                            uint32_t n_seg, uint32_t seg_len) {
+  SsmPassShape s;
+  s.rows = rows;
+  s.cols = cols;
+  s.segments = segments;
+  s.n_seg = n_seg;
+  s.seg_len = seg_len;
+  s.length = run.length;
+  s.in_addr = run.in_addr;
+  s.in_stride = run.in_stride;
+  s.out_addr = run.out_addr;
+  s.out_stride = run.out_stride;
+  s.accumulate = run.flags & cmd::FLAG_ACCUMULATE;
+  return s;
+}
+
 uint64_t load_coeffs_cycles(uint32_t n_seg, uint32_t seg_len, uint32_t cols,
                             const FeedGeometry& param) {
   const uint64_t words = uint64_t(n_seg) * seg_len * 8;

@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 
+#include "models/interface/commands.h"
+
 namespace epochcore::timing {
 
 struct FeedGeometry {
@@ -40,6 +42,10 @@ uint32_t bank_access_cycles(uint64_t base_word, uint64_t stride_words, uint32_t 
                             const FeedGeometry& g, uint32_t accesses = 1);
 
 SsmPassTiming ssm_pass(const SsmPassShape& s, const FeedGeometry& in, const FeedGeometry& out);
+
+// The shape of a RUN_SSM command on an array with `n_seg` segments of `seg_len` loaded.
+SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols, bool segments,
+                            uint32_t n_seg, uint32_t seg_len);
 
 // LOAD_COEFFS: 8 words per PE record through the parameter feed, and the shift of the
 // records along the rows (cols cycles), whichever is longer.

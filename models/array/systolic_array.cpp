@@ -208,18 +208,8 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
 // arithmetic order (the partial sum runs through the segment's PEs in order), so the
 // outputs are bit-identical; the pass's closed-form cycles are annotated in one wait.
 void SystolicArray::do_run_fast(const cmd::RunSsm& c) {
-  timing::SsmPassShape shape;
-  shape.rows = p_.rows;
-  shape.cols = p_.cols;
-  shape.segments = p_.segments;
-  shape.n_seg = n_seg_;
-  shape.seg_len = seg_len_;
-  shape.length = c.length;
-  shape.in_addr = c.in_addr;
-  shape.in_stride = c.in_stride;
-  shape.out_addr = c.out_addr;
-  shape.out_stride = c.out_stride;
-  shape.accumulate = c.flags & cmd::FLAG_ACCUMULATE;
+  const timing::SsmPassShape shape =
+      timing::ssm_pass_shape(c, p_.rows, p_.cols, p_.segments, n_seg_, seg_len_);
   const timing::SsmPassTiming t =
       timing::ssm_pass(shape, {in_.banks(), in_.ports()}, {out_.banks(), out_.ports()});
 

@@ -130,18 +130,7 @@ Expected closed_form(const Shape& s) {
       e.load_cycles += timing::load_coeffs_cycles(n_seg, seg_len, s.cols, g);
     } else if (cmd::opcode_of(r) == cmd::Opcode::RUN_SSM) {
       const cmd::RunSsm c = cmd::decode_run_ssm(r);
-      timing::SsmPassShape p;
-      p.rows = s.rows;
-      p.cols = s.cols;
-      p.segments = s.segments;
-      p.n_seg = n_seg;
-      p.seg_len = seg_len;
-      p.length = c.length;
-      p.in_addr = c.in_addr;
-      p.in_stride = c.in_stride;
-      p.out_addr = c.out_addr;
-      p.out_stride = c.out_stride;
-      p.accumulate = c.flags & cmd::FLAG_ACCUMULATE;
+      const timing::SsmPassShape p = timing::ssm_pass_shape(c, s.rows, s.cols, s.segments, n_seg, seg_len);
       const timing::SsmPassTiming t = timing::ssm_pass(p, g, g_out);
       e.pass_cycles += t.cycles;
       e.stall_in += t.stall_input;
