@@ -25,6 +25,8 @@ const char* kUsage =
     "  --vcd FILE.vcd             write a waveform of the array and the interrupt (run.timing: cycle)\n"
     "  --set key.path=value       override a scenario key (repeatable)\n"
     "  --compare                  also cost the TPU-like baseline and print the comparison\n"
+    "  --inject-bad-command N     corrupt record N of the command stream (unknown opcode) before the\n"
+    "                             doorbell, to exercise the error path end to end\n"
     "  --print-scenario           print the effective scenario as YAML and exit\n"
     "  --print-registers          print the register map and error causes (Markdown) and exit\n"
     "  --quiet                    no text report on stdout\n"
@@ -72,6 +74,15 @@ bool parse_args(int argc, char** argv, Args* a) {
       std::cout << "## Registers\n\n" << epochcore::regs::registers_markdown_table()
                 << "\n## Error causes\n\n" << epochcore::regs::error_causes_markdown_table();
       std::exit(0);
+    } else if (arg == "--inject-bad-command") {
+      if (!value(&v)) return false;
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 0) {
+        std::cerr << "epochcore-vp: --inject-bad-command needs a record index >= 0, got '" << v << "'\n";
+        return false;
+      }
+      a->run.bad_command = n;
     } else if (arg == "--compare") {
       a->run.compare = true;
     } else if (arg == "--print-scenario") {

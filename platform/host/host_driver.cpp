@@ -54,6 +54,7 @@ fw::HalStatus HostDriver::reg_read(uint32_t offset, uint32_t* value) {
 
 fw::HalStatus HostDriver::reg_write(uint32_t offset, uint32_t value) {
   qk_.sync();
+  if (before_reg_write) before_reg_write(offset, value);
   unsigned char b[4] = {uint8_t(value), uint8_t(value >> 8), uint8_t(value >> 16), uint8_t(value >> 24)};
   return transport(tlm::TLM_WRITE_COMMAND, csr_base_ + offset, b, 4);
 }

@@ -28,6 +28,8 @@ class HostDriver : public sc_core::sc_module, public fw::Hal {
   std::function<void(fw::Hal&)> program;
   std::function<void()> on_exit;
   std::function<void(const std::string&)> log_sink;  // default: kept in log_lines()
+  // Called before every register write the firmware makes (for fault injection).
+  std::function<void(uint32_t offset, uint32_t value)> before_reg_write;
   const std::vector<std::string>& log_lines() const { return log_; }
   uint64_t transactions() const { return transactions_; }
 

@@ -8,6 +8,8 @@
 
 #include "firmware/driver/driver.h"
 #include "firmware/kernels/s4d_layer.h"
+#include "models/interface/commands.h"
+#include "models/interface/registers.h"
 #include "models/reference/s4d_reference.h"
 #include "platform/io/npy.h"
 #include "platform/io/s4d_params_file.h"
@@ -156,6 +158,27 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
     if (!fw::s4d_layer_run(hal, driver, info, job, &fw_result)) fw_error = fw_result.message;
   };
   soc.host().on_exit = [] { sc_core::sc_stop(); };
+  // Fault injection: just before the doorbell, record N of the stream the firmware built
+  // gets an unknown opcode, so the accelerator's error path can be watched end to end.
+  uint64_t stream_base = 0;
+  uint32_t stream_len = 0;
+  std::string injected;
+  if (o.bad_command >= 0) {
+    soc.host().before_reg_write = [&](uint32_t offset, uint32_t value) {
+      if (offset == regs::CMD_BASE_LO) stream_base = (stream_base & ~0xFFFFFFFFull) | value;
+      if (offset == regs::CMD_BASE_HI) stream_base = (stream_base & 0xFFFFFFFFull) | (uint64_t(value) << 32);
+      if (offset == regs::CMD_LEN) stream_len = value;
+      if (offset != regs::DOORBELL || value != 1) return;
+      if (uint64_t(o.bad_command) >= stream_len / cmd::kRecordBytes) {
+        injected = "not injected: the stream has " + std::to_string(stream_len / cmd::kRecordBytes) + " records";
+        return;
+      }
+      const uint64_t at = stream_base + uint64_t(o.bad_command) * cmd::kRecordBytes;
+      uint8_t opcode = 0x7F;
+      soc.debug_write(at, &opcode, 1);
+      injected = "record " + std::to_string(o.bad_command) + " given opcode 0x7F";
+    };
+  }
   std::unique_ptr<VcdProbe> vcd;
   if (!o.vcd_path.empty()) {
     if (s.run.timing != "cycle")
@@ -180,6 +203,7 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
   r["workload"] = {{"kind", s.workload.kind}, {"batch", w.B}, {"channels", w.H}, {"modes", w.M},
                    {"bidirectional", w.params.directions == 2},
                    {"length", w.L}, {"params", w.params_source}, {"input", w.input_source}};
+  if (o.bad_command >= 0) r["fault_injection"] = injected;
   r["status"] = fw_error.empty() ? "ok" : "error";
   if (!fw_error.empty()) r["error"] = fw_error;
   r["cycles"] = fw_result.job.cycles;

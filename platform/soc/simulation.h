@@ -24,6 +24,7 @@ struct RunOptions {
   std::string vcd_path;       // --vcd FILE.vcd (cycle mode only)
   bool quiet = false;         // no text report on stdout
   bool compare = false;       // --compare: add the TPU-like baseline and the comparison
+  int64_t bad_command = -1;   // --inject-bad-command N: record N gets an unknown opcode
 };
 
 // Bad user input detected before simulation (files, shapes, sizes): exit code 2.

@@ -433,3 +433,17 @@ TEST_CASE("energy, area and the baseline comparison are consistent", "[e2e][comp
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("energy.tech") != std::string::npos);
 }
+
+TEST_CASE("a bad command in the stream stops the run with the cause and the command", "[e2e][errors]") {
+  const std::string base = "--set workload.channels=8 --set workload.length=32";
+  const VpRun r = run_vp(base + " --inject-bad-command 4");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("UNKNOWN_OPCODE") != std::string::npos);
+  CHECK(r.err.find("command 4") != std::string::npos);
+  CHECK(r.report["status"] == "error");
+  const VpRun past = run_vp(base + " --inject-bad-command 100000");
+  CHECK(past.exit_code == 0);
+  CHECK(past.report["fault_injection"].get<std::string>().find("not injected") != std::string::npos);
+  CHECK(run_vp(base + " --inject-bad-command x").exit_code == 2);
+}
