@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "models/baseline/ws_timing.h"
+
 namespace epochcore::timing {
 
 uint32_t bank_access_cycles(uint64_t base_word, uint64_t stride_words, uint32_t n,
@@ -60,6 +62,10 @@ uint64_t load_coeffs_cycles(uint32_t n_seg, uint32_t seg_len, uint32_t cols,
   const uint64_t words = uint64_t(n_seg) * seg_len * 8;
   const uint64_t per_cycle = uint64_t(param.banks) * param.ports;
   return std::max<uint64_t>(cols, (words + per_cycle - 1) / per_cycle);
+}
+
+uint64_t gemm_fold_cycles(uint32_t m, uint32_t rows, uint32_t cols) {
+  return baseline::ws_fold_cycles(m, rows, cols);
 }
 
 }  // namespace epochcore::timing

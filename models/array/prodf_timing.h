@@ -52,4 +52,10 @@ SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols
 uint64_t load_coeffs_cycles(uint32_t n_seg, uint32_t seg_len, uint32_t cols,
                             const FeedGeometry& param);
 
+// RUN_GEMM: one weight-stationary fold streaming m rows takes the baseline's
+// (SCALE-Sim's) per-fold time with the FULL array, R weight-load cycles + m + (R-1) +
+// (C-1), whatever k x n part of it the fold maps, so both arrays have the same GEMM
+// cycles (baseline::ws_fold_cycles; docs/baseline.md).
+uint64_t gemm_fold_cycles(uint32_t m, uint32_t rows, uint32_t cols);
+
 }  // namespace epochcore::timing

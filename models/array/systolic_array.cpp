@@ -23,6 +23,7 @@ SystolicArray::SystolicArray(sc_core::sc_module_name name, const ArrayParams& p,
       pes_.emplace_back(new LimaPe(("pe_" + std::to_string(r) + "_" + std::to_string(c)).c_str(),
                                    regs_[size_t(r) * p_.cols + c]));
   seg_first_.reserve(n);
+  gemm_psum_.assign(p_.cols, 0.0f);
   bank_load_.assign(std::max({in_.banks(), out_.banks(), 1u}), 0);
   in_cost_cache_.assign(in_.banks(), kNotCached);
   out_cost_cache_.assign(out_.banks(), kNotCached);
@@ -43,11 +44,17 @@ void SystolicArray::thread() {
     wait(start_event_);
     const ArrayStats before = stats_;
     const sc_core::sc_time start = sc_core::sc_time_stamp();
-    const uint8_t opcode =
-        uint8_t(op_.kind == ArrayOp::Kind::LOAD ? cmd::Opcode::LOAD_COEFFS : cmd::Opcode::RUN_SSM);
+    const cmd::Opcode op = op_.kind == ArrayOp::Kind::LOAD   ? cmd::Opcode::LOAD_COEFFS
+                           : op_.kind == ArrayOp::Kind::GEMM ? cmd::Opcode::RUN_GEMM
+                                                             : cmd::Opcode::RUN_SSM;
+    const uint8_t opcode = uint8_t(op);
     if (probe_) probe_->on_busy(*this, true, opcode, op_.cmd_index);
     if (op_.kind == ArrayOp::Kind::LOAD)
       do_load(op_.load);
+    else if (op_.kind == ArrayOp::Kind::GEMM && p_.fast)
+      do_gemm_fast(op_.gemm);
+    else if (op_.kind == ArrayOp::Kind::GEMM)
+      do_gemm(op_.gemm);
     else if (p_.fast)
       do_run_fast(op_.run);
     else
@@ -245,6 +252,93 @@ void SystolicArray::do_run_fast(const cmd::RunSsm& c) {
   stats_.pass_beats += t.beats;
   stats_.passes++;
   wait(p_.clock_period * double(t.cycles));
+}
+
+// RUN_GEMM (docs/commands.md). Weights go into the w registers of the mapped k x n PEs.
+void SystolicArray::load_gemm_weights(const cmd::RunGemm& c) {
+  const float* w = param_.words() + c.param_addr / 4;
+  for (uint32_t kk = 0; kk < c.k; ++kk)
+    for (uint32_t j = 0; j < c.n; ++j) {
+      LimaPeRegs& pe = regs_[size_t(kk) * p_.cols + j];
+      pe.core.w = w[size_t(kk) * c.n + j];
+      pe.valid_out = false;
+    }
+}
+
+void SystolicArray::finish_gemm(const cmd::RunGemm& c, uint64_t cycles) {
+  for (uint32_t kk = 0; kk < c.k; ++kk)
+    for (uint32_t j = 0; j < c.n; ++j) regs_[size_t(kk) * p_.cols + j].valid_out = false;
+  const uint64_t k = c.k, n = c.n, m = c.m;
+  param_.stats().array_read_words += k * n;
+  in_.stats().array_read_words += m * k;
+  out_.stats().array_write_words += m * n;
+  if (c.flags & cmd::FLAG_ACCUMULATE) out_.stats().array_read_words += m * n;
+  stats_.mac_ops += k * n * m;
+  stats_.weight_loads += k * n;
+  stats_.gemm_folds++;
+  stats_.gemm_cycles += cycles;
+}
+
+// Cycle mode: after the R-cycle weight load, PE (kk, j) takes input row i at stream cycle
+// i + kk + j (row kk's feed lags row kk-1 by one cycle), its input from the west and its
+// partial sum from the north (0 in row 0); the mapped tile's bottom row delivers output
+// (i, j) at cycle i + (k-1) + j. The fold then waits out the rows and columns it does not
+// map, which a padded (SCALE-Sim) fold still takes.
+void SystolicArray::do_gemm(const cmd::RunGemm& c) {
+  const uint64_t total = timing::gemm_fold_cycles(c.m, p_.rows, p_.cols);
+  load_gemm_weights(c);
+  wait(p_.clock_period * double(p_.rows));  // weights: one array row per cycle
+
+  const uint64_t K = c.k, N = c.n, M = c.m, C = p_.cols;
+  const uint64_t in_stride = c.in_stride / 4, out_stride = c.out_stride / 4;
+  const float* in = in_.words() + c.in_addr / 4;
+  float* out = out_.words() + c.out_addr / 4;
+  const bool acc = c.flags & cmd::FLAG_ACCUMULATE;
+  const uint64_t stream = M + K + N - 2;
+  for (uint64_t t = 0; t < stream; ++t) {
+    wait(p_.clock_period);
+    // Bottom-up and east to west, so every PE reads its neighbours' registers of the last cycle.
+    for (uint64_t kk = K; kk-- > 0;) {
+      LimaPeRegs* row = &regs_[kk * C];
+      const LimaPeRegs* north = kk ? &regs_[(kk - 1) * C] : nullptr;
+      for (uint64_t j = N - 1; j > 0; --j)
+        row[j].step_mac(row[j - 1].u_out, north ? north[j].psum_out : 0.0f, row[j - 1].valid_out);
+      const bool feed = t >= kk && t - kk < M;
+      row[0].step_mac(feed ? in[(t - kk) * in_stride + kk] : 0.0f, north ? north[0].psum_out : 0.0f, feed);
+    }
+    const LimaPeRegs* bottom = &regs_[(K - 1) * C];
+    for (uint64_t j = 0; j < N; ++j) {
+      if (!bottom[j].valid_out) continue;
+      float& o = out[(t - (K - 1) - j) * out_stride + j];
+      o = acc ? o + bottom[j].psum_out : bottom[j].psum_out;
+    }
+  }
+  wait(p_.clock_period * double(total - p_.rows - stream));
+  finish_gemm(c, total);
+}
+
+// Fast mode: the same sums in the same order (top row first, from 0.0f), vectorised
+// across the n independent outputs of a row, never across a sum.
+void SystolicArray::do_gemm_fast(const cmd::RunGemm& c) {
+  const uint64_t total = timing::gemm_fold_cycles(c.m, p_.rows, p_.cols);
+  load_gemm_weights(c);
+  const uint64_t K = c.k, N = c.n;
+  const float* w = param_.words() + c.param_addr / 4;
+  const bool acc = c.flags & cmd::FLAG_ACCUMULATE;
+  float* psum = gemm_psum_.data();
+  for (uint64_t i = 0; i < c.m; ++i) {
+    const float* a = in_.words() + c.in_addr / 4 + i * (c.in_stride / 4);
+    float* o = out_.words() + c.out_addr / 4 + i * (c.out_stride / 4);
+    for (uint64_t j = 0; j < N; ++j) psum[j] = 0.0f;
+    for (uint64_t kk = 0; kk < K; ++kk) {
+      const float x = a[kk];
+      const float* wr = w + kk * N;
+      for (uint64_t j = 0; j < N; ++j) psum[j] = psum[j] + wr[j] * x;  // LimaPeCore::mac
+    }
+    for (uint64_t j = 0; j < N; ++j) o[j] = acc ? o[j] + psum[j] : psum[j];
+  }
+  finish_gemm(c, total);
+  wait(p_.clock_period * double(total));
 }
 
 }  // namespace epochcore

@@ -24,12 +24,13 @@ struct ArrayParams {
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
 };
 
-// A LOAD_COEFFS or RUN_SSM command handed to the array by the command processor.
+// A LOAD_COEFFS, RUN_SSM or RUN_GEMM command handed to the array by the command processor.
 struct ArrayOp {
-  enum class Kind { LOAD, RUN } kind = Kind::RUN;
+  enum class Kind { LOAD, RUN, GEMM } kind = Kind::RUN;
   uint32_t cmd_index = 0;
   cmd::LoadCoeffs load;
   cmd::RunSsm run;
+  cmd::RunGemm gemm;
 };
 
 struct ArrayStats {
@@ -42,7 +43,11 @@ struct ArrayStats {
   uint64_t active_pe_cycles = 0;      // PE-cycles doing a LIMA op on a valid time step
   uint64_t bypass_pe_cycles = 0;      // PE-cycles passing operands through (segments off)
   uint64_t loaded_rows = 0;           // rows written by coefficient loads
-  uint64_t busy_cycles() const { return load_cycles + pass_cycles; }
+  uint64_t gemm_folds = 0;            // RUN_GEMM commands
+  uint64_t gemm_cycles = 0;           // RUN_GEMM, weight load included
+  uint64_t mac_ops = 0;               // MACs of RUN_GEMM folds: k*n*m per fold
+  uint64_t weight_loads = 0;          // weight words written into PE w registers: k*n per fold
+  uint64_t busy_cycles() const { return load_cycles + pass_cycles + gemm_cycles; }
 };
 
 class SystolicArray;
@@ -88,6 +93,12 @@ class SystolicArray : public sc_core::sc_module {
   void do_load(const cmd::LoadCoeffs& c);
   void do_run(const cmd::RunSsm& c);
   void do_run_fast(const cmd::RunSsm& c);
+  // RUN_GEMM: cycle mode steps the mapped PEs every cycle with the skewed feed; fast mode
+  // computes the fold in bulk in the same order. Both take timing::gemm_fold_cycles.
+  void do_gemm(const cmd::RunGemm& c);
+  void do_gemm_fast(const cmd::RunGemm& c);
+  void load_gemm_weights(const cmd::RunGemm& c);
+  void finish_gemm(const cmd::RunGemm& c, uint64_t cycles);
   // The busiest bank's accesses over this beat's words, divided by its ports.
   // `cache` memoises the result by base_word % banks within a pass: the same residues
   // put the same words in the same banks.
@@ -108,6 +119,8 @@ class SystolicArray : public sc_core::sc_module {
   // then, without segments, the idle PEs up to the east edge that the partial sum crosses).
   std::vector<uint32_t> seg_first_;
   uint32_t n_seg_ = 0, seg_len_ = 0;
+
+  std::vector<float> gemm_psum_;  // fast RUN_GEMM: one output row's partial sums, cols words
 
   // Bank-load counting, sized once.
   std::vector<uint32_t> bank_load_;

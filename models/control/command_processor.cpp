@@ -127,6 +127,15 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
         array_.start(a);
         break;
       }
+      case cmd::Opcode::RUN_GEMM: {
+        wait_array_idle();
+        ArrayOp a;
+        a.kind = ArrayOp::Kind::GEMM;
+        a.cmd_index = i;
+        a.gemm = cmd::decode_run_gemm(r);
+        array_.start(a);
+        break;
+      }
       case cmd::Opcode::BARRIER:
       case cmd::Opcode::END: {
         Activity a;

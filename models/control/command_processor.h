@@ -24,7 +24,7 @@ struct CommandTrace {
 
 struct CommandProcessorStats {
   uint64_t streams = 0, commands = 0, fetch_bytes = 0;
-  uint64_t by_opcode[8] = {};
+  uint64_t by_opcode[cmd::kNumOpcodes] = {};
   uint64_t wait_cycles = 0;        // cycles the processor waited, in all
   uint64_t wait_array_cycles = 0;  // ... for the array to finish (dependency on compute)
   uint64_t wait_dma_cycles = 0;    // ... for the DMA at a barrier, the array idle (compute starved by data movement)

@@ -16,6 +16,7 @@ const char* opcode_name(uint8_t op) {
     case Opcode::RUN_SSM: return "RUN_SSM";
     case Opcode::BARRIER: return "BARRIER";
     case Opcode::END: return "END";
+    case Opcode::RUN_GEMM: return "RUN_GEMM";
   }
   return "UNKNOWN";
 }
@@ -61,6 +62,19 @@ Record encode_run_ssm(const RunSsm& c) {
   return r;
 }
 
+Record encode_run_gemm(const RunGemm& c) {
+  Record r;
+  r.w[0] = word0(Opcode::RUN_GEMM, c.flags);
+  r.w[1] = c.param_addr;
+  r.w[2] = c.in_addr;
+  r.w[3] = c.in_stride;
+  r.w[4] = c.out_addr;
+  r.w[5] = c.out_stride;
+  r.w[6] = uint32_t(c.k) | (uint32_t(c.n) << 16);
+  r.w[7] = c.m;
+  return r;
+}
+
 DmaDesc decode_dma(const Record& r) {
   DmaDesc d;
   d.sys_addr = uint64_t(r.w[1]) | (uint64_t(r.w[2]) << 32);
@@ -83,6 +97,20 @@ RunSsm decode_run_ssm(const Record& r) {
   c.out_addr = r.w[3];
   c.out_stride = r.w[4];
   c.length = r.w[5];
+  return c;
+}
+
+RunGemm decode_run_gemm(const Record& r) {
+  RunGemm c;
+  c.flags = flags_of(r);
+  c.param_addr = r.w[1];
+  c.in_addr = r.w[2];
+  c.in_stride = r.w[3];
+  c.out_addr = r.w[4];
+  c.out_stride = r.w[5];
+  c.k = uint16_t(r.w[6] & 0xFFFF);
+  c.n = uint16_t(r.w[6] >> 16);
+  c.m = r.w[7];
   return c;
 }
 
@@ -164,6 +192,23 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
         return fail(ErrorCause::BAD_SPAD_ADDRESS, "input range misaligned or outside the input scratchpad");
       if (!range_ok(c.out_addr, loaded_segments, c.out_stride, bytes, hw.spad_bytes[uint8_t(SpadId::OUTPUT)]))
         return fail(ErrorCause::BAD_SPAD_ADDRESS, "output range misaligned or outside the output scratchpad");
+      return ErrorCause::NONE;
+    }
+    case Opcode::RUN_GEMM: {
+      RunGemm c = decode_run_gemm(r);
+      if (c.flags & ~uint8_t(FLAG_ACCUMULATE)) return fail(ErrorCause::BAD_FIELD, "RUN_GEMM takes no flag but FLAG_ACCUMULATE");
+      if (c.k == 0 || c.k > hw.rows) return fail(ErrorCause::BAD_FIELD, "k (word 6 bits 15:0) must be 1..rows");
+      if (c.n == 0 || c.n > hw.cols) return fail(ErrorCause::BAD_FIELD, "n (word 6 bits 31:16) must be 1..cols");
+      if (c.m == 0) return fail(ErrorCause::BAD_FIELD, "m must be at least 1");
+      const uint64_t in_bytes = uint64_t(c.k) * 4, out_bytes = uint64_t(c.n) * 4;
+      if (c.m > 1 && (c.in_stride < in_bytes || c.out_stride < out_bytes))
+        return fail(ErrorCause::BAD_FIELD, "strides must be at least 4*k (input) and 4*n (output) bytes");
+      if (!range_ok(c.param_addr, 1, 0, uint64_t(c.k) * out_bytes, hw.spad_bytes[uint8_t(SpadId::PARAM)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "weight tile misaligned or outside the parameter scratchpad");
+      if (!range_ok(c.in_addr, c.m, c.in_stride, in_bytes, hw.spad_bytes[uint8_t(SpadId::INPUT)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "input rows misaligned or outside the input scratchpad");
+      if (!range_ok(c.out_addr, c.m, c.out_stride, out_bytes, hw.spad_bytes[uint8_t(SpadId::OUTPUT)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "output rows misaligned or outside the output scratchpad");
       return ErrorCause::NONE;
     }
   }

@@ -21,7 +21,9 @@ enum class Opcode : uint8_t {
   RUN_SSM = 0x04,      // one ProDF pass over L time steps
   BARRIER = 0x05,      // wait until every earlier command has completed
   END = 0x06,          // stream complete: DONE status and interrupt
+  RUN_GEMM = 0x07,     // one weight-stationary GEMM fold in MAC mode
 };
+constexpr uint8_t kNumOpcodes = 8;
 
 enum class SpadId : uint8_t { INPUT = 0, PARAM = 1, OUTPUT = 2 };
 constexpr uint8_t kNumSpads = 3;
@@ -31,6 +33,7 @@ enum Flags : uint8_t {
   FLAG_RESET_STATE = 1u << 1,  // RUN_SSM: clear PE states before the pass (else they carry on)
   FLAG_REVERSE = 1u << 2,      // RUN_SSM: step k reads and writes element length-1-k (backward layers)
 };
+// FLAG_ACCUMULATE is also the only flag RUN_GEMM takes.
 
 // Word 0 of every record: opcode (7:0), flags (15:8), scratchpad id (23:16, DMA only),
 // bits 31:24 reserved (must be zero).
@@ -69,6 +72,25 @@ struct RunSsm {
   uint32_t length = 0;      // word 5, time steps L (>= 1)
 };
 
+// RUN_GEMM: one weight-stationary fold in MAC mode. The k x n weight tile (float32,
+// row-major, k*n words at param_addr in the parameter scratchpad) goes into the `w`
+// registers of PEs (0..k-1, 0..n-1); m input rows of k words (row i at in_addr +
+// i*in_stride, input scratchpad) stream through; output row i (n words at out_addr +
+// i*out_stride, output scratchpad) gets y[j] = sum_{kk=0..k-1} in[kk]*w[kk][j], summed
+// top row first from 0.0f (the partial sum flows south), and is written, or with
+// FLAG_ACCUMULATE added to the old value (out = out + y).
+struct RunGemm {
+  uint8_t flags = 0;
+  uint32_t param_addr = 0;  // word 1, byte offset of the weight tile (multiple of 4)
+  uint32_t in_addr = 0;     // word 2, byte offset of input row 0
+  uint32_t in_stride = 0;   // word 3, bytes between input rows (>= 4k when m > 1)
+  uint32_t out_addr = 0;    // word 4, byte offset of output row 0
+  uint32_t out_stride = 0;  // word 5, bytes between output rows (>= 4n when m > 1)
+  uint16_t k = 0;           // word 6 bits 15:0, weight rows: 1..rows
+  uint16_t n = 0;           // word 6 bits 31:16, weight columns: 1..cols
+  uint32_t m = 0;           // word 7, streamed rows (>= 1)
+};
+
 // One PE's coefficients as stored in the parameter scratchpad (32 bytes):
 // x = a*x + b*u;  psum_out = psum_in + Re(c*x) + d*u.
 struct CoeffRecord {
@@ -86,10 +108,12 @@ Record encode_end();
 Record encode_dma(bool to_spad, const DmaDesc& d);  // DMA_IN if to_spad, else DMA_OUT
 Record encode_load_coeffs(const LoadCoeffs& c);
 Record encode_run_ssm(const RunSsm& c);
+Record encode_run_gemm(const RunGemm& c);
 
 DmaDesc decode_dma(const Record& r);
 LoadCoeffs decode_load_coeffs(const Record& r);
 RunSsm decode_run_ssm(const Record& r);
+RunGemm decode_run_gemm(const Record& r);
 
 // Byte (little-endian) form, as the records sit in memory.
 void pack(const Record& r, uint8_t out[kRecordBytes]);

@@ -100,8 +100,14 @@ std::string format_report(const json& r) {
   const json& wl = r["workload"];
   const json& ar = r["array"];
   os << "EpochCore VP: " << r["scenario"]["name"].get<std::string>() << "\n";
-  os << "  workload   " << (wl["bidirectional"].get<bool>() ? "bidirectional " : "") << "S4D layer B=" << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"]
-     << " L=" << wl["length"] << "  (params: " << wl["params"].get<std::string>() << ")\n";
+  const bool gemm = wl.value("kind", "") == "gemm";
+  if (gemm)
+    os << "  workload   GEMM M=" << wl["gemm"]["M"] << " N=" << wl["gemm"]["N"] << " K=" << wl["gemm"]["K"] << "  ("
+       << wl["params"].get<std::string>() << ")\n";
+  else
+    os << "  workload   " << (wl["bidirectional"].get<bool>() ? "bidirectional " : "") << "S4D layer B="
+       << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"] << " L=" << wl["length"]
+       << "  (params: " << wl["params"].get<std::string>() << ")\n";
   os << "  array      " << ar["rows"] << "x" << ar["cols"] << " LIMA-PEs, segments "
      << (ar["segments"].get<bool>() ? "on" : "off") << ", " << ar["clock_mhz"] << " MHz, "
      << r["timing"].get<std::string>() << " timing\n";
@@ -112,16 +118,23 @@ std::string format_report(const json& r) {
   const json& pl = r["plan"];
   const json& ac = r["array_counters"];
   const json& st = r["stalls"];
-  os << "  plan       " << pl["passes"] << " mode pass(es) x " << pl["folds_per_pass"] << " fold(s) x "
-     << pl["chunks"] << " time chunk(s); " << pl["segments_per_fold"] << " segments of " << pl["seg_len"]
-     << " PEs; " << pl["commands"] << " commands\n";
+  if (gemm)
+    os << "  plan       " << pl["folds"] << " weight-stationary fold(s): " << pl["k_blocks"] << " K block(s) x "
+       << pl["n_blocks"] << " N block(s) x " << pl["m_chunks"] << " M chunk(s); " << pl["commands"] << " commands\n";
+  else
+    os << "  plan       " << pl["passes"] << " mode pass(es) x " << pl["folds_per_pass"] << " fold(s) x "
+       << pl["chunks"] << " time chunk(s); " << pl["segments_per_fold"] << " segments of " << pl["seg_len"]
+       << " PEs; " << pl["commands"] << " commands\n";
   char line[256];
   auto u64 = [](const json& j) { return (unsigned long long)j.get<uint64_t>(); };
   std::snprintf(line, sizeof line, "  cycles     %llu (%.3f us simulated)\n", u64(r["cycles"]),
                 r["simulated_seconds"].get<double>() * 1e6);
   os << line;
-  std::snprintf(line, sizeof line, "  array      %llu busy cycles: %llu coefficient load, %llu pass (%llu beats)\n",
-                u64(ac["busy_cycles"]), u64(ac["load_cycles"]), u64(ac["pass_cycles"]), u64(ac["pass_beats"]));
+  if (gemm)
+    std::snprintf(line, sizeof line, "  array      %llu busy cycles in GEMM folds\n", u64(ac["busy_cycles"]));
+  else
+    std::snprintf(line, sizeof line, "  array      %llu busy cycles: %llu coefficient load, %llu pass (%llu beats)\n",
+                  u64(ac["busy_cycles"]), u64(ac["load_cycles"]), u64(ac["pass_cycles"]), u64(ac["pass_beats"]));
   os << line;
   std::snprintf(line, sizeof line,
                 "  stalls     input feed %llu, output feed %llu, waiting for DMA %llu, compute dependency %llu\n",

@@ -71,6 +71,9 @@ std::vector<Field> fields_of(Scenario& s) {
   add("workload.dt_min", &s.workload.dt_min);
   add("workload.dt_max", &s.workload.dt_max);
   add("workload.seed", &s.workload.seed, true);
+  add("workload.gemm_m", &s.workload.gemm_m);
+  add("workload.gemm_n", &s.workload.gemm_n);
+  add("workload.gemm_k", &s.workload.gemm_k);
   add("energy.tech", &s.energy.tech);
   add("run.timing", &s.run.timing);
   return f;
@@ -419,7 +422,7 @@ std::optional<Issue> find_issue(const Scenario& s) {
   c.real("host.quantum_ns", s.host.quantum_ns, 0, false, kInf);
 
   const WorkloadConfig& w = s.workload;
-  c.one_of("workload.kind", w.kind, {"s4d_layer"});
+  c.one_of("workload.kind", w.kind, {"s4d_layer", "gemm"});
   c.range("workload.channels", w.channels, 1, 1u << 20);
   c.range("workload.modes", w.modes, 1, 1u << 16);
   c.range("workload.length", w.length, 1, 1u << 24);
@@ -444,6 +447,21 @@ std::optional<Issue> find_issue(const Scenario& s) {
     c.fail("workload.dt_min", "must be less than workload.dt_max (" + format_double(w.dt_max) +
                                   "), got " + format_double(w.dt_min),
            {"workload.dt_max"});
+  c.range("workload.gemm_m", w.gemm_m, 1, 1u << 20);
+  c.range("workload.gemm_n", w.gemm_n, 1, 1u << 16);
+  c.range("workload.gemm_k", w.gemm_k, 1, 1u << 16);
+  // Each operand at most 2^28 floats (1 GiB), so a typo cannot ask for terabytes.
+  const std::pair<const char*, uint64_t> operands[] = {
+      {"workload.gemm_m", uint64_t{w.gemm_m} * w.gemm_k},
+      {"workload.gemm_k", uint64_t{w.gemm_k} * w.gemm_n},
+      {"workload.gemm_n", uint64_t{w.gemm_m} * w.gemm_n}};
+  const char* operand_names[] = {"gemm_m * gemm_k (A)", "gemm_k * gemm_n (B)", "gemm_m * gemm_n (C)"};
+  for (int i = 0; i < 3; ++i)
+    if (operands[i].second > (uint64_t{1} << 28))
+      c.fail(operands[i].first,
+             std::string(operand_names[i]) + " must be at most 268435456 (2^28) floats, got " +
+                 std::to_string(operands[i].second),
+             {"workload.gemm_m", "workload.gemm_n", "workload.gemm_k"});
   c.one_of("run.timing", s.run.timing, {"cycle", "fast"});
   return c.issue;
 }

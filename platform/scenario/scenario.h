@@ -40,7 +40,7 @@ struct HostConfig {
 };
 
 struct WorkloadConfig {
-  std::string kind = "s4d_layer";   // only kind so far
+  std::string kind = "s4d_layer";   // s4d_layer | gemm
   uint32_t channels = 256;          // H
   uint32_t modes = 2;               // M = N/2 complex modes
   uint32_t length = 2048;           // L
@@ -49,7 +49,11 @@ struct WorkloadConfig {
   std::string init = "s4d_lin";     // s4d_lin | s4d_inv | s4d_real
   double dt_min = 1e-3;
   double dt_max = 1e-1;
-  uint64_t seed = 1;                // parameters and input
+  uint64_t seed = 1;                // parameters and input (gemm: A and B)
+  // kind gemm: C[M][N] = A[M][K] * B[K][N] (the s4d_layer keys above are ignored but seed)
+  uint32_t gemm_m = 256;
+  uint32_t gemm_n = 128;
+  uint32_t gemm_k = 256;
 };
 
 struct EnergyConfig {

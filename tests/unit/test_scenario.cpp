@@ -71,6 +71,9 @@ void check_same(const Scenario& a, const Scenario& b) {
   CHECK(a.run.timing == b.run.timing);
   CHECK(a.energy.tech == b.energy.tech);
   CHECK(a.workload.bidirectional == b.workload.bidirectional);
+  CHECK(a.workload.gemm_m == b.workload.gemm_m);
+  CHECK(a.workload.gemm_n == b.workload.gemm_n);
+  CHECK(a.workload.gemm_k == b.workload.gemm_k);
 }
 
 // Every key at a value other than its default.
@@ -95,6 +98,9 @@ workload:
   dt_min: 0.0001
   dt_max: 0.5
   seed: 18446744073709551615
+  gemm_m: 7
+  gemm_n: 9
+  gemm_k: 11
 run: {timing: cycle}
 )";
 
@@ -133,6 +139,9 @@ TEST_CASE("scenario: defaults", "[scenario]") {
   CHECK(s.workload.dt_min == 1e-3);
   CHECK(s.workload.dt_max == 1e-1);
   CHECK(s.workload.seed == 1);
+  CHECK(s.workload.gemm_m == 256);
+  CHECK(s.workload.gemm_n == 128);
+  CHECK(s.workload.gemm_k == 256);
   CHECK(s.run.timing == "cycle");
   CHECK_NOTHROW(validate_scenario(Scenario{}));
   // Comments only, or empty sections, also mean defaults.
@@ -168,6 +177,9 @@ TEST_CASE("scenario: a full file sets every key", "[scenario]") {
   CHECK(s.workload.dt_min == 0.0001);
   CHECK(s.workload.dt_max == 0.5);
   CHECK(s.workload.seed == std::numeric_limits<uint64_t>::max());
+  CHECK(s.workload.gemm_m == 7);
+  CHECK(s.workload.gemm_n == 9);
+  CHECK(s.workload.gemm_k == 11);
 }
 
 TEST_CASE("scenario: a partial file keeps the other defaults", "[scenario]") {
@@ -341,7 +353,7 @@ TEST_CASE("scenario: validation ranges name the key and the allowed range", "[sc
       {"memory.latency_ns=-1", "memory.latency_ns: must be a finite number >= 0, got -1"},
       {"memory.bytes_per_ns=0", "memory.bytes_per_ns: must be a finite number > 0"},
       {"host.quantum_ns=-5", "host.quantum_ns: must be a finite number > 0"},
-      {"workload.kind=s5", "workload.kind: must be one of s4d_layer, got 's5'"},
+      {"workload.kind=s5", "workload.kind: must be one of s4d_layer, gemm, got 's5'"},
       {"workload.channels=0", "workload.channels: must be in 1.."},
       {"workload.modes=0", "workload.modes: must be in 1.."},
       {"workload.length=0", "workload.length: must be in 1..16777216"},
@@ -429,4 +441,35 @@ TEST_CASE("scenario: the shipped scenario files load and validate", "[scenario]"
   CHECK(image.workload.modes == 32);
   CHECK(image.workload.length == 1024);
   CHECK(image.array.segments);
+}
+
+TEST_CASE("scenario: workload.kind gemm and its keys are validated by name", "[scenario][gemm]") {
+  const Scenario g = parse("workload: {kind: gemm, gemm_m: 5, gemm_n: 6, gemm_k: 7}\n");
+  CHECK(g.workload.kind == "gemm");
+  CHECK(g.workload.gemm_m == 5);
+  CHECK(g.workload.gemm_n == 6);
+  CHECK(g.workload.gemm_k == 7);
+  CHECK_THROWS_WITH(parse("workload: {kind: gemn}\n"),
+                    Contains("workload.kind: must be one of s4d_layer, gemm, got 'gemn' (did you mean gemm?)"));
+  CHECK_THROWS_WITH(parse("workload: {gemm_m: 0}\n"), Contains("t.yaml:1:20: workload.gemm_m: must be in 1..1048576, got 0"));
+  CHECK_THROWS_WITH(with_override("workload.gemm_n=65537"),
+                    Contains("workload.gemm_n: must be in 1..65536, got 65537"));
+  CHECK_THROWS_WITH(with_override("workload.gemm_k=70000"), Contains("workload.gemm_k: must be in 1..65536"));
+  CHECK_THROWS_WITH(with_override("workload.gemm_m=2000000"), Contains("workload.gemm_m: must be in 1..1048576"));
+  // 2^20 x 2^9 = 2^29 floats of A: too large, named by its dimension.
+  CHECK_THROWS_WITH(parse("workload: {gemm_m: 1048576, gemm_k: 512}\n"),
+                    Contains("workload.gemm_m: gemm_m * gemm_k (A) must be at most 268435456 (2^28) floats, got 536870912"));
+  CHECK_THROWS_WITH(parse("workload: {gemm_m: 1, gemm_k: 65536, gemm_n: 8192}\n"),
+                    Contains("workload.gemm_k: gemm_k * gemm_n (B) must be at most 268435456"));
+  CHECK_NOTHROW(parse("workload: {gemm_m: 1048576, gemm_k: 256, gemm_n: 256}\n"));
+
+  const Scenario shipped = load_scenario(std::string(EC_SOURCE_DIR) + "/scenarios/gemm/scalesim_256x128x256.yaml");
+  CHECK(shipped.workload.kind == "gemm");
+  CHECK(shipped.workload.gemm_m == 256);
+  CHECK(shipped.workload.gemm_n == 128);
+  CHECK(shipped.workload.gemm_k == 256);
+  CHECK(shipped.array.rows == 32);
+  CHECK(shipped.array.cols == 32);
+  // Round trip through YAML keeps the gemm keys.
+  check_same(parse(scenario_to_yaml(g)), g);
 }
