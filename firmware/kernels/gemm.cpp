@@ -4,21 +4,11 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "firmware/kernels/kernel_util.h"
+
 namespace epochcore::fw {
 
 namespace {
-
-bool fail_gemm(char* why, size_t why_len, const char* fmt, ...) {
-  if (why && why_len) {
-    va_list args;
-    va_start(args, fmt);
-    std::vsnprintf(why, why_len, fmt, args);
-    va_end(args);
-  }
-  return false;
-}
-
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 constexpr uint32_t kIn = uint32_t(cmd::SpadId::INPUT);
 constexpr uint32_t kParam = uint32_t(cmd::SpadId::PARAM);
@@ -43,19 +33,19 @@ bool plan_gemm(const AccelInfo& hw, const GemmJob& job, GemmPlan* plan, char* wh
   GemmPlan& p = *plan;
   p = GemmPlan{};
   if (job.M == 0 || job.N == 0 || job.K == 0)
-    return fail_gemm(why, why_len, "gemm: M, N and K must be at least 1 (got %u, %u, %u)", job.M, job.N, job.K);
+    return fail(why, why_len, "gemm: M, N and K must be at least 1 (got %u, %u, %u)", job.M, job.N, job.K);
   if (hw.rows == 0 || hw.cols == 0 || hw.rows > 0xFFFF || hw.cols > 0xFFFF)
-    return fail_gemm(why, why_len, "gemm: array of %ux%u PEs cannot run RUN_GEMM (1..65535 each)", hw.rows, hw.cols);
+    return fail(why, why_len, "gemm: array of %ux%u PEs cannot run RUN_GEMM (1..65535 each)", hw.rows, hw.cols);
   if (job.workspace_addr % 8)
-    return fail_gemm(why, why_len, "gemm: workspace address 0x%llx is not 8-byte aligned",
+    return fail(why, why_len, "gemm: workspace address 0x%llx is not 8-byte aligned",
                      (unsigned long long)job.workspace_addr);
   const uint64_t row_a = uint64_t(job.K) * 4, row_c = uint64_t(job.N) * 4;
   if (row_a > 0xFFFFFFFFull || row_c > 0xFFFFFFFFull)
-    return fail_gemm(why, why_len, "gemm: rows of %u or %u floats overflow the 32-bit DMA fields", job.K, job.N);
+    return fail(why, why_len, "gemm: rows of %u or %u floats overflow the 32-bit DMA fields", job.K, job.N);
   const uint64_t m_in = hw.spad_bytes[kIn] / row_a, m_out = hw.spad_bytes[kOut] / row_c;
   const uint64_t m_chunk = std::min<uint64_t>({job.M, m_in, m_out});
   if (m_chunk == 0)
-    return fail_gemm(why, why_len,
+    return fail(why, why_len,
                      "gemm: one row of A (%llu bytes) or of C (%llu bytes) does not fit the input (%u bytes) "
                      "or output (%u bytes) scratchpad",
                      (unsigned long long)row_a, (unsigned long long)row_c, hw.spad_bytes[kIn], hw.spad_bytes[kOut]);
@@ -66,7 +56,7 @@ bool plan_gemm(const AccelInfo& hw, const GemmJob& job, GemmPlan* plan, char* wh
   p.weights_resident = uint64_t(job.K) * job.N * 4 <= hw.spad_bytes[kParam];
   const uint64_t tile_bytes = uint64_t(std::min(job.K, hw.rows)) * std::min(job.N, hw.cols) * 4;
   if (!p.weights_resident && 2 * tile_bytes > hw.spad_bytes[kParam])
-    return fail_gemm(why, why_len, "gemm: the parameter scratchpad (%u bytes) cannot hold two weight tiles of %llu bytes",
+    return fail(why, why_len, "gemm: the parameter scratchpad (%u bytes) cannot hold two weight tiles of %llu bytes",
                      hw.spad_bytes[kParam], (unsigned long long)tile_bytes);
   const uint64_t blocks = uint64_t(p.k_blocks) * p.n_blocks;
   p.folds = uint64_t(p.m_chunks) * blocks;
@@ -76,10 +66,10 @@ bool plan_gemm(const AccelInfo& hw, const GemmJob& job, GemmPlan* plan, char* wh
                (p.weights_resident ? blocks : 0) + 2;
   p.stream_bytes = p.commands * cmd::kRecordBytes;
   if (p.stream_bytes > 0xFFFFFFE0ull)
-    return fail_gemm(why, why_len, "gemm: the stream of %llu commands exceeds CMD_LEN's 32 bits",
+    return fail(why, why_len, "gemm: the stream of %llu commands exceeds CMD_LEN's 32 bits",
                      (unsigned long long)p.commands);
   if (p.stream_bytes > job.workspace_bytes)
-    return fail_gemm(why, why_len, "gemm: the stream needs %llu bytes of workspace, %llu available",
+    return fail(why, why_len, "gemm: the stream needs %llu bytes of workspace, %llu available",
                      (unsigned long long)p.stream_bytes, (unsigned long long)job.workspace_bytes);
   return true;
 }
@@ -152,17 +142,17 @@ bool gemm_run(Hal& hal, Driver& driver, const AccelInfo& hw, const GemmJob& job,
   std::vector<uint8_t> bytes(stream.size() * cmd::kRecordBytes);
   for (size_t i = 0; i < stream.size(); ++i) cmd::pack(stream[i], &bytes[i * cmd::kRecordBytes]);
   if (hal.mem_write(job.workspace_addr, bytes.data(), bytes.size()) != HalStatus::OK)
-    return fail_gemm(r.message, sizeof r.message, "gemm: workspace write of the command stream at 0x%llx failed",
+    return fail(r.message, sizeof r.message, "gemm: workspace write of the command stream at 0x%llx failed",
                      (unsigned long long)job.workspace_addr);
   const DriverStatus status = driver.run(job.workspace_addr, uint32_t(bytes.size()), &r.job);
   if (status == DriverStatus::JOB_ERROR) {
     const uint8_t op = r.job.cmd_index < stream.size() ? uint8_t(stream[r.job.cmd_index].w[0] & 0xFF) : 0xFF;
-    return fail_gemm(r.message, sizeof r.message, "accelerator error %s at command %u (%s)",
+    return fail(r.message, sizeof r.message, "accelerator error %s at command %u (%s)",
                      regs::error_cause_name(r.job.cause), unsigned(r.job.cmd_index),
                      r.job.cmd_index < stream.size() ? cmd::opcode_name(op) : "no command");
   }
   if (status != DriverStatus::OK)
-    return fail_gemm(r.message, sizeof r.message, "driver error %s", driver_status_name(status));
+    return fail(r.message, sizeof r.message, "driver error %s", driver_status_name(status));
   r.ok = true;
   return true;
 }

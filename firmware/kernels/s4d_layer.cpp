@@ -8,21 +8,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include "firmware/kernels/kernel_util.h"
+
 namespace epochcore::fw {
 
 namespace {
-
-bool fail(char* why, size_t why_len, const char* fmt, ...) {
-  if (why && why_len) {
-    va_list args;
-    va_start(args, fmt);
-    std::vsnprintf(why, why_len, fmt, args);
-    va_end(args);
-  }
-  return false;
-}
-
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 // Little-endian byte (de)serialisation, independent of the host's byte order.
 void put_u32(uint8_t* p, uint32_t v) {

@@ -147,6 +147,26 @@ std::vector<double> gemm_reference(const std::vector<float>& a, const std::vecto
 
 // The GEMM run: seeded A and B in system memory, the firmware's GEMM kernel
 // (firmware/kernels/gemm), the output against a double triple loop.
+// Runs the simulation to the end with the waveform probe and the trace the options ask
+// for; returns the simulated seconds.
+double simulate(Soc& soc, const Scenario& s, const RunOptions& o) {
+  std::unique_ptr<VcdProbe> vcd;
+  if (!o.vcd_path.empty()) {
+    if (s.run.timing != "cycle")
+      throw InputError("--vcd " + o.vcd_path + ": waveforms need run.timing: cycle (got '" + s.run.timing + "')");
+    vcd.reset(new VcdProbe("vcd_probe", o.vcd_path, soc.accel().array(), soc.irq_signal()));
+    if (!vcd->ok()) throw InputError(vcd->error());
+    soc.accel().set_array_probe(vcd.get());
+  }
+  sc_core::sc_start();
+  const double sim_seconds = sc_core::sc_time_stamp().to_seconds();
+  std::string trace_error;
+  if (vcd && !vcd->close(&trace_error)) throw InputError(trace_error);
+  if (!o.trace_path.empty() && !write_chrome_trace(o.trace_path, soc.accel(), soc.clock_period(), &trace_error))
+    throw InputError(trace_error);
+  return sim_seconds;
+}
+
 RunResult run_gemm_simulation(const Scenario& s, const RunOptions& o) {
   const auto wall0 = std::chrono::steady_clock::now();
   if (o.bad_command >= 0)
@@ -187,20 +207,7 @@ RunResult run_gemm_simulation(const Scenario& s, const RunOptions& o) {
     if (!fw::gemm_run(hal, driver, info, job, &fw_result)) fw_error = fw_result.message;
   };
   soc.host().on_exit = [] { sc_core::sc_stop(); };
-  std::unique_ptr<VcdProbe> vcd;
-  if (!o.vcd_path.empty()) {
-    if (s.run.timing != "cycle")
-      throw InputError("--vcd " + o.vcd_path + ": waveforms need run.timing: cycle (got '" + s.run.timing + "')");
-    vcd.reset(new VcdProbe("vcd_probe", o.vcd_path, soc.accel().array(), soc.irq_signal()));
-    if (!vcd->ok()) throw InputError(vcd->error());
-    soc.accel().set_array_probe(vcd.get());
-  }
-  sc_core::sc_start();
-  const double sim_seconds = sc_core::sc_time_stamp().to_seconds();
-  std::string trace_error;
-  if (vcd && !vcd->close(&trace_error)) throw InputError(trace_error);
-  if (!o.trace_path.empty() && !write_chrome_trace(o.trace_path, soc.accel(), soc.clock_period(), &trace_error))
-    throw InputError(trace_error);
+  const double sim_seconds = simulate(soc, s, o);
 
   result.output.resize(size_t(M) * N);
   soc.debug_read(job.c_addr, result.output.data(), result.output.size() * 4);
@@ -324,20 +331,7 @@ RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload&
       injected = "record " + std::to_string(o.bad_command) + " given opcode 0x7F";
     };
   }
-  std::unique_ptr<VcdProbe> vcd;
-  if (!o.vcd_path.empty()) {
-    if (s.run.timing != "cycle")
-      throw InputError("--vcd " + o.vcd_path + ": waveforms need run.timing: cycle (got '" + s.run.timing + "')");
-    vcd.reset(new VcdProbe("vcd_probe", o.vcd_path, soc.accel().array(), soc.irq_signal()));
-    if (!vcd->ok()) throw InputError(vcd->error());
-    soc.accel().set_array_probe(vcd.get());
-  }
-  sc_core::sc_start();
-  const double sim_seconds = sc_core::sc_time_stamp().to_seconds();
-  std::string trace_error;
-  if (vcd && !vcd->close(&trace_error)) throw InputError(trace_error);
-  if (!o.trace_path.empty() && !write_chrome_trace(o.trace_path, soc.accel(), soc.clock_period(), &trace_error))
-    throw InputError(trace_error);
+  const double sim_seconds = simulate(soc, s, o);
 
   result.output.resize(size_t(w.B) * w.H * w.L);
   soc.debug_read(lay.output, result.output.data(), result.output.size() * 4);
