@@ -273,6 +273,16 @@ std::string format_energy_area(const json& r) {
   return os.str();
 }
 
+// The area ratio line, the same for every workload.
+static std::string area_line(const json& r) {
+  const json& c = r["comparison"];
+  char line[256];
+  std::snprintf(line, sizeof line, "  area       %.2fx (chip: EpochCore %.3f mm2, baseline %.3f mm2; PE %.2fx)\n",
+                c["area_ratio"].get<double>(), r["area_mm2"]["total"].get<double>(),
+                r["baseline"]["area_mm2"]["total"].get<double>(), c["pe_area_ratio"].get<double>());
+  return line;
+}
+
 std::string format_comparison(const json& r) {
   const json& c = r["comparison"];
   std::ostringstream os;
@@ -294,10 +304,7 @@ std::string format_comparison(const json& r) {
                   c["energy_ratio"].get<double>(), c["baseline_energy_pj"].get<double>() * 1e-6,
                   c["epochcore_energy_pj"].get<double>() * 1e-6);
     os << line;
-    std::snprintf(line, sizeof line, "  area       %.2fx (chip: EpochCore %.3f mm2, baseline %.3f mm2; PE %.2fx)\n",
-                  c["area_ratio"].get<double>(), r["area_mm2"]["total"].get<double>(),
-                  r["baseline"]["area_mm2"]["total"].get<double>(), c["pe_area_ratio"].get<double>());
-    os << line;
+    os << area_line(r);
     return os.str();
   }
   const json& b = r["baseline"]["variants"];
@@ -324,10 +331,7 @@ std::string format_comparison(const json& r) {
                 c["energy_ratio"].get<double>(), c["baseline_energy_pj"].get<double>() * 1e-6,
                 c["epochcore_energy_pj"].get<double>() * 1e-6);
   os << line;
-  std::snprintf(line, sizeof line, "  area       %.2fx (chip: EpochCore %.3f mm2, baseline %.3f mm2; PE %.2fx)\n",
-                c["area_ratio"].get<double>(), r["area_mm2"]["total"].get<double>(),
-                r["baseline"]["area_mm2"]["total"].get<double>(), c["pe_area_ratio"].get<double>());
-  os << line;
+  os << area_line(r);
   return os.str();
 }
 
