@@ -108,31 +108,23 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
       case cmd::Opcode::DMA_OUT:
         dma_.enqueue({i, op == cmd::Opcode::DMA_IN, cmd::decode_dma(r)});
         break;
-      case cmd::Opcode::LOAD_COEFFS: {
-        wait_array_idle();
-        ArrayOp a;
-        a.kind = ArrayOp::Kind::LOAD;
-        a.cmd_index = i;
-        a.load = cmd::decode_load_coeffs(r);
-        loaded_segments_ = a.load.n_seg;
-        array_.start(a);
-        break;
-      }
-      case cmd::Opcode::RUN_SSM: {
-        wait_array_idle();
-        ArrayOp a;
-        a.kind = ArrayOp::Kind::RUN;
-        a.cmd_index = i;
-        a.run = cmd::decode_run_ssm(r);
-        array_.start(a);
-        break;
-      }
+      case cmd::Opcode::LOAD_COEFFS:
+      case cmd::Opcode::RUN_SSM:
       case cmd::Opcode::RUN_GEMM: {
-        wait_array_idle();
+        wait_array_idle();  // the array takes one operation at a time
         ArrayOp a;
-        a.kind = ArrayOp::Kind::GEMM;
         a.cmd_index = i;
-        a.gemm = cmd::decode_run_gemm(r);
+        if (op == cmd::Opcode::LOAD_COEFFS) {
+          a.kind = ArrayOp::Kind::LOAD;
+          a.load = cmd::decode_load_coeffs(r);
+          loaded_segments_ = a.load.n_seg;
+        } else if (op == cmd::Opcode::RUN_SSM) {
+          a.kind = ArrayOp::Kind::RUN;
+          a.run = cmd::decode_run_ssm(r);
+        } else {
+          a.kind = ArrayOp::Kind::GEMM;
+          a.gemm = cmd::decode_run_gemm(r);
+        }
         array_.start(a);
         break;
       }
