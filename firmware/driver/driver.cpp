@@ -12,6 +12,7 @@ cmd::HwLimits hw_limits(const AccelInfo& info) {
   hw.cols = info.cols;
   hw.segments = info.segments;
   for (uint8_t s = 0; s < cmd::kNumSpads; ++s) hw.spad_bytes[s] = info.spad_bytes[s];
+  hw.number_format = info.number_format;
   return hw;
 }
 
@@ -62,6 +63,10 @@ DriverStatus Driver::probe(AccelInfo* info) {
     if (out.spad_bytes[s] == 0 || out.spad_banks[s] == 0 || out.spad_ports[s] == 0)
       return DriverStatus::BAD_CONFIG;
   }
+  if (hal_.reg_read(HW_VECTOR, &v) != HalStatus::OK) return DriverStatus::BUS_ERROR;
+  out.number_format = uint8_t(v & 0xFF);
+  out.vector_lanes = v >> 16;
+  if (out.number_format >= kNumNumberFormats || out.vector_lanes == 0) return DriverStatus::BAD_CONFIG;
   if (out.rows == 0 || out.cols == 0) return DriverStatus::BAD_CONFIG;
   *info = out;
   return DriverStatus::OK;

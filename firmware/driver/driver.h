@@ -17,6 +17,8 @@ struct AccelInfo {
   uint32_t spad_bytes[cmd::kNumSpads] = {0, 0, 0};
   uint32_t spad_banks[cmd::kNumSpads] = {1, 1, 1};
   uint32_t spad_ports[cmd::kNumSpads] = {1, 1, 1};
+  uint8_t number_format = 0;  // regs::NumberFormat of the datapath (HW_VECTOR)
+  uint32_t vector_lanes = 0;  // vector-unit lanes (HW_VECTOR)
 };
 
 // The limits the command processor checks, as cmd::validate expects them.

@@ -8,7 +8,7 @@
 namespace epochcore {
 
 struct Activity {
-  enum Unit : uint8_t { COMMAND_PROCESSOR = 0, DMA = 1, ARRAY = 2 };
+  enum Unit : uint8_t { COMMAND_PROCESSOR = 0, DMA = 1, ARRAY = 2, VECTOR = 3 };
   Unit unit = COMMAND_PROCESSOR;
   uint8_t opcode = 0;
   uint32_t cmd_index = 0;
@@ -17,6 +17,9 @@ struct Activity {
   uint64_t stall_input = 0, stall_output = 0;        // ARRAY: feed stall cycles
   uint64_t active_pe_cycles = 0;                     // ARRAY
   uint64_t wait_array_ps = 0, wait_dma_ps = 0;       // COMMAND_PROCESSOR: what a wait waited for
+                                                     // (wait_array_ps: the compute units, array and vector)
+  uint8_t vec_op = 0;                                // VECTOR: cmd::VecOp
+  uint64_t elements = 0;                             // VECTOR: elements written (0 on BAD_TOKEN)
 };
 
 struct ActivityLog {

@@ -32,6 +32,16 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
     csr_cfg.spad_kib[i] = s.size_kib;
     csr_cfg.spad_geom[i] = (s.banks & 0xFFFF) | (s.ports << 16);
   }
+  if (p_.number_format >= regs::kNumNumberFormats)
+    SC_REPORT_ERROR(this->name(), "AccelParams.number_format must be 0..4 (fp32, bf16, fp16, int16, int8)");
+  p_.vector_costs.lanes = p_.vector_lanes;  // one source for the lane count
+  if (p_.vector_lanes == 0 || p_.vector_lanes > 0xFFFF)
+    SC_REPORT_ERROR(this->name(), "AccelParams.vector_lanes must be 1..65535 (HW_VECTOR bits 31:16)");
+  const vec::VecStatus costs_ok = vec::check_cost_params(p_.vector_costs);
+  if (!costs_ok.ok())
+    SC_REPORT_ERROR(this->name(), ("AccelParams.vector_costs: " + costs_ok.error).c_str());
+  csr_cfg.vector = uint32_t(p_.number_format) | (p_.vector_lanes << 16);
+  hw.number_format = p_.number_format;
 
   dma_.reset(new DmaEngine("dma", p_.dma, period, p_.quantum));
   dma_->sys_socket.bind(dma_socket);
@@ -41,15 +51,18 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
   spad_socket.register_transport_dbg(this, &EpochCoreAccel::spad_transport_dbg);
 
   array_.reset(new SystolicArray("array", p_.array, *spads_[0], *spads_[1], *spads_[2]));
+  vector_.reset(new VectorUnit("vector_unit", p_.vector_costs, regs::NumberFormat(p_.number_format),
+                               *spads_[0], *spads_[1], *spads_[2], period));
 
   csr_.reset(new CsrBlock("csr", csr_cfg));
   csr_socket.bind(csr_->socket);
   csr_->irq.bind(irq);
 
-  cp_.reset(new CommandProcessor("command_processor", hw, *csr_, *dma_, *array_, period));
+  cp_.reset(new CommandProcessor("command_processor", hw, *csr_, *dma_, *array_, *vector_, period));
   csr_->on_doorbell = [this](uint64_t base, uint32_t len) { cp_->start(base, len); };
   dma_->set_activity_log(&activity_);
   array_->set_activity_log(&activity_);
+  vector_->set_activity_log(&activity_);
   cp_->set_activity_log(&activity_);
 }
 

@@ -4,7 +4,7 @@
 //   spad_socket (TLM target)     the scratchpads, for loaders and debuggers (+ transport_dbg)
 //   irq         (sc_out<bool>)   level interrupt
 // Inside: CSR block, command processor, DMA engine, three scratchpads behind a local
-// router, and the R x C LIMA-PE array.
+// router, the R x C LIMA-PE array and the vector unit.
 #pragma once
 #include <memory>
 
@@ -19,6 +19,7 @@
 #include "models/control/csr_block.h"
 #include "models/dma/dma_engine.h"
 #include "models/memory/scratchpad.h"
+#include "models/vector/vector_unit.h"
 
 namespace epochcore {
 
@@ -32,6 +33,9 @@ struct AccelParams {
   ArrayParams array;         // includes the clock period
   SpadParams spad[3];        // by cmd::SpadId: input, param, output
   DmaParams dma{64, 32, 1024, 4};
+  uint8_t number_format = 0;       // regs::NumberFormat of the datapath (vector-unit output rounding)
+  uint32_t vector_lanes = 32;       // vector-unit lanes (HW_VECTOR bits 31:16, 1..65535)
+  vec::VecCostParams vector_costs;  // vector-unit cycle factors; its `lanes` is replaced by vector_lanes
   sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_US);
 };
 
@@ -49,6 +53,7 @@ class EpochCoreAccel : public sc_core::sc_module {
   // Read-only views for reports and tests.
   const SystolicArray& array() const { return *array_; }
   const DmaEngine& dma() const { return *dma_; }
+  const VectorUnit& vector_unit() const { return *vector_; }
   const CommandProcessor& command_processor() const { return *cp_; }
   const Scratchpad& spad(cmd::SpadId id) const { return *spads_[uint8_t(id)]; }
   const ActivityLog& activity() const { return activity_; }
@@ -67,6 +72,7 @@ class EpochCoreAccel : public sc_core::sc_module {
   std::unique_ptr<Router> spad_router_;
   std::unique_ptr<DmaEngine> dma_;
   std::unique_ptr<SystolicArray> array_;
+  std::unique_ptr<VectorUnit> vector_;
   std::unique_ptr<CsrBlock> csr_;
   std::unique_ptr<CommandProcessor> cp_;
 };

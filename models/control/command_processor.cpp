@@ -8,8 +8,8 @@ using regs::ErrorCause;
 
 CommandProcessor::CommandProcessor(sc_core::sc_module_name name, const cmd::HwLimits& hw,
                                    CsrBlock& csr, DmaEngine& dma, SystolicArray& array,
-                                   sc_core::sc_time clock_period)
-    : sc_core::sc_module(name), hw_(hw), csr_(csr), dma_(dma), array_(array),
+                                   VectorUnit& vector, sc_core::sc_time clock_period)
+    : sc_core::sc_module(name), hw_(hw), csr_(csr), dma_(dma), array_(array), vector_(vector),
       period_(clock_period) {
   SC_HAS_PROCESS(CommandProcessor);
   SC_THREAD(thread);
@@ -31,12 +31,19 @@ void CommandProcessor::thread() {
     const ErrorCause cause = run_stream(&index);
     // In-flight work drains before the status is posted, so software sees a quiet unit.
     wait_all_idle();
-    if (cause == ErrorCause::NONE && dma_.has_error()) {
-      csr_.job_finished(dma_.error_cause(), dma_.error_cmd_index());
+    // A unit error of an earlier command than the one the stream stopped at wins (it
+    // can surface while the units drain).
+    ErrorCause unit_cause;
+    uint32_t unit_index;
+    if (unit_error(&unit_cause, &unit_index) && (cause == ErrorCause::NONE || unit_index < index)) {
+      if (unit_cause == ErrorCause::BAD_TOKEN) error_detail_ = vector_.error_detail();
+      csr_.job_finished(unit_cause, unit_index);
     } else {
+      if (cause == ErrorCause::BAD_TOKEN) error_detail_ = vector_.error_detail();
       csr_.job_finished(cause, index);
     }
     if (dma_.has_error()) dma_.clear_error();
+    if (vector_.has_error()) vector_.clear_error();
   }
 }
 
@@ -56,9 +63,27 @@ bool CommandProcessor::fetch(uint32_t index, cmd::Record* r) {
   return true;
 }
 
-void CommandProcessor::wait_array_idle() {
+bool CommandProcessor::unit_error(ErrorCause* cause, uint32_t* index) const {
+  const bool dma = dma_.has_error(), vec = vector_.has_error();
+  if (!dma && !vec) return false;
+  if (dma && (!vec || dma_.error_cmd_index() < vector_.error_cmd_index())) {
+    *cause = dma_.error_cause();
+    *index = dma_.error_cmd_index();
+  } else {
+    *cause = vector_.error_cause();
+    *index = vector_.error_cmd_index();
+  }
+  return true;
+}
+
+void CommandProcessor::wait_compute_idle() {
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
-  while (!array_.idle()) wait(array_.idle_event());
+  while (!array_.idle() || !vector_.idle()) {
+    if (!array_.idle())
+      wait(array_.idle_event());
+    else
+      wait(vector_.idle_event());
+  }
   const uint64_t c = uint64_t((sc_core::sc_time_stamp() - t0) / period_);
   stats_.wait_cycles += c;
   stats_.wait_array_cycles += c;
@@ -66,11 +91,14 @@ void CommandProcessor::wait_array_idle() {
 
 void CommandProcessor::wait_all_idle(uint64_t* array_ps, uint64_t* dma_ps) {
   sc_core::sc_time waited_array, waited_dma;
-  while (!array_.idle() || !dma_.idle()) {
+  while (!array_.idle() || !vector_.idle() || !dma_.idle()) {
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
     if (!array_.idle()) {
       wait(array_.idle_event());
       waited_array += sc_core::sc_time_stamp() - t0;
+    } else if (!vector_.idle()) {
+      wait(vector_.idle_event());
+      waited_array += sc_core::sc_time_stamp() - t0;  // compute, like the array
     } else {
       wait(dma_.idle_event());
       waited_dma += sc_core::sc_time_stamp() - t0;
@@ -87,10 +115,8 @@ void CommandProcessor::wait_all_idle(uint64_t* array_ps, uint64_t* dma_ps) {
 ErrorCause CommandProcessor::run_stream(uint32_t* index) {
   for (uint32_t i = 0; i < count_; ++i) {
     *index = i;
-    if (dma_.has_error()) {  // an earlier transfer failed: stop at that command
-      *index = dma_.error_cmd_index();
-      return dma_.error_cause();
-    }
+    ErrorCause unit_cause;
+    if (unit_error(&unit_cause, index)) return unit_cause;  // an earlier command failed: stop there
     cmd::Record r;
     if (!fetch(i, &r)) return ErrorCause::CMD_FETCH_ERROR;
     wait(period_);  // decode
@@ -111,7 +137,9 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
       case cmd::Opcode::LOAD_COEFFS:
       case cmd::Opcode::RUN_SSM:
       case cmd::Opcode::RUN_GEMM: {
-        wait_array_idle();  // the array takes one operation at a time
+        wait_compute_idle();  // one in-order compute queue: array and vector unit
+        ErrorCause unit_cause;
+        if (unit_error(&unit_cause, index)) return unit_cause;
         ArrayOp a;
         a.cmd_index = i;
         if (op == cmd::Opcode::LOAD_COEFFS) {
@@ -128,6 +156,13 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
         array_.start(a);
         break;
       }
+      case cmd::Opcode::RUN_VEC: {
+        wait_compute_idle();
+        ErrorCause unit_cause;
+        if (unit_error(&unit_cause, index)) return unit_cause;
+        vector_.start(cmd::decode_run_vec(r), i);
+        break;
+      }
       case cmd::Opcode::BARRIER:
       case cmd::Opcode::END: {
         Activity a;
@@ -140,10 +175,8 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
         if (activity_) activity_->add(a);
         if (op == cmd::Opcode::BARRIER) break;
         csr_.command_retired();
-        if (dma_.has_error()) {
-          *index = dma_.error_cmd_index();
-          return dma_.error_cause();
-        }
+        ErrorCause unit_cause;
+        if (unit_error(&unit_cause, index)) return unit_cause;
         return ErrorCause::NONE;
       }
     }

@@ -1,7 +1,10 @@
 // Command processor: fetches the ProDF command stream from system memory (through the
 // DMA engine's bus master), checks each record and dispatches it. DMA commands queue on
-// the DMA engine; LOAD_COEFFS/RUN_SSM go to the array in order; BARRIER and END wait
-// for both. The first error stops the stream with its cause and command index.
+// the DMA engine. The array (LOAD_COEFFS, RUN_SSM, RUN_GEMM) and the vector unit
+// (RUN_VEC) form one in-order compute queue: a compute command waits until both are idle,
+// so compute commands need no barrier between them. BARRIER and END wait for all three
+// units. The first error (a bad record, or a DMA or BAD_TOKEN error of an earlier
+// command) stops the stream with its cause and command index.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -12,6 +15,7 @@
 #include "models/control/csr_block.h"
 #include "models/dma/dma_engine.h"
 #include "models/interface/commands.h"
+#include "models/vector/vector_unit.h"
 
 namespace epochcore {
 
@@ -26,14 +30,15 @@ struct CommandProcessorStats {
   uint64_t streams = 0, commands = 0, fetch_bytes = 0;
   uint64_t by_opcode[cmd::kNumOpcodes] = {};
   uint64_t wait_cycles = 0;        // cycles the processor waited, in all
-  uint64_t wait_array_cycles = 0;  // ... for the array to finish (dependency on compute)
-  uint64_t wait_dma_cycles = 0;    // ... for the DMA at a barrier, the array idle (compute starved by data movement)
+  uint64_t wait_array_cycles = 0;  // ... for the compute units (array or vector unit) to finish
+  uint64_t wait_dma_cycles = 0;    // ... for the DMA at a barrier, compute idle (compute starved by data movement)
 };
 
 class CommandProcessor : public sc_core::sc_module {
  public:
   CommandProcessor(sc_core::sc_module_name name, const cmd::HwLimits& hw, CsrBlock& csr,
-                   DmaEngine& dma, SystolicArray& array, sc_core::sc_time clock_period);
+                   DmaEngine& dma, SystolicArray& array, VectorUnit& vector,
+                   sc_core::sc_time clock_period);
   const char* kind() const override { return "epochcore::CommandProcessor"; }
 
   void start(uint64_t base, uint32_t len);  // from the doorbell
@@ -50,14 +55,19 @@ class CommandProcessor : public sc_core::sc_module {
   // Runs one stream; returns NONE at END, else the error and sets *index.
   regs::ErrorCause run_stream(uint32_t* index);
   bool fetch(uint32_t index, cmd::Record* r);
-  void wait_array_idle();
-  // Waits for the array and the DMA; returns (in ps) how long it waited for each.
+  // Waits until the array and the vector unit are idle (the compute queue is empty).
+  void wait_compute_idle();
+  // Waits for the compute units and the DMA; returns (in ps) how long it waited for
+  // compute (array and vector unit) and for the DMA.
   void wait_all_idle(uint64_t* array_ps = nullptr, uint64_t* dma_ps = nullptr);
+  // The error of the earliest command that failed in the DMA engine or the vector unit.
+  bool unit_error(regs::ErrorCause* cause, uint32_t* index) const;
 
   cmd::HwLimits hw_;
   CsrBlock& csr_;
   DmaEngine& dma_;
   SystolicArray& array_;
+  VectorUnit& vector_;
   sc_core::sc_time period_;
   uint64_t base_ = 0;
   uint32_t count_ = 0;

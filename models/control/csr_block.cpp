@@ -86,6 +86,7 @@ uint32_t CsrBlock::read_reg(uint32_t offset, bool side_effects) {
     case HW_SPAD_IN_GEOM: return cfg_.spad_geom[0];
     case HW_SPAD_PARAM_GEOM: return cfg_.spad_geom[1];
     case HW_SPAD_OUT_GEOM: return cfg_.spad_geom[2];
+    case HW_VECTOR: return cfg_.vector;
   }
   return 0;
 }

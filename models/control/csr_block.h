@@ -19,6 +19,7 @@ struct CsrConfig {
   uint32_t features = 0;            // regs::FeatureBits
   uint32_t spad_kib[3] = {0, 0, 0}; // by cmd::SpadId
   uint32_t spad_geom[3] = {0, 0, 0};
+  uint32_t vector = 0;              // HW_VECTOR: number format (7:0), vector lanes (31:16)
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
   sc_core::sc_time access_latency = sc_core::sc_time(1, sc_core::SC_NS);
 };

@@ -1,5 +1,8 @@
 #include "models/interface/commands.h"
 
+#include <cmath>
+#include <cstring>
+
 namespace epochcore::cmd {
 
 using regs::ErrorCause;
@@ -17,6 +20,24 @@ const char* opcode_name(uint8_t op) {
     case Opcode::BARRIER: return "BARRIER";
     case Opcode::END: return "END";
     case Opcode::RUN_GEMM: return "RUN_GEMM";
+    case Opcode::RUN_VEC: return "RUN_VEC";
+  }
+  return "UNKNOWN";
+}
+
+const char* vec_op_name(uint8_t op) {
+  switch (static_cast<VecOp>(op)) {
+    case VecOp::COPY: return "COPY";
+    case VecOp::ZERO: return "ZERO";
+    case VecOp::GELU: return "GELU";
+    case VecOp::GLU: return "GLU";
+    case VecOp::ADD: return "ADD";
+    case VecOp::SUB: return "SUB";
+    case VecOp::MUL: return "MUL";
+    case VecOp::AFFINE: return "AFFINE";
+    case VecOp::LAYERNORM: return "LAYERNORM";
+    case VecOp::POOL_SUM: return "POOL_SUM";
+    case VecOp::EMBED: return "EMBED";
   }
   return "UNKNOWN";
 }
@@ -73,6 +94,96 @@ Record encode_run_gemm(const RunGemm& c) {
   r.w[6] = uint32_t(c.k) | (uint32_t(c.n) << 16);
   r.w[7] = c.m;
   return r;
+}
+
+static uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+static float bits_float(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+Record encode_run_vec(const RunVec& c) {
+  Record r;
+  r.w[0] = uint32_t(Opcode::RUN_VEC) | (uint32_t(c.flags) << 8) | (uint32_t(c.op) << 16) |
+           (uint32_t(uint8_t(c.a_spad) & 3) << 24) | (uint32_t(uint8_t(c.b_spad) & 3) << 26) |
+           (uint32_t(uint8_t(c.d_spad) & 3) << 28);
+  r.w[1] = c.a_addr;
+  r.w[2] = c.b_addr;
+  r.w[3] = c.d_addr;
+  r.w[4] = uint32_t(c.channels) | (uint32_t(c.b_stride) << 16);
+  r.w[5] = c.length;
+  r.w[6] = uint32_t(c.a_stride) | (uint32_t(c.d_stride) << 16);
+  r.w[7] = float_bits(c.out_scale);
+  return r;
+}
+
+RunVec decode_run_vec(const Record& r) {
+  RunVec c;
+  c.flags = flags_of(r);
+  c.op = static_cast<VecOp>((r.w[0] >> 16) & 0xFF);
+  c.a_spad = static_cast<SpadId>((r.w[0] >> 24) & 3);
+  c.b_spad = static_cast<SpadId>((r.w[0] >> 26) & 3);
+  c.d_spad = static_cast<SpadId>((r.w[0] >> 28) & 3);
+  c.a_addr = r.w[1];
+  c.b_addr = r.w[2];
+  c.d_addr = r.w[3];
+  c.channels = uint16_t(r.w[4] & 0xFFFF);
+  c.b_stride = uint16_t(r.w[4] >> 16);
+  c.length = r.w[5];
+  c.a_stride = uint16_t(r.w[6] & 0xFFFF);
+  c.d_stride = uint16_t(r.w[6] >> 16);
+  c.out_scale = bits_float(r.w[7]);
+  return c;
+}
+
+VecShape vec_shape(const RunVec& c) {
+  VecShape s;
+  const uint32_t C = c.channels;
+  const uint64_t T = c.length;
+  s.a_step = c.a_stride;
+  s.b_step = c.b_stride;
+  s.d_step = c.d_stride;
+  s.d_rows = C;
+  s.d_row_words = T;
+  switch (c.op) {
+    case VecOp::ZERO:
+      break;
+    case VecOp::COPY:
+    case VecOp::GELU:
+      s.a_rows = C; s.a_row_words = T;
+      break;
+    case VecOp::GLU:
+      s.a_rows = 2 * C; s.a_row_words = T;
+      break;
+    case VecOp::ADD:
+    case VecOp::SUB:
+    case VecOp::MUL:
+      s.a_rows = C; s.a_row_words = T;
+      s.b_rows = C; s.b_row_words = T;
+      break;
+    case VecOp::AFFINE:
+      s.a_rows = C; s.a_row_words = T;
+      s.b_rows = 1; s.b_row_words = 2ull * C; s.b_step = 0;
+      break;
+    case VecOp::LAYERNORM:
+      s.a_rows = C; s.a_row_words = T;
+      s.b_rows = 1; s.b_row_words = 2ull * C + 1; s.b_step = 0;
+      break;
+    case VecOp::POOL_SUM:
+      s.a_rows = C; s.a_row_words = T;
+      s.d_row_words = 1;
+      break;
+    case VecOp::EMBED:
+      s.a_rows = 1; s.a_row_words = T; s.a_step = 0;
+      s.b_rows = 1; s.b_row_words = uint64_t(c.b_stride) * C; s.b_step = 0;  // b_stride = vocab
+      break;
+  }
+  return s;
 }
 
 DmaDesc decode_dma(const Record& r) {
@@ -139,6 +250,65 @@ static bool range_ok(uint64_t addr, uint64_t n, uint64_t stride, uint64_t bytes,
   return addr + (n - 1) * stride + bytes <= size;
 }
 
+// [lo, hi) byte interval of an operand's rows.
+struct Span {
+  uint64_t lo = 0, hi = 0;
+};
+static Span span_of(uint32_t addr, uint32_t rows, uint32_t step, uint64_t row_words) {
+  return {addr, addr + (uint64_t(rows) - 1) * step * 4 + row_words * 4};
+}
+
+template <typename Fail>
+static ErrorCause validate_run_vec(const Record& r, const HwLimits& hw, Fail fail) {
+  if ((r.w[0] >> 30) != 0) return fail(ErrorCause::BAD_FIELD, "reserved bits 31:30 of word 0 are not zero");
+  const RunVec c = decode_run_vec(r);
+  if (uint8_t(c.op) >= kNumVecOps) return fail(ErrorCause::BAD_FIELD, "vector operation (word 0 bits 23:16) is not defined");
+  if (c.flags & ~uint8_t(FLAG_ACCUMULATE)) return fail(ErrorCause::BAD_FIELD, "RUN_VEC takes no flag but FLAG_ACCUMULATE");
+  if ((c.flags & FLAG_ACCUMULATE) && c.op != VecOp::POOL_SUM)
+    return fail(ErrorCause::BAD_FIELD, "FLAG_ACCUMULATE is only defined for POOL_SUM");
+  if (c.channels == 0) return fail(ErrorCause::BAD_FIELD, "channels (word 4 bits 15:0) must be at least 1");
+  if (c.length == 0) return fail(ErrorCause::BAD_FIELD, "length (word 5) must be at least 1");
+  const bool integer = hw.number_format == uint8_t(regs::NumberFormat::INT16) ||
+                       hw.number_format == uint8_t(regs::NumberFormat::INT8);
+  if (integer && !(std::isfinite(c.out_scale) && c.out_scale > 0.0f))
+    return fail(ErrorCause::BAD_FIELD, "out_scale (word 7) must be a positive finite float for the integer formats");
+  if (!integer && c.out_scale != 0.0f)
+    return fail(ErrorCause::BAD_FIELD, "out_scale (word 7) must be 0 for the float formats");
+  if (c.op == VecOp::EMBED && c.b_stride == 0) return fail(ErrorCause::BAD_FIELD, "EMBED needs the vocabulary size in word 4 bits 31:16");
+  const VecShape s = vec_shape(c);
+  const SpadId ids[3] = {c.a_spad, c.b_spad, c.d_spad};
+  const uint32_t rows[3] = {s.a_rows, s.b_rows, s.d_rows};
+  const uint64_t words[3] = {s.a_row_words, s.b_row_words, s.d_row_words};
+  const uint32_t steps[3] = {s.a_step, s.b_step, s.d_step};
+  const uint32_t addrs[3] = {c.a_addr, c.b_addr, c.d_addr};
+  static const char* const kOutside[3] = {"operand A misaligned or outside its scratchpad",
+                                          "operand B misaligned or outside its scratchpad",
+                                          "destination D misaligned or outside its scratchpad"};
+  static const char* const kStride[3] = {"a_stride (words) must be at least the row length",
+                                         "b_stride (words) must be at least the row length",
+                                         "d_stride (words) must be at least the row length"};
+  Span spans[3];
+  for (int i = 0; i < 3; ++i) {
+    if (rows[i] == 0) continue;
+    if (uint8_t(ids[i]) >= kNumSpads) return fail(ErrorCause::BAD_SPAD_ID, "operand scratchpad id is not 0 (input), 1 (param) or 2 (output)");
+    if (rows[i] > 1 && steps[i] < words[i]) return fail(ErrorCause::BAD_FIELD, kStride[i]);
+    if (!range_ok(addrs[i], rows[i], uint64_t(steps[i]) * 4, words[i] * 4, hw.spad_bytes[uint8_t(ids[i])]))
+      return fail(ErrorCause::BAD_SPAD_ADDRESS, kOutside[i]);
+    spans[i] = span_of(addrs[i], rows[i], steps[i], words[i]);
+  }
+  // D is either exactly an input operand (same start and row step: in place) or disjoint.
+  for (int i = 0; i < 2; ++i) {
+    if (rows[i] == 0 || ids[i] != c.d_spad) continue;
+    const bool disjoint = spans[2].hi <= spans[i].lo || spans[i].hi <= spans[2].lo;
+    const bool in_place = addrs[i] == c.d_addr && steps[i] == s.d_step && c.op != VecOp::EMBED &&
+                          !(c.op == VecOp::AFFINE && i == 1) && !(c.op == VecOp::LAYERNORM && i == 1);
+    if (!disjoint && !in_place)
+      return fail(ErrorCause::BAD_FIELD, i == 0 ? "destination D partly overlaps operand A (allowed: exactly in place, or disjoint)"
+                                                : "destination D partly overlaps operand B (allowed: exactly in place, or disjoint)");
+  }
+  return ErrorCause::NONE;
+}
+
 ErrorCause validate(const Record& r, const HwLimits& hw) {
   std::string why;
   return validate(r, hw, hw.rows * hw.cols, &why);
@@ -150,7 +320,8 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
     if (why) *why = text;
     return c;
   };
-  if ((r.w[0] >> 24) != 0) return fail(ErrorCause::BAD_FIELD, "reserved bits 31:24 of word 0 are not zero");
+  if (opcode_of(r) != Opcode::RUN_VEC && (r.w[0] >> 24) != 0)
+    return fail(ErrorCause::BAD_FIELD, "reserved bits 31:24 of word 0 are not zero");
   switch (opcode_of(r)) {
     case Opcode::NOP:
     case Opcode::BARRIER:
@@ -211,6 +382,8 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
         return fail(ErrorCause::BAD_SPAD_ADDRESS, "output rows misaligned or outside the output scratchpad");
       return ErrorCause::NONE;
     }
+    case Opcode::RUN_VEC:
+      return validate_run_vec(r, hw, fail);
   }
   return fail(ErrorCause::UNKNOWN_OPCODE, "opcode is not defined");
 }

@@ -22,8 +22,9 @@ enum class Opcode : uint8_t {
   BARRIER = 0x05,      // wait until every earlier command has completed
   END = 0x06,          // stream complete: DONE status and interrupt
   RUN_GEMM = 0x07,     // one weight-stationary GEMM fold in MAC mode
+  RUN_VEC = 0x08,      // one vector-unit operation over a scratchpad tile
 };
-constexpr uint8_t kNumOpcodes = 8;
+constexpr uint8_t kNumOpcodes = 9;
 
 enum class SpadId : uint8_t { INPUT = 0, PARAM = 1, OUTPUT = 2 };
 constexpr uint8_t kNumSpads = 3;
@@ -33,10 +34,11 @@ enum Flags : uint8_t {
   FLAG_RESET_STATE = 1u << 1,  // RUN_SSM: clear PE states before the pass (else they carry on)
   FLAG_REVERSE = 1u << 2,      // RUN_SSM: step k reads and writes element length-1-k (backward layers)
 };
-// FLAG_ACCUMULATE is also the only flag RUN_GEMM takes.
+// FLAG_ACCUMULATE is also the only flag RUN_GEMM and RUN_VEC (POOL_SUM only) take.
 
-// Word 0 of every record: opcode (7:0), flags (15:8), scratchpad id (23:16, DMA only),
-// bits 31:24 reserved (must be zero).
+// Word 0 of every record: opcode (7:0), flags (15:8), scratchpad id (23:16, DMA only;
+// RUN_VEC: the vector operation), bits 31:24 reserved (must be zero; RUN_VEC: the
+// operands' scratchpad ids).
 struct Record {
   uint32_t w[kRecordWords] = {};
 };
@@ -91,6 +93,52 @@ struct RunGemm {
   uint32_t m = 0;           // word 7, streamed rows (>= 1)
 };
 
+// RUN_VEC: one vector-unit operation (docs/vector-unit.md) on tiles of `channels` rows
+// of `length` float32 words. Operand A's row c starts at a_addr + 4*c*a_stride in
+// scratchpad a_spad, B's at b_addr + 4*c*b_stride in b_spad, the destination D's at
+// d_addr + 4*c*d_stride in d_spad (strides in words). Every value the unit writes is
+// rounded to the accelerator's number format (HW_FORMAT); for the integer formats it is
+// quantised with the symmetric per-tensor scale `out_scale` (which must be 0 for the
+// float formats). D may be exactly A or B (in place) or disjoint from both.
+enum class VecOp : uint8_t {
+  COPY = 0,       // D = A (rounded to the format)
+  ZERO = 1,       // D = 0 (A and B unused)
+  GELU = 2,       // D = GELU(A), exact erf form
+  GLU = 3,        // A has 2C rows: D[c] = A[c] * sigmoid(A[C + c])
+  ADD = 4,        // D = A + B
+  SUB = 5,        // D = A - B
+  MUL = 6,        // D = A * B
+  AFFINE = 7,     // D[c][t] = A[c][t] * B[c] + B[C + c]: B holds C scales, then C shifts
+  LAYERNORM = 8,  // per step t over the C rows: B holds gamma[C], beta[C], then eps
+  POOL_SUM = 9,   // D[c] (one word per row) = sum_{t<length} A[c][t] (+ D[c] with FLAG_ACCUMULATE)
+  EMBED = 10,     // A: `length` int32 token ids; B: table [aux = vocab][C]; D[c][t] = B[id_t][c]
+};
+constexpr uint8_t kNumVecOps = 11;
+const char* vec_op_name(uint8_t op);  // "UNKNOWN" for values outside VecOp
+
+struct RunVec {
+  VecOp op = VecOp::COPY;
+  uint8_t flags = 0;
+  SpadId a_spad = SpadId::INPUT, b_spad = SpadId::PARAM, d_spad = SpadId::OUTPUT;  // word 0 bits 25:24, 27:26, 29:28
+  uint32_t a_addr = 0;      // word 1, byte offsets in the operands' scratchpads
+  uint32_t b_addr = 0;      // word 2
+  uint32_t d_addr = 0;      // word 3
+  uint16_t channels = 0;    // word 4 bits 15:0, C >= 1 (GLU: output rows)
+  uint16_t b_stride = 0;    // word 4 bits 31:16, words between B rows (EMBED: vocab)
+  uint32_t length = 0;      // word 5, T >= 1 words per row
+  uint16_t a_stride = 0;    // word 6 bits 15:0, words between A rows
+  uint16_t d_stride = 0;    // word 6 bits 31:16, words between D rows
+  float out_scale = 0.0f;   // word 7 (float bits): int16/int8 output scale, else 0
+};
+
+// What one RUN_VEC touches, for validation and the units: rows x words per operand.
+struct VecShape {
+  uint32_t a_rows = 0, b_rows = 0, d_rows = 0;  // 0: operand unused
+  uint64_t a_row_words = 0, b_row_words = 0, d_row_words = 0;
+  uint32_t a_step = 0, b_step = 0, d_step = 0;  // words between rows
+};
+VecShape vec_shape(const RunVec& c);
+
 // One PE's coefficients as stored in the parameter scratchpad (32 bytes):
 // x = a*x + b*u;  psum_out = psum_in + Re(c*x) + d*u.
 struct CoeffRecord {
@@ -109,11 +157,13 @@ Record encode_dma(bool to_spad, const DmaDesc& d);  // DMA_IN if to_spad, else D
 Record encode_load_coeffs(const LoadCoeffs& c);
 Record encode_run_ssm(const RunSsm& c);
 Record encode_run_gemm(const RunGemm& c);
+Record encode_run_vec(const RunVec& c);
 
 DmaDesc decode_dma(const Record& r);
 LoadCoeffs decode_load_coeffs(const Record& r);
 RunSsm decode_run_ssm(const Record& r);
 RunGemm decode_run_gemm(const Record& r);
+RunVec decode_run_vec(const Record& r);
 
 // Byte (little-endian) form, as the records sit in memory.
 void pack(const Record& r, uint8_t out[kRecordBytes]);
@@ -125,6 +175,7 @@ struct HwLimits {
   uint32_t rows = 0, cols = 0;
   bool segments = true;
   uint32_t spad_bytes[kNumSpads] = {0, 0, 0};
+  uint8_t number_format = 0;  // regs::NumberFormat: RUN_VEC's out_scale rule
 };
 uint32_t segments_per_row(const HwLimits& hw, uint32_t seg_len);
 regs::ErrorCause validate(const Record& r, const HwLimits& hw);

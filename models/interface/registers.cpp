@@ -28,6 +28,7 @@ const RegisterInfo kRegisters[] = {
     {"HW_SPAD_IN_GEOM", HW_SPAD_IN_GEOM, Access::RO, 0, "Configuration: input scratchpad banks in bits 15:0, ports per bank in bits 31:16."},
     {"HW_SPAD_PARAM_GEOM", HW_SPAD_PARAM_GEOM, Access::RO, 0, "Configuration: parameter scratchpad banks and ports, as HW_SPAD_IN_GEOM."},
     {"HW_SPAD_OUT_GEOM", HW_SPAD_OUT_GEOM, Access::RO, 0, "Configuration: output scratchpad banks and ports, as HW_SPAD_IN_GEOM."},
+    {"HW_VECTOR", HW_VECTOR, Access::RO, 0, "Configuration: number format of the datapath in bits 7:0 (0 fp32, 1 bf16, 2 fp16, 3 int16, 4 int8), vector-unit lanes in bits 31:16."},
 };
 const size_t kNumRegisters = sizeof(kRegisters) / sizeof(kRegisters[0]);
 
@@ -76,7 +77,8 @@ std::string error_causes_markdown_table() {
       "CMD_LEN is zero or not a multiple of 32 (ERR_CMD_INDEX = 0xFFFFFFFF)",
       "(unused)",
       "the stream ran out without END (ERR_CMD_INDEX = number of records)",
-      "a DMA command names a scratchpad id other than 0, 1, 2",
+      "a DMA or RUN_VEC command names a scratchpad id other than 0, 1, 2",
+      "RUN_VEC EMBED: a token id outside [0, vocab); ERR_CMD_INDEX is the RUN_VEC",
   };
   std::string t = "| value | cause | raised when |\n| --- | --- | --- |\n";
   for (uint32_t v = 0; v < sizeof kMeaning / sizeof kMeaning[0]; ++v) {
@@ -97,6 +99,7 @@ const char* error_cause_name(ErrorCause cause) {
     case ErrorCause::BAD_STREAM_LENGTH: return "BAD_STREAM_LENGTH";
     case ErrorCause::MISSING_END: return "MISSING_END";
     case ErrorCause::BAD_SPAD_ID: return "BAD_SPAD_ID";
+    case ErrorCause::BAD_TOKEN: return "BAD_TOKEN";
   }
   return "UNKNOWN";
 }

@@ -36,10 +36,11 @@ enum Offset : uint32_t {
   HW_SPAD_IN_GEOM = 0x050,    // RO  input scratchpad banks (15:0) and ports per bank (31:16)
   HW_SPAD_PARAM_GEOM = 0x054, // RO  parameter scratchpad banks and ports
   HW_SPAD_OUT_GEOM = 0x058,   // RO  output scratchpad banks and ports
+  HW_VECTOR = 0x05C,          // RO  number format (7:0, NumberFormat), vector-unit lanes (31:16)
 };
 
 constexpr uint32_t kIdValue = 0x45504F43;  // 'EPOC'
-constexpr uint32_t kVersionValue = 0x00010000;
+constexpr uint32_t kVersionValue = 0x00010001;  // 1.1: RUN_VEC, HW_VECTOR
 
 enum CtrlBits : uint32_t {
   CTRL_SOFT_RESET = 1u << 0,  // self-clearing: aborts nothing, clears status/error/counters when idle
@@ -71,7 +72,12 @@ enum class ErrorCause : uint32_t {
   BAD_STREAM_LENGTH = 6,   // CMD_LEN zero or not a multiple of the record size
   MISSING_END = 8,         // the stream ran out without an END command
   BAD_SPAD_ID = 9,         // scratchpad id not in SpadId
+  BAD_TOKEN = 10,          // RUN_VEC EMBED: a token id outside [0, vocab)
 };
+
+// The datapath's number format (HW_VECTOR bits 7:0), in numfmt::Format order.
+enum class NumberFormat : uint8_t { FP32 = 0, BF16 = 1, FP16 = 2, INT16 = 3, INT8 = 4 };
+constexpr uint8_t kNumNumberFormats = 5;
 
 const char* error_cause_name(ErrorCause cause);
 

@@ -24,8 +24,8 @@ class Scratchpad : public sc_core::sc_module {
   struct SpadStats {
     uint64_t dma_read_bytes = 0;
     uint64_t dma_write_bytes = 0;
-    uint64_t array_read_words = 0;   // counted by the array
-    uint64_t array_write_words = 0;  // counted by the array
+    uint64_t array_read_words = 0;   // counted by the array and the vector unit
+    uint64_t array_write_words = 0;  // counted by the array and the vector unit
   };
 
   // size_bytes must be a non-zero multiple of 4; banks, ports and clock_period non-zero.

@@ -1,6 +1,7 @@
 #include "models/vector/vector_unit_math.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace epochcore::vec {
 namespace {
@@ -13,12 +14,7 @@ std::string str(uint64_t v) { return std::to_string(v); }
 
 VecStatus gelu(const float* x, float* y, size_t n) {
   if (n > 0 && (!x || !y)) return fail("gelu: null input or output array");
-  const double inv_sqrt2 = 0.70710678118654752440;
-  for (size_t i = 0; i < n; ++i) {
-    const double v = x[i];
-    // 1 + erf(z) == erfc(-z): same value, no cancellation for large negative x.
-    y[i] = float(0.5 * v * std::erfc(-v * inv_sqrt2));
-  }
+  gelu_row(x, y, n);
   return {};
 }
 
@@ -28,16 +24,13 @@ VecStatus glu(const float* x, float* y, uint32_t in_channels, uint32_t length) {
                 " is odd; GLU splits the channels into two equal halves a and b");
   const size_t half = size_t(in_channels / 2) * length;
   if (half > 0 && (!x || !y)) return fail("glu: null input or output array");
-  const float* a = x;
-  const float* b = x + half;
-  for (size_t i = 0; i < half; ++i)
-    y[i] = float(double(a[i]) / (1.0 + std::exp(-double(b[i]))));
+  glu_row(x, x + half, y, half);
   return {};
 }
 
 VecStatus residual_add(const float* x, const float* r, float* y, size_t n) {
   if (n > 0 && (!x || !r || !y)) return fail("residual_add: null input or output array");
-  for (size_t i = 0; i < n; ++i) y[i] = x[i] + r[i];
+  add_row(x, r, y, n);
   return {};
 }
 
@@ -74,9 +67,8 @@ VecStatus batchnorm_apply(const float* x, float* y, uint32_t channels, uint32_t 
   if (size_t(channels) * length > 0 && (!x || !y))
     return fail("batchnorm: null input or output array");
   for (uint32_t h = 0; h < channels; ++h) {
-    const float s = bn.scale[h], b = bn.shift[h];
     const size_t row = size_t(h) * length;
-    for (uint32_t t = 0; t < length; ++t) y[row + t] = x[row + t] * s + b;
+    affine_row(x + row, y + row, length, bn.scale[h], bn.shift[h]);
   }
   return {};
 }
@@ -90,21 +82,12 @@ VecStatus layernorm(const float* x, float* y, uint32_t channels, uint32_t length
                 str(beta.size()) + " values, expected " + str(channels));
   if (!(eps > 0.0f)) return fail("layernorm: eps must be > 0, got " + std::to_string(eps));
   if (length > 0 && (!x || !y)) return fail("layernorm: null input or output array");
-  const float count = float(channels);
   for (uint32_t t = 0; t < length; ++t) {
-    float sum = 0.0f;
-    for (uint32_t h = 0; h < channels; ++h) sum += x[size_t(h) * length + t];
-    const float mean = sum / count;
-    float sq = 0.0f;
-    for (uint32_t h = 0; h < channels; ++h) {
-      const float d = x[size_t(h) * length + t] - mean;
-      sq += d * d;
-    }
-    const float var = sq / count;  // biased, as PyTorch's LayerNorm
-    const float rstd = 1.0f / std::sqrt(var + eps);
+    // The step's statistics are complete before any of its outputs is written (in place).
+    const LayerNormStats st = layernorm_stats(x + t, length, channels, eps);
     for (uint32_t h = 0; h < channels; ++h) {
       const size_t i = size_t(h) * length + t;
-      y[i] = ((x[i] - mean) * rstd) * gamma[h] + beta[h];
+      y[i] = layernorm_apply(x[i], st, gamma[h], beta[h]);
     }
   }
   return {};
@@ -117,12 +100,7 @@ VecStatus mean_pool(const float* x, float* out, uint32_t channels, uint32_t leng
                 str(length) + "] (the sequence length)");
   if (channels > 0 && (!x || !out)) return fail("mean_pool: null input or output array");
   const float count = float(valid_len);
-  for (uint32_t h = 0; h < channels; ++h) {
-    const float* row = x + size_t(h) * length;
-    float sum = 0.0f;
-    for (uint32_t t = 0; t < valid_len; ++t) sum += row[t];
-    out[h] = sum / count;
-  }
+  for (uint32_t h = 0; h < channels; ++h) out[h] = sum_row(x + size_t(h) * length, valid_len) / count;
   return {};
 }
 
@@ -143,6 +121,79 @@ VecStatus embedding_lookup(const int64_t* ids, uint32_t length, const float* tab
   return {};
 }
 
+// ---------------------------------------------------------------- row kernels
+
+void gelu_row(const float* x, float* y, size_t n) {
+  const double inv_sqrt2 = 0.70710678118654752440;
+  for (size_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    // 1 + erf(z) == erfc(-z): same value, no cancellation for large negative x.
+    y[i] = float(0.5 * v * std::erfc(-v * inv_sqrt2));
+  }
+}
+
+void glu_row(const float* a, const float* b, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = float(double(a[i]) / (1.0 + std::exp(-double(b[i]))));
+}
+
+void add_row(const float* x, const float* r, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] + r[i];
+}
+
+void sub_row(const float* x, const float* r, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] - r[i];
+}
+
+void mul_row(const float* x, const float* r, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] * r[i];
+}
+
+void affine_row(const float* x, float* y, size_t n, float scale, float shift) {
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+}
+
+float sum_row(const float* x, size_t n) {
+  float sum = 0.0f;
+  for (size_t i = 0; i < n; ++i) sum += x[i];
+  return sum;
+}
+
+LayerNormStats layernorm_stats(const float* x, size_t row_step, uint32_t channels, float eps) {
+  const float count = float(channels);
+  float sum = 0.0f;
+  for (uint32_t h = 0; h < channels; ++h) sum += x[h * row_step];
+  LayerNormStats s;
+  s.mean = sum / count;
+  float sq = 0.0f;
+  for (uint32_t h = 0; h < channels; ++h) {
+    const float d = x[h * row_step] - s.mean;
+    sq += d * d;
+  }
+  const float var = sq / count;  // biased, as PyTorch's LayerNorm
+  s.rstd = 1.0f / std::sqrt(var + eps);
+  return s;
+}
+
+int32_t token_id_of_word(float word) {
+  int32_t id;
+  std::memcpy(&id, &word, 4);
+  return id;
+}
+
+float word_of_token_id(int32_t id) {
+  float word;
+  std::memcpy(&word, &id, 4);
+  return word;
+}
+
+uint32_t first_bad_token(const float* id_words, uint32_t length, uint32_t vocab) {
+  for (uint32_t t = 0; t < length; ++t) {
+    const int32_t id = token_id_of_word(id_words[t]);
+    if (id < 0 || int64_t(id) >= int64_t(vocab)) return t;
+  }
+  return length;
+}
+
 // ---------------------------------------------------------------- costs
 
 const char* vec_op_name(VecOp op) {
@@ -154,6 +205,11 @@ const char* vec_op_name(VecOp op) {
     case VecOp::LayerNorm: return "layernorm";
     case VecOp::MeanPool: return "mean_pool";
     case VecOp::Embedding: return "embedding";
+    case VecOp::Copy: return "copy";
+    case VecOp::Zero: return "zero";
+    case VecOp::Sub: return "sub";
+    case VecOp::Mul: return "mul";
+    case VecOp::PoolSum: return "pool_sum";
   }
   return "unknown";
 }
@@ -167,8 +223,27 @@ uint32_t VecCostParams::factor(VecOp op) const {
     case VecOp::LayerNorm: return layernorm_factor;
     case VecOp::MeanPool: return mean_pool_factor;
     case VecOp::Embedding: return embedding_factor;
+    case VecOp::Copy: return copy_factor;
+    case VecOp::Zero: return zero_factor;
+    case VecOp::Sub: return sub_factor;
+    case VecOp::Mul: return mul_factor;
+    case VecOp::PoolSum: return pool_sum_factor;
   }
   return 0;
+}
+
+VecStatus check_cost_params(const VecCostParams& p) {
+  if (p.lanes == 0) return fail("vector lanes must be >= 1");
+  const std::pair<const char*, uint32_t> factors[] = {
+      {"gelu_factor", p.gelu_factor},         {"glu_factor", p.glu_factor},
+      {"residual_factor", p.residual_factor}, {"batchnorm_factor", p.batchnorm_factor},
+      {"layernorm_factor", p.layernorm_factor}, {"mean_pool_factor", p.mean_pool_factor},
+      {"embedding_factor", p.embedding_factor}, {"copy_factor", p.copy_factor},
+      {"zero_factor", p.zero_factor},         {"sub_factor", p.sub_factor},
+      {"mul_factor", p.mul_factor},           {"pool_sum_factor", p.pool_sum_factor}};
+  for (const auto& [name, value] : factors)
+    if (value == 0) return fail(std::string(name) + " must be >= 1");
+  return {};
 }
 
 VecOpCounts& VecOpCounts::operator+=(const VecOpCounts& o) {
@@ -181,9 +256,8 @@ VecOpCounts& VecOpCounts::operator+=(const VecOpCounts& o) {
 
 VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostParams& p,
                    VecCost& out) {
-  const std::string name = vec_op_name(op);
-  if (p.lanes == 0) return fail(name + " cost: vector lanes must be >= 1");
-  if (p.factor(op) == 0) return fail(name + " cost: latency factor must be >= 1");
+  if (p.lanes == 0) return fail(std::string(vec_op_name(op)) + " cost: vector lanes must be >= 1");
+  if (p.factor(op) == 0) return fail(std::string(vec_op_name(op)) + " cost: latency factor must be >= 1");
   if (op == VecOp::Glu && channels % 2 != 0)
     return fail("glu cost: input channel count " + str(channels) + " is odd");
   VecCost c;
@@ -218,8 +292,22 @@ VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostPar
       c.ops = {0, n, channels, 0};
       break;
     case VecOp::Embedding:
+    case VecOp::Copy:
+    case VecOp::Zero:
       c.elements = n;
       c.ops = {0, 0, 0, n};
+      break;
+    case VecOp::Sub:
+      c.elements = n;
+      c.ops = {0, n, 0, 0};
+      break;
+    case VecOp::Mul:
+      c.elements = n;
+      c.ops = {n, 0, 0, 0};
+      break;
+    case VecOp::PoolSum:  // one add per element; no division
+      c.elements = n;
+      c.ops = {0, n, 0, 0};
       break;
   }
   c.cycles = (c.elements + p.lanes - 1) / p.lanes * p.factor(op);

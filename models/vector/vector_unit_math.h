@@ -69,9 +69,47 @@ VecStatus mean_pool(const float* x, float* out, uint32_t channels, uint32_t leng
 VecStatus embedding_lookup(const int64_t* ids, uint32_t length, const float* table,
                            uint32_t vocab, uint32_t channels, float* y);
 
+// ---------------------------------------------------------------- row kernels
+// The arithmetic of the functions above on raw rows, without checks: the RUN_VEC executor
+// (vector_op_math.h) calls them on validated commands, the functions above call them too,
+// so both evaluate in the same order. Output may equal an input (in place); no allocation.
+
+// y[i] = float(0.5 * x * erfc(-x / sqrt(2))) in double, as gelu().
+void gelu_row(const float* x, float* y, size_t n);
+// y[i] = float(double(a[i]) / (1.0 + exp(-double(b[i])))), as glu() on its halves.
+void glu_row(const float* a, const float* b, float* y, size_t n);
+// One float operation per element: x + r, x - r, x * r.
+void add_row(const float* x, const float* r, float* y, size_t n);
+void sub_row(const float* x, const float* r, float* y, size_t n);
+void mul_row(const float* x, const float* r, float* y, size_t n);
+// y[i] = x[i] * scale + shift (float multiply, then float add), as batchnorm_apply().
+void affine_row(const float* x, float* y, size_t n, float scale, float shift);
+// Sum of x[0..n) in float, ascending, from 0.0f (mean_pool's sum).
+float sum_row(const float* x, size_t n);
+
+// LayerNorm statistics of one step t over `channels` rows `row_step` words apart (x points
+// at row 0's element t), as layernorm(): mean, then rstd = 1 / sqrt(var + eps).
+struct LayerNormStats {
+  float mean = 0.0f, rstd = 0.0f;
+};
+LayerNormStats layernorm_stats(const float* x, size_t row_step, uint32_t channels, float eps);
+// ((x - mean) * rstd) * gamma + beta, in float, in this order.
+inline float layernorm_apply(float x, const LayerNormStats& s, float gamma, float beta) {
+  return ((x - s.mean) * s.rstd) * gamma + beta;
+}
+
+// Token ids stored as int32 bit patterns in float scratchpad words (RUN_VEC EMBED).
+int32_t token_id_of_word(float word);
+float word_of_token_id(int32_t id);
+// The first position t < length whose id is outside [0, vocab), or length when all fit.
+uint32_t first_bad_token(const float* id_words, uint32_t length, uint32_t vocab);
+
 // ---------------------------------------------------------------- costs
 
-enum class VecOp { Gelu, Glu, ResidualAdd, BatchNorm, LayerNorm, MeanPool, Embedding };
+// Cost kinds. RUN_VEC maps its operations onto these (vector_op_math.cpp): ADD ->
+// ResidualAdd, AFFINE -> BatchNorm (the same multiply-add), POOL_SUM -> PoolSum.
+enum class VecOp { Gelu, Glu, ResidualAdd, BatchNorm, LayerNorm, MeanPool, Embedding,
+                   Copy, Zero, Sub, Mul, PoolSum };
 const char* vec_op_name(VecOp op);
 
 // cycles = ceil(elements / lanes) * factor, elements as in docs/vector-unit.md.
@@ -85,15 +123,24 @@ struct VecCostParams {
   uint32_t layernorm_factor = 3;  // three passes: mean, variance, normalise
   uint32_t mean_pool_factor = 1;  // one accumulate per element
   uint32_t embedding_factor = 1;  // one copy per element
+  uint32_t copy_factor = 1;       // one copy per element
+  uint32_t zero_factor = 1;       // one write per element
+  uint32_t sub_factor = 1;        // one subtract
+  uint32_t mul_factor = 1;        // one multiply
+  uint32_t pool_sum_factor = 1;   // one accumulate per element
   uint32_t factor(VecOp op) const;
 };
 
 // Operations by kind for the energy model. special: erf, exp, divide, reciprocal, sqrt.
 struct VecOpCounts {
   uint64_t mul = 0, add = 0, special = 0;
-  uint64_t move = 0;  // element copies without arithmetic (embedding)
+  uint64_t move = 0;  // element copies or writes without arithmetic (embedding, copy, zero)
   VecOpCounts& operator+=(const VecOpCounts& o);
 };
+
+// Every lane count and factor >= 1; the error names the field ("vector lanes must be >= 1",
+// "sub_factor must be >= 1").
+VecStatus check_cost_params(const VecCostParams& p);
 
 struct VecCost {
   uint64_t elements = 0;
@@ -104,6 +151,7 @@ struct VecCost {
 // Cost of one call on one sequence. `channels`, `steps` are the operation's own arguments:
 // for Glu, channels = in_channels (2C); for MeanPool, steps = valid_len. Errors for
 // lanes == 0, a zero factor, or an odd Glu channel count.
+// For PoolSum, elements = channels * steps (the adds; no division).
 VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostParams& p,
                    VecCost& out);
 

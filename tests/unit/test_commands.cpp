@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <limits>
 
 #include "models/interface/commands.h"
 
@@ -139,4 +140,175 @@ TEST_CASE("segments per row follow the segment option", "[commands]") {
   CHECK(segments_per_row(hw, 9) == 0);
   hw.segments = false;
   CHECK(segments_per_row(hw, 2) == 1);
+}
+
+TEST_CASE("RUN_VEC records round-trip and keep every field", "[commands][vecop]") {
+  RunVec c;
+  c.op = VecOp::LAYERNORM;
+  c.flags = 0;
+  c.a_spad = SpadId::OUTPUT;
+  c.b_spad = SpadId::PARAM;
+  c.d_spad = SpadId::INPUT;
+  c.a_addr = 0x1230;
+  c.b_addr = 0x40;
+  c.d_addr = 0xFFFC;
+  c.channels = 0xABCD;
+  c.b_stride = 0x1234;
+  c.length = 0x01020304;
+  c.a_stride = 0xFFFF;
+  c.d_stride = 7;
+  c.out_scale = 0.125f;
+  const Record r = encode_run_vec(c);
+  uint8_t bytes[kRecordBytes];
+  pack(r, bytes);
+  CHECK(bytes[0] == uint8_t(Opcode::RUN_VEC));
+  CHECK(bytes[2] == uint8_t(VecOp::LAYERNORM));
+  CHECK(bytes[3] == (2u | (1u << 2) | (0u << 4)));  // a, b, d scratchpad ids in bits 25:24, 27:26, 29:28
+  CHECK(r.w[7] == 0x3E000000u);                     // 0.125f's bits
+  const RunVec e = decode_run_vec(unpack(bytes));
+  CHECK(e.op == c.op);
+  CHECK(e.flags == c.flags);
+  CHECK(e.a_spad == c.a_spad);
+  CHECK(e.b_spad == c.b_spad);
+  CHECK(e.d_spad == c.d_spad);
+  CHECK(e.a_addr == c.a_addr);
+  CHECK(e.b_addr == c.b_addr);
+  CHECK(e.d_addr == c.d_addr);
+  CHECK(e.channels == c.channels);
+  CHECK(e.b_stride == c.b_stride);
+  CHECK(e.length == c.length);
+  CHECK(e.a_stride == c.a_stride);
+  CHECK(e.d_stride == c.d_stride);
+  CHECK(e.out_scale == c.out_scale);
+  c.op = VecOp::POOL_SUM;
+  c.flags = FLAG_ACCUMULATE;
+  CHECK(decode_run_vec(encode_run_vec(c)).flags == FLAG_ACCUMULATE);
+  CHECK(decode_run_vec(encode_run_vec(c)).op == VecOp::POOL_SUM);
+  CHECK(std::string(opcode_name(uint8_t(Opcode::RUN_VEC))) == "RUN_VEC");
+  CHECK(std::string(vec_op_name(uint8_t(VecOp::EMBED))) == "EMBED");
+  CHECK(std::string(vec_op_name(kNumVecOps)) == "UNKNOWN");
+}
+
+TEST_CASE("validate checks every RUN_VEC field", "[commands][vecop]") {
+  const HwLimits hw = limits();  // input 4096, param 2048, output 4096 bytes; fp32
+  std::string why;
+  // GELU over 4 rows of 16 words, strides 20 (A) and 16 (D).
+  RunVec ok;
+  ok.op = VecOp::GELU;
+  ok.channels = 4;
+  ok.length = 16;
+  ok.a_stride = 20;
+  ok.d_stride = 16;
+  ok.a_spad = SpadId::INPUT;
+  ok.d_spad = SpadId::OUTPUT;
+  ok.b_spad = SpadId(3);  // unused operand: any id
+  REQUIRE(validate(encode_run_vec(ok), hw, 0, &why) == ErrorCause::NONE);
+  auto check = [&](const RunVec& c, ErrorCause want, const char* part, const HwLimits& h) {
+    INFO("expected error naming: " << part);
+    CHECK(validate(encode_run_vec(c), h, 0, &why) == want);
+    INFO("got: " << why);
+    CHECK(why.find(part) != std::string::npos);
+  };
+  auto bad = [&](auto edit, ErrorCause want, const char* part) {
+    RunVec c = ok;
+    edit(c);
+    check(c, want, part, hw);
+  };
+  bad([](RunVec& c) { c.op = VecOp(kNumVecOps); }, ErrorCause::BAD_FIELD, "vector operation");
+  bad([](RunVec& c) { c.flags = FLAG_RESET_STATE; }, ErrorCause::BAD_FIELD, "FLAG_ACCUMULATE");
+  bad([](RunVec& c) { c.flags = FLAG_ACCUMULATE; }, ErrorCause::BAD_FIELD, "only defined for POOL_SUM");
+  bad([](RunVec& c) { c.channels = 0; }, ErrorCause::BAD_FIELD, "channels");
+  bad([](RunVec& c) { c.length = 0; }, ErrorCause::BAD_FIELD, "length");
+  bad([](RunVec& c) { c.a_stride = 15; }, ErrorCause::BAD_FIELD, "a_stride");
+  bad([](RunVec& c) { c.d_stride = 15; }, ErrorCause::BAD_FIELD, "d_stride");
+  bad([](RunVec& c) { c.a_spad = SpadId(3); }, ErrorCause::BAD_SPAD_ID, "scratchpad id");
+  bad([](RunVec& c) { c.d_spad = SpadId(3); }, ErrorCause::BAD_SPAD_ID, "scratchpad id");
+  bad([](RunVec& c) { c.a_addr = 2; }, ErrorCause::BAD_SPAD_ADDRESS, "operand A");  // misaligned
+  // A's last row ends at 4 + 3*80 + 64 = 308 bytes: fits; in the 2048-byte param spad at 1800 it does not.
+  bad([](RunVec& c) { c.a_spad = SpadId::PARAM; c.a_addr = 1800; }, ErrorCause::BAD_SPAD_ADDRESS, "operand A");
+  bad([](RunVec& c) { c.d_addr = 4096 - 3 * 64; }, ErrorCause::BAD_SPAD_ADDRESS, "destination D");
+  bad([](RunVec& c) { c.out_scale = 1.0f; }, ErrorCause::BAD_FIELD, "must be 0 for the float formats");
+  {
+    RunVec c = ok;
+    c.d_addr = 4096 - 3 * 64 - 64;  // ends exactly at the end of the output spad
+    CHECK(validate(encode_run_vec(c), hw, 0, &why) == ErrorCause::NONE);
+  }
+  // Reserved bits 31:30 of word 0.
+  Record r = encode_run_vec(ok);
+  r.w[0] |= 1u << 30;
+  CHECK(validate(r, hw, 0, &why) == ErrorCause::BAD_FIELD);
+  CHECK(why.find("reserved") != std::string::npos);
+
+  // B operands: ADD's B rows, AFFINE's 2C words, EMBED's table of vocab * C words.
+  RunVec add = ok;
+  add.op = VecOp::ADD;
+  add.b_spad = SpadId::PARAM;
+  add.b_stride = 16;
+  CHECK(validate(encode_run_vec(add), hw, 0, &why) == ErrorCause::NONE);
+  add.b_stride = 3;
+  check(add, ErrorCause::BAD_FIELD, "b_stride", hw);
+  add.b_stride = 16;
+  add.b_addr = 2048 - 64;
+  check(add, ErrorCause::BAD_SPAD_ADDRESS, "operand B", hw);
+  RunVec embed = ok;
+  embed.op = VecOp::EMBED;
+  embed.b_spad = SpadId::PARAM;
+  embed.b_stride = 0;
+  check(embed, ErrorCause::BAD_FIELD, "vocabulary", hw);
+  embed.b_stride = 128;  // 128 * 4 channels * 4 bytes = 2048: fills the param spad
+  CHECK(validate(encode_run_vec(embed), hw, 0, &why) == ErrorCause::NONE);
+  embed.b_stride = 129;
+  check(embed, ErrorCause::BAD_SPAD_ADDRESS, "operand B", hw);
+
+  // Overlap: D exactly A (in place) or disjoint; partial overlap is an error.
+  RunVec same = ok;
+  same.a_spad = same.d_spad = SpadId::OUTPUT;
+  same.a_addr = same.d_addr = 256;
+  same.a_stride = same.d_stride = 20;
+  CHECK(validate(encode_run_vec(same), hw, 0, &why) == ErrorCause::NONE);
+  same.d_addr = 260;
+  check(same, ErrorCause::BAD_FIELD, "partly overlaps operand A", hw);
+  same.d_addr = 256;
+  same.d_stride = 16;  // same start, different row step
+  check(same, ErrorCause::BAD_FIELD, "partly overlaps operand A", hw);
+  same.d_addr = 256 + 3 * 80 + 64;  // right after A's last row: disjoint
+  CHECK(validate(encode_run_vec(same), hw, 0, &why) == ErrorCause::NONE);
+  RunVec onto_b = add;
+  onto_b.b_spad = onto_b.d_spad = SpadId::OUTPUT;
+  onto_b.b_addr = onto_b.d_addr = 1024;
+  onto_b.b_stride = onto_b.d_stride = 16;
+  CHECK(validate(encode_run_vec(onto_b), hw, 0, &why) == ErrorCause::NONE);
+  onto_b.d_addr = 1028;
+  check(onto_b, ErrorCause::BAD_FIELD, "partly overlaps operand B", hw);
+  // AFFINE's and EMBED's B and EMBED's A can never be D, even exactly.
+  RunVec affine = ok;
+  affine.op = VecOp::AFFINE;
+  affine.b_spad = affine.d_spad = SpadId::OUTPUT;
+  affine.b_addr = affine.d_addr = 512;
+  affine.b_stride = 0;
+  check(affine, ErrorCause::BAD_FIELD, "partly overlaps operand B", hw);
+
+  // out_scale: positive finite for int16/int8, 0 for fp32/bf16/fp16.
+  for (regs::NumberFormat f : {regs::NumberFormat::INT16, regs::NumberFormat::INT8}) {
+    HwLimits h = hw;
+    h.number_format = uint8_t(f);
+    RunVec c = ok;
+    check(c, ErrorCause::BAD_FIELD, "positive finite", h);
+    c.out_scale = -1.0f;
+    check(c, ErrorCause::BAD_FIELD, "positive finite", h);
+    c.out_scale = std::numeric_limits<float>::infinity();
+    check(c, ErrorCause::BAD_FIELD, "positive finite", h);
+    c.out_scale = std::numeric_limits<float>::quiet_NaN();
+    check(c, ErrorCause::BAD_FIELD, "positive finite", h);
+    c.out_scale = 0.01f;
+    CHECK(validate(encode_run_vec(c), h, 0, &why) == ErrorCause::NONE);
+  }
+  for (regs::NumberFormat f : {regs::NumberFormat::BF16, regs::NumberFormat::FP16}) {
+    HwLimits h = hw;
+    h.number_format = uint8_t(f);
+    RunVec c = ok;
+    CHECK(validate(encode_run_vec(c), h, 0, &why) == ErrorCause::NONE);
+    c.out_scale = 0.5f;
+    check(c, ErrorCause::BAD_FIELD, "must be 0", h);
+  }
 }

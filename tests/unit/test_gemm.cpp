@@ -75,7 +75,7 @@ TEST_CASE("RUN_GEMM encodes into the documented words and decodes back", "[gemm]
   CHECK(d.m == g.m);
   CHECK(opcode_of(r) == Opcode::RUN_GEMM);
   CHECK(std::string(opcode_name(0x07)) == "RUN_GEMM");
-  CHECK(std::string(opcode_name(0x08)) == "UNKNOWN");
+  CHECK(std::string(opcode_name(cmd::kNumOpcodes)) == "UNKNOWN");
 }
 
 TEST_CASE("RUN_GEMM validation names every bad field", "[gemm][commands]") {
