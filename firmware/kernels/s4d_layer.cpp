@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "firmware/kernels/kernel_util.h"
+#include "models/precision/number_format_math.h"
 
 namespace epochcore::fw {
 
@@ -144,28 +145,57 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   p.segs_per_fold = uint32_t(spf);
   p.folds_per_pass = uint32_t(ceil_div(items, spf));
 
-  // Longest chunk that fits both scratchpads (fits(1) holds by the cap above).
-  auto fits = [&](uint32_t c) {
+  p.reverse_len = job.directions == 2 ? job.L - 1 : 0;  // the backward sum is over s > t
+
+  // Double buffering: two input buffers, two output buffers (three when runs accumulate:
+  // the next run's partial sums arrive while this run writes and the last one drains)
+  // and two parameter slots. Buffers start on a bank boundary so every run sees the same
+  // bank pattern (and the same feed timing) as buffer 0.
+  const uint32_t out_buffers = job.directions == 2 || p.passes > 1 ? 3 : 2;
+  const uint64_t fold_records = spf * p.seg_len * sizeof(cmd::CoeffRecord);  // a multiple of 32
+  auto buffer_offset = [](uint64_t span, uint32_t banks) { return ceil_div(span, 4ull * banks) * 4 * banks; };
+  auto fits_single = [&](uint32_t c) {
     return fold_span(spf, c, in_banks) <= in_b && fold_span(spf, c, out_banks) <= out_b;
   };
+  auto fits_double = [&](uint32_t c) {
+    const uint64_t in_span = fold_span(spf, c, in_banks), out_span = fold_span(spf, c, out_banks);
+    return buffer_offset(in_span, in_banks) + in_span <= in_b &&
+           (out_buffers - 1) * buffer_offset(out_span, out_banks) + out_span <= out_b;
+  };
+  p.double_buffered = !job.single_buffer && 2 * fold_records <= par_b && fits_double(1);
+  // Longest chunk that fits (fits_single(1) holds by the cap above).
   uint32_t lo = 1, hi = job.L;
   while (lo < hi) {
     const uint32_t mid = lo + (hi - lo + 1) / 2;
-    if (fits(mid)) lo = mid; else hi = mid - 1;
+    if (p.double_buffered ? fits_double(mid) : fits_single(mid)) lo = mid; else hi = mid - 1;
   }
   p.chunk_len = lo;
+  if (p.double_buffered) {
+    const uint64_t groups = uint64_t(job.directions) * p.passes * p.folds_per_pass;  // runs per chunk
+    const uint64_t min_chunks = ceil_div(kMinDoubleBufferedRuns, groups);
+    p.chunk_len = uint32_t(std::min<uint64_t>(p.chunk_len, ceil_div(job.L, min_chunks)));
+    if (p.chunk_len > kChunkAlignSteps) p.chunk_len -= p.chunk_len % kChunkAlignSteps;
+  }
   p.chunks = uint32_t(ceil_div(job.L, p.chunk_len));
-  p.reverse_len = job.directions == 2 ? job.L - 1 : 0;  // the backward sum is over s > t
   p.reverse_chunks = uint32_t(ceil_div(p.reverse_len, p.chunk_len));
   p.in_stride = 4 * conflict_free_stride_words(p.chunk_len, in_banks);
   p.out_stride = 4 * conflict_free_stride_words(p.chunk_len, out_banks);
+  if (p.double_buffered) {
+    p.in_buf_offset = uint32_t(buffer_offset(fold_span(spf, p.chunk_len, in_banks), in_banks));
+    p.out_buf_offset = uint32_t(buffer_offset(fold_span(spf, p.chunk_len, out_banks), out_banks));
+    p.out_buffers = out_buffers;
+    p.param_slot_offset = uint32_t(fold_records);
+  }
 
   p.coeff_bytes = uint64_t(job.directions) * p.passes * items * p.seg_len * sizeof(cmd::CoeffRecord);
-  // Per pass and fold: DMA_IN, BARRIER, LOAD_COEFFS; per chunk 6 records (7 when
-  // accumulating: forward passes > 0 and every backward pass); one END.
-  const uint64_t forward = 3ull * p.passes + uint64_t(p.chunks) * (7ull * p.passes - 1);
-  const uint64_t backward = p.reverse_chunks ? 3ull * p.passes + 7ull * p.reverse_chunks * p.passes : 0;
-  p.commands = uint64_t(p.folds_per_pass) * (forward + backward) + 1;
+  // Every run takes at least 3 records (RUN_SSM, DMA_IN, BARRIER): refuse before counting
+  // (in double: the product may exceed 64 bits for absurd sizes).
+  const double runs = double(p.folds_per_pass) * p.passes * (double(p.chunks) + p.reverse_chunks);
+  if (runs > double(0xFFFFFFFFull / cmd::kRecordBytes / 3))
+    return fail(why, why_len, "S4D layer job: %.0f RUN_SSM commands make a stream beyond the 32-bit CMD_LEN",
+                runs);
+  p.runs = uint64_t(runs);
+  p.commands = count_s4d_stream(p, job);
   p.stream_bytes = p.commands * cmd::kRecordBytes;
   if (p.stream_bytes > 0xFFFFFFFFull)
     return fail(why, why_len, "command stream of %llu bytes exceeds the 32-bit CMD_LEN",
@@ -233,74 +263,59 @@ bool discretise_zoh(const S4dParams& prm, uint32_t passes, uint32_t seg_len, boo
   return true;
 }
 
-uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan) {
-  return job.workspace_addr + plan.coeff_bytes;
-}
-
-namespace {
-
-// The stream part of one direction: every pass, fold and time chunk (see the header).
-void append_direction(const S4dPlan& plan, const S4dLayerJob& job, bool reverse,
-                      std::vector<cmd::Record>& s) {
-  using cmd::SpadId;
-  const uint64_t rec_bytes = sizeof(cmd::CoeffRecord), row = 4ull * job.L;
-  const uint32_t chunks = reverse ? plan.reverse_chunks : plan.chunks;
-  const uint32_t steps = reverse ? plan.reverse_len : job.L;
-  for (uint32_t p = 0; p < plan.passes; ++p) {
-    // Every backward run adds to the forward output already in system memory.
-    const bool accumulate = p > 0 || reverse;
-    for (uint32_t g = 0; g < plan.folds_per_pass; ++g) {
-      const uint32_t c0 = g * plan.segs_per_fold;
-      const uint32_t n = std::min(plan.segs_per_fold, plan.items - c0);
-      const uint64_t first_record = (uint64_t(reverse) * plan.passes + p) * plan.items + c0;
-      cmd::DmaDesc coeffs;
-      coeffs.sys_addr = job.workspace_addr + first_record * plan.seg_len * rec_bytes;
-      coeffs.spad = SpadId::PARAM;
-      coeffs.row_bytes = uint32_t(uint64_t(n) * plan.seg_len * rec_bytes);
-      coeffs.sys_stride = coeffs.spad_stride = coeffs.row_bytes;
-      s.push_back(cmd::encode_dma(true, coeffs));
-      s.push_back(cmd::encode_barrier());
-      s.push_back(cmd::encode_load_coeffs({0, n, plan.seg_len}));
-      for (uint32_t t = 0; t < chunks; ++t) {
-        // Steps j0 .. j0+len-1 of this direction. Forward: read u and write y at j0 ...
-        // Backward: read u_{a+1} .. u_{a+len}, write y_a .. y_{a+len-1}, last element first.
-        const uint32_t j0 = t * plan.chunk_len;
-        const uint32_t len = std::min(plan.chunk_len, steps - j0);
-        const uint32_t out_step = reverse ? steps - j0 - len : j0;
-        const uint32_t in_step = reverse ? out_step + 1 : j0;
-        cmd::DmaDesc in{job.input_addr + c0 * row + 4ull * in_step, SpadId::INPUT, 0, 4 * len, n,
-                        uint32_t(row), plan.in_stride};
-        cmd::DmaDesc out{job.output_addr + c0 * row + 4ull * out_step, SpadId::OUTPUT, 0, 4 * len, n,
-                         uint32_t(row), plan.out_stride};
-        s.push_back(cmd::encode_dma(true, in));
-        if (accumulate) s.push_back(cmd::encode_dma(true, out));  // partial sums so far
-        s.push_back(cmd::encode_barrier());
-        cmd::RunSsm run;
-        run.flags = uint8_t((t == 0 ? cmd::FLAG_RESET_STATE : 0) | (accumulate ? cmd::FLAG_ACCUMULATE : 0) |
-                            (reverse ? cmd::FLAG_REVERSE : 0));
-        run.in_stride = plan.in_stride;
-        run.out_stride = plan.out_stride;
-        run.length = len;
-        s.push_back(cmd::encode_run_ssm(run));
-        s.push_back(cmd::encode_barrier());
-        s.push_back(cmd::encode_dma(false, out));
-        // The next DMA_IN may overwrite the output scratchpad this DMA_OUT still reads.
-        s.push_back(cmd::encode_barrier());
-      }
+bool apply_coeff_format(uint8_t number_format, std::vector<cmd::CoeffRecord>* records,
+                        S4dCoeffScales* scales, char* why, size_t why_len) {
+  using numfmt::Format;
+  Format f;
+  switch (regs::NumberFormat(number_format)) {
+    case regs::NumberFormat::FP32: f = Format::FP32; break;
+    case regs::NumberFormat::BF16: f = Format::BF16; break;
+    case regs::NumberFormat::FP16: f = Format::FP16; break;
+    case regs::NumberFormat::INT16: f = Format::INT16; break;
+    case regs::NumberFormat::INT8: f = Format::INT8; break;
+    default:
+      return fail(why, why_len,
+                  "accelerator number format %u is unknown (expected 0..4: fp32, bf16, fp16, int16, int8)",
+                  unsigned(number_format));
+  }
+  *scales = S4dCoeffScales{};
+  if (f == Format::FP32) return true;
+  std::vector<cmd::CoeffRecord>& rec = *records;
+  S4dCoeffScales sc;
+  if (numfmt::is_integer(f)) {
+    // One scale per coefficient kind over the whole layer (both directions, all passes).
+    std::vector<float> b, c, d;
+    for (const cmd::CoeffRecord& r : rec) {
+      b.insert(b.end(), {r.b_re, r.b_im});
+      c.insert(c.end(), {r.c_re, r.c_im});
+      d.push_back(r.d);
+    }
+    sc.b = numfmt::symmetric_scale(f, b.data(), b.size());
+    sc.c = numfmt::symmetric_scale(f, c.data(), c.size());
+    sc.d = numfmt::symmetric_scale(f, d.data(), d.size());
+  }
+  auto stored = [f](float x, float scale) {
+    switch (f) {
+      case Format::BF16: return numfmt::round_to_bf16(x);
+      case Format::FP16: return numfmt::round_to_fp16(x);
+      default: return float(numfmt::quantise_to_int(x, scale, f)) * scale;
+    }
+  };
+  for (size_t i = 0; i < rec.size(); ++i) {
+    cmd::CoeffRecord& r = rec[i];
+    struct Value { const char* name; float* v; float scale; };
+    const Value values[] = {{"b_re", &r.b_re, sc.b}, {"b_im", &r.b_im, sc.b}, {"c_re", &r.c_re, sc.c},
+                            {"c_im", &r.c_im, sc.c}, {"d", &r.d, sc.d}};
+    for (const Value& v : values) {
+      const float x = *v.v;
+      *v.v = stored(x, v.scale);
+      if (!std::isfinite(*v.v))
+        return fail(why, why_len, "coefficient record %zu: %s = %g does not fit %s", i, v.name, double(x),
+                    numfmt::format_name(f));
     }
   }
-}
-
-}  // namespace
-
-std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job) {
-  std::vector<cmd::Record> s;
-  s.reserve(size_t(plan.commands));
-  append_direction(plan, job, false, s);
-  // Backward half (none when L = 1: nothing lies after the only step).
-  if (plan.directions == 2 && plan.reverse_chunks > 0) append_direction(plan, job, true, s);
-  s.push_back(cmd::encode_end());
-  return s;
+  *scales = sc;
+  return true;
 }
 
 bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayerJob& job,
@@ -311,6 +326,19 @@ bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayer
   const size_t msg_len = sizeof r.message;
   if (!plan_s4d_layer(hw, job, &r.plan, msg, msg_len)) return false;
   const S4dPlan& plan = r.plan;
+  // The stream reads the input while it writes the output (and, double-buffered, ahead of
+  // it), and the records and stream live in the workspace: the three must be disjoint.
+  const uint64_t tensor_bytes = 4ull * job.B * job.H * job.L;
+  struct Range { const char* name; uint64_t lo, hi; };
+  const Range ranges[] = {{"input", job.input_addr, job.input_addr + tensor_bytes},
+                          {"output", job.output_addr, job.output_addr + tensor_bytes},
+                          {"workspace", job.workspace_addr, job.workspace_addr + plan.coeff_bytes + plan.stream_bytes}};
+  for (int i = 0; i < 3; ++i)
+    for (int j = i + 1; j < 3; ++j)
+      if (ranges[i].lo < ranges[j].hi && ranges[j].lo < ranges[i].hi)
+        return fail(msg, msg_len, "S4D layer job: %s [0x%llx, 0x%llx) overlaps %s [0x%llx, 0x%llx)",
+                    ranges[i].name, (unsigned long long)ranges[i].lo, (unsigned long long)ranges[i].hi,
+                    ranges[j].name, (unsigned long long)ranges[j].lo, (unsigned long long)ranges[j].hi);
 
   S4dParams params;
   if (!read_s4d_param_block(hal, job.params_addr, job.H, job.M, job.directions, &params, msg, msg_len))
@@ -318,6 +346,7 @@ bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayer
   std::vector<cmd::CoeffRecord> records;
   if (!discretise_zoh(params, plan.passes, plan.seg_len, hw.real_only, &records, msg, msg_len))
     return false;
+  if (!apply_coeff_format(hw.number_format, &records, &r.scales, msg, msg_len)) return false;
 
   // Records [dir][pass][item][PE]: channel h's records of a direction and pass repeated for
   // every batch element (dp = dir*P + p indexes both).

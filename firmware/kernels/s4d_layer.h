@@ -2,7 +2,9 @@
 // writes the coefficient records and the command stream into a workspace in system
 // memory and runs it through the driver. docs/commands.md shows an example stream.
 // Bidirectional layers (ssm.md) run the backward half as extra passes with FLAG_REVERSE,
-// one step behind (see build_s4d_stream).
+// one step behind (see build_s4d_stream). Where the scratchpads hold two time chunks the
+// stream is double-buffered (the next chunk's DMA_IN and the previous chunk's DMA_OUT
+// overlap this chunk's RUN_SSM); docs/commands.md shows both forms.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +36,7 @@ struct S4dLayerJob {
   uint64_t output_addr = 0;  // float32 [B][H][L]
   uint64_t workspace_addr = 0;  // 8-byte aligned: coefficient records, then the stream
   uint64_t workspace_bytes = 0;
+  bool single_buffer = false;   // force the single-buffered stream (comparisons, tests)
 };
 
 // The stream runs, for each direction (forward, then backward), each pass and each fold,
@@ -53,16 +56,37 @@ struct S4dPlan {
   uint32_t in_stride = 0;      // bytes between segments in the input scratchpad
   uint32_t out_stride = 0;     // bytes between segments in the output scratchpad
   uint64_t coeff_bytes = 0;    // coefficient records in the workspace: dirs*P*items*S*32
+  uint64_t runs = 0;           // RUN_SSM records: folds*P*(chunks + reverse_chunks)
   uint64_t commands = 0;       // records in the stream
   uint64_t stream_bytes = 0;   // command stream, after the records in the workspace (32*commands)
+  // Double buffering (offsets 0 when single-buffered): run k (counted over the whole
+  // stream) reads input buffer k % 2 at (k % 2)*in_buf_offset and writes output buffer
+  // k % out_buffers at (k % out_buffers)*out_buf_offset; the j-th fold loaded has its
+  // records at (j % 2)*param_slot_offset in the parameter scratchpad.
+  bool double_buffered = false;
+  uint32_t in_buf_offset = 0;     // bytes from input buffer 0 to buffer 1
+  uint32_t out_buf_offset = 0;    // bytes between consecutive output buffers
+  uint32_t out_buffers = 1;       // 2, or 3 when runs accumulate (partial sums are prefetched)
+  uint32_t param_slot_offset = 0; // bytes from parameter slot 0 to slot 1
 };
+
+// A double-buffered plan shortens the chunks until the stream has at least this many
+// RUN_SSMs, so that the first DMA_IN and the last DMA_OUT, which nothing overlaps, are
+// small (a layer whose fold holds the whole sequence would otherwise run one chunk).
+constexpr uint32_t kMinDoubleBufferedRuns = 4;
+// ... and rounds chunks longer than this down to a multiple of it, so that DMA rows are
+// whole 1 KiB bursts (the platform's default dma.burst_bytes): a short last burst in
+// every row costs a whole memory latency (a 4-byte tail made 1025-step rows 10% slower).
+constexpr uint32_t kChunkAlignSteps = 256;
 
 // Smallest stride (in 4-byte words) >= words that puts consecutive segments in
 // consecutive banks (stride % banks == 1; any stride when banks == 1).
 uint32_t conflict_free_stride_words(uint32_t words, uint32_t banks);
 
 // False with a reason when the layer cannot run (bad sizes, too small scratchpads or
-// workspace, fields that overflow the 32-bit command fields).
+// workspace, fields that overflow the 32-bit command fields). Double-buffers when the
+// input scratchpad holds two chunks, the output scratchpad two (three when runs
+// accumulate) and the parameter scratchpad two folds' records, unless job.single_buffer.
 bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, char* why,
                     size_t why_len);
 
@@ -75,6 +99,21 @@ bool discretise_zoh(const S4dParams& params, uint32_t passes, uint32_t seg_len,
                     bool real_only, std::vector<cmd::CoeffRecord>* records, char* why,
                     size_t why_len);
 
+// Number formats (docs/precisions.md): the stored value of b, c and d in the accelerator's
+// format. bf16/fp16 round each value; int16/int8 quantise with one symmetric per-tensor
+// scale per coefficient kind over the whole layer (b; c re and im of every direction;
+// d) and store the dequantised value. The decay a stays float32: slow modes have |a|
+// within 1e-3 of 1, and an 8- or 11-bit significand either rounds it to 1 (the state
+// stops decaying) or past it (|a| > 1, the state grows without bound).
+struct S4dCoeffScales {
+  float b = 1.0f, c = 1.0f, d = 1.0f;  // the integer formats' scales; 1 for float formats
+};
+// number_format is a regs::NumberFormat value (AccelInfo::number_format). fp32 leaves the
+// records untouched. False with a reason for an unknown format or a value the format
+// cannot hold (fp16 overflow), naming the record.
+bool apply_coeff_format(uint8_t number_format, std::vector<cmd::CoeffRecord>* records,
+                        S4dCoeffScales* scales, char* why, size_t why_len);
+
 // Where the stream starts: right after the coefficient records.
 uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan);
 // The command stream for a plan (coefficient records at job.workspace_addr, laid out
@@ -84,7 +123,12 @@ uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan);
 // j0 + len - 1, reading u_{a+1} .. u_{a+len} and adding to y_a .. y_{a+len-1},
 // a = L - 1 - j0 - len (so u_{t+1} lands on y_t); the chunks go from the end of the
 // sequence backwards so the states carry across chunks. No backward runs when L = 1.
+// The runs and their order are the same single- or double-buffered; only the buffers,
+// the DMA placement and the barriers differ (docs/commands.md).
 std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job);
+// The number of records build_s4d_stream returns, without building the stream (the
+// plan's `commands` before it is set: only its other fields are read).
+uint64_t count_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job);
 
 struct S4dLayerResult {
   bool ok = false;
@@ -92,7 +136,12 @@ struct S4dLayerResult {
   JobResult job;
   S4dPlan plan;
   uint32_t commands = 0;   // records in the stream
+  S4dCoeffScales scales;   // of the coefficient records (integer formats)
 };
+
+// Runs the layer: plans, reads and discretises the parameters, applies the accelerator's
+// number format to the records, writes them and the stream to the workspace and runs it.
+// The input and output tensors must not overlap each other or the workspace.
 
 bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayerJob& job,
                    S4dLayerResult* result);

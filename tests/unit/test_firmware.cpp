@@ -92,14 +92,17 @@ struct LayerCase {
 struct LayerRun {
   fw::S4dLayerResult result;
   double rel_error = 1e9;
+  std::vector<float> y;  // the layer's output as the accelerator wrote it
 };
 
-LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = false) {
+LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = false, bool single_buffer = false,
+                   uint8_t number_format = 0) {
   FakeAccelConfig cfg;
   cfg.rows = lc.rows;
   cfg.cols = lc.cols;
   cfg.segments = lc.segments;
   cfg.real_only = real_only_hw;
+  cfg.number_format = number_format;
   for (int s = 0; s < 3; ++s) {
     cfg.spad_kib[s] = lc.spad_kib[s];
     cfg.banks[s] = lc.banks;
@@ -119,6 +122,7 @@ LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = f
 
   fw::S4dLayerJob job{lc.H, lc.M, lc.L, lc.B};
   job.directions = lc.directions;
+  job.single_buffer = single_buffer;
   job.params_addr = cfg.mem_base;
   job.input_addr = job.params_addr + ((block.size() + 63) / 64) * 64;
   job.output_addr = job.input_addr + u.size() * 4 + 64;
@@ -139,6 +143,7 @@ LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = f
     max_ref = std::max(max_ref, std::abs(ref[i]));
   }
   run.rel_error = max_err / max_ref;
+  run.y = std::move(y);
   return run;
 }
 
@@ -156,9 +161,11 @@ fw::AccelInfo make_info(uint32_t rows, uint32_t cols, bool segments, uint32_t in
   return info;
 }
 
-fw::S4dLayerJob make_job(uint32_t H, uint32_t M, uint32_t L, uint32_t B, uint32_t directions = 1) {
+fw::S4dLayerJob make_job(uint32_t H, uint32_t M, uint32_t L, uint32_t B, uint32_t directions = 1,
+                         bool single_buffer = false) {
   fw::S4dLayerJob job{H, M, L, B};
   job.directions = directions;
+  job.single_buffer = single_buffer;
   job.params_addr = 0x1000;
   job.input_addr = 0x100000;
   job.output_addr = 0x200000;
@@ -172,8 +179,23 @@ fw::S4dLayerJob make_job(uint32_t H, uint32_t M, uint32_t L, uint32_t B, uint32_
 // command that touches (write/read or write/write) what an in-flight command on the
 // other unit touches, or of an END with DMA in flight; -1 if the stream is safe.
 // DMA-vs-DMA conflicts are flagged too, so the stream does not rely on queue order.
+// An access is `rows` byte ranges [lo + i*stride, lo + i*stride + bytes): 2-D DMA
+// windows of different time chunks interleave in memory without touching.
 int first_hazard(const std::vector<cmd::Record>& stream) {
-  struct Access { int space = -1; uint64_t lo = 0, hi = 0; bool write = false; };
+  struct Access {
+    int space = -1;
+    uint64_t lo = 0, bytes = 0, stride = 0;
+    uint32_t rows = 1;
+    bool write = false;
+  };
+  auto touch = [](const Access& a, const Access& b) {
+    for (uint32_t i = 0; i < a.rows; ++i)
+      for (uint32_t j = 0; j < b.rows; ++j) {
+        const uint64_t alo = a.lo + i * a.stride, blo = b.lo + j * b.stride;
+        if (alo < blo + b.bytes && blo < alo + a.bytes) return true;
+      }
+    return false;
+  };
   struct InFlight { bool dma = false; Access acc[2]; };  // space -1: unused slot
   std::vector<InFlight> pending;
   uint32_t loaded = 0;
@@ -188,20 +210,20 @@ int first_hazard(const std::vector<cmd::Record>& stream) {
         const cmd::DmaDesc d = cmd::decode_dma(r);
         const bool in = cmd::opcode_of(r) == cmd::Opcode::DMA_IN;
         now.dma = true;
-        now.acc[0] = {0, d.sys_addr, d.sys_addr + uint64_t(d.rows - 1) * d.sys_stride + d.row_bytes, !in};
-        now.acc[1] = {1 + int(d.spad), d.spad_addr, d.spad_addr + uint64_t(d.rows - 1) * d.spad_stride + d.row_bytes, in};
+        now.acc[0] = {0, d.sys_addr, d.row_bytes, d.sys_stride, d.rows, !in};
+        now.acc[1] = {1 + int(d.spad), d.spad_addr, d.row_bytes, d.spad_stride, d.rows, in};
         break;
       }
       case cmd::Opcode::LOAD_COEFFS: {
         const cmd::LoadCoeffs c = cmd::decode_load_coeffs(r);
         loaded = c.n_seg;
-        now.acc[0] = {2, c.param_addr, c.param_addr + uint64_t(c.n_seg) * c.seg_len * 32, false};
+        now.acc[0] = {2, c.param_addr, uint64_t(c.n_seg) * c.seg_len * 32, 0, 1, false};
         break;
       }
       case cmd::Opcode::RUN_SSM: {
         const cmd::RunSsm c = cmd::decode_run_ssm(r);
-        now.acc[0] = {1, c.in_addr, c.in_addr + uint64_t(loaded - 1) * c.in_stride + 4ull * c.length, false};
-        now.acc[1] = {3, c.out_addr, c.out_addr + uint64_t(loaded - 1) * c.out_stride + 4ull * c.length, true};
+        now.acc[0] = {1, c.in_addr, 4ull * c.length, c.in_stride, loaded, false};
+        now.acc[1] = {3, c.out_addr, 4ull * c.length, c.out_stride, loaded, true};
         break;
       }
       default: continue;
@@ -210,8 +232,7 @@ int first_hazard(const std::vector<cmd::Record>& stream) {
       if (!p.dma && !now.dma) continue;  // compute commands execute in order
       for (const Access& a : p.acc)
         for (const Access& b : now.acc)
-          if (a.space >= 0 && a.space == b.space && (a.write || b.write) && a.lo < b.hi && b.lo < a.hi)
-            return int(i);
+          if (a.space >= 0 && a.space == b.space && (a.write || b.write) && touch(a, b)) return int(i);
     }
     pending.push_back(now);
   }
@@ -263,8 +284,8 @@ TEST_CASE("the test grid exercises passes, folds, segments and chunks", "[firmwa
   CHECK((p.segs_per_fold == 2 && p.folds_per_pass == 5));
   // 1 KiB scratchpads, 4 banks, 8 segments: (8-1)*4*stride + 4c <= 1024 gives c = 29
   // (stride 29 words); c = 30 needs stride 33 (1044 bytes).
-  REQUIRE(fw::plan_s4d_layer(make_info(4, 8, true, 1, 1, 1, 4), make_job(8, 4, 500, 2), &p, why, sizeof why));
-  CHECK((p.spr == 2 && p.segs_per_fold == 8 && p.items == 16 && p.folds_per_pass == 2));
+  REQUIRE(fw::plan_s4d_layer(make_info(4, 8, true, 1, 1, 1, 4), make_job(8, 4, 500, 2, 1, true), &p, why, sizeof why));
+  CHECK((p.spr == 2 && p.segs_per_fold == 8 && p.items == 16 && p.folds_per_pass == 2 && !p.double_buffered));
   CHECK((p.chunk_len == 29 && p.in_stride == 116 && p.out_stride == 116 && p.chunks == 18));
   // Parameter scratchpad of 1 KiB = 32 records holds 4 segments of 8.
   REQUIRE(fw::plan_s4d_layer(make_info(4, 8, true, 2, 1, 2, 8), make_job(6, 8, 100, 1), &p, why, sizeof why));
@@ -285,7 +306,7 @@ TEST_CASE("conflict-free strides", "[firmware]") {
       fw::S4dPlan p;
       char why[256];
       const fw::AccelInfo info = make_info(4, 8, true, 2, 64, 3, banks);
-      REQUIRE(fw::plan_s4d_layer(info, make_job(16, 3, L, 1), &p, why, sizeof why));
+      REQUIRE(fw::plan_s4d_layer(info, make_job(16, 3, L, 1, 1, true), &p, why, sizeof why));
       INFO("banks " << banks << " L " << L);
       const uint32_t sw = p.in_stride / 4, ow = p.out_stride / 4, n = p.segs_per_fold;
       if (banks > 1) CHECK((sw % banks == 1 && ow % banks == 1));
@@ -324,12 +345,15 @@ TEST_CASE("plan refuses what cannot run, with a reason", "[firmware]") {
 TEST_CASE("stream shape, validity and ordering", "[firmware]") {
   struct Shape { uint32_t rows, cols; bool seg; uint32_t kib, H, M, L, B; };
   for (const Shape& s : {Shape{2, 8, true, 64, 6, 2, 40, 1}, Shape{2, 8, true, 1, 3, 20, 300, 2},
-                         Shape{2, 4, false, 1, 10, 4, 200, 1}}) {
+                         Shape{2, 4, false, 1, 10, 4, 200, 1}})
+  for (bool single : {true, false}) {
+    INFO("H=" << s.H << " M=" << s.M << " L=" << s.L << (single ? " single" : " double") << "-buffered");
     fw::S4dPlan p;
     char why[256];
     const fw::AccelInfo info = make_info(s.rows, s.cols, s.seg, s.kib, 64, s.kib, 4);
-    const fw::S4dLayerJob job = make_job(s.H, s.M, s.L, s.B);
+    const fw::S4dLayerJob job = make_job(s.H, s.M, s.L, s.B, 1, single);
     REQUIRE(fw::plan_s4d_layer(info, job, &p, why, sizeof why));
+    CHECK(p.double_buffered == !single);
     const std::vector<cmd::Record> st = fw::build_s4d_stream(p, job);
     REQUIRE(st.size() * cmd::kRecordBytes == p.stream_bytes);
     CHECK(cmd::opcode_of(st.back()) == cmd::Opcode::END);
@@ -351,13 +375,14 @@ TEST_CASE("stream shape, validity and ordering", "[firmware]") {
     }
     CHECK(loads == size_t(p.passes) * p.folds_per_pass);
     CHECK(runs == size_t(p.passes) * p.folds_per_pass * p.chunks);
-    // The ordering check itself catches a missing barrier before a RUN_SSM.
+    CHECK(runs == p.runs);
+    // The ordering check itself catches a missing barrier before the first RUN_SSM.
     std::vector<cmd::Record> broken = st;
-    for (size_t i = 1; i < broken.size(); ++i)
-      if (cmd::opcode_of(broken[i]) == cmd::Opcode::RUN_SSM) {
-        broken.erase(broken.begin() + long(i) - 1);
-        break;
-      }
+    size_t first_run = 0, last_barrier = 0;
+    while (cmd::opcode_of(broken[first_run]) != cmd::Opcode::RUN_SSM) ++first_run;
+    for (size_t i = 0; i < first_run; ++i)
+      if (cmd::opcode_of(broken[i]) == cmd::Opcode::BARRIER) last_barrier = i;
+    broken.erase(broken.begin() + long(last_barrier));
     CHECK(first_hazard(broken) != -1);
   }
 }
@@ -616,18 +641,18 @@ TEST_CASE("bidirectional plan: backward chunks, commands, coefficient records", 
   // 1 KiB scratchpads, chunk_len 29 (see above): forward 500 = 17*29 + 7 -> 18 chunks,
   // backward 499 = 17*29 + 6 -> 18 chunks. 16 items, 8 per fold, 1 pass of 4 PEs.
   const fw::AccelInfo small = make_info(4, 8, true, 1, 1, 1, 4);
-  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 500, 2, 2), &p, why, sizeof why));
+  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 500, 2, 2, true), &p, why, sizeof why));
   CHECK((p.directions == 2 && p.chunk_len == 29 && p.chunks == 18 && p.reverse_len == 499 && p.reverse_chunks == 18));
   CHECK(p.coeff_bytes == 2ull * 1 * 16 * 4 * 32);
   // Per fold: forward 3 + 18*6, backward 3 + 18*7; 2 folds; END.
   CHECK(p.commands == 2 * ((3 + 18 * 6) + (3 + 18 * 7)) + 1);
   CHECK(p.stream_bytes == 32 * p.commands);
-  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 59, 2, 2), &p, why, sizeof why));
+  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 59, 2, 2, true), &p, why, sizeof why));
   CHECK((p.chunks == 3 && p.reverse_len == 58 && p.reverse_chunks == 2));
-  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 30, 2, 2), &p, why, sizeof why));
+  REQUIRE(fw::plan_s4d_layer(small, make_job(8, 4, 30, 2, 2, true), &p, why, sizeof why));
   CHECK((p.chunks == 2 && p.reverse_chunks == 1));
   // M = 20 on 8 columns: 3 passes, forward 3*3 + 1*(7*3-1), backward 3*3 + 1*7*3, 2 folds.
-  REQUIRE(fw::plan_s4d_layer(make_info(2, 8, true, 64, 64, 64, 8), make_job(3, 20, 30, 1, 2), &p, why, sizeof why));
+  REQUIRE(fw::plan_s4d_layer(make_info(2, 8, true, 64, 64, 64, 8), make_job(3, 20, 30, 1, 2, true), &p, why, sizeof why));
   CHECK((p.passes == 3 && p.folds_per_pass == 2 && p.reverse_chunks == 1));
   CHECK(p.commands == 2 * ((9 + 20) + (9 + 21)) + 1);
   CHECK(p.coeff_bytes == 2ull * 3 * 3 * 7 * 32);
@@ -648,12 +673,15 @@ TEST_CASE("bidirectional stream: forward part unchanged, backward windows, flags
   struct Shape { uint32_t rows, cols; bool seg; uint32_t kib, H, M, L, B; };
   for (const Shape& s : {Shape{2, 8, true, 64, 6, 2, 40, 1}, Shape{2, 8, true, 1, 3, 20, 300, 2},
                          Shape{2, 4, false, 1, 10, 4, 200, 1}, Shape{4, 8, true, 1, 8, 4, 59, 2},
-                         Shape{2, 4, true, 64, 5, 3, 2, 2}, Shape{2, 4, true, 64, 5, 3, 1, 1}}) {
-    INFO("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " kib=" << s.kib);
+                         Shape{2, 4, true, 64, 5, 3, 2, 2}, Shape{2, 4, true, 64, 5, 3, 1, 1}})
+  for (bool single : {true, false}) {
+    INFO("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " kib=" << s.kib
+              << (single ? " single" : " double") << "-buffered");
     fw::S4dPlan p, pu;
     char why[256];
     const fw::AccelInfo info = make_info(s.rows, s.cols, s.seg, s.kib, 64, s.kib, 4);
-    const fw::S4dLayerJob job = make_job(s.H, s.M, s.L, s.B, 2), uni_job = make_job(s.H, s.M, s.L, s.B);
+    const fw::S4dLayerJob job = make_job(s.H, s.M, s.L, s.B, 2, single),
+                          uni_job = make_job(s.H, s.M, s.L, s.B, 1, single);
     REQUIRE(fw::plan_s4d_layer(info, job, &p, why, sizeof why));
     REQUIRE(fw::plan_s4d_layer(info, uni_job, &pu, why, sizeof why));
     const std::vector<cmd::Record> st = fw::build_s4d_stream(p, job);
@@ -662,12 +690,16 @@ TEST_CASE("bidirectional stream: forward part unchanged, backward windows, flags
     REQUIRE(st.size() * cmd::kRecordBytes == p.stream_bytes);
     CHECK(cmd::opcode_of(st.back()) == cmd::Opcode::END);
     CHECK(first_hazard(st) == -1);
-    // The forward part is the unidirectional stream without its END.
-    for (size_t i = 0; i + 1 < uni.size(); ++i)
+    // Single-buffered, the forward part is the unidirectional stream without its END.
+    // (Double-buffered, the backward half's first prefetches overlap the last forward runs
+    // and a bidirectional plan may pick shorter chunks.)
+    CHECK(p.double_buffered == !single);
+    for (size_t i = 0; single && i + 1 < uni.size(); ++i)
       REQUIRE(std::equal(std::begin(st[i].w), std::end(st[i].w), std::begin(uni[i].w)));
 
     // Backward part: per fold, the windows run from the end of the sequence to its start,
-    // input = output + 1 step, and together cover outputs 0 .. L-2 of every item once.
+    // input = output + 1 step, and together cover outputs 0 .. L-2 of every item once per
+    // pass. A run's windows are the last input and output DMA_IN before it.
     const uint64_t row = 4ull * s.L;
     size_t runs = 0, loaded = 0;
     std::vector<int> covered(size_t(s.B) * s.H * s.L, 0);
@@ -675,7 +707,7 @@ TEST_CASE("bidirectional stream: forward part unchanged, backward windows, flags
     uint32_t cur_rows = 0;
     bool fold_start = false;
     std::string err;
-    for (size_t i = uni.size() - 1; i < st.size(); ++i) {
+    for (size_t i = 0; i < st.size(); ++i) {
       const cmd::Record& r = st[i];
       REQUIRE(cmd::validate(r, fw::hw_limits(info), uint32_t(loaded), &err) == regs::ErrorCause::NONE);
       switch (cmd::opcode_of(r)) {
@@ -688,6 +720,10 @@ TEST_CASE("bidirectional stream: forward part unchanged, backward windows, flags
         }
         case cmd::Opcode::RUN_SSM: {
           const cmd::RunSsm c = cmd::decode_run_ssm(r);
+          if (!(c.flags & cmd::FLAG_REVERSE)) {
+            fold_start = false;
+            break;
+          }
           CHECK(c.flags == (cmd::FLAG_REVERSE | cmd::FLAG_ACCUMULATE | (fold_start ? cmd::FLAG_RESET_STATE : 0)));
           CHECK(cur_in == cur_out + 4);
           CHECK(cur_rows == loaded);
@@ -779,4 +815,292 @@ TEST_CASE("bidirectional on a real-only accelerator", "[firmware][bidir]") {
   const LayerRun refused = run_layer(lc, /*real=*/false, /*real_only_hw=*/true);
   CHECK_FALSE(refused.result.ok);
   CHECK(std::string(refused.result.message).find("real-only accelerator") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// Double-buffered streams: the next run's DMA_IN and the previous run's DMA_OUT overlap
+// this run's RUN_SSM.
+
+TEST_CASE("double-buffered streams give the single-buffered results bit for bit", "[firmware][double]") {
+  const LayerCase cases[] = {
+      {"one fold, one chunk (split into 4 runs)", 2, 8, true, {64, 64, 64}, 8, 6, 2, 40, 1},
+      {"no segments: folds", 2, 8, false, {64, 64, 64}, 8, 6, 2, 40, 1},
+      {"passes, one fold: partial sums after the write-back", 2, 8, true, {64, 64, 64}, 8, 3, 16, 30, 1},
+      {"passes with padding, folds", 2, 8, true, {64, 64, 64}, 8, 3, 20, 30, 1},
+      {"folds", 2, 4, true, {64, 64, 64}, 8, 10, 4, 30, 1},
+      {"B > 1 across a fold", 2, 8, true, {64, 64, 64}, 8, 3, 2, 50, 3},
+      {"time chunks, 1 KiB (2 KiB for two parameter slots)", 4, 8, true, {1, 2, 1}, 4, 8, 4, 500, 2},
+      {"chunks and passes", 2, 8, true, {1, 2, 1}, 4, 5, 12, 300, 2},
+      {"one bank, L = 1", 2, 4, true, {64, 64, 64}, 1, 5, 3, 1, 2},
+      {"3 banks, odd sizes", 3, 5, true, {1, 1, 1}, 3, 7, 3, 77, 2},
+      {"bidirectional, 3 banks, odd sizes", 3, 5, true, {1, 1, 1}, 3, 7, 3, 77, 2, 2},
+      {"bidirectional, one fold", 2, 8, true, {64, 64, 64}, 8, 6, 2, 40, 1, 2},
+      {"bidirectional, passes", 2, 8, true, {64, 64, 64}, 8, 3, 20, 30, 1, 2},
+      {"bidirectional, chunks", 4, 8, true, {1, 2, 1}, 4, 8, 4, 59, 2, 2},
+      {"bidirectional, chunks and passes, no segments", 3, 6, false, {1, 1, 1}, 4, 4, 7, 100, 1, 2},
+      {"bidirectional, L = 2", 2, 4, true, {64, 64, 64}, 4, 5, 9, 2, 1, 2},
+      {"bidirectional, L = 1", 2, 4, true, {64, 64, 64}, 1, 5, 3, 1, 2, 2},
+  };
+  for (const LayerCase& lc : cases) {
+    INFO("case: " << lc.name << (lc.directions == 2 ? " (bidirectional)" : ""));
+    const LayerRun single = run_layer(lc, false, false, /*single_buffer=*/true);
+    const LayerRun dbl = run_layer(lc);
+    INFO("messages: " << single.result.message << " / " << dbl.result.message);
+    REQUIRE(single.result.ok);
+    REQUIRE(dbl.result.ok);
+    CHECK_FALSE(single.result.plan.double_buffered);
+    CHECK(dbl.result.plan.double_buffered);
+    CHECK(dbl.result.plan.runs >= std::min<uint64_t>(fw::kMinDoubleBufferedRuns, lc.L));
+    CHECK(dbl.result.job.commands_done == dbl.result.commands);
+    CHECK(dbl.rel_error <= 1e-5);
+    REQUIRE(single.y.size() == dbl.y.size());
+    CHECK(std::memcmp(single.y.data(), dbl.y.data(), single.y.size() * 4) == 0);
+  }
+}
+
+TEST_CASE("double-buffered plan: buffers, rotation, overlap and ordering", "[firmware][double]") {
+  struct Shape { uint32_t rows, cols; bool seg; uint32_t kib, banks, H, M, L, B, dirs; };
+  for (const Shape& s : {Shape{2, 8, true, 64, 4, 6, 2, 40, 1, 1}, Shape{2, 8, true, 1, 4, 3, 20, 300, 2, 1},
+                         Shape{2, 4, false, 1, 4, 10, 4, 200, 1, 1}, Shape{4, 8, true, 1, 4, 8, 4, 59, 2, 2},
+                         Shape{2, 8, true, 64, 8, 3, 16, 30, 1, 2}, Shape{3, 5, true, 1, 3, 7, 3, 77, 2, 1},
+                         Shape{2, 4, true, 64, 1, 5, 3, 2, 2, 2}}) {
+    INFO("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " dirs=" << s.dirs << " kib=" << s.kib);
+    const fw::AccelInfo info = make_info(s.rows, s.cols, s.seg, s.kib, 64, s.kib, s.banks);
+    const fw::S4dLayerJob job = make_job(s.H, s.M, s.L, s.B, s.dirs);
+    fw::S4dPlan p, ps;
+    char why[256];
+    REQUIRE(fw::plan_s4d_layer(info, job, &p, why, sizeof why));
+    REQUIRE(fw::plan_s4d_layer(info, make_job(s.H, s.M, s.L, s.B, s.dirs, true), &ps, why, sizeof why));
+    REQUIRE(p.double_buffered);
+    // Same folding; chunks no longer than single buffering's; both buffers fit, on bank boundaries.
+    CHECK((p.passes == ps.passes && p.segs_per_fold == ps.segs_per_fold && p.folds_per_pass == ps.folds_per_pass));
+    CHECK(p.chunk_len <= ps.chunk_len);
+    const uint64_t n = p.segs_per_fold;
+    const uint64_t in_span = (n - 1) * p.in_stride + 4ull * p.chunk_len;
+    const uint64_t out_span = (n - 1) * p.out_stride + 4ull * p.chunk_len;
+    CHECK(p.out_buffers == (s.dirs == 2 || p.passes > 1 ? 3u : 2u));
+    CHECK((p.in_buf_offset >= in_span && p.in_buf_offset + in_span <= info.spad_bytes[0]));
+    CHECK((p.out_buf_offset >= out_span && (p.out_buffers - 1) * p.out_buf_offset + out_span <= info.spad_bytes[2]));
+    CHECK((p.in_buf_offset % (4 * s.banks) == 0 && p.out_buf_offset % (4 * s.banks) == 0));
+    CHECK(p.param_slot_offset == n * p.seg_len * 32);
+    CHECK(2ull * p.param_slot_offset <= info.spad_bytes[1]);
+    // Chunks shortened so that there are at least kMinDoubleBufferedRuns runs.
+    const uint64_t groups = uint64_t(s.dirs) * p.passes * p.folds_per_pass;
+    const uint64_t min_chunks = (fw::kMinDoubleBufferedRuns + groups - 1) / groups;
+    CHECK(p.chunk_len <= (s.L + min_chunks - 1) / min_chunks);
+    if (s.L >= min_chunks) CHECK(groups * p.chunks >= fw::kMinDoubleBufferedRuns);
+    const std::vector<cmd::Record> st = fw::build_s4d_stream(p, job);
+    REQUIRE(st.size() == p.commands);
+    CHECK(cmd::opcode_of(st.back()) == cmd::Opcode::END);
+    CHECK(first_hazard(st) == -1);
+    std::string err;
+    uint64_t k = 0, loads = 0, overlapped = 0;
+    uint32_t loaded = 0;
+    bool dma_since_run = false, run_open = false;
+    for (const cmd::Record& r : st) {
+      REQUIRE(cmd::validate(r, fw::hw_limits(info), loaded, &err) == regs::ErrorCause::NONE);
+      switch (cmd::opcode_of(r)) {
+        case cmd::Opcode::LOAD_COEFFS: {
+          const cmd::LoadCoeffs c = cmd::decode_load_coeffs(r);
+          CHECK(c.param_addr == (loads++ % 2) * p.param_slot_offset);  // slots alternate
+          loaded = c.n_seg;
+          break;
+        }
+        case cmd::Opcode::RUN_SSM: {
+          const cmd::RunSsm c = cmd::decode_run_ssm(r);
+          CHECK(c.in_addr == (k % 2) * p.in_buf_offset);
+          CHECK(c.out_addr == (k % p.out_buffers) * p.out_buf_offset);
+          ++k;
+          run_open = true;
+          dma_since_run = false;
+          break;
+        }
+        case cmd::Opcode::DMA_IN:
+        case cmd::Opcode::DMA_OUT:
+          dma_since_run = true;
+          break;
+        case cmd::Opcode::BARRIER:
+          if (run_open && dma_since_run) ++overlapped;  // a transfer ran alongside the run
+          run_open = false;
+          break;
+        default: break;
+      }
+    }
+    CHECK(k == p.runs);
+    CHECK(loads == uint64_t(s.dirs == 2 && p.reverse_chunks ? 2 : 1) * p.passes * p.folds_per_pass);
+    CHECK(overlapped == p.runs);  // every run shares its barrier interval with DMA
+  }
+}
+
+TEST_CASE("double buffering falls back to single buffering when two chunks do not fit", "[firmware][double]") {
+  char why[256];
+  fw::S4dPlan p;
+  // Parameter scratchpad of 1 KiB: one fold's records (4 segments of 8) fill it.
+  REQUIRE(fw::plan_s4d_layer(make_info(4, 8, true, 2, 1, 2, 8), make_job(6, 8, 100, 1), &p, why, sizeof why));
+  CHECK((p.segs_per_fold == 4 && !p.double_buffered && p.in_buf_offset == 0 && p.out_buffers == 1));
+  // 256-byte input and output scratchpads hold one step of 64 segments, not two.
+  fw::AccelInfo tiny = make_info(64, 1, false, 1, 64, 1, 1);
+  tiny.spad_bytes[0] = tiny.spad_bytes[2] = 256;
+  REQUIRE(fw::plan_s4d_layer(tiny, make_job(64, 1, 10, 1), &p, why, sizeof why));
+  CHECK((p.segs_per_fold == 64 && p.chunk_len == 1 && !p.double_buffered));
+  // 512 bytes: two one-step buffers fit.
+  tiny.spad_bytes[0] = tiny.spad_bytes[2] = 512;
+  REQUIRE(fw::plan_s4d_layer(tiny, make_job(64, 1, 10, 1), &p, why, sizeof why));
+  CHECK((p.chunk_len == 1 && p.double_buffered && p.in_buf_offset == 256 && p.out_buf_offset == 256));
+  // Forced single buffering.
+  REQUIRE(fw::plan_s4d_layer(tiny, make_job(64, 1, 10, 1, 1, true), &p, why, sizeof why));
+  CHECK(!p.double_buffered);
+  // The fallback layer still runs correctly.
+  const LayerRun run = run_layer({"small parameter scratchpad", 4, 8, true, {2, 1, 2}, 8, 6, 8, 100, 1});
+  REQUIRE(run.result.ok);
+  CHECK_FALSE(run.result.plan.double_buffered);
+  CHECK(run.rel_error <= 1e-5);
+}
+
+TEST_CASE("s4d layer refuses overlapping input, output and workspace", "[firmware]") {
+  FakeAccelConfig cfg;
+  FakeAccelerator fake(cfg);
+  fw::Driver drv(fake);
+  fw::AccelInfo info;
+  REQUIRE(drv.probe(&info) == DriverStatus::OK);
+  fw::S4dLayerJob job{4, 2, 16, 1};
+  job.params_addr = cfg.mem_base;
+  job.input_addr = cfg.mem_base + 0x1000;
+  job.output_addr = job.input_addr + 4 * 4 * 16 - 4;  // last input word = first output word
+  job.workspace_addr = cfg.mem_base + 0x4000;
+  job.workspace_bytes = 0x10000;
+  fw::S4dLayerResult res;
+  CHECK_FALSE(fw::s4d_layer_run(fake, drv, info, job, &res));
+  CHECK(std::string(res.message).find("input [0x80001000, 0x80001100) overlaps output") != std::string::npos);
+  job.output_addr = cfg.mem_base + 0x2000;
+  job.workspace_addr = cfg.mem_base + 0x2080;
+  CHECK_FALSE(fw::s4d_layer_run(fake, drv, info, job, &res));
+  CHECK(std::string(res.message).find("output [0x80002000, 0x80002100) overlaps workspace") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// Number formats of the coefficient records (docs/precisions.md).
+
+namespace {
+
+// x rounded to `sig_bits` significant bits, ties to even, with no ulp below 2^min_exp
+// (the subnormal spacing): the format's value of x, computed in double.
+double round_significand(double x, int sig_bits, int min_exp) {
+  if (x == 0.0) return x;
+  int e;
+  std::frexp(x, &e);  // x = f * 2^e, 0.5 <= |f| < 1
+  const double ulp = std::ldexp(1.0, std::max(e - sig_bits, min_exp));
+  return std::nearbyint(x / ulp) * ulp;  // default rounding mode: to nearest, ties to even
+}
+
+// A symmetric int format by hand: scale = max|x| / qmax (float division), the value
+// round(x / scale) * scale.
+float by_hand_scale(const std::vector<float>& v, int qmax) {
+  float m = 0.0f;
+  for (float x : v) m = std::max(m, std::abs(x));
+  return m == 0.0f ? 1.0f : m / float(qmax);
+}
+float by_hand_int(float x, float scale) { return float(std::nearbyint(x / scale)) * scale; }
+
+}  // namespace
+
+TEST_CASE("coefficient records in each number format", "[firmware][numfmt]") {
+  char why[256];
+  // A small bidirectional layer: 2 channels, 3 modes in 2 passes of 2 PEs (one padding PE).
+  const S4dParams prm = make_params(2, 3, 11, false, 2);
+  std::vector<cmd::CoeffRecord> fp32;
+  REQUIRE(fw::discretise_zoh(prm, 2, 2, false, &fp32, why, sizeof why));
+  REQUIRE(fp32.size() == 2 * 2 * 2 * 2);
+  std::vector<float> cs, ds;
+  for (const cmd::CoeffRecord& r : fp32) {
+    cs.push_back(r.c_re);
+    cs.push_back(r.c_im);
+    ds.push_back(r.d);
+  }
+  fw::S4dCoeffScales sc;
+
+  // fp32: unchanged, bit for bit.
+  std::vector<cmd::CoeffRecord> rec = fp32;
+  REQUIRE(fw::apply_coeff_format(uint8_t(regs::NumberFormat::FP32), &rec, &sc, why, sizeof why));
+  CHECK(std::memcmp(rec.data(), fp32.data(), rec.size() * sizeof(cmd::CoeffRecord)) == 0);
+  CHECK((sc.b == 1.0f && sc.c == 1.0f && sc.d == 1.0f));
+
+  struct Float { regs::NumberFormat f; int sig_bits, min_exp; };
+  for (const Float& ff : {Float{regs::NumberFormat::BF16, 8, -133}, Float{regs::NumberFormat::FP16, 11, -24}}) {
+    INFO("format " << int(ff.f));
+    rec = fp32;
+    REQUIRE(fw::apply_coeff_format(uint8_t(ff.f), &rec, &sc, why, sizeof why));
+    CHECK((sc.b == 1.0f && sc.c == 1.0f && sc.d == 1.0f));
+    for (size_t i = 0; i < rec.size(); ++i) {
+      const cmd::CoeffRecord &r = rec[i], &o = fp32[i];
+      CHECK((r.a_re == o.a_re && r.a_im == o.a_im));  // the decay stays float32
+      CHECK(r.b_re == float(round_significand(o.b_re, ff.sig_bits, ff.min_exp)));
+      CHECK(r.c_re == float(round_significand(o.c_re, ff.sig_bits, ff.min_exp)));
+      CHECK(r.c_im == float(round_significand(o.c_im, ff.sig_bits, ff.min_exp)));
+      CHECK(r.d == float(round_significand(o.d, ff.sig_bits, ff.min_exp)));
+      if (o.c_re != 0.0f) CHECK(std::abs(r.c_re - o.c_re) <= std::ldexp(std::abs(o.c_re), -ff.sig_bits));
+    }
+  }
+
+  for (const auto& [f, qmax] : {std::pair{regs::NumberFormat::INT16, 32767}, std::pair{regs::NumberFormat::INT8, 127}}) {
+    INFO("format " << int(f));
+    rec = fp32;
+    REQUIRE(fw::apply_coeff_format(uint8_t(f), &rec, &sc, why, sizeof why));
+    // One scale per kind over the whole layer (both directions): c from all c_re and c_im.
+    CHECK(sc.b == 1.0f / float(qmax));
+    CHECK(sc.c == by_hand_scale(cs, qmax));
+    CHECK(sc.d == by_hand_scale(ds, qmax));
+    size_t at_max = 0;
+    for (size_t i = 0; i < rec.size(); ++i) {
+      const cmd::CoeffRecord &r = rec[i], &o = fp32[i];
+      CHECK((r.a_re == o.a_re && r.a_im == o.a_im));
+      CHECK(r.b_re == by_hand_int(o.b_re, sc.b));
+      CHECK(r.b_im == 0.0f);
+      CHECK(r.c_re == by_hand_int(o.c_re, sc.c));
+      CHECK(r.c_im == by_hand_int(o.c_im, sc.c));
+      CHECK(r.d == by_hand_int(o.d, sc.d));
+      CHECK(std::abs(r.c_re - o.c_re) <= 0.5001f * sc.c);
+      at_max += std::abs(std::abs(r.c_re) - float(qmax) * sc.c) < 1e-6f * sc.c * qmax;
+      at_max += std::abs(std::abs(r.c_im) - float(qmax) * sc.c) < 1e-6f * sc.c * qmax;
+    }
+    CHECK(at_max >= 1);  // the largest c sits at the full code qmax
+  }
+
+  // Hand-computed int8 case: c = 0.5, -0.25, 0.3 -> scale 0.5/127, codes 127, -64 (-63.5
+  // rounds to even), 76 (76.2).
+  std::vector<cmd::CoeffRecord> small(2, cmd::CoeffRecord{0.9f, 0.1f, 1, 0, 0.5f, -0.25f, 2.0f, 0});
+  small[1].c_re = 0.3f, small[1].c_im = 0.0f, small[1].d = 0.0f;
+  REQUIRE(fw::apply_coeff_format(uint8_t(regs::NumberFormat::INT8), &small, &sc, why, sizeof why));
+  CHECK(sc.c == 0.5f / 127.0f);
+  CHECK(small[0].c_re == 127.0f * (0.5f / 127.0f));
+  CHECK(small[0].c_im == -64.0f * (0.5f / 127.0f));
+  CHECK(small[1].c_re == 76.0f * (0.5f / 127.0f));
+  CHECK((sc.d == 2.0f / 127.0f && small[0].d == 127.0f * (2.0f / 127.0f) && small[1].d == 0.0f));
+
+  // What the format cannot hold, and unknown formats, are refused with the record named.
+  std::vector<cmd::CoeffRecord> big(3, cmd::CoeffRecord{0.5f, 0, 1, 0, 1, 0, 0, 0});
+  big[2].c_re = 1e5f;
+  CHECK_FALSE(fw::apply_coeff_format(uint8_t(regs::NumberFormat::FP16), &big, &sc, why, sizeof why));
+  CHECK(std::string(why) == "coefficient record 2: c_re = 100000 does not fit fp16");
+  CHECK_FALSE(fw::apply_coeff_format(7, &big, &sc, why, sizeof why));
+  CHECK(std::string(why).find("number format 7 is unknown") != std::string::npos);
+}
+
+TEST_CASE("s4d layer in lower precisions: records stored in the format, results close", "[firmware][numfmt]") {
+  const LayerCase lc{"bf16 layer", 2, 8, true, {64, 64, 64}, 8, 6, 4, 60, 1, 2};
+  const LayerRun fp32 = run_layer(lc);
+  REQUIRE(fp32.result.ok);
+  struct Bound { regs::NumberFormat f; double max_rel; };
+  // Measured on this layer: bf16 3.5e-3, fp16 4.0e-4, int16 3.7e-5, int8 7.4e-3.
+  for (const Bound& b : {Bound{regs::NumberFormat::BF16, 1e-2}, Bound{regs::NumberFormat::FP16, 1.5e-3},
+                         Bound{regs::NumberFormat::INT16, 1.5e-4}, Bound{regs::NumberFormat::INT8, 3e-2}}) {
+    INFO("format " << int(b.f));
+    const LayerRun r = run_layer(lc, false, false, false, uint8_t(b.f));
+    INFO(r.result.message);
+    REQUIRE(r.result.ok);
+    CHECK(r.rel_error <= b.max_rel);
+    CHECK(r.rel_error > fp32.rel_error);  // the format made a difference
+    const bool integer = b.f == regs::NumberFormat::INT16 || b.f == regs::NumberFormat::INT8;
+    CHECK((r.result.scales.c != 1.0f) == integer);
+  }
 }
