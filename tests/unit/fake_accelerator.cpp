@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "models/vector/vector_op_math.h"
+
 namespace epochcore::test {
 
 using fw::HalStatus;
@@ -12,9 +14,10 @@ FakeAccelerator::FakeAccelerator(const FakeAccelConfig& cfg)
   hw_.rows = cfg.rows;
   hw_.cols = cfg.cols;
   hw_.segments = cfg.segments;
+  hw_.number_format = cfg.number_format;
   for (uint8_t s = 0; s < cmd::kNumSpads; ++s) {
     hw_.spad_bytes[s] = cfg.spad_kib[s] * 1024;
-    spad_[s].assign(hw_.spad_bytes[s], 0);
+    spad_[s].assign(hw_.spad_bytes[s] / 4, 0.0f);
   }
 }
 
@@ -46,6 +49,7 @@ HalStatus FakeAccelerator::reg_read(uint32_t offset, uint32_t* value) {
     case HW_SPAD_IN_GEOM: *value = cfg_.banks[0] | (cfg_.ports[0] << 16); break;
     case HW_SPAD_PARAM_GEOM: *value = cfg_.banks[1] | (cfg_.ports[1] << 16); break;
     case HW_SPAD_OUT_GEOM: *value = cfg_.banks[2] | (cfg_.ports[2] << 16); break;
+    case HW_VECTOR: *value = cfg_.number_format | (cfg_.vector_lanes << 16); break;
     default: return HalStatus::BUS_ERROR;
   }
   return HalStatus::OK;
@@ -94,12 +98,12 @@ void FakeAccelerator::wait_for_interrupt() {
 
 float FakeAccelerator::spad_float(cmd::SpadId s, uint32_t addr) const {
   float v;
-  std::memcpy(&v, &spad_[uint8_t(s)][addr], 4);
+  std::memcpy(&v, &spad_[uint8_t(s)][addr / 4], 4);
   return v;
 }
 
 void FakeAccelerator::set_spad_float(cmd::SpadId s, uint32_t addr, float v) {
-  std::memcpy(&spad_[uint8_t(s)][addr], &v, 4);
+  std::memcpy(&spad_[uint8_t(s)][addr / 4], &v, 4);
 }
 
 void FakeAccelerator::execute_stream() {
@@ -123,6 +127,7 @@ void FakeAccelerator::execute_stream() {
     if (cause != ErrorCause::NONE) return stop(cause, i);
     ++cycles_;
     ++cmd_done_;
+    ++commands_executed[uint8_t(cmd::opcode_of(r))];
     if (cmd::opcode_of(r) == cmd::Opcode::END) {
       status_ = regs::STATUS_DONE;
       irq_status_ |= regs::IRQ_DONE;
@@ -141,7 +146,7 @@ ErrorCause FakeAccelerator::execute(const cmd::Record& r) {
       const bool in = cmd::opcode_of(r) == Opcode::DMA_IN;
       for (uint32_t row = 0; row < d.rows; ++row) {
         const uint64_t sys = d.sys_addr + uint64_t(row) * d.sys_stride;
-        uint8_t* spad = &spad_[uint8_t(d.spad)][d.spad_addr + uint64_t(row) * d.spad_stride];
+        uint8_t* spad = spad_bytes(uint8_t(d.spad)) + d.spad_addr + uint64_t(row) * d.spad_stride;
         const HalStatus s = in ? mem_read(sys, spad, d.row_bytes) : mem_write(sys, spad, d.row_bytes);
         if (s != HalStatus::OK) {
           last_error_why = "DMA outside system memory";
@@ -157,7 +162,7 @@ ErrorCause FakeAccelerator::execute(const cmd::Record& r) {
       for (uint32_t i = 0; i < c.n_seg; ++i)
         for (uint32_t j = 0; j < c.seg_len; ++j) {
           cmd::CoeffRecord rec;
-          std::memcpy(&rec, &spad_[1][c.param_addr + (size_t(i) * c.seg_len + j) * sizeof rec], sizeof rec);
+          std::memcpy(&rec, spad_bytes(1) + c.param_addr + (size_t(i) * c.seg_len + j) * sizeof rec, sizeof rec);
           if (cfg_.real_only) rec.a_im = rec.b_im = rec.c_im = 0.0f;
           pes_[size_t(i / spr) * cfg_.cols + (i % spr) * c.seg_len + j].load(rec);
         }
@@ -185,8 +190,32 @@ ErrorCause FakeAccelerator::execute(const cmd::Record& r) {
       }
       return ErrorCause::NONE;
     }
+    case Opcode::RUN_GEMM:
+      run_gemm(cmd::decode_run_gemm(r));
+      return ErrorCause::NONE;
+    case Opcode::RUN_VEC: {
+      float* const spads[cmd::kNumSpads] = {spad_[0].data(), spad_[1].data(), spad_[2].data()};
+      const vec::VecExecResult v = vec::vec_execute(cmd::decode_run_vec(r), spads,
+                                                    regs::NumberFormat(cfg_.number_format), vec::VecCostParams{});
+      if (v.cause != ErrorCause::NONE) last_error_why = "RUN_VEC EMBED: token id outside the table";
+      return v.cause;
+    }
     default:
       return ErrorCause::NONE;  // NOP, BARRIER, END: nothing to do in order, untimed
+  }
+}
+
+// Output row i gets sum_{kk<k} in[i][kk] * w[kk][j], summed top row first from 0.0f.
+void FakeAccelerator::run_gemm(const cmd::RunGemm& c) {
+  const float* w = spad_[1].data() + c.param_addr / 4;
+  for (uint32_t i = 0; i < c.m; ++i) {
+    const float* in = spad_[0].data() + (c.in_addr + uint64_t(i) * c.in_stride) / 4;
+    float* out = spad_[2].data() + (c.out_addr + uint64_t(i) * c.out_stride) / 4;
+    for (uint32_t j = 0; j < c.n; ++j) {
+      float psum = 0.0f;
+      for (uint32_t kk = 0; kk < c.k; ++kk) psum = psum + w[size_t(kk) * c.n + j] * in[kk];
+      out[j] = (c.flags & cmd::FLAG_ACCUMULATE) ? out[j] + psum : psum;
+    }
   }
 }
 

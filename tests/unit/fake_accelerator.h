@@ -1,7 +1,9 @@
 // Functional test double of the EpochCore accelerator behind the firmware HAL: system
 // memory, the registers and an in-order, untimed execution of the command stream on a
-// grid of LimaPeCore (RUN_SSM flags ACCUMULATE, RESET_STATE and REVERSE). For firmware
-// tests only; the SystemC model is the real thing.
+// grid of LimaPeCore (RUN_SSM flags ACCUMULATE, RESET_STATE and REVERSE), RUN_GEMM (the
+// sums of docs/commands.md, top row first from 0.0f) and RUN_VEC (vec::vec_execute in
+// the configured number format). For firmware tests only; the SystemC model is the real
+// thing.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -20,6 +22,8 @@ struct FakeAccelConfig {
   uint32_t spad_kib[cmd::kNumSpads] = {64, 64, 64};  // indexed by cmd::SpadId
   uint32_t banks[cmd::kNumSpads] = {8, 8, 8};
   uint32_t ports[cmd::kNumSpads] = {1, 1, 1};
+  uint8_t number_format = 0;       // regs::NumberFormat
+  uint32_t vector_lanes = 8;
   uint64_t mem_base = 0x80000000;  // system memory [mem_base, mem_base + mem_bytes)
   size_t mem_bytes = 1 << 20;
   uint32_t id = regs::kIdValue;       // overridable to test probe errors
@@ -44,6 +48,7 @@ class FakeAccelerator : public fw::Hal {
   std::vector<std::string> logs;
   std::string last_error_why;  // validate()'s text for the last error
   uint32_t waits_with_line_low = 0;
+  uint64_t commands_executed[cmd::kNumOpcodes] = {};  // by opcode, since construction
 
  private:
   void execute_stream();
@@ -55,7 +60,10 @@ class FakeAccelerator : public fw::Hal {
   FakeAccelConfig cfg_;
   cmd::HwLimits hw_;
   std::vector<uint8_t> mem_;
-  std::vector<uint8_t> spad_[cmd::kNumSpads];
+  uint8_t* spad_bytes(uint8_t s) { return reinterpret_cast<uint8_t*>(spad_[s].data()); }
+  void run_gemm(const cmd::RunGemm& c);
+
+  std::vector<float> spad_[cmd::kNumSpads];  // float words; DMA and LOAD_COEFFS see bytes
   std::vector<LimaPeCore> pes_;  // rows x cols, row-major
   uint32_t loaded_segments_ = 0, loaded_seg_len_ = 0;
   uint32_t status_ = 0, err_cause_ = 0, err_index_ = 0, irq_enable_ = 0, irq_status_ = 0;

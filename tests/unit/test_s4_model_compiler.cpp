@@ -1,0 +1,478 @@
+// Model compiler (firmware/kernels/s4_model.h) on the functional fake accelerator: whole
+// S4 models against the double-precision reference s4_model_forward, the stream pattern
+// (double buffering, folds), the memory plan and the error messages.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "firmware/driver/driver.h"
+#include "firmware/kernels/gemm.h"
+#include "firmware/kernels/s4_model.h"
+#include "models/reference/s4_model_calibration.h"
+#include "tests/unit/fake_accelerator.h"
+
+using namespace epochcore;
+using test::FakeAccelConfig;
+using test::FakeAccelerator;
+
+namespace {
+
+struct ModelCase {
+  InputKind input = InputKind::Tokens;
+  uint32_t d_input = 5, H = 8, M = 2, L = 20, layers = 2, classes = 3, B = 2;
+  bool prenorm = false, bidirectional = false, retrieval = false, short_lengths = false;
+  NormKind norm = NormKind::Batch;
+};
+
+S4ModelDesc describe(const ModelCase& c) {
+  S4ModelDesc d;
+  d.task = "compiler_test";
+  d.input = c.input;
+  d.d_input = c.d_input;
+  d.H = c.H;
+  d.M = c.M;
+  d.L = c.L;
+  d.n_layers = c.layers;
+  d.prenorm = c.prenorm;
+  d.norm = c.norm;
+  d.bidirectional = c.bidirectional;
+  d.classes = c.classes;
+  d.retrieval = c.retrieval;
+  return d;
+}
+
+struct ModelData {
+  S4ModelDesc desc;
+  S4ModelWeights weights;
+  std::vector<double> inputs;
+  std::vector<uint32_t> lengths;  // empty: all L
+};
+
+ModelData make_model(const ModelCase& c, uint64_t seed) {
+  ModelData m;
+  m.desc = describe(c);
+  m.weights = s4_model_init(m.desc, seed);
+  const uint32_t S = c.B * documents_per_input(m.desc);
+  std::mt19937 rng(uint32_t(seed) * 7 + 1);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (uint64_t i = 0; i < uint64_t(S) * c.L * (c.input == InputKind::Values ? c.d_input : 1); ++i)
+    m.inputs.push_back(c.input == InputKind::Tokens ? double(rng() % c.d_input) : normal(rng));
+  if (c.short_lengths)
+    for (uint32_t q = 0; q < S; ++q) m.lengths.push_back(q % 2 ? c.L : 1 + rng() % c.L);
+  return m;
+}
+
+FakeAccelConfig small_accel(regs::NumberFormat format = regs::NumberFormat::FP32) {
+  FakeAccelConfig cfg;  // 4x8 array: H, L and 2H fold
+  cfg.spad_kib[0] = cfg.spad_kib[1] = cfg.spad_kib[2] = 128;
+  cfg.mem_bytes = 16u << 20;
+  cfg.number_format = uint8_t(format);
+  return cfg;
+}
+
+fw::S4ModelJob make_job(const ModelData& m, uint32_t B, const FakeAccelConfig& cfg,
+                        const ActivationRanges* ranges = nullptr) {
+  fw::S4ModelJob job;
+  job.desc = &m.desc;
+  job.weights = &m.weights;
+  job.ranges = ranges;
+  job.B = B;
+  job.inputs = m.inputs.data();
+  job.lengths = m.lengths.empty() ? nullptr : m.lengths.data();
+  job.mem_base = cfg.mem_base;
+  job.mem_bytes = cfg.mem_bytes;
+  return job;
+}
+
+struct Run {
+  fw::S4ModelResult result;
+  fw::AccelInfo info;
+  std::vector<float> features;  // [H][S] as the accelerator left them
+};
+
+Run run_on_fake(const ModelData& m, uint32_t B, const FakeAccelConfig& cfg, const ActivationRanges* ranges = nullptr) {
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  Run r;
+  REQUIRE(driver.probe(&r.info) == fw::DriverStatus::OK);
+  const fw::S4ModelJob job = make_job(m, B, cfg, ranges);
+  fw::s4_model_run(fake, driver, r.info, job, &r.result);
+  fw::S4ModelPlan plan;
+  std::string why;
+  if (r.result.ok && fw::plan_s4_model(r.info, job, &plan, &why)) {
+    r.features.resize(size_t(m.desc.H) * plan.mem.S);
+    fake.mem_read(plan.mem.features, r.features.data(), r.features.size() * 4);
+  }
+  return r;
+}
+
+// max |got - ref| / max |ref|
+double relative_error(const std::vector<double>& got, const std::vector<double>& ref) {
+  double err = 0, scale = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    err = std::max(err, std::abs(got[i] - ref[i]));
+    scale = std::max(scale, std::abs(ref[i]));
+  }
+  return err / scale;
+}
+
+std::vector<double> reference(const ModelData& m, uint32_t B) {
+  return s4_model_forward(m.desc, m.weights, m.inputs.data(), B, m.lengths.empty() ? nullptr : m.lengths.data());
+}
+
+}  // namespace
+
+TEST_CASE("compiler: fp32 logits match the double reference for every block option", "[compiler]") {
+  std::vector<ModelCase> cases;
+  ModelCase c;  // tokens, post BatchNorm, unidirectional, B = 2
+  cases.push_back(c);
+  c.bidirectional = true;
+  c.short_lengths = true;
+  cases.push_back(c);  // + bidirectional, lengths < L
+  c = ModelCase{};
+  c.input = InputKind::Values;
+  c.d_input = 3;
+  c.H = 12;
+  c.L = 37;
+  c.B = 3;
+  c.prenorm = true;
+  c.norm = NormKind::Layer;
+  c.short_lengths = true;
+  cases.push_back(c);  // values (F folds with rows = 4 only when F > 4), prenorm LayerNorm, partial tiles
+  c.bidirectional = true;
+  c.prenorm = false;
+  c.d_input = 6;  // two encoder folds
+  cases.push_back(c);  // values, post LayerNorm, bidirectional
+  c = ModelCase{};
+  c.input = InputKind::Values;
+  c.d_input = 1;
+  c.H = 40;
+  c.M = 4;
+  c.L = 70;
+  c.B = 1;
+  c.prenorm = true;
+  c.bidirectional = true;
+  cases.push_back(c);  // wide model, prenorm BatchNorm, B = 1
+  c = ModelCase{};
+  c.retrieval = true;
+  c.H = 10;
+  c.L = 25;
+  c.B = 3;
+  c.prenorm = true;
+  c.bidirectional = true;
+  c.short_lengths = true;
+  cases.push_back(c);  // retrieval head, 2H = 20 folds 4,4,..
+  c = ModelCase{};
+  c.B = 10;
+  c.M = 3;
+  c.short_lengths = true;
+  cases.push_back(c);  // S = 10 > cols: the head folds over the columns
+  c.retrieval = true;
+  c.B = 9;
+  c.L = 9;
+  cases.push_back(c);  // retrieval with B = 9 > cols
+
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const ModelCase& mc = cases[i];
+    CAPTURE(i, mc.H, mc.L, mc.B, mc.prenorm, mc.bidirectional, mc.retrieval);
+    const ModelData m = make_model(mc, 100 + i);
+    const Run r = run_on_fake(m, mc.B, small_accel());
+    INFO(r.result.message);
+    REQUIRE(r.result.ok);
+    const std::vector<double> ref = reference(m, mc.B);
+    REQUIRE(r.result.logits.size() == ref.size());
+    CHECK(relative_error(r.result.logits, ref) <= 1e-4);
+
+    // Pooled features in their columns doc*B + b, against the reference's stage function.
+    const uint32_t S = mc.B * documents_per_input(m.desc);
+    const std::vector<double> f = s4_model_features(m.desc, m.weights, m.inputs.data(), S,
+                                                    m.lengths.empty() ? nullptr : m.lengths.data());
+    std::vector<double> got(f.size());
+    for (uint32_t q = 0; q < S; ++q)
+      for (uint32_t h = 0; h < mc.H; ++h) {
+        const uint32_t col = m.desc.retrieval ? (q % 2) * mc.B + q / 2 : q;  // doc*B + b
+        got[size_t(q) * mc.H + h] = r.features[size_t(h) * S + col];
+      }
+    CHECK(relative_error(got, f) <= 1e-5);
+
+    // Stages in order, each with its own job.
+    std::vector<std::string> names;
+    for (const auto& s : r.result.stages) names.push_back(s.name);
+    std::vector<std::string> want = {"encoder"};
+    for (uint32_t l = 0; l < mc.layers; ++l) {
+      want.push_back("layers." + std::to_string(l) + ".ssm");
+      want.push_back("layers." + std::to_string(l) + ".tail");
+    }
+    want.push_back("head");
+    CHECK(names == want);
+    uint64_t cycles = 0;
+    for (const auto& s : r.result.stages) cycles += s.job.cycles;
+    CHECK(cycles == r.result.cycles);
+  }
+}
+
+TEST_CASE("compiler: padding does not reach the logits", "[compiler]") {
+  ModelCase c;
+  c.bidirectional = true;
+  c.short_lengths = true;
+  c.B = 3;
+  ModelData m = make_model(c, 7);
+  const Run a = run_on_fake(m, c.B, small_accel());
+  REQUIRE(a.result.ok);
+  for (uint32_t q = 0; q < 3; ++q)
+    for (uint32_t t = m.lengths[q]; t < c.L; ++t) m.inputs[size_t(q) * c.L + t] = double((t * 3 + q) % c.d_input);
+  const Run b = run_on_fake(m, c.B, small_accel());
+  REQUIRE(b.result.ok);
+  CHECK(a.result.logits == b.result.logits);
+}
+
+TEST_CASE("compiler: lower precisions run within their documented bounds", "[compiler]") {
+  ModelCase c;
+  c.input = InputKind::Values;
+  c.d_input = 2;
+  c.H = 16;
+  c.L = 30;
+  c.B = 4;
+  c.bidirectional = true;
+  c.short_lengths = true;
+  for (int prenorm = 0; prenorm < 2; ++prenorm) {
+    c.prenorm = prenorm == 1;
+    const ModelData m = make_model(c, 31 + prenorm);
+    const std::vector<double> ref = reference(m, c.B);
+    const ActivationRanges ranges = s4_model_activation_ranges(m.desc, m.weights, m.inputs.data(), c.B,
+                                                               m.lengths.data());
+    // Bounds (relative to max |logit|), docs/model-compiler.md.
+    struct Bound { regs::NumberFormat f; double bound; };
+    // Measured (seeds 31, 32): bf16 5.0e-3 / 3.3e-3, fp16 3.9e-4 / 4.3e-4, int16 1.1e-4 /
+    // 3.9e-5, int8 3.7e-2 / 1.4e-2; the bounds leave a factor of about 4-10.
+    const Bound bounds[] = {{regs::NumberFormat::BF16, 3e-2},
+                            {regs::NumberFormat::FP16, 3e-3},
+                            {regs::NumberFormat::INT16, 1e-3},
+                            {regs::NumberFormat::INT8, 0.15}};
+    for (const Bound& b : bounds) {
+      CAPTURE(prenorm, int(b.f));
+      const Run r = run_on_fake(m, c.B, small_accel(b.f), &ranges);
+      INFO(r.result.message);
+      REQUIRE(r.result.ok);
+      const double err = relative_error(r.result.logits, ref);
+      CAPTURE(err);
+      CHECK(err <= b.bound);
+      CHECK(err > 0.0);  // the format did change something
+    }
+  }
+}
+
+TEST_CASE("compiler: static scales from the ranges", "[compiler]") {
+  ModelCase c;
+  const S4ModelDesc d = describe(c);
+  ActivationRanges r;
+  r.encoder_out = 12.7;
+  r.layers.resize(d.n_layers);
+  r.layers[1].glu = 254.0;
+  r.logits = 0.0;
+  fw::S4ModelScales s;
+  std::string why;
+  REQUIRE(fw::s4_model_scales(d, regs::NumberFormat::INT8, &r, &s, &why));
+  CHECK(s.encoder_out == float(12.7 / 127));
+  CHECK(s.layers[1].glu == 2.0f);
+  CHECK(s.logits == 1.0f);  // range 0
+  REQUIRE(fw::s4_model_scales(d, regs::NumberFormat::INT16, &r, &s, &why));
+  CHECK(s.encoder_out == float(12.7 / 32767));
+  REQUIRE(fw::s4_model_scales(d, regs::NumberFormat::BF16, nullptr, &s, &why));
+  CHECK(s.encoder_out == 0.0f);
+  CHECK(s.layers.size() == d.n_layers);
+  r.layers.resize(1);
+  CHECK_FALSE(fw::s4_model_scales(d, regs::NumberFormat::INT8, &r, &s, &why));
+  CHECK(why.find("1 layers") != std::string::npos);
+}
+
+TEST_CASE("compiler: tail stream pattern (double buffering, folds, one barrier per tile)", "[compiler]") {
+  ModelCase c;
+  c.H = 8;
+  c.L = 20;  // tiles of 8, 8, 4
+  c.B = 2;
+  const ModelData m = make_model(c, 3);
+  const FakeAccelConfig cfg = small_accel();
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  fw::S4ModelPlan plan;
+  std::string why;
+  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg), &plan, &why));
+  CHECK(plan.tail.T == 8);
+  const std::vector<cmd::Record> s = fw::build_s4_tail_stream(info, m.desc, plan, 0);
+  const uint32_t tiles = 2 * 3, folds = c.H / info.rows;
+  // Segments between barriers: prologue, one per tile (fetch next + compute), the last
+  // stores, then END.
+  std::vector<std::vector<cmd::Opcode>> seg(1);
+  for (const cmd::Record& r : s) {
+    if (cmd::opcode_of(r) == cmd::Opcode::BARRIER) {
+      seg.emplace_back();
+      continue;
+    }
+    seg.back().push_back(cmd::opcode_of(r));
+  }
+  REQUIRE(seg.size() == tiles + 3);
+  auto count = [](const std::vector<cmd::Opcode>& v, cmd::Opcode op) { return std::count(v.begin(), v.end(), op); };
+  // Prologue: W_out, bias, norm and tile 0's s and x.
+  CHECK(count(seg[0], cmd::Opcode::DMA_IN) == 5);
+  for (uint32_t j = 0; j < tiles; ++j) {
+    CAPTURE(j);
+    const auto& v = seg[j + 1];
+    // Stores of tile j-1 (x, z) and the fetch of tile j+1 (s, x) around tile j's compute.
+    CHECK(count(v, cmd::Opcode::DMA_OUT) == (j ? 2 : 0));
+    CHECK(count(v, cmd::Opcode::DMA_IN) == (j + 1 < tiles ? 2 : 0));
+    CHECK(count(v, cmd::Opcode::RUN_GEMM) == folds);
+    CHECK(count(v, cmd::Opcode::RUN_VEC) >= 5);  // GELU, AFFINE, GLU, ADD, norm (+ z)
+  }
+  CHECK(seg[tiles + 1] == std::vector<cmd::Opcode>{cmd::Opcode::DMA_OUT, cmd::Opcode::DMA_OUT});
+  CHECK(seg[tiles + 2] == std::vector<cmd::Opcode>{cmd::Opcode::END});
+  // The GEMM of tile 0: g [H][8] stationary, 2H W_out rows streaming, second fold accumulates.
+  std::vector<cmd::RunGemm> gemms;
+  for (const cmd::Record& r : s)
+    if (cmd::opcode_of(r) == cmd::Opcode::RUN_GEMM) gemms.push_back(cmd::decode_run_gemm(r));
+  REQUIRE(gemms.size() == tiles * folds);
+  CHECK(gemms[0].k == 4);
+  CHECK(gemms[0].n == 8);
+  CHECK(gemms[0].m == 16);
+  CHECK(gemms[0].flags == 0);
+  CHECK(gemms[1].flags == cmd::FLAG_ACCUMULATE);
+  CHECK(gemms[1].param_addr == gemms[0].param_addr + 4 * 4 * 8);
+  CHECK(gemms[1].in_addr == gemms[0].in_addr + 16);
+  CHECK(gemms[2 * folds].n == 4);  // third tile: the 4 remaining steps
+}
+
+TEST_CASE("compiler: memory plan is what the run needs", "[compiler]") {
+  ModelCase c;
+  c.retrieval = true;
+  const ModelData m = make_model(c, 5);
+  FakeAccelConfig cfg = small_accel();
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  fw::S4ModelJob job = make_job(m, c.B, cfg);
+  uint64_t need = 0;
+  std::string why;
+  REQUIRE(fw::s4_model_memory_bytes(info, job, &need, &why));
+  CHECK(need > 4ull * 3 * 2 * c.B * c.H * c.L);  // at least x, z, s
+  job.mem_bytes = need;
+  std::vector<std::string> seen;  // on_stage sees every stage once, in order
+  job.on_stage = [](void* ctx, const fw::S4ModelStage& st) {
+    static_cast<std::vector<std::string>*>(ctx)->push_back(st.name);
+  };
+  job.on_stage_ctx = &seen;
+  fw::S4ModelResult r;
+  CHECK(fw::s4_model_run(fake, driver, info, job, &r));
+  CHECK(relative_error(r.logits, reference(m, c.B)) <= 1e-4);
+  REQUIRE(seen.size() == r.stages.size());
+  for (size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == r.stages[i].name);
+  job.mem_bytes = need - 1;
+  CHECK_FALSE(fw::s4_model_run(fake, driver, info, job, &r));
+  CHECK(r.message.find("bytes of system memory") != std::string::npos);
+}
+
+TEST_CASE("compiler: errors name the stage, tensor or input", "[compiler]") {
+  ModelCase c;
+  c.H = 16;
+  ModelData m = make_model(c, 9);
+  auto message = [&](const FakeAccelConfig& cfg, const ModelData& md, const ActivationRanges* ranges = nullptr) {
+    const Run r = run_on_fake(md, c.B, cfg, ranges);
+    CHECK_FALSE(r.result.ok);
+    return r.result.message;
+  };
+  SECTION("W_out does not fit the input scratchpad") {
+    FakeAccelConfig cfg = small_accel();
+    cfg.spad_kib[0] = 2;  // W_out [32][16] alone is 2048 bytes
+    const std::string msg = message(cfg, m);
+    CHECK(msg.find("layers.0.tail: input scratchpad needs") != std::string::npos);
+    CHECK(msg.find("W_out [32][16] 2048") != std::string::npos);
+    CHECK(msg.find("have 2048") != std::string::npos);
+  }
+  SECTION("embedding table does not fit the parameter scratchpad") {
+    ModelCase big = c;
+    big.d_input = 300;  // 300 x 16 floats = 19200 bytes
+    const ModelData mb = make_model(big, 9);
+    FakeAccelConfig cfg = small_accel();
+    cfg.spad_kib[1] = 16;
+    const std::string msg = message(cfg, mb);
+    CHECK(msg.find("encoder: parameter scratchpad needs") != std::string::npos);
+    CHECK(msg.find("embedding [300][16]") != std::string::npos);
+  }
+  SECTION("a smaller scratchpad only narrows the time tile") {
+    FakeAccelConfig cfg = small_accel();
+    cfg.spad_kib[0] = 3;  // W_out 2048 + four [16][T] tiles: T = 4
+    const Run r = run_on_fake(m, c.B, cfg);
+    INFO(r.result.message);
+    REQUIRE(r.result.ok);
+    CHECK(relative_error(r.result.logits, reference(m, c.B)) <= 1e-4);
+  }
+  SECTION("bad token id") {
+    m.inputs[c.L + 4] = c.d_input;
+    const std::string msg = message(small_accel(), m);
+    CHECK(msg.find("inputs[24] (input 1, step 4) = 5") != std::string::npos);
+    CHECK(msg.find("[0, d_input = 5)") != std::string::npos);
+  }
+  SECTION("length out of range") {
+    m.lengths = {3, 0};
+    const std::string msg = message(small_accel(), m);
+    CHECK(msg.find("lengths[1] (input 1) = 0") != std::string::npos);
+  }
+  SECTION("integer format without ranges") {
+    const std::string msg = message(small_accel(regs::NumberFormat::INT8), m);
+    CHECK(msg.find("int8") != std::string::npos);
+    CHECK(msg.find("job.ranges") != std::string::npos);
+  }
+  SECTION("a size beyond a 16-bit command field") {
+    ModelCase wide = c;
+    wide.classes = 70000;
+    const ModelData mw = make_model(wide, 9);
+    const std::string msg = message(small_accel(), mw);
+    CHECK(msg.find("classes (RUN_VEC channels of the logits) = 70000 exceeds 65535") != std::string::npos);
+  }
+  SECTION("weights that do not fit the description") {
+    m.weights.layers[1].output_linear.bias.pop_back();
+    const std::string msg = message(small_accel(), m);
+    CHECK(msg.find("layers[1].output_linear.bias") != std::string::npos);
+  }
+}
+
+TEST_CASE("compiler: the fake's RUN_GEMM computes the documented sums", "[compiler]") {
+  // Small integers: every float sum is exact.
+  const uint32_t M = 7, N = 11, K = 9;
+  FakeAccelConfig cfg = small_accel();
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  std::vector<float> a(M * K), b(K * N);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = float(int(i * 5 % 7) - 3);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = float(int(i * 3 % 5) - 2);
+  fw::GemmJob job;
+  job.M = M;
+  job.N = N;
+  job.K = K;
+  job.a_addr = cfg.mem_base;
+  job.b_addr = job.a_addr + 4096;
+  job.c_addr = job.b_addr + 4096;
+  job.workspace_addr = job.c_addr + 4096;
+  job.workspace_bytes = 1 << 16;
+  fake.mem_write(job.a_addr, a.data(), a.size() * 4);
+  fake.mem_write(job.b_addr, b.data(), b.size() * 4);
+  fw::GemmResult r;
+  REQUIRE(fw::gemm_run(fake, driver, info, job, &r));
+  std::vector<float> got(M * N);
+  fake.mem_read(job.c_addr, got.data(), got.size() * 4);
+  for (uint32_t i = 0; i < M; ++i)
+    for (uint32_t j = 0; j < N; ++j) {
+      double want = 0;
+      for (uint32_t k = 0; k < K; ++k) want += double(a[i * K + k]) * b[k * N + j];
+      CHECK(got[i * N + j] == want);
+    }
+}
