@@ -86,6 +86,8 @@ void write_values(std::ofstream& out, ElementType type, const Src* values, size_
         uint32_t b;
         std::memcpy(&b, &f, 4);
         bits = b;
+      } else if (type == ElementType::I64) {
+        bits = static_cast<uint64_t>(static_cast<int64_t>(values[done + i]));
       } else {
         const double d = static_cast<double>(values[done + i]);
         std::memcpy(&bits, &d, 8);
@@ -331,7 +333,7 @@ void write_npy(const std::string& path, const std::vector<size_t>& shape, Elemen
   if (data == nullptr && elements > 0)
     throw std::invalid_argument(path + ": no data given for a non-empty array");
   std::string header = std::string("{'descr': '<") +
-                       (type == ElementType::F32 ? "f4" : "f8") +
+                       (type == ElementType::F32 ? "f4" : type == ElementType::I64 ? "i8" : "f8") +
                        "', 'fortran_order': False, 'shape': " +
                        detail::shape_string(shape, true) + ", }";
   // Pad with spaces so the data starts on a 64-byte boundary, as numpy does.
@@ -352,6 +354,8 @@ void write_npy(const std::string& path, const std::vector<size_t>& shape, Elemen
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   if (type == ElementType::F32)
     detail::write_values(out, type, static_cast<const float*>(data), elements);
+  else if (type == ElementType::I64)
+    detail::write_values(out, type, static_cast<const int64_t*>(data), elements);
   else
     detail::write_values(out, type, static_cast<const double*>(data), elements);
   out.close();
@@ -440,6 +444,11 @@ void write_npy_f32(const std::string& path, const std::vector<size_t>& shape,
 void write_npy_f64(const std::string& path, const std::vector<size_t>& shape,
                    const double* data) {
   write_npy(path, shape, ElementType::F64, data);
+}
+
+void write_npy_i64(const std::string& path, const std::vector<size_t>& shape,
+                   const int64_t* data) {
+  write_npy(path, shape, ElementType::I64, data);
 }
 
 }  // namespace epochcore::io

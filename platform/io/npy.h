@@ -41,6 +41,8 @@ void write_npy_f32(const std::string& path, const std::vector<size_t>& shape,
                    const float* data);
 void write_npy_f64(const std::string& path, const std::vector<size_t>& shape,
                    const double* data);
+void write_npy_i64(const std::string& path, const std::vector<size_t>& shape,
+                   const int64_t* data);
 
 namespace detail {
 

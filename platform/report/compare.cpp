@@ -6,6 +6,8 @@
 
 #include "models/baseline/ssm_baseline_timing.h"
 #include "models/baseline/ws_timing.h"
+#include "models/precision/number_format_math.h"
+#include "platform/report/model_report.h"
 
 #ifndef EC_DATA_DIR
 #define EC_DATA_DIR "scenarios"
@@ -44,6 +46,10 @@ energy::Design design_of(const Scenario& s, energy::Design::PeKind kind) {
     d.spad_banks[i] = sp[i]->banks;
   }
   d.clock_mhz = s.array.clock_mhz;
+  // The datapath's number format sets the arithmetic and word widths (docs/precisions.md).
+  d.number_format = s.precision.format;
+  d.word_bits = numfmt::format_bits(numfmt::parse_format(s.precision.format, "precision.format"));
+  d.vector_lanes = s.vector.lanes;
   return d;
 }
 
@@ -79,6 +85,13 @@ energy::ActionCounts epochcore_counts(const Scenario& s, const json& r) {
     const json& sp = r["scratchpads"][names[i]];
     c.spad_read_words[i] = u(sp["array_read_words"]) + u(sp["dma_read_bytes"]) / 4;
     c.spad_write_words[i] = u(sp["array_write_words"]) + u(sp["dma_write_bytes"]) / 4;
+  }
+  // Vector unit (RUN_VEC): a special function (erf, exp, divide, square root) is costed as
+  // four multiply-adds (an assumption: a short polynomial or iteration; docs/energy-area.md).
+  if (r.contains("vector_unit")) {
+    const json& vo = r["vector_unit"]["ops"];
+    c.vector_ops += u(vo["mul"]) + 4 * u(vo["special"]);
+    c.vector_adds += u(vo["add"]) + u(vo["move"]);
   }
   c.dma_bytes = u(r["dma"]["bytes_to_spad"]) + u(r["dma"]["bytes_from_spad"]);
   c.dram_bytes = u(r["memory"]["bytes_read"]) + u(r["memory"]["bytes_written"]);
@@ -164,6 +177,16 @@ void add_gemm_comparison(const Scenario& s, const energy::TechTable& t, json& r)
 }
 
 }  // namespace
+
+energy::EnergyBreakdown epochcore_energy(const Scenario& s, const energy::TechTable& t, const json& counters) {
+  return energy::energy(t, design_of(s, energy::Design::LIMA), epochcore_counts(s, counters));
+}
+
+json energy_to_json(const energy::EnergyBreakdown& e) { return energy_json(e); }
+json area_to_json(const energy::AreaBreakdown& a) { return area_json(a); }
+energy::Design scenario_design(const Scenario& s, bool mac_baseline) {
+  return design_of(s, mac_baseline ? energy::Design::MAC : energy::Design::LIMA);
+}
 
 void add_energy_area(const Scenario& s, const energy::TechTable& t, json& r) {
   const energy::Design d = design_of(s, energy::Design::LIMA);
@@ -284,6 +307,7 @@ static std::string area_line(const json& r) {
 }
 
 std::string format_comparison(const json& r) {
+  if (r["workload"]["kind"] == "s4_model") return format_model_comparison(r);
   const json& c = r["comparison"];
   std::ostringstream os;
   char line[512];

@@ -16,6 +16,16 @@ energy::TechTable load_scenario_tech(const Scenario& s);
 // Adds "technology", "energy_pj" {total, by component} and "area_mm2" {total, by
 // component, pe_um2, lima_mac_pe_area_ratio} for the simulated EpochCore run to `report`.
 void add_energy_area(const Scenario& s, const energy::TechTable& t, nlohmann::json& report);
+// Energy of the EpochCore run whose hardware counters (as hardware_report gives them, or
+// their difference between two points of a run) are `counters`.
+energy::EnergyBreakdown epochcore_energy(const Scenario& s, const energy::TechTable& t,
+                                         const nlohmann::json& counters);
+// {"total", "by_component"} as in the report.
+nlohmann::json energy_to_json(const energy::EnergyBreakdown& e);
+nlohmann::json area_to_json(const energy::AreaBreakdown& a);
+// The scenario's design for the energy/area model: EpochCore's LIMA array, or the
+// TPU-like baseline's MAC array (same size, buffers, format and vector lanes).
+energy::Design scenario_design(const Scenario& s, bool mac_baseline);
 
 // Adds "baseline" (both methods, both mapping variants, counts, energy, area) and
 // "comparison" (speedup, energy and area ratios) for the report's workload.

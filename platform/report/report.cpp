@@ -1,5 +1,7 @@
 #include "platform/report/report.h"
 
+#include "platform/report/model_report.h"
+
 #include <cstdio>
 #include <sstream>
 
@@ -24,13 +26,14 @@ const char* unit_name(Activity::Unit u) {
     case Activity::COMMAND_PROCESSOR: return "command_processor";
     case Activity::DMA: return "dma";
     case Activity::ARRAY: return "array";
+    case Activity::VECTOR: return "vector";
   }
   return "?";
 }
 
 }  // namespace
 
-json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles) {
+json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles, bool per_command) {
   Soc& soc = const_cast<Soc&>(soc_in);
   const EpochCoreAccel& acc = soc.accel();
   const ArrayStats& as = acc.array().stats();
@@ -42,15 +45,19 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles) 
   r["timing"] = s.run.timing;
   r["array"] = {{"rows", s.array.rows}, {"cols", s.array.cols}, {"segments", s.array.segments},
                 {"real_only", s.array.real_only}, {"clock_mhz", s.array.clock_mhz}};
-  r["pe_utilization"] = as.busy_cycles() ? double(as.active_pe_cycles) / (pes * double(as.busy_cycles())) : 0.0;
-  r["pe_utilization_overall"] = job_cycles ? double(as.active_pe_cycles) / (pes * double(job_cycles)) : 0.0;
+  // Useful PE operations: LIMA ops (ProDF passes) and MACs (RUN_GEMM folds).
+  const double pe_ops = double(as.active_pe_cycles) + double(as.mac_ops);
+  r["pe_utilization"] = as.busy_cycles() ? pe_ops / (pes * double(as.busy_cycles())) : 0.0;
+  r["pe_utilization_overall"] = job_cycles ? pe_ops / (pes * double(job_cycles)) : 0.0;
   r["array_counters"] = {{"loads", as.loads}, {"passes", as.passes}, {"load_cycles", as.load_cycles},
                          {"pass_cycles", as.pass_cycles}, {"pass_beats", as.pass_beats},
                          {"stall_input_cycles", as.stall_input_cycles},
                          {"stall_output_cycles", as.stall_output_cycles},
                          {"active_pe_cycles", as.active_pe_cycles}, {"bypass_pe_cycles", as.bypass_pe_cycles},
-                         {"loaded_rows", as.loaded_rows}, {"busy_cycles", as.busy_cycles()}};
-  r["operations"] = {{"lima_ops", as.active_pe_cycles}, {"mac_ops", 0}};
+                         {"loaded_rows", as.loaded_rows}, {"busy_cycles", as.busy_cycles()},
+                         {"gemm_folds", as.gemm_folds}, {"gemm_cycles", as.gemm_cycles},
+                         {"mac_ops", as.mac_ops}, {"weight_loads", as.weight_loads}};
+  r["operations"] = {{"lima_ops", as.active_pe_cycles}, {"mac_ops", as.mac_ops}};
   r["dma"] = {{"transfers", ds.transfers}, {"bursts", ds.bursts}, {"bytes_to_spad", ds.bytes_to_spad},
               {"bytes_from_spad", ds.bytes_from_spad}, {"busy_cycles", ds.busy_cycles}};
   r["memory"] = {{"bytes_read", soc.memory().bytes_read()}, {"bytes_written", soc.memory().bytes_written()},
@@ -59,7 +66,7 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles) 
                       {"param", spad_json(acc.spad(cmd::SpadId::PARAM))},
                       {"output", spad_json(acc.spad(cmd::SpadId::OUTPUT))}};
   json by_op = json::object();
-  for (uint8_t op = 0; op < 8; ++op)
+  for (uint8_t op = 0; op < cmd::kNumOpcodes; ++op)
     if (cs.by_opcode[op]) by_op[cmd::opcode_name(op)] = cs.by_opcode[op];
   r["command_processor"] = {{"commands", cs.commands}, {"by_opcode", by_op}, {"fetch_bytes", cs.fetch_bytes},
                             {"wait_cycles", cs.wait_cycles}};
@@ -74,6 +81,21 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles) 
                  {"stall_cycles", as.stall_input_cycles + as.stall_output_cycles}}},
       {"dma", {{"busy_cycles", ds.busy_cycles},
                {"idle_cycles", job_cycles > ds.busy_cycles ? job_cycles - ds.busy_cycles : 0}}}};
+  // The vector unit (RUN_VEC): its words are also in the scratchpads' array_* counters.
+  const VectorStats& vs = acc.vector_unit().stats();
+  json vec_by_op = json::object();
+  for (uint8_t op = 0; op < cmd::kNumVecOps; ++op)
+    if (vs.by_op[op]) vec_by_op[cmd::vec_op_name(op)] = vs.by_op[op];
+  r["vector_unit"] = {{"lanes", acc.vector_unit().costs().lanes},
+                      {"operations", vs.ops},
+                      {"by_op", vec_by_op},
+                      {"elements", vs.elements},
+                      {"busy_cycles", vs.busy_cycles},
+                      {"ops", {{"mul", vs.op_counts.mul}, {"add", vs.op_counts.add},
+                               {"special", vs.op_counts.special}, {"move", vs.op_counts.move}}}};
+  r["units"]["vector"] = {{"busy_cycles", vs.busy_cycles},
+                          {"idle_cycles", job_cycles > vs.busy_cycles ? job_cycles - vs.busy_cycles : 0}};
+  if (!per_command) return r;
   json cmds = json::array();
   for (const Activity& a : acc.activity().entries) {
     json c = {{"index", a.cmd_index}, {"opcode", cmd::opcode_name(a.opcode)}, {"unit", unit_name(a.unit)},
@@ -96,6 +118,7 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles) 
 }
 
 std::string format_report(const json& r) {
+  if (r["workload"]["kind"] == "s4_model") return format_model_report(r);
   std::ostringstream os;
   const json& wl = r["workload"];
   const json& ar = r["array"];

@@ -13,8 +13,10 @@ namespace epochcore {
 class Soc;
 
 // The hardware part of the report, from the SoC's counters after a run. `job_cycles` is
-// the accelerator's cycle count for the job (the CYCLE register's delta).
-nlohmann::json hardware_report(const Soc& soc, const Scenario& s, uint64_t job_cycles);
+// the accelerator's cycle count for the job (the CYCLE register's delta). Without
+// `per_command`, the per-command records ("commands") are left out (whole models run
+// hundreds of thousands of commands; --trace has them).
+nlohmann::json hardware_report(const Soc& soc, const Scenario& s, uint64_t job_cycles, bool per_command = true);
 
 // The human-readable summary of a report.
 std::string format_report(const nlohmann::json& report);

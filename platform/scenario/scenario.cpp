@@ -74,6 +74,13 @@ std::vector<Field> fields_of(Scenario& s) {
   add("workload.gemm_m", &s.workload.gemm_m);
   add("workload.gemm_n", &s.workload.gemm_n);
   add("workload.gemm_k", &s.workload.gemm_k);
+  add("workload.model", &s.workload.model);
+  add("workload.weights", &s.workload.weights);
+  add("workload.inputs", &s.workload.inputs);
+  add("workload.lengths", &s.workload.lengths);
+  add("workload.reference", &s.workload.reference);
+  add("precision.format", &s.precision.format);
+  add("vector.lanes", &s.vector.lanes);
   add("energy.tech", &s.energy.tech);
   add("run.timing", &s.run.timing);
   return f;
@@ -422,7 +429,20 @@ std::optional<Issue> find_issue(const Scenario& s) {
   c.real("host.quantum_ns", s.host.quantum_ns, 0, false, kInf);
 
   const WorkloadConfig& w = s.workload;
-  c.one_of("workload.kind", w.kind, {"s4d_layer", "gemm"});
+  c.one_of("workload.kind", w.kind, {"s4d_layer", "gemm", "s4_model"});
+  if (w.kind == "s4_model" && w.model.empty())
+    c.fail("workload.model", "must name an LRA task (listops, text, retrieval, image, pathfinder, pathx) "
+                             "or a model YAML file when workload.kind is s4_model, got \"\"", {"workload.kind"});
+  if (w.kind != "s4_model")
+    for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"workload.model", w.model},
+                                     {"workload.weights", w.weights}, {"workload.inputs", w.inputs},
+                                     {"workload.lengths", w.lengths}})
+      if (!value.empty())
+        c.fail(key, std::string("applies only to workload.kind s4_model, got kind '") + w.kind + "'", {"workload.kind"});
+  if (!w.lengths.empty() && w.inputs.empty())
+    c.fail("workload.lengths", "needs workload.inputs (seeded inputs have full length)", {"workload.inputs"});
+  c.one_of("precision.format", s.precision.format, {"fp32", "bf16", "fp16", "int16", "int8"});
+  c.range("vector.lanes", s.vector.lanes, 1, 65535);
   c.range("workload.channels", w.channels, 1, 1u << 20);
   c.range("workload.modes", w.modes, 1, 1u << 16);
   c.range("workload.length", w.length, 1, 1u << 24);

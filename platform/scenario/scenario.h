@@ -40,7 +40,7 @@ struct HostConfig {
 };
 
 struct WorkloadConfig {
-  std::string kind = "s4d_layer";   // s4d_layer | gemm
+  std::string kind = "s4d_layer";   // s4d_layer | gemm | s4_model
   uint32_t channels = 256;          // H
   uint32_t modes = 2;               // M = N/2 complex modes
   uint32_t length = 2048;           // L
@@ -54,6 +54,21 @@ struct WorkloadConfig {
   uint32_t gemm_m = 256;
   uint32_t gemm_n = 128;
   uint32_t gemm_k = 256;
+  // kind s4_model (docs/models.md): the model, its weights and inputs. Paths are taken
+  // relative to the current directory, else to the scenario file's directory.
+  std::string model = "";           // an LRA task name (listops, ..., pathx) or a model YAML path
+  std::string weights = "";         // safetensors file; "": seeded weights (workload.seed)
+  std::string inputs = "";          // .npy token ids or values; "": `batch` seeded inputs
+  std::string lengths = "";         // .npy valid lengths; "": every sequence has length L
+  bool reference = true;            // run the double-precision reference model and compare
+};
+
+struct PrecisionConfig {
+  std::string format = "fp32";      // fp32 | bf16 | fp16 | int16 | int8 (docs/precisions.md)
+};
+
+struct VectorConfig {
+  uint32_t lanes = 32;              // vector-unit lanes (elements per cycle per pass)
 };
 
 struct EnergyConfig {
@@ -79,6 +94,8 @@ struct Scenario {
   MemoryConfig memory;
   HostConfig host;
   WorkloadConfig workload;
+  PrecisionConfig precision;
+  VectorConfig vector;
   EnergyConfig energy;
   RunConfig run;
 };

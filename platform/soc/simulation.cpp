@@ -27,14 +27,16 @@ using nlohmann::json;
 Workload prepare_workload(const Scenario& s, const RunOptions& o) {
   Workload w;
   const WorkloadConfig& wl = s.workload;
-  if (wl.kind == "gemm") {
-    // A and B are seeded in run_gemm_simulation; no file applies.
+  if (wl.kind == "gemm" || wl.kind == "s4_model") {
+    // gemm: A and B are seeded in run_gemm_simulation; s4_model: the files are named by
+    // the workload.model/weights/inputs/lengths keys. Neither takes these options.
     for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"--params", o.params_path},
                                      std::pair<const char*, const std::string&>{"--input", o.input_path}})
       if (!path.empty())
         throw InputError(std::string(flag) + " " + path +
-                         ": does not apply to workload.kind gemm (A and B are seeded from workload.seed; "
-                         "--params and --input are for s4d_layer)");
+                         ": does not apply to workload.kind " + wl.kind +
+                         " (--params and --input are for s4d_layer; gemm seeds A and B from workload.seed, "
+                         "s4_model takes workload.weights and workload.inputs)");
     return w;
   }
   if (!o.params_path.empty()) {
@@ -145,8 +147,8 @@ std::vector<double> gemm_reference(const std::vector<float>& a, const std::vecto
   return c;
 }
 
-// The GEMM run: seeded A and B in system memory, the firmware's GEMM kernel
-// (firmware/kernels/gemm), the output against a double triple loop.
+}  // namespace
+
 // Runs the simulation to the end with the waveform probe and the trace the options ask
 // for; returns the simulated seconds.
 double simulate(Soc& soc, const Scenario& s, const RunOptions& o) {
@@ -167,6 +169,10 @@ double simulate(Soc& soc, const Scenario& s, const RunOptions& o) {
   return sim_seconds;
 }
 
+namespace {
+
+// The GEMM run: seeded A and B in system memory, the firmware's GEMM kernel
+// (firmware/kernels/gemm), the output against a double triple loop.
 RunResult run_gemm_simulation(const Scenario& s, const RunOptions& o) {
   const auto wall0 = std::chrono::steady_clock::now();
   if (o.bad_command >= 0)
@@ -266,6 +272,7 @@ RunResult run_gemm_simulation(const Scenario& s, const RunOptions& o) {
 
 RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload& w) {
   if (s.workload.kind == "gemm") return run_gemm_simulation(s, o);
+  if (s.workload.kind == "s4_model") return run_model_simulation(s, o);
   const auto wall0 = std::chrono::steady_clock::now();
   RunResult result;
   Soc soc("soc", s);

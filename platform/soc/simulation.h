@@ -52,4 +52,12 @@ struct RunResult {
 // Elaborates the SoC and runs it: call once per process (SystemC elaborates one hierarchy).
 RunResult run_simulation(const Scenario& s, const RunOptions& o, const Workload& w);
 
+// ---- shared by the workload runners (platform/soc/*simulation.cpp) ----
+class Soc;
+// Runs the elaborated SoC to the end with the --vcd / --trace outputs the options ask for;
+// returns the simulated seconds.
+double simulate(Soc& soc, const Scenario& s, const RunOptions& o);
+// workload.kind s4_model: a whole model through the model compiler (model_simulation.cpp).
+RunResult run_model_simulation(const Scenario& s, const RunOptions& o);
+
 }  // namespace epochcore

@@ -1,5 +1,7 @@
 #include "platform/soc/soc.h"
 
+#include "models/precision/number_format_math.h"
+
 #include "models/interface/registers.h"
 #include "models/memory/spad_map.h"
 
@@ -19,6 +21,8 @@ AccelParams accel_params_from(const Scenario& s) {
   const SpadConfig* spads[3] = {&s.spad_input, &s.spad_param, &s.spad_output};
   for (int i = 0; i < 3; ++i) p.spad[i] = {spads[i]->size_kib, spads[i]->banks, spads[i]->ports};
   p.dma = {s.dma.bytes_per_cycle, s.dma.setup_cycles, s.dma.burst_bytes, s.dma.max_outstanding};
+  p.number_format = uint8_t(numfmt::parse_format(s.precision.format, "precision.format"));
+  p.vector_lanes = s.vector.lanes;
   p.quantum = sc_time(s.host.quantum_ns, SC_NS);
   return p;
 }

@@ -14,8 +14,8 @@ bool write_chrome_trace(const std::string& path, const EpochCoreAccel& accel, sc
   }
   const int pid = 1;
   t.set_process_name(pid, "epochcore");
-  const char* threads[] = {"command processor", "dma", "array"};
-  for (int tid = 1; tid <= 3; ++tid) {
+  const char* threads[] = {"command processor", "dma", "array", "vector unit"};
+  for (int tid = 1; tid <= 4; ++tid) {
     t.set_thread_name(pid, tid, threads[tid - 1]);
     t.set_thread_sort_index(pid, tid, tid);
   }
@@ -40,6 +40,10 @@ bool write_chrome_trace(const std::string& path, const EpochCoreAccel& accel, sc
         t.complete(pid, 3, name, "array", a.start_ps, dur,
                    {{"index", a.cmd_index}, {"cycles", dur / p}, {"stall_input_cycles", a.stall_input},
                     {"stall_output_cycles", a.stall_output}, {"active_pe_cycles", a.active_pe_cycles}});
+        break;
+      case Activity::VECTOR:
+        t.complete(pid, 4, cmd::vec_op_name(a.vec_op), "vector", a.start_ps, dur,
+                   {{"index", a.cmd_index}, {"cycles", dur / p}, {"elements", a.elements}});
         break;
     }
   }

@@ -128,6 +128,17 @@ TEST_CASE("npy: f32 and f64 round trips for ranks 0 to 3", "[io][npy]") {
   }
 }
 
+TEST_CASE("npy: i8 (int64) round trip, negative values and the header", "[io][npy]") {
+  NpyTempDir tmp;
+  const std::vector<int64_t> v = {0, -1, 7, (int64_t(1) << 40) + 3, -(int64_t(1) << 50), 12};
+  write_npy_i64(tmp.file("i.npy"), {2, 3}, v.data());
+  const NpyArray a = read_npy(tmp.file("i.npy"));
+  CHECK(a.dtype == "i8");
+  CHECK(a.shape == std::vector<size_t>{2, 3});
+  REQUIRE(a.data.size() == v.size());
+  for (size_t i = 0; i < v.size(); ++i) CHECK(a.data[i] == double(v[i]));
+}
+
 TEST_CASE("npy: writer produces numpy's header layout", "[io][npy]") {
   NpyTempDir tmp;
   const float values[6] = {1, 2, 3, 4, 5, 6};

@@ -74,6 +74,13 @@ void check_same(const Scenario& a, const Scenario& b) {
   CHECK(a.workload.gemm_m == b.workload.gemm_m);
   CHECK(a.workload.gemm_n == b.workload.gemm_n);
   CHECK(a.workload.gemm_k == b.workload.gemm_k);
+  CHECK(a.workload.model == b.workload.model);
+  CHECK(a.workload.weights == b.workload.weights);
+  CHECK(a.workload.inputs == b.workload.inputs);
+  CHECK(a.workload.lengths == b.workload.lengths);
+  CHECK(a.workload.reference == b.workload.reference);
+  CHECK(a.precision.format == b.precision.format);
+  CHECK(a.vector.lanes == b.vector.lanes);
 }
 
 // Every key at a value other than its default.
@@ -101,6 +108,9 @@ workload:
   gemm_m: 7
   gemm_n: 9
   gemm_k: 11
+  reference: false
+precision: {format: int8}
+vector: {lanes: 7}
 run: {timing: cycle}
 )";
 
@@ -180,6 +190,9 @@ TEST_CASE("scenario: a full file sets every key", "[scenario]") {
   CHECK(s.workload.gemm_m == 7);
   CHECK(s.workload.gemm_n == 9);
   CHECK(s.workload.gemm_k == 11);
+  CHECK_FALSE(s.workload.reference);
+  CHECK(s.precision.format == "int8");
+  CHECK(s.vector.lanes == 7);
 }
 
 TEST_CASE("scenario: a partial file keeps the other defaults", "[scenario]") {
@@ -353,7 +366,7 @@ TEST_CASE("scenario: validation ranges name the key and the allowed range", "[sc
       {"memory.latency_ns=-1", "memory.latency_ns: must be a finite number >= 0, got -1"},
       {"memory.bytes_per_ns=0", "memory.bytes_per_ns: must be a finite number > 0"},
       {"host.quantum_ns=-5", "host.quantum_ns: must be a finite number > 0"},
-      {"workload.kind=s5", "workload.kind: must be one of s4d_layer, gemm, got 's5'"},
+      {"workload.kind=s5", "workload.kind: must be one of s4d_layer, gemm, s4_model, got 's5'"},
       {"workload.channels=0", "workload.channels: must be in 1.."},
       {"workload.modes=0", "workload.modes: must be in 1.."},
       {"workload.length=0", "workload.length: must be in 1..16777216"},
@@ -450,7 +463,7 @@ TEST_CASE("scenario: workload.kind gemm and its keys are validated by name", "[s
   CHECK(g.workload.gemm_n == 6);
   CHECK(g.workload.gemm_k == 7);
   CHECK_THROWS_WITH(parse("workload: {kind: gemn}\n"),
-                    Contains("workload.kind: must be one of s4d_layer, gemm, got 'gemn' (did you mean gemm?)"));
+                    Contains("workload.kind: must be one of s4d_layer, gemm, s4_model, got 'gemn' (did you mean gemm?)"));
   CHECK_THROWS_WITH(parse("workload: {gemm_m: 0}\n"), Contains("t.yaml:1:20: workload.gemm_m: must be in 1..1048576, got 0"));
   CHECK_THROWS_WITH(with_override("workload.gemm_n=65537"),
                     Contains("workload.gemm_n: must be in 1..65536, got 65537"));
@@ -472,4 +485,34 @@ TEST_CASE("scenario: workload.kind gemm and its keys are validated by name", "[s
   CHECK(shipped.array.cols == 32);
   // Round trip through YAML keeps the gemm keys.
   check_same(parse(scenario_to_yaml(g)), g);
+}
+
+TEST_CASE("scenario: workload.kind s4_model, precision and vector keys", "[scenario][model]") {
+  const Scenario m = parse("workload: {kind: s4_model, model: pathx, batch: 4}\nprecision: {format: bf16}\n");
+  CHECK(m.workload.kind == "s4_model");
+  CHECK(m.workload.model == "pathx");
+  CHECK(m.workload.weights.empty());
+  CHECK(m.workload.reference);
+  CHECK(m.precision.format == "bf16");
+  CHECK(m.vector.lanes == 32);
+  check_same(parse(scenario_to_yaml(m)), m);
+  CHECK_THROWS_WITH(parse("workload: {kind: s4_model}\n"),
+                    Contains("workload.model: must name an LRA task"));
+  CHECK_THROWS_WITH(parse("workload: {model: pathx}\n"),
+                    Contains("workload.model: applies only to workload.kind s4_model, got kind 's4d_layer'"));
+  CHECK_THROWS_WITH(parse("workload: {kind: s4_model, model: m.yaml, lengths: l.npy}\n"),
+                    Contains("workload.lengths: needs workload.inputs"));
+  CHECK_THROWS_WITH(parse("precision: {format: fp8}\n"),
+                    Contains("precision.format: must be one of fp32, bf16, fp16, int16, int8, got 'fp8'"));
+  CHECK_THROWS_WITH(parse("precision: {format: bf61}\n"), Contains("(did you mean bf16?)"));
+  CHECK_THROWS_WITH(parse("vector: {lanes: 0}\n"), Contains("vector.lanes: must be in 1..65535, got 0"));
+  CHECK_THROWS_WITH(parse("vectr: {lanes: 4}\n"), Contains("vectr: unknown key (did you mean vector?)"));
+
+  for (const std::string& task : {"listops", "text", "retrieval", "image", "pathfinder", "pathx"}) {
+    const Scenario lra = load_scenario(std::string(EC_SOURCE_DIR) + "/scenarios/lra/" + task + ".yaml");
+    CHECK(lra.workload.kind == "s4_model");
+    CHECK(lra.workload.model == task);
+    CHECK(lra.run.timing == "fast");
+    CHECK(lra.precision.format == "fp32");
+  }
 }

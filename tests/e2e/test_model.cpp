@@ -1,0 +1,250 @@
+// End-to-end whole models (workload.kind s4_model): the built simulator runs reduced-size
+// S4 models through the model compiler, and the logits are checked against the
+// double-precision reference model; cycle and fast timing must agree bit for bit; lower
+// precisions stay within the bounds of docs/precisions.md; bad files are named.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/reference/rng.h"
+#include "models/reference/s4_model_reference.h"
+#include "platform/io/model_file.h"
+#include "platform/io/npy.h"
+#include "tests/e2e/vp_runner.h"
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+using namespace epochcore;
+using namespace epochcore::e2e;
+
+namespace {
+
+const fs::path& dir() {
+  static const fs::path d = scratch_dir("model");
+  return d;
+}
+
+// Reduced models that fold on an 8x8 array (H > rows, 2H > rows, L > cols).
+const char* const kTokensModel = R"(task: tiny_tokens
+input: tokens
+d_input: 12
+H: 40
+N: 8
+L: 80
+n_layers: 2
+prenorm: false
+norm: batch
+bidirectional: true
+classes: 5
+)";
+
+const char* const kValuesModel = R"(task: tiny_values
+input: values
+d_input: 3
+H: 24
+N: 6
+L: 64
+n_layers: 2
+prenorm: true
+norm: layer
+bidirectional: false
+classes: 3
+)";
+
+const char* const kRetrievalModel = R"(task: tiny_retrieval
+input: tokens
+d_input: 9
+H: 16
+N: 4
+L: 40
+n_layers: 1
+prenorm: true
+norm: batch
+bidirectional: true
+classes: 2
+retrieval: true
+)";
+
+std::string model_file(const std::string& name, const char* text) {
+  const fs::path p = dir() / (name + ".yaml");
+  if (!fs::exists(p)) write_text(p, text);
+  return p.string();
+}
+
+// A scenario for a model file on a small array; extra `--set`s appended.
+std::string model_args(const std::string& model_path, uint32_t batch, const std::string& timing,
+                       const std::string& format, const std::string& extra = "") {
+  return "--set workload.kind=s4_model --set workload.model='" + model_path + "' --set workload.batch=" +
+         std::to_string(batch) + " --set run.timing=" + timing + " --set precision.format=" + format +
+         " --set array.rows=8 --set array.cols=8 --set scratchpad.param.size_kib=256" + " --quiet " + extra;
+}
+
+std::vector<float> read_logits(const std::string& path) {
+  const io::NpyArray a = io::read_npy(path);
+  return std::vector<float>(a.data.begin(), a.data.end());
+}
+
+}  // namespace
+
+TEST_CASE("model: fp32 logits match the double-precision reference model", "[model][accuracy]") {
+  struct Case {
+    const char* name;
+    const char* text;
+  };
+  for (const Case& c : {Case{"tokens", kTokensModel}, Case{"values", kValuesModel}, Case{"retrieval", kRetrievalModel}}) {
+    INFO(c.name);
+    const VpResult r = run_epochcore_vp(dir(), model_args(model_file(c.name, c.text), 3, "fast", "fp32"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json& a = r.report["accuracy"];
+    CHECK(a["max_rel"].get<double>() <= 1e-4);
+    CHECK(a["classes_agreeing"].get<uint32_t>() == 3);
+    CHECK(r.report["status"] == "ok");
+    // Every stage ran and the stage cycles add up to the whole run.
+    uint64_t sum = 0;
+    for (const json& st : r.report["stages"]) sum += st["cycles"].get<uint64_t>();
+    CHECK(sum == r.report["cycles"].get<uint64_t>());
+    const json& layers = r.report["layers"];
+    CHECK(layers.front()["name"] == "encoder");
+    CHECK(layers.back()["name"] == "head");
+    CHECK(r.report["vector_unit"]["busy_cycles"].get<uint64_t>() > 0);
+    CHECK(r.report["array_counters"]["mac_ops"].get<uint64_t>() > 0);
+    CHECK(r.report["energy_pj"]["by_component"]["vector_unit"].get<double>() > 0);
+  }
+}
+
+TEST_CASE("model: cycle and fast timing agree bit for bit on a reduced model", "[model][parity]") {
+  const std::string m = model_file("tokens", kTokensModel);
+  const VpResult fast = run_epochcore_vp(dir(), model_args(m, 2, "fast", "fp32"));
+  const VpResult cycle = run_epochcore_vp(dir(), model_args(m, 2, "cycle", "fp32"));
+  INFO(fast.err << cycle.err);
+  REQUIRE(fast.exit_code == 0);
+  REQUIRE(cycle.exit_code == 0);
+  CHECK(read_text(fast.output_path) == read_text(cycle.output_path));  // the logits' bytes
+  CHECK(fast.report["cycles"] == cycle.report["cycles"]);
+  CHECK(fast.report["array_counters"] == cycle.report["array_counters"]);
+  CHECK(fast.report["vector_unit"] == cycle.report["vector_unit"]);
+  CHECK(fast.report["stalls"] == cycle.report["stalls"]);
+  REQUIRE(fast.report["stages"].size() == cycle.report["stages"].size());
+  for (size_t i = 0; i < fast.report["stages"].size(); ++i)
+    CHECK(fast.report["stages"][i]["cycles"] == cycle.report["stages"][i]["cycles"]);
+}
+
+// The values model with 64 seeded inputs, its decoder bias centred so that the reference's
+// predicted classes spread over all three classes (with seeded weights the class biases
+// dominate and every input would get the same class, making agreement meaningless).
+struct PrecisionFiles {
+  std::string weights, inputs;
+  std::vector<uint32_t> class_counts;
+};
+
+PrecisionFiles precision_files() {
+  const S4ModelDesc d = io::parse_model_description(kValuesModel, "values.yaml");
+  S4ModelWeights w = s4_model_init(d, 7);
+  const uint32_t B = 64;
+  std::vector<double> in(size_t(B) * d.L * d.d_input);
+  Rng rng(11);
+  for (double& x : in) x = rng.normal();
+  std::vector<double> ref = s4_model_forward(d, w, in.data(), B);
+  for (uint32_t c = 0; c < d.classes; ++c) {
+    double mean = 0;
+    for (uint32_t b = 0; b < B; ++b) mean += ref[size_t(b) * d.classes + c] / B;
+    w.decoder.bias[c] -= mean;
+  }
+  PrecisionFiles f;
+  f.weights = (dir() / "values_centred.safetensors").string();
+  f.inputs = (dir() / "values_inputs.npy").string();
+  io::save_model_weights(f.weights, d, w, "F64");
+  io::write_npy_f64(f.inputs, {B, d.L, d.d_input}, in.data());
+  ref = s4_model_forward(d, w, in.data(), B);
+  f.class_counts.assign(d.classes, 0);
+  for (uint32_t b = 0; b < B; ++b) {
+    uint32_t best = 0;
+    for (uint32_t c = 1; c < d.classes; ++c)
+      if (ref[size_t(b) * d.classes + c] > ref[size_t(b) * d.classes + best]) best = c;
+    f.class_counts[best]++;
+  }
+  return f;
+}
+
+// Bounds measured on this model with 64 seeded inputs and documented in
+// docs/precisions.md ("Whole-model accuracy"); the run must also report them.
+TEST_CASE("model: lower precisions stay within their documented bounds", "[model][precision]") {
+  struct Bound {
+    const char* format;
+    double max_rel;         // logits' error relative to the largest reference logit
+    double min_agreement;   // share of the 64 inputs whose class matches the reference
+  };
+  const std::string m = model_file("values", kValuesModel);
+  const PrecisionFiles files = precision_files();
+  for (uint32_t count : files.class_counts) CHECK(count >= 10);  // every class is predicted often
+  const std::string data = "--set workload.weights='" + files.weights + "' --set workload.inputs='" + files.inputs + "'";
+  for (const Bound& b : {Bound{"fp32", 1e-4, 1.0}, Bound{"fp16", 2e-2, 0.95}, Bound{"bf16", 1e-1, 0.85},
+                         Bound{"int16", 1e-2, 0.95}, Bound{"int8", 2.5e-1, 0.75}}) {
+    INFO(b.format);
+    const VpResult r = run_epochcore_vp(dir(), model_args(m, 1, "fast", b.format, data));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json& a = r.report["accuracy"];
+    WARN(b.format << ": max_rel " << a["max_rel"].get<double>() << ", class agreement "
+                  << a["class_agreement"].get<double>());
+    CHECK(a["inputs"].get<uint32_t>() == 64);
+    CHECK(a["max_rel"].get<double>() <= b.max_rel);
+    CHECK(a["class_agreement"].get<double>() >= b.min_agreement);
+    CHECK(r.report["workload"]["precision"] == b.format);
+  }
+}
+
+TEST_CASE("model: wrong tensors, shapes and inputs are named", "[model][errors]") {
+  const std::string tokens = model_file("tokens", kTokensModel);
+  const std::string values = model_file("values", kValuesModel);
+  // Weights written for the tokens model.
+  const S4ModelDesc td = io::parse_model_description(kTokensModel, "tokens.yaml");
+  const std::string weights = (dir() / "tokens.safetensors").string();
+  io::save_model_weights(weights, td, s4_model_init(td, 5), "F32");
+
+  SECTION("weights of another model: the tensor and its expected shape") {
+    const VpResult r = run_epochcore_vp(dir(), model_args(values, 1, "fast", "fp32", "--set workload.weights='" + weights + "'"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(weights) && Catch::Contains("encoder.weight"));
+  }
+  SECTION("a missing weights file names the file") {
+    const VpResult r = run_epochcore_vp(dir(), model_args(tokens, 1, "fast", "fp32", "--set workload.weights=/nonexistent/w.safetensors"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("/nonexistent/w.safetensors"));
+  }
+  SECTION("inputs of the wrong length name the file and the expected shape") {
+    const std::string in = (dir() / "short.npy").string();
+    std::vector<int64_t> ids(2 * 50, 1);
+    io::write_npy_i64(in, {2, 50}, ids.data());
+    const VpResult r = run_epochcore_vp(dir(), model_args(tokens, 1, "fast", "fp32", "--set workload.inputs='" + in + "'"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(in) && Catch::Contains("80"));
+  }
+  SECTION("a token id outside the vocabulary") {
+    const std::string in = (dir() / "bad_ids.npy").string();
+    std::vector<int64_t> ids(80, 3);
+    ids[17] = 12;
+    io::write_npy_i64(in, {1, 80}, ids.data());
+    const VpResult r = run_epochcore_vp(dir(), model_args(tokens, 1, "fast", "fp32", "--set workload.inputs='" + in + "'"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(in) && Catch::Contains("12"));
+  }
+  SECTION("a model that is neither a task nor a file") {
+    const VpResult r = run_epochcore_vp(dir(), model_args("pathy", 1, "fast", "fp32"));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("workload.model") && Catch::Contains("pathy"));
+  }
+}
+
+TEST_CASE("model: the full-size LRA ListOps model runs in fast mode", "[model][lra]") {
+  const VpResult r = run_epochcore_vp(dir(), "'" + std::string(EC_SOURCE_DIR) + "/scenarios/lra/listops.yaml' --quiet");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.report["workload"]["model"]["L"] == 2048);
+  CHECK(r.report["accuracy"]["max_rel"].get<double>() <= 1e-4);
+  CHECK(r.report["layers"].size() == 8);  // encoder, 6 blocks, head
+}
