@@ -5,10 +5,12 @@
 // docs/model-compiler.md.
 //
 // Per block, the SSM runs as the S4D layer kernel (s4d_layer.h: folding, time chunks with
-// the state kept in the PEs). The block tail works on time tiles of `cols` steps, all
-// channels at once, with double-buffered DMA: GELU (vector unit) -> W_out (RUN_GEMM with
-// the activation tile stationary and the weight rows, resident in the input scratchpad,
-// streaming) -> bias -> GLU -> residual -> norm, and writes the next block's SSM input.
+// the state kept in the PEs). The block tail works on time tiles of up to several times
+// `cols` steps (rows of about 1 KiB per DMA transfer), all channels at once, with
+// double-buffered DMA: GELU (vector unit, written as one stationary [H][n] tile per
+// n-block of <= cols steps) -> W_out (RUN_GEMM per n-block and k-fold, the weight rows
+// resident in the input scratchpad, streaming) -> bias -> GLU -> residual -> norm, and
+// writes the next block's SSM input.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -46,7 +48,13 @@ struct S4ModelJob {
   // platform can snapshot counters per stage. Optional.
   void (*on_stage)(void* ctx, const S4ModelStage& stage) = nullptr;
   void* on_stage_ctx = nullptr;
+  // Most time steps per encoder / tail tile; 0: kDefaultMaxTileSteps. The logits do not
+  // depend on it (the tests compare cols-wide tiles with wide ones).
+  uint32_t max_tile_steps = 0;
 };
+
+// Default cap on the time tile: 256 float32 steps are 1 KiB rows, a whole DMA burst.
+constexpr uint32_t kDefaultMaxTileSteps = 256;
 
 struct S4ModelResult {
   bool ok = false;
@@ -103,25 +111,29 @@ struct S4ModelLayout {
   uint64_t head_w = 0, head_affine = 0;    // decoder [C][H], 1[C] b[C]; retrieval: W1 [H][4H], 1[H] b1[H]
   uint64_t head_w2 = 0, head_affine2 = 0;  // retrieval: W2 [C][H], 1[C] b2[C]
   uint64_t pool_scale = 0;     // [S][2H]: 1/len[q] (H times), then 0 (H times)
-  uint64_t inputs = 0;         // tokens: int32 [S][L]; values: [S][F][L] in the number format
+  uint64_t inputs = 0;         // tokens: int32 [S][L]; values: per sequence, per n-block of
+                               // enc.N steps, [F][n] (the stationary layout), in the format
   uint64_t x = 0, z = 0, s = 0;  // activations [S][H][L] float32
   uint64_t features = 0;       // [H][S] float32, column col(q)
   uint64_t logits = 0;         // [C][B] float32
   uint64_t workspace = 0;      // command streams and the S4D kernel's workspace (the rest)
 };
 
-// Scratchpad byte offsets of one stage's stream (T: time steps per tile, <= cols).
+// Scratchpad byte offsets of one stage's stream. T: time steps per tile; N = min(cols, T):
+// steps per n-block, the GEMM's n. T is a multiple of N, or the whole length L. Inside a
+// tile of w steps, an [R][w] buffer is row-major; a stationary GEMM operand is one [R][n]
+// block after another (block j at 4*R*N*j bytes, n = min(N, w - j*N)).
 struct S4EncoderSpad {
-  uint32_t T = 0;
+  uint32_t T = 0, N = 0;
   uint32_t table = 0;          // PARAM, tokens: embedding [vocab][H]
   uint32_t w_enc = 0;          // INPUT, values: [H][F]
   uint32_t affine = 0, norm = 0;  // PARAM: encoder bias; prenorm: layer 0's norm
-  uint32_t in_slot[2] = {0, 0};   // tokens: INPUT ids [T]; values: PARAM [F][T]
+  uint32_t in_slot[2] = {0, 0};   // tokens: INPUT ids [T]; values: PARAM [F][n] blocks
   uint32_t u = 0;              // OUTPUT [H][T] (values: GEMM result)
   uint32_t xo[2] = {0, 0}, zo[2] = {0, 0};  // OUTPUT [H][T] slots
 };
 struct S4TailSpad {
-  uint32_t T = 0;
+  uint32_t T = 0, N = 0;
   uint32_t w_out = 0, s_slot[2] = {0, 0}, x_slot[2] = {0, 0};         // INPUT
   uint32_t g = 0, affine = 0, norm_post = 0, norm_next = 0, pool_scale[2] = {0, 0};  // PARAM
   uint32_t u = 0, y = 0, r = 0, f = 0, xo[2] = {0, 0}, zo[2] = {0, 0}, pool[2] = {0, 0};  // OUTPUT

@@ -1,6 +1,7 @@
 // Model compiler, memory image: the weights in the accelerator's number format, the
 // biases and norms as fp32 vector-unit parameter blocks, the SSM parameter blocks, the
 // inputs and the pooling scales, written where plan_s4_model put them.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -125,11 +126,16 @@ bool write_s4_model_image(Hal& hal, const S4ModelJob& job, const S4ModelPlan& pl
     }
     return out.bytes(m.inputs, ids, "token ids");
   }
-  // Values [B][docs][L][F] -> [S][F][L] (channel-major like the activations), in the format.
+  // Values [B][docs][L][F] -> per sequence, per n-block of N steps, [F][n] (n = N but for
+  // a shorter last block): every encoder tile is then one contiguous run of stationary
+  // [F][n] GEMM tiles, one DMA row.
+  const size_t N = plan.enc.N;
   std::vector<float> v(S * F * L);
   for (size_t q = 0; q < S; ++q)
-    for (size_t t = 0; t < L; ++t)
-      for (size_t i = 0; i < F; ++i) v[(q * F + i) * L + t] = float(job.inputs[(q * L + t) * F + i]);
+    for (size_t t = 0; t < L; ++t) {
+      const size_t t0 = t / N * N, n = std::min(N, L - t0);
+      for (size_t i = 0; i < F; ++i) v[q * F * L + F * t0 + i * n + (t - t0)] = float(job.inputs[(q * L + t) * F + i]);
+    }
   numfmt::quantise_tensor(f, v.data(), v.data(), v.size());
   return out.floats(m.inputs, v, "inputs");
 }

@@ -50,10 +50,11 @@ class SpadBudget {
   std::string items_[cmd::kNumSpads];
 };
 
-S4EncoderSpad encoder_spad(const S4ModelDesc& d, uint32_t T, uint32_t norm_words, SpadBudget& b) {
+S4EncoderSpad encoder_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm_words, SpadBudget& b) {
   const uint64_t H = d.H, F = d.d_input, tile = 4 * H * T;
   S4EncoderSpad e;
   e.T = T;
+  e.N = N;
   if (d.input == InputKind::Tokens) {
     e.table = b.take(SpadId::PARAM, "embedding " + dims({F, H}), 4 * F * H);
     for (int i = 0; i < 2; ++i) e.in_slot[i] = b.take(SpadId::INPUT, "token ids " + dims({T}), 4ull * T);
@@ -71,10 +72,11 @@ S4EncoderSpad encoder_spad(const S4ModelDesc& d, uint32_t T, uint32_t norm_words
   return e;
 }
 
-S4TailSpad tail_spad(const S4ModelDesc& d, uint32_t T, uint32_t norm_words, SpadBudget& b) {
+S4TailSpad tail_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm_words, SpadBudget& b) {
   const uint64_t H = d.H, tile = 4 * H * T;
   S4TailSpad p;
   p.T = T;
+  p.N = N;
   p.w_out = b.take(SpadId::INPUT, "W_out " + dims({2 * H, H}), 8 * H * H);
   for (int i = 0; i < 2; ++i) {
     p.s_slot[i] = b.take(SpadId::INPUT, "s tile " + dims({H, T}), tile);
@@ -121,12 +123,24 @@ S4HeadSpad head_spad(const S4ModelDesc& d, const AccelInfo& hw, uint32_t B, uint
   return h;
 }
 
-// Widest tile of at most min(cols, L) steps whose buffers fit; the message of T = 1 otherwise.
+// Widest tile whose buffers fit, calling make(T, N, budget) for each candidate: first
+// min(p * cols, L) steps for p = cap / cols .. 2 (whole n-blocks of cols steps, or the
+// whole sequence), then min(cols, L, cap) .. 1 steps in one n-block. The message of
+// T = 1 when nothing fits.
 template <typename Make>
-bool choose_tile(const AccelInfo& hw, uint32_t L, const std::string& stage, Make make, std::string* why) {
-  for (uint32_t T = std::min(hw.cols, L); T >= 1; --T) {
+bool choose_tile(const AccelInfo& hw, uint32_t L, uint32_t cap, const std::string& stage, Make make,
+                 std::string* why) {
+  const uint32_t cols = hw.cols;
+  const uint32_t p_max = std::min(cap / cols, (L + cols - 1) / cols);
+  for (uint32_t p = p_max; p >= 2; --p) {
+    const uint32_t T = std::min(p * cols, L);
     SpadBudget b;
-    make(T, b);
+    make(T, cols, b);
+    if (b.fits(hw, stage, why)) return true;
+  }
+  for (uint32_t T = std::min({cols, L, cap}); T >= 1; --T) {
+    SpadBudget b;
+    make(T, T, b);
     if (b.fits(hw, stage, why)) return true;
   }
   return false;
@@ -321,10 +335,12 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
 
   // Scratchpads: the widest tile that fits, per stage.
   const uint32_t nw = m.norm_words;
-  if (!choose_tile(hw, d.L, "encoder", [&](uint32_t T, SpadBudget& b) { p.enc = encoder_spad(d, T, nw, b); }, why))
+  const uint32_t cap = job.max_tile_steps ? job.max_tile_steps : kDefaultMaxTileSteps;
+  if (!choose_tile(hw, d.L, cap, "encoder",
+                   [&](uint32_t T, uint32_t N, SpadBudget& b) { p.enc = encoder_spad(d, T, N, nw, b); }, why))
     return false;
-  if (!choose_tile(hw, d.L, "layers.0.tail", [&](uint32_t T, SpadBudget& b) { p.tail = tail_spad(d, T, nw, b); },
-                   why))
+  if (!choose_tile(hw, d.L, cap, "layers.0.tail",
+                   [&](uint32_t T, uint32_t N, SpadBudget& b) { p.tail = tail_spad(d, T, N, nw, b); }, why))
     return false;
   SpadBudget head;
   p.head = head_spad(d, hw, job.B, S, head);

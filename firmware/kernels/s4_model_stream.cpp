@@ -1,6 +1,7 @@
 // Model compiler, command streams of the encoder, the block tails and the head
 // (docs/model-compiler.md). Time tiles are double-buffered: the DMA_IN of tile j+1 and
-// the DMA_OUT of tile j-1 run while tile j computes, with one BARRIER per tile.
+// the DMA_OUT of tile j-1 run while tile j computes, with one BARRIER per tile. A tile
+// spans several n-blocks of <= cols steps; its GEMMs run per n-block.
 #include <algorithm>
 
 #include "firmware/kernels/s4_model.h"
@@ -97,8 +98,28 @@ struct Tile {
   bool first = false, last = false;  // first / last tile of its sequence in the list
 };
 
-// Every tile, or (skip_padding) only those holding valid steps.
-std::vector<Tile> tiles(const S4ModelPlan& plan, uint32_t L, uint32_t T, bool skip_padding) {
+uint32_t valid_steps(uint32_t t0, uint32_t width, uint32_t len) { return len > t0 ? std::min(width, len - t0) : 0; }
+
+// Splits list[i] after `head` steps (a multiple of N) into two tiles.
+void split_tile(std::vector<Tile>& list, size_t i, uint32_t head, uint32_t len) {
+  Tile a = list[i], b = list[i];
+  a.width = head;
+  a.last = false;
+  b.t0 += head;
+  b.width -= head;
+  b.first = false;
+  a.valid = valid_steps(a.t0, a.width, len);
+  b.valid = valid_steps(b.t0, b.width, len);
+  list[i] = a;
+  list.insert(list.begin() + i + 1, b);
+}
+
+// Every tile, or (skip_padding) only the n-blocks of N steps that hold valid steps. Tiles
+// start at multiples of N, so n-block boundaries fall where they would with N-wide tiles.
+// ramp: the stream's first and last tiles are one n-block each, because the first fetch
+// and the last store overlap no compute (for compute-bound streams: the tails).
+std::vector<Tile> tiles(const S4ModelPlan& plan, uint32_t L, uint32_t T, uint32_t N, bool skip_padding,
+                        bool ramp) {
   std::vector<Tile> list;
   for (uint32_t q = 0; q < plan.mem.S; ++q) {
     const uint32_t len = plan.lengths[q];
@@ -108,12 +129,17 @@ std::vector<Tile> tiles(const S4ModelPlan& plan, uint32_t L, uint32_t T, bool sk
       t.q = q;
       t.t0 = t0;
       t.width = std::min(T, L - t0);
-      t.valid = len > t0 ? std::min(t.width, len - t0) : 0;
+      if (skip_padding) t.width = std::min(t.width, (len - t0 + N - 1) / N * N);
+      t.valid = valid_steps(t0, t.width, len);
       t.first = t0 == 0;
       t.last = t0 + T >= end;
       list.push_back(t);
     }
   }
+  if (!ramp) return list;
+  if (list.front().width > N) split_tile(list, 0, N, plan.lengths[list.front().q]);
+  if (list.back().width > N)
+    split_tile(list, list.size() - 1, (list.back().width - 1) / N * N, plan.lengths[list.back().q]);
   return list;
 }
 
@@ -162,13 +188,13 @@ std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4Mo
     st.load(SpadId::PARAM, e.affine, m.enc_affine, 8 * H, 1);
   }
   if (d.prenorm) st.load(SpadId::PARAM, e.norm, m.layers[0].norm, 4ull * m.norm_words, 1);
-  const std::vector<Tile> list = tiles(plan, d.L, e.T, false);
+  // No ramp: the encoder is DMA-bound (its vector work is small), short tiles cost more.
+  const std::vector<Tile> list = tiles(plan, d.L, e.T, e.N, false, false);
   auto fetch = [&](const Tile& t, int slot) {
     if (tokens)
       st.load(SpadId::INPUT, e.in_slot[slot], m.inputs + 4 * (t.q * L + t.t0), 4ull * t.width, 1);
-    else  // [F][width] of the sequence's [F][L] input, packed as the stationary tile
-      st.dma(true, SpadId::PARAM, e.in_slot[slot], m.inputs + 4 * (t.q * F * L + t.t0), 4ull * t.width,
-             uint32_t(F), 4 * L, 4ull * t.width);
+    else  // the tile's stationary [F][n] blocks, contiguous in memory (s4_model_image.cpp)
+      st.load(SpadId::PARAM, e.in_slot[slot], m.inputs + 4 * (t.q * F * L + F * t.t0), 4 * F * t.width, 1);
   };
   fetch(list[0], 0);
   st.barrier();
@@ -181,8 +207,13 @@ std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4Mo
       st.vec(VecOp::EMBED, input(e.in_slot[slot], 0), param(e.table, uint32_t(F)), output(e.xo[slot], w),
              d.H, w, x_scale);
     } else {
-      // Input tile stationary, encoder rows W[h][f0..] streaming: u[h][t] = sum_f W[h][f] in[f][t].
-      st.gemm_folds(hw.rows, uint32_t(F), e.in_slot[slot], e.w_enc, uint32_t(4 * F), e.u, 4 * w, w, d.H);
+      // Per n-block, the [F][n] input block stationary and the encoder rows W[h][f0..]
+      // streaming: u[h][t] = sum_f W[h][f] in[f][t], into columns j0.. of u [H][w].
+      for (uint32_t j0 = 0; j0 < w; j0 += e.N) {
+        const uint32_t n = std::min(e.N, w - j0);
+        st.gemm_folds(hw.rows, uint32_t(F), e.in_slot[slot] + uint32_t(4 * F * j0), e.w_enc, uint32_t(4 * F),
+                      e.u + 4 * j0, 4 * w, n, d.H);
+      }
       st.vec(VecOp::AFFINE, output(e.u, w), param(e.affine), output(e.xo[slot], w), d.H, w, x_scale);
     }
     const uint32_t z = ssm_input(st, d, t, e.xo[slot], e.zo[slot], e.norm, z_scale);
@@ -209,7 +240,7 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
   if (d.prenorm)  // the next block's prenorm, or the final norm after the last block
     st.load(SpadId::PARAM, p.norm_next, last_block ? m.final_norm : m.layers[layer + 1].norm, norm_bytes, 1);
   // The last block only pools the valid steps: its padded tiles are not needed.
-  const std::vector<Tile> list = tiles(plan, d.L, p.T, last_block);
+  const std::vector<Tile> list = tiles(plan, d.L, p.T, p.N, last_block, true);
   auto fetch = [&](const Tile& t, int slot) {
     const uint64_t at = 4 * (uint64_t(t.q) * H * L + t.t0);
     st.dma(true, SpadId::INPUT, p.s_slot[slot], m.s + at, 4ull * t.width, d.H, 4 * L, 4ull * t.width);
@@ -223,9 +254,13 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
     const int slot = int(j % 2);
     const uint32_t w = t.width;
     if (j + 1 < list.size()) fetch(list[j + 1], 1 - slot);
-    // g = GELU(s), written as the stationary [H][w] tile of the W_out GEMM.
-    st.vec(VecOp::GELU, input(p.s_slot[slot], w), kUnused, param(p.g, w), d.H, w, sc.gelu);
-    st.gemm_folds(hw.rows, d.H, p.g, p.w_out, uint32_t(4 * H), p.u, 4 * w, w, uint32_t(2 * H));
+    // Per n-block: g = GELU(s columns j0..j0+n-1), written as the stationary [H][n] block
+    // of the W_out GEMM, whose 2H rows stream into columns j0.. of u [2H][w].
+    for (uint32_t j0 = 0; j0 < w; j0 += p.N) {
+      const uint32_t n = std::min(p.N, w - j0), g = p.g + uint32_t(4 * H * j0);
+      st.vec(VecOp::GELU, input(p.s_slot[slot] + 4 * j0, w), kUnused, param(g, n), d.H, n, sc.gelu);
+      st.gemm_folds(hw.rows, d.H, g, p.w_out, uint32_t(4 * H), p.u + 4 * j0, 4 * w, n, uint32_t(2 * H));
+    }
     st.vec(VecOp::AFFINE, output(p.u, w), param(p.affine), output(p.u, w), 2 * d.H, w, sc.linear);
     st.vec(VecOp::GLU, output(p.u, w), kUnused, output(p.y, w), d.H, w, sc.glu);
     const uint32_t xo = p.xo[slot];
@@ -245,8 +280,11 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
       pooled = p.f;
     }
     const uint32_t pool = p.pool[t.q % 2];
-    st.vec(VecOp::POOL_SUM, output(pooled, w), kUnused, output(pool, 1), d.H, t.valid, plan.scales.pool_sum,
-           t.first ? 0 : uint8_t(cmd::FLAG_ACCUMULATE));
+    // One POOL_SUM per n-block, so the float sums do not depend on the tile width.
+    for (uint32_t j0 = 0; j0 < t.valid; j0 += p.N)
+      st.vec(VecOp::POOL_SUM, output(pooled + 4 * j0, w), kUnused, output(pool, 1), d.H,
+             std::min(p.N, t.valid - j0), plan.scales.pool_sum,
+             t.first && j0 == 0 ? 0 : uint8_t(cmd::FLAG_ACCUMULATE));
     if (t.last)  // mean = sum * (1/len)
       st.vec(VecOp::AFFINE, output(pool, 1), param(p.pool_scale[t.q % 2]), output(pool, 1), d.H, 1,
              plan.scales.features);

@@ -76,7 +76,7 @@ FakeAccelConfig small_accel(regs::NumberFormat format = regs::NumberFormat::FP32
 }
 
 fw::S4ModelJob make_job(const ModelData& m, uint32_t B, const FakeAccelConfig& cfg,
-                        const ActivationRanges* ranges = nullptr) {
+                        const ActivationRanges* ranges = nullptr, uint32_t max_tile_steps = 0) {
   fw::S4ModelJob job;
   job.desc = &m.desc;
   job.weights = &m.weights;
@@ -86,6 +86,7 @@ fw::S4ModelJob make_job(const ModelData& m, uint32_t B, const FakeAccelConfig& c
   job.lengths = m.lengths.empty() ? nullptr : m.lengths.data();
   job.mem_base = cfg.mem_base;
   job.mem_bytes = cfg.mem_bytes;
+  job.max_tile_steps = max_tile_steps;
   return job;
 }
 
@@ -93,16 +94,21 @@ struct Run {
   fw::S4ModelResult result;
   fw::AccelInfo info;
   std::vector<float> features;  // [H][S] as the accelerator left them
+  fw::S4ModelPlan plan;
+  uint64_t dma_commands = 0;
 };
 
-Run run_on_fake(const ModelData& m, uint32_t B, const FakeAccelConfig& cfg, const ActivationRanges* ranges = nullptr) {
+Run run_on_fake(const ModelData& m, uint32_t B, const FakeAccelConfig& cfg, const ActivationRanges* ranges = nullptr,
+                uint32_t max_tile_steps = 0) {
   FakeAccelerator fake(cfg);
   fw::Driver driver(fake);
   Run r;
   REQUIRE(driver.probe(&r.info) == fw::DriverStatus::OK);
-  const fw::S4ModelJob job = make_job(m, B, cfg, ranges);
+  const fw::S4ModelJob job = make_job(m, B, cfg, ranges, max_tile_steps);
   fw::s4_model_run(fake, driver, r.info, job, &r.result);
-  fw::S4ModelPlan plan;
+  r.dma_commands = fake.commands_executed[uint8_t(cmd::Opcode::DMA_IN)] +
+                   fake.commands_executed[uint8_t(cmd::Opcode::DMA_OUT)];
+  fw::S4ModelPlan& plan = r.plan;
   std::string why;
   if (r.result.ok && fw::plan_s4_model(r.info, job, &plan, &why)) {
     r.features.resize(size_t(m.desc.H) * plan.mem.S);
@@ -291,10 +297,10 @@ TEST_CASE("compiler: static scales from the ranges", "[compiler]") {
   CHECK(why.find("1 layers") != std::string::npos);
 }
 
-TEST_CASE("compiler: tail stream pattern (double buffering, folds, one barrier per tile)", "[compiler]") {
+TEST_CASE("compiler: tail stream pattern (double buffering, n-blocks, folds, one barrier per tile)", "[compiler]") {
   ModelCase c;
   c.H = 8;
-  c.L = 20;  // tiles of 8, 8, 4
+  c.L = 36;  // tiles of 16, 16 and 4 steps: n-blocks 8+8, 8+8, 4
   c.B = 2;
   const ModelData m = make_model(c, 3);
   const FakeAccelConfig cfg = small_accel();
@@ -304,19 +310,30 @@ TEST_CASE("compiler: tail stream pattern (double buffering, folds, one barrier p
   REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
   fw::S4ModelPlan plan;
   std::string why;
-  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg), &plan, &why));
-  CHECK(plan.tail.T == 8);
+  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg, nullptr, 16), &plan, &why));
+  REQUIRE(plan.tail.T == 16);
+  REQUIRE(plan.tail.N == 8);
   const std::vector<cmd::Record> s = fw::build_s4_tail_stream(info, m.desc, plan, 0);
-  const uint32_t tiles = 2 * 3, folds = c.H / info.rows;
+  // The stream's first tile is split into two n-blocks (ramp); the last one has one.
+  const uint32_t tiles = 7, folds = c.H / info.rows;
+  const uint32_t blocks[tiles] = {1, 1, 2, 1, 2, 2, 1};
   // Segments between barriers: prologue, one per tile (fetch next + compute), the last
   // stores, then END.
   std::vector<std::vector<cmd::Opcode>> seg(1);
+  std::vector<std::vector<cmd::RunVec>> vecs(1);
+  std::vector<cmd::DmaDesc> fetches;
+  std::vector<cmd::RunGemm> gemms;
   for (const cmd::Record& r : s) {
-    if (cmd::opcode_of(r) == cmd::Opcode::BARRIER) {
+    const cmd::Opcode op = cmd::opcode_of(r);
+    if (op == cmd::Opcode::BARRIER) {
       seg.emplace_back();
+      vecs.emplace_back();
       continue;
     }
-    seg.back().push_back(cmd::opcode_of(r));
+    seg.back().push_back(op);
+    if (op == cmd::Opcode::RUN_VEC) vecs.back().push_back(cmd::decode_run_vec(r));
+    if (op == cmd::Opcode::DMA_IN) fetches.push_back(cmd::decode_dma(r));
+    if (op == cmd::Opcode::RUN_GEMM) gemms.push_back(cmd::decode_run_gemm(r));
   }
   REQUIRE(seg.size() == tiles + 3);
   auto count = [](const std::vector<cmd::Opcode>& v, cmd::Opcode op) { return std::count(v.begin(), v.end(), op); };
@@ -328,24 +345,137 @@ TEST_CASE("compiler: tail stream pattern (double buffering, folds, one barrier p
     // Stores of tile j-1 (x, z) and the fetch of tile j+1 (s, x) around tile j's compute.
     CHECK(count(v, cmd::Opcode::DMA_OUT) == (j ? 2 : 0));
     CHECK(count(v, cmd::Opcode::DMA_IN) == (j + 1 < tiles ? 2 : 0));
-    CHECK(count(v, cmd::Opcode::RUN_GEMM) == folds);
-    CHECK(count(v, cmd::Opcode::RUN_VEC) >= 5);  // GELU, AFFINE, GLU, ADD, norm (+ z)
+    CHECK(count(v, cmd::Opcode::RUN_GEMM) == blocks[j] * folds);
+    const auto& vv = vecs[j + 1];
+    CHECK(std::count_if(vv.begin(), vv.end(), [](const cmd::RunVec& r) { return r.op == cmd::VecOp::GELU; }) ==
+          blocks[j]);
+    CHECK(vv.size() >= blocks[j] + 4);  // GELU per n-block, AFFINE, GLU, ADD, norm (+ z)
   }
   CHECK(seg[tiles + 1] == std::vector<cmd::Opcode>{cmd::Opcode::DMA_OUT, cmd::Opcode::DMA_OUT});
   CHECK(seg[tiles + 2] == std::vector<cmd::Opcode>{cmd::Opcode::END});
-  // The GEMM of tile 0: g [H][8] stationary, 2H W_out rows streaming, second fold accumulates.
-  std::vector<cmd::RunGemm> gemms;
-  for (const cmd::Record& r : s)
-    if (cmd::opcode_of(r) == cmd::Opcode::RUN_GEMM) gemms.push_back(cmd::decode_run_gemm(r));
-  REQUIRE(gemms.size() == tiles * folds);
-  CHECK(gemms[0].k == 4);
-  CHECK(gemms[0].n == 8);
-  CHECK(gemms[0].m == 16);
-  CHECK(gemms[0].flags == 0);
-  CHECK(gemms[1].flags == cmd::FLAG_ACCUMULATE);
-  CHECK(gemms[1].param_addr == gemms[0].param_addr + 4 * 4 * 8);
-  CHECK(gemms[1].in_addr == gemms[0].in_addr + 16);
-  CHECK(gemms[2 * folds].n == 4);  // third tile: the 4 remaining steps
+  // Fetches: [H] rows of the tile's steps from [S][H][L]; tile 2 (steps 16..31) in 64-byte rows.
+  REQUIRE(fetches.size() == 5 + 2 * (tiles - 1));
+  CHECK(fetches[3].row_bytes == 4 * 8);  // tile 0: one n-block
+  CHECK(fetches[7].row_bytes == 4 * 16);
+  CHECK(fetches[7].rows == c.H);
+  CHECK(fetches[7].sys_stride == 4 * c.L);
+  CHECK(cmd::decode_dma(s[s.size() - 4]).row_bytes == 4 * 4);  // the last store: 4 steps
+  // Tile 2: the GELU of n-block 1 reads s columns 8..15 (rows of 16) and writes its own
+  // stationary [H][8] block.
+  const std::vector<cmd::RunVec>& t2 = vecs[3];
+  REQUIRE(t2.size() >= 3);
+  CHECK(t2[0].op == cmd::VecOp::GELU);
+  CHECK(t2[1].op == cmd::VecOp::GELU);
+  CHECK(t2[1].a_addr == t2[0].a_addr + 4 * 8);
+  CHECK(t2[1].a_stride == 16);
+  CHECK(t2[1].d_addr == t2[0].d_addr + 4 * c.H * 8);
+  CHECK(t2[1].d_stride == 8);
+  CHECK(t2[1].length == 8);
+  CHECK(t2[2].length == 16);  // the bias AFFINE covers the whole tile
+  // Its GEMMs: per n-block, g [H][8] stationary, the 2H W_out rows streaming; the second
+  // fold accumulates; n-block 1 writes u columns 8.. of rows of 16.
+  REQUIRE(gemms.size() == 10 * folds);
+  const cmd::RunGemm* g = &gemms[2 * folds];
+  CHECK(g[0].k == 4);
+  CHECK(g[0].n == 8);
+  CHECK(g[0].m == 16);
+  CHECK(g[0].flags == 0);
+  CHECK(g[0].param_addr == t2[0].d_addr);
+  CHECK(g[0].out_stride == 4 * 16);
+  CHECK(g[1].flags == cmd::FLAG_ACCUMULATE);
+  CHECK(g[1].param_addr == g[0].param_addr + 4 * 4 * 8);
+  CHECK(g[1].in_addr == g[0].in_addr + 16);
+  CHECK(g[2].flags == 0);
+  CHECK(g[2].param_addr == t2[1].d_addr);
+  CHECK(g[2].in_addr == g[0].in_addr);
+  CHECK(g[2].out_addr == g[0].out_addr + 4 * 8);
+  CHECK(gemms[9 * folds].n == 4);  // the last tile: the 4 remaining steps
+  CHECK(gemms[9 * folds].out_stride == 4 * 4);
+}
+
+TEST_CASE("compiler: the time tile is the widest multiple of cols that fits, up to the cap", "[compiler]") {
+  ModelCase c;
+  c.H = 16;
+  c.L = 100;
+  const ModelData m = make_model(c, 4);
+  struct Want { uint32_t input_kib2, cap, T, N; };  // input scratchpad in half KiB
+  // Tail input scratchpad: W_out 2048 bytes + four [16][T] tiles of 64*T bytes.
+  const Want wants[] = {
+      {256, 0, 100, 8},   // the whole sequence (cap 256, L = 100)
+      {256, 40, 40, 8},   // the cap, a multiple of cols
+      {256, 44, 40, 8},   // the cap rounded down to cols
+      {256, 6, 6, 6},     // a cap below cols
+      {16, 0, 24, 8},     // 2048 + 256*24 = 8192 exactly
+      {14, 0, 16, 8},     // 7 KiB
+      {5, 0, 2, 2},       // below cols: one n-block of 2
+  };
+  for (const Want& w : wants) {
+    CAPTURE(w.input_kib2, w.cap);
+    FakeAccelConfig cfg = small_accel();
+    cfg.spad_kib[0] = w.input_kib2 / 2;
+    FakeAccelerator fake(cfg);
+    fw::Driver driver(fake);
+    fw::AccelInfo info;
+    REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+    info.spad_bytes[0] = w.input_kib2 * 512;  // half KiB steps
+    fw::S4ModelPlan plan;
+    std::string why;
+    REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg, nullptr, w.cap), &plan, &why));
+    CHECK(plan.tail.T == w.T);
+    CHECK(plan.tail.N == w.N);
+  }
+}
+
+TEST_CASE("compiler: wide and cols-wide time tiles give the same logits bytes", "[compiler]") {
+  std::vector<ModelCase> cases;
+  ModelCase c;  // tokens, post BatchNorm, bidirectional, lengths < L (last-block tiles trimmed)
+  c.L = 45;
+  c.B = 3;
+  c.bidirectional = true;
+  c.short_lengths = true;
+  cases.push_back(c);
+  c = ModelCase{};
+  c.input = InputKind::Values;
+  c.d_input = 6;  // two encoder folds, [F][n] input blocks
+  c.H = 12;
+  c.L = 61;
+  c.B = 2;
+  c.prenorm = true;
+  c.norm = NormKind::Layer;
+  c.short_lengths = true;
+  cases.push_back(c);
+  c.retrieval = true;
+  c.d_input = 3;
+  c.prenorm = false;
+  cases.push_back(c);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(i);
+    const ModelData m = make_model(cases[i], 200 + i);
+    const Run narrow = run_on_fake(m, cases[i].B, small_accel(), nullptr, 8);
+    const Run wide = run_on_fake(m, cases[i].B, small_accel(), nullptr, 32);
+    INFO(narrow.result.message << wide.result.message);
+    REQUIRE(narrow.result.ok);
+    REQUIRE(wide.result.ok);
+    CHECK(narrow.plan.tail.T == 8);
+    CHECK(narrow.plan.enc.T == 8);
+    CHECK(wide.plan.tail.T == 32);
+    CHECK(wide.plan.enc.T == 32);
+    CHECK(wide.plan.tail.N == 8);
+    CHECK(wide.dma_commands < narrow.dma_commands);
+    REQUIRE(wide.result.logits.size() == narrow.result.logits.size());
+    CHECK(std::memcmp(wide.result.logits.data(), narrow.result.logits.data(),
+                      wide.result.logits.size() * sizeof(double)) == 0);
+    CHECK(std::memcmp(wide.features.data(), narrow.features.data(), wide.features.size() * 4) == 0);
+    CHECK(relative_error(wide.result.logits, reference(m, cases[i].B)) <= 1e-4);
+  }
+  // A lower precision rounds every vector output: still the same bytes.
+  const ModelData m = make_model(cases[1], 201);
+  const Run narrow = run_on_fake(m, cases[1].B, small_accel(regs::NumberFormat::BF16), nullptr, 8);
+  const Run wide = run_on_fake(m, cases[1].B, small_accel(regs::NumberFormat::BF16), nullptr, 0);
+  REQUIRE(narrow.result.ok);
+  REQUIRE(wide.result.ok);
+  CHECK(wide.plan.tail.T == cases[1].L);
+  CHECK(wide.result.logits == narrow.result.logits);
 }
 
 TEST_CASE("compiler: memory plan is what the run needs", "[compiler]") {
