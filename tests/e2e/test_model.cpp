@@ -4,7 +4,9 @@
 // precisions stay within the bounds of docs/precisions.md; bad files are named.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -247,4 +249,45 @@ TEST_CASE("model: the full-size LRA ListOps model runs in fast mode", "[model][l
   CHECK(r.report["workload"]["model"]["L"] == 2048);
   CHECK(r.report["accuracy"]["max_rel"].get<double>() <= 1e-4);
   CHECK(r.report["layers"].size() == 8);  // encoder, 6 blocks, head
+}
+
+// A model exported by the shipped PyTorch script (scenarios/models/export_s4_model.py)
+// runs on the simulator, and its logits agree with PyTorch's own output.
+TEST_CASE("model: a PyTorch-exported model runs on the simulator and agrees with PyTorch", "[model][torch]") {
+  if (std::system("/usr/bin/python3 -c 'import torch, numpy, yaml' > /dev/null 2>&1") != 0) {
+    WARN("SKIPPED: python3-torch is not installed (apt-get install python3-torch python3-yaml)");
+    return;
+  }
+  const fs::path out = dir() / "torch_export";
+  const std::string script = std::string(EC_SOURCE_DIR) + "/scenarios/models/export_s4_model.py";
+  struct Case {
+    const char* name;
+    const char* model;
+  };
+  for (const Case& c : {Case{"tokens", kTokensModel}, Case{"values", kValuesModel}, Case{"retrieval", kRetrievalModel}}) {
+    INFO(c.name);
+    const fs::path d = out / c.name;
+    fs::create_directories(d);
+    const std::string cmd = "/usr/bin/python3 '" + script + "' --model '" + model_file(c.name, c.model) +
+                            "' --out-dir '" + d.string() + "' --seed 3 --batch 4 --dtype F32 > '" +
+                            (d / "export.log").string() + "' 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    const VpResult r = run_epochcore_vp(
+        dir(), model_args((d / "model.yaml").string(), 1, "fast", "fp32",
+                          "--set workload.weights='" + (d / "weights.safetensors").string() +
+                              "' --set workload.inputs='" + (d / "inputs.npy").string() +
+                              "' --set workload.lengths='" + (d / "lengths.npy").string() + "'"));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const io::NpyArray expected = io::read_npy((d / "expected_logits.npy").string());
+    const std::vector<float> got = read_logits(r.output_path);
+    REQUIRE(got.size() == expected.data.size());
+    double max_abs = 0, ref_max = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      max_abs = std::max(max_abs, std::fabs(double(got[i]) - expected.data[i]));
+      ref_max = std::max(ref_max, std::fabs(expected.data[i]));
+    }
+    CHECK(max_abs / ref_max <= 1e-4);
+    CHECK(r.report["workload"]["batch"] == 4);
+  }
 }
