@@ -2,6 +2,8 @@
 // |value| of every tensor the accelerator's vector unit writes, measured with the
 // double-precision reference over a set of inputs. The model compiler turns them into the
 // static per-tensor scales of the integer formats (post-training calibration).
+// Implemented in s4_model_reference.cpp: the reference's own forward pass, recording the
+// ranges on the way, so the calibration can never drift from the reference.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,8 @@
 #include "models/reference/s4_model_reference.h"
 
+#include "models/reference/s4_model_calibration.h"
+
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -268,15 +271,23 @@ std::vector<double> s4_model_encode(const S4ModelDesc& d, const S4ModelWeights& 
   return x;
 }
 
-void s4_model_block(const S4ModelDesc& d, const S4BlockWeights& block, std::vector<double>& x,
-                    uint32_t S, const uint32_t* lengths) {
-  check_s4_model_desc(d);
-  check_block(d, block, "block");
+namespace {
+
+void track(double* range, double v) {
+  if (range) *range = std::max(*range, std::fabs(v));
+}
+
+double max_abs(const std::vector<double>& v) {
+  double m = 0.0;
+  for (double e : v) track(&m, e);
+  return m;
+}
+
+// One block on x [S][H][L], in place; with `r`, the largest |value| of each of its
+// tensors (s4_model_calibration.h) is recorded on the way, the operations unchanged.
+void block_pass(const S4ModelDesc& d, const S4BlockWeights& block, std::vector<double>& x, size_t S,
+                const uint32_t* lengths, BlockRanges* r) {
   const size_t H = d.H, L = d.L;
-  if (x.size() != S * H * L)
-    fail("s4_model_block: x has " + std::to_string(x.size()) + " values, expected S*H*L = " +
-         std::to_string(S * H * L));
-  check_lengths(d, lengths, S);
   std::vector<double> z = x;
   if (d.prenorm) apply_norm(d, block.norm, z, S);
   // Padding must not reach valid steps through the backward direction.
@@ -284,8 +295,11 @@ void s4_model_block(const S4ModelDesc& d, const S4BlockWeights& block, std::vect
     for (size_t s = 0; s < S; ++s)
       for (size_t h = 0; h < H; ++h)
         for (size_t t = lengths[s]; t < L; ++t) z[(s * H + h) * L + t] = 0.0;
-  std::vector<double> g = s4d_recurrence(block.ssm, z.data(), S, d.L);
+  if (r) r->ssm_in = max_abs(z);
+  std::vector<double> g = s4d_recurrence(block.ssm, z.data(), uint32_t(S), d.L);
+  if (r) r->ssm_out = max_abs(g);
   for (double& v : g) v = gelu_exact(v);
+  if (r) r->gelu = max_abs(g);
   const LinearWeights& lin = block.output_linear;
   std::vector<double> a(L), gate(L);
   for (size_t s = 0; s < S; ++s) {
@@ -302,19 +316,39 @@ void s4_model_block(const S4ModelDesc& d, const S4BlockWeights& block, std::vect
         }
       }
       double* xo = &x[(s * H + o) * L];
-      for (size_t t = 0; t < L; ++t) xo[t] += a[t] / (1.0 + std::exp(-gate[t]));
+      if (!r) {
+        for (size_t t = 0; t < L; ++t) xo[t] += a[t] / (1.0 + std::exp(-gate[t]));
+        continue;
+      }
+      for (size_t t = 0; t < L; ++t) {
+        track(&r->linear, a[t]);
+        track(&r->linear, gate[t]);
+        const double y = a[t] / (1.0 + std::exp(-gate[t]));
+        track(&r->glu, y);
+        xo[t] += y;
+        track(&r->residual, xo[t]);
+      }
     }
   }
   if (!d.prenorm) apply_norm(d, block.norm, x, S);
+  if (r) r->out = max_abs(x);
 }
 
-std::vector<double> s4_model_features(const S4ModelDesc& d, const S4ModelWeights& w,
-                                       const double* inputs, uint32_t S,
-                                       const uint32_t* lengths) {
+// Encoder, blocks, final norm and mean pooling: features [S][H] (ranges recorded with `r`).
+std::vector<double> features_pass(const S4ModelDesc& d, const S4ModelWeights& w, const double* inputs,
+                                  uint32_t S, const uint32_t* lengths, ActivationRanges* r) {
   check_lengths(d, lengths, S);
   std::vector<double> x = s4_model_encode(d, w, inputs, S);  // checks d and w
-  for (const S4BlockWeights& block : w.layers) s4_model_block(d, block, x, S, lengths);
-  if (d.prenorm) apply_norm(d, w.final_norm, x, S);
+  if (r) {
+    r->encoder_out = max_abs(x);
+    r->layers.assign(d.n_layers, BlockRanges());
+  }
+  for (size_t i = 0; i < w.layers.size(); ++i)
+    block_pass(d, w.layers[i], x, S, lengths, r ? &r->layers[i] : nullptr);
+  if (d.prenorm) {
+    apply_norm(d, w.final_norm, x, S);
+    if (r) r->final_norm = max_abs(x);
+  }
   const size_t H = d.H, L = d.L;
   std::vector<double> f(S * H);
   for (size_t s = 0; s < S; ++s) {
@@ -322,46 +356,97 @@ std::vector<double> s4_model_features(const S4ModelDesc& d, const S4ModelWeights
     for (size_t h = 0; h < H; ++h) {
       double sum = 0.0;
       for (size_t t = 0; t < valid; ++t) sum += x[(s * H + h) * L + t];
+      track(r ? &r->pool_sum : nullptr, sum);
       f[s * H + h] = sum / double(valid);
     }
   }
+  if (r) r->features = max_abs(f);
   return f;
 }
 
-std::vector<double> s4_model_head(const S4ModelDesc& d, const S4ModelWeights& w,
-                                  const double* features, uint32_t B) {
+std::vector<double> head_pass(const S4ModelDesc& d, const S4ModelWeights& w, const double* features,
+                              uint32_t B, ActivationRanges* r) {
   check_s4_model_weights(d, w);
   if (!features) fail("s4_model_head: features is null");
   const size_t H = d.H, C = d.classes;
   std::vector<double> logits(B * C);
   if (!d.retrieval) {
     for (size_t b = 0; b < B; ++b) linear(w.decoder, &features[b * H], &logits[b * C]);
-    return logits;
-  }
-  std::vector<double> combined(4 * H), hidden(H);
-  for (size_t b = 0; b < B; ++b) {
-    const double* fa = &features[(2 * b) * H];
-    const double* fb = &features[(2 * b + 1) * H];
-    for (size_t h = 0; h < H; ++h) {
-      combined[h] = fa[h];
-      combined[H + h] = fb[h];
-      combined[2 * H + h] = fa[h] - fb[h];
-      combined[3 * H + h] = fa[h] * fb[h];
+  } else {
+    std::vector<double> combined(4 * H), hidden(H);
+    for (size_t b = 0; b < B; ++b) {
+      const double* fa = &features[(2 * b) * H];
+      const double* fb = &features[(2 * b + 1) * H];
+      for (size_t h = 0; h < H; ++h) {
+        combined[h] = fa[h];
+        combined[H + h] = fb[h];
+        combined[2 * H + h] = fa[h] - fb[h];
+        combined[3 * H + h] = fa[h] * fb[h];
+      }
+      if (r) r->head_in = std::max(r->head_in, max_abs(combined));
+      linear(w.retrieval_hidden, combined.data(), hidden.data());
+      if (r) r->head_hidden = std::max(r->head_hidden, max_abs(hidden));
+      for (double& v : hidden) v = gelu_exact(v);
+      if (r) r->head_gelu = std::max(r->head_gelu, max_abs(hidden));
+      linear(w.retrieval_out, hidden.data(), &logits[b * C]);
     }
-    linear(w.retrieval_hidden, combined.data(), hidden.data());
-    for (double& v : hidden) v = gelu_exact(v);
-    linear(w.retrieval_out, hidden.data(), &logits[b * C]);
   }
+  if (r) r->logits = max_abs(logits);
   return logits;
+}
+
+std::vector<double> forward_pass(const S4ModelDesc& d, const S4ModelWeights& w, const double* inputs,
+                                 uint32_t B, const uint32_t* lengths, ActivationRanges* r) {
+  if (B == 0) fail("s4_model_forward: expected at least one input (B >= 1), got 0");
+  const uint32_t S = B * documents_per_input(d);
+  const std::vector<double> f = features_pass(d, w, inputs, S, lengths, r);
+  return head_pass(d, w, f.data(), B, r);
+}
+
+}  // namespace
+
+void s4_model_block(const S4ModelDesc& d, const S4BlockWeights& block, std::vector<double>& x,
+                    uint32_t S, const uint32_t* lengths) {
+  check_s4_model_desc(d);
+  check_block(d, block, "block");
+  const size_t H = d.H, L = d.L;
+  if (x.size() != S * H * L)
+    fail("s4_model_block: x has " + std::to_string(x.size()) + " values, expected S*H*L = " +
+         std::to_string(S * H * L));
+  check_lengths(d, lengths, S);
+  block_pass(d, block, x, S, lengths, nullptr);
+}
+
+std::vector<double> s4_model_features(const S4ModelDesc& d, const S4ModelWeights& w,
+                                       const double* inputs, uint32_t S,
+                                       const uint32_t* lengths) {
+  return features_pass(d, w, inputs, S, lengths, nullptr);
+}
+
+std::vector<double> s4_model_head(const S4ModelDesc& d, const S4ModelWeights& w,
+                                  const double* features, uint32_t B) {
+  return head_pass(d, w, features, B, nullptr);
 }
 
 std::vector<double> s4_model_forward(const S4ModelDesc& d, const S4ModelWeights& w,
                                      const double* inputs, uint32_t B,
                                      const uint32_t* lengths) {
-  if (B == 0) fail("s4_model_forward: expected at least one input (B >= 1), got 0");
-  const uint32_t S = B * documents_per_input(d);
-  const std::vector<double> f = s4_model_features(d, w, inputs, S, lengths);
-  return s4_model_head(d, w, f.data(), B);
+  return forward_pass(d, w, inputs, B, lengths, nullptr);
+}
+
+std::vector<double> s4_model_forward_with_ranges(const S4ModelDesc& d, const S4ModelWeights& w,
+                                                 const double* inputs, uint32_t B, const uint32_t* lengths,
+                                                 ActivationRanges& ranges) {
+  ranges = ActivationRanges();
+  return forward_pass(d, w, inputs, B, lengths, &ranges);
+}
+
+ActivationRanges s4_model_activation_ranges(const S4ModelDesc& d, const S4ModelWeights& w,
+                                            const double* inputs, uint32_t B,
+                                            const uint32_t* lengths) {
+  ActivationRanges r;
+  forward_pass(d, w, inputs, B, lengths, &r);
+  return r;
 }
 
 std::vector<std::string> lra_task_names() {

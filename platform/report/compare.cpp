@@ -31,6 +31,28 @@ energy::TechTable load_scenario_tech(const Scenario& s) {
   }
 }
 
+energy::ActionCounts baseline_action_counts(const Scenario& s, uint64_t mac_ops, uint64_t weight_loads,
+                                            uint64_t vector_ops, uint64_t vector_adds,
+                                            const baseline::SramTraffic& sram, uint64_t dram_bytes,
+                                            uint64_t cycles) {
+  energy::ActionCounts c = energy::ws_mac_pe_counts(mac_ops);
+  c += energy::ws_weight_load_counts(weight_loads, s.array.rows);
+  c.vector_ops = vector_ops;
+  c.vector_adds = vector_adds;
+  c.spad_read_words[0] = sram.input_reads;
+  c.spad_write_words[0] = sram.input_writes;
+  c.spad_read_words[1] = sram.weight_reads;
+  c.spad_write_words[1] = sram.weight_writes;
+  c.spad_read_words[2] = sram.output_reads;
+  c.spad_write_words[2] = sram.output_writes;
+  c.dram_bytes = dram_bytes;
+  c.dma_bytes = dram_bytes;
+  c.cycles = cycles;
+  const uint64_t pe_cycles = uint64_t(s.array.rows) * s.array.cols * cycles;
+  c.idle_pe_cycles = pe_cycles > mac_ops ? pe_cycles - mac_ops : 0;
+  return c;
+}
+
 namespace {
 
 energy::Design design_of(const Scenario& s, energy::Design::PeKind kind) {
@@ -103,22 +125,9 @@ energy::ActionCounts epochcore_counts(const Scenario& s, const json& r) {
 }
 
 energy::ActionCounts baseline_counts(const Scenario& s, const baseline::BaselineSsmCost& b) {
-  energy::ActionCounts c = energy::ws_mac_pe_counts(b.mac_ops);
-  c += energy::ws_weight_load_counts(b.weight_loads, s.array.rows);
-  c.vector_ops = 4 * b.vector_complex_ops;  // a complex multiply-add is 4 real ones
-  c.vector_adds = b.vector_real_ops;
-  c.spad_read_words[0] = b.sram.input_reads;
-  c.spad_write_words[0] = b.sram.input_writes;
-  c.spad_read_words[1] = b.sram.weight_reads;
-  c.spad_write_words[1] = b.sram.weight_writes;
-  c.spad_read_words[2] = b.sram.output_reads;
-  c.spad_write_words[2] = b.sram.output_writes;
-  c.dram_bytes = b.dram_read_bytes + b.dram_write_bytes;
-  c.dma_bytes = c.dram_bytes;
-  c.cycles = b.cycles;
-  const uint64_t pe_cycles = uint64_t(s.array.rows) * s.array.cols * b.cycles;
-  c.idle_pe_cycles = pe_cycles > b.mac_ops ? pe_cycles - b.mac_ops : 0;
-  return c;
+  // A complex multiply-add is 4 real ones.
+  return baseline_action_counts(s, b.mac_ops, b.weight_loads, 4 * b.vector_complex_ops, b.vector_real_ops,
+                                b.sram, b.dram_read_bytes + b.dram_write_bytes, b.cycles);
 }
 
 json cost_json(const baseline::BaselineSsmCost& b) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/baseline/ssm_baseline_timing.h"
 #include "models/energy/energy_model.h"
 #include "platform/scenario/scenario.h"
 
@@ -20,6 +21,12 @@ void add_energy_area(const Scenario& s, const energy::TechTable& t, nlohmann::js
 // their difference between two points of a run) are `counters`.
 energy::EnergyBreakdown epochcore_energy(const Scenario& s, const energy::TechTable& t,
                                          const nlohmann::json& counters);
+// The baseline's action counts from its cost model's figures: MAC-array work, the vector
+// unit's multiply-adds and adds, buffer traffic, DRAM bytes (all through the DMA), cycles.
+energy::ActionCounts baseline_action_counts(const Scenario& s, uint64_t mac_ops, uint64_t weight_loads,
+                                            uint64_t vector_ops, uint64_t vector_adds,
+                                            const baseline::SramTraffic& sram, uint64_t dram_bytes,
+                                            uint64_t cycles);
 // {"total", "by_component"} as in the report.
 nlohmann::json energy_to_json(const energy::EnergyBreakdown& e);
 nlohmann::json area_to_json(const energy::AreaBreakdown& a);

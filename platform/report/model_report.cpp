@@ -133,24 +133,12 @@ namespace epochcore {
 namespace {
 
 energy::ActionCounts baseline_model_counts(const Scenario& s, const baseline::BaselineModelStage& b) {
-  energy::ActionCounts c = energy::ws_mac_pe_counts(b.mac_ops);
-  c += energy::ws_weight_load_counts(b.weight_loads, s.array.rows);
   // The same costing of the post-processing ops as EpochCore's (compare.cpp); the SSM's
   // complex multiply-adds are four real ones.
-  c.vector_ops = b.vector_ops.mul + 4 * b.vector_ops.special + 4 * b.ssm_vector_complex_ops;
-  c.vector_adds = b.vector_ops.add + b.vector_ops.move + b.ssm_vector_real_ops;
-  c.spad_read_words[0] = b.sram.input_reads;
-  c.spad_write_words[0] = b.sram.input_writes;
-  c.spad_read_words[1] = b.sram.weight_reads;
-  c.spad_write_words[1] = b.sram.weight_writes;
-  c.spad_read_words[2] = b.sram.output_reads;
-  c.spad_write_words[2] = b.sram.output_writes;
-  c.dram_bytes = b.dram_read_bytes + b.dram_write_bytes;
-  c.dma_bytes = c.dram_bytes;
-  c.cycles = b.cycles;
-  const uint64_t pe_cycles = uint64_t(s.array.rows) * s.array.cols * b.cycles;
-  c.idle_pe_cycles = pe_cycles > b.mac_ops ? pe_cycles - b.mac_ops : 0;
-  return c;
+  return baseline_action_counts(s, b.mac_ops, b.weight_loads,
+                                b.vector_ops.mul + 4 * b.vector_ops.special + 4 * b.ssm_vector_complex_ops,
+                                b.vector_ops.add + b.vector_ops.move + b.ssm_vector_real_ops, b.sram,
+                                b.dram_read_bytes + b.dram_write_bytes, b.cycles);
 }
 
 }  // namespace

@@ -11,8 +11,6 @@
 #include <sstream>
 #include <string>
 
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +18,7 @@
 #include "models/array/prodf_timing.h"
 #include "models/baseline/ws_timing.h"
 #include "platform/io/npy.h"
+#include "tests/e2e/vp_runner.h"
 
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -27,39 +26,11 @@ using namespace epochcore;
 
 namespace {
 
-struct GemmVpRun {
-  int exit_code = -1;
-  std::string out, err;
-  json report;
-  std::string output_npy;
-};
-
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using GemmVpRun = e2e::VpResult;
 
 GemmVpRun run_gemm_vp(const std::string& args) {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("epochcore-e2e-gemm-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  static int n = 0;
-  const std::string base = (dir / ("run" + std::to_string(++n))).string();
-  GemmVpRun r;
-  r.output_npy = base + ".npy";
-  const std::string cmd = std::string("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 '") + EC_VP + "' " + args +
-                          " --report '" + base + ".json' --output '" + r.output_npy + "' > '" + base +
-                          ".out' 2> '" + base + ".err'";
-  const int st = std::system(cmd.c_str());
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.out = read_text(base + ".out");
-  r.err = read_text(base + ".err");
-  if (fs::exists(base + ".json")) r.report = json::parse(read_text(base + ".json"));
-  return r;
+  static const fs::path dir = e2e::scratch_dir("gemm");
+  return e2e::run_epochcore_vp(dir, args);
 }
 
 struct GemmShape {
@@ -122,7 +93,7 @@ TEST_CASE("gemm e2e: correct, cycle/fast parity, cycles of the closed form, cons
     CHECK(rc["error_vs_reference"]["reference"] == "double-precision triple loop");
 
     // Parity: output bit for bit, every counter and the job's cycles.
-    const io::NpyArray oc = io::read_npy(cyc.output_npy), of = io::read_npy(fst.output_npy);
+    const io::NpyArray oc = io::read_npy(cyc.output_path), of = io::read_npy(fst.output_path);
     CHECK(oc.shape == std::vector<size_t>{s.M, s.N});
     CHECK(oc.data == of.data);
     CHECK(rc["cycles"] == rf["cycles"]);
