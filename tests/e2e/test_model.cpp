@@ -118,21 +118,30 @@ TEST_CASE("model: fp32 logits match the double-precision reference model", "[mod
   }
 }
 
-TEST_CASE("model: cycle and fast timing agree bit for bit on a reduced model", "[model][parity]") {
-  const std::string m = model_file("tokens", kTokensModel);
-  const VpResult fast = run_epochcore_vp(dir(), model_args(m, 2, "fast", "fp32"));
-  const VpResult cycle = run_epochcore_vp(dir(), model_args(m, 2, "cycle", "fp32"));
-  INFO(fast.err << cycle.err);
-  REQUIRE(fast.exit_code == 0);
-  REQUIRE(cycle.exit_code == 0);
-  CHECK(read_text(fast.output_path) == read_text(cycle.output_path));  // the logits' bytes
-  CHECK(fast.report["cycles"] == cycle.report["cycles"]);
-  CHECK(fast.report["array_counters"] == cycle.report["array_counters"]);
-  CHECK(fast.report["vector_unit"] == cycle.report["vector_unit"]);
-  CHECK(fast.report["stalls"] == cycle.report["stalls"]);
-  REQUIRE(fast.report["stages"].size() == cycle.report["stages"].size());
-  for (size_t i = 0; i < fast.report["stages"].size(); ++i)
-    CHECK(fast.report["stages"][i]["cycles"] == cycle.report["stages"][i]["cycles"]);
+TEST_CASE("model: cycle and fast timing agree bit for bit on reduced models", "[model][parity]") {
+  struct Case {
+    const char* name;
+    const char* text;
+    const char* format;
+  };
+  for (const Case& c : {Case{"tokens", kTokensModel, "fp32"}, Case{"values", kValuesModel, "bf16"},
+                        Case{"retrieval", kRetrievalModel, "int8"}}) {
+    INFO(c.name << " " << c.format);
+    const std::string m = model_file(c.name, c.text);
+    const VpResult fast = run_epochcore_vp(dir(), model_args(m, 2, "fast", c.format));
+    const VpResult cycle = run_epochcore_vp(dir(), model_args(m, 2, "cycle", c.format));
+    INFO(fast.err << cycle.err);
+    REQUIRE(fast.exit_code == 0);
+    REQUIRE(cycle.exit_code == 0);
+    CHECK(read_text(fast.output_path) == read_text(cycle.output_path));  // the logits' bytes
+    CHECK(fast.report["cycles"] == cycle.report["cycles"]);
+    CHECK(fast.report["array_counters"] == cycle.report["array_counters"]);
+    CHECK(fast.report["vector_unit"] == cycle.report["vector_unit"]);
+    CHECK(fast.report["stalls"] == cycle.report["stalls"]);
+    REQUIRE(fast.report["stages"].size() == cycle.report["stages"].size());
+    for (size_t i = 0; i < fast.report["stages"].size(); ++i)
+      CHECK(fast.report["stages"][i]["cycles"] == cycle.report["stages"][i]["cycles"]);
+  }
 }
 
 // The values model with 64 seeded inputs, its decoder bias centred so that the reference's
