@@ -104,6 +104,8 @@ bool s4_model_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4ModelJo
                 std::to_string(job.mem_bytes);
     return false;
   }
+  r.resident = plan.resident;
+  r.streaming_reason = plan.streaming_reason;
   const S4ModelDesc& d = *job.desc;
   const uint64_t workspace_bytes = job.mem_base + job.mem_bytes - plan.mem.workspace;
   if (!write_s4_model_image(hal, job, plan, &r.message)) return false;

@@ -10,7 +10,9 @@
 // double-buffered DMA: GELU (vector unit, written as one stationary [H][n] tile per
 // n-block of <= cols steps) -> W_out (RUN_GEMM per n-block and k-fold, the weight rows
 // resident in the input scratchpad, streaming) -> bias -> GLU -> residual -> norm, and
-// writes the next block's SSM input.
+// writes the next block's SSM input. When they fit, the SSM input z and output s stay in
+// the input and output scratchpads between stages (resident activations, S4ModelPlan::
+// resident); else they go through system memory like the residual x.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +53,9 @@ struct S4ModelJob {
   // Most time steps per encoder / tail tile; 0: kDefaultMaxTileSteps. The logits do not
   // depend on it (the tests compare cols-wide tiles with wide ones).
   uint32_t max_tile_steps = 0;
+  // Resident activations (docs/model-compiler.md) when they fit; false forces the
+  // streaming form (every activation through system memory). The logits are the same bytes.
+  bool allow_resident = true;
 };
 
 // Default cap on the time tile: 256 float32 steps are 1 KiB rows, a whole DMA burst.
@@ -62,6 +67,8 @@ struct S4ModelResult {
   std::vector<double> logits; // [B][classes]
   std::vector<S4ModelStage> stages;
   uint64_t cycles = 0;        // sum over the stages
+  bool resident = false;      // S4ModelPlan::resident of the run
+  std::string streaming_reason;  // S4ModelPlan::streaming_reason of the run
 };
 
 // Memory the run needs from mem_base (weights, activations, workspaces).
@@ -113,7 +120,7 @@ struct S4ModelLayout {
   uint64_t pool_scale = 0;     // [S][2H]: 1/len[q] (H times), then 0 (H times)
   uint64_t inputs = 0;         // tokens: int32 [S][L]; values: per sequence, per n-block of
                                // enc.N steps, [F][n] (the stationary layout), in the format
-  uint64_t x = 0, z = 0, s = 0;  // activations [S][H][L] float32
+  uint64_t x = 0, z = 0, s = 0;  // activations [S][H][L] float32 (resident: only x, z = s = 0)
   uint64_t features = 0;       // [H][S] float32, column col(q)
   uint64_t logits = 0;         // [C][B] float32
   uint64_t workspace = 0;      // command streams and the S4D kernel's workspace (the rest)
@@ -130,13 +137,22 @@ struct S4EncoderSpad {
   uint32_t affine = 0, norm = 0;  // PARAM: encoder bias; prenorm: layer 0's norm
   uint32_t in_slot[2] = {0, 0};   // tokens: INPUT ids [T]; values: PARAM [F][n] blocks
   uint32_t u = 0;              // OUTPUT [H][T] (values: GEMM result)
-  uint32_t xo[2] = {0, 0}, zo[2] = {0, 0};  // OUTPUT [H][T] slots
+  uint32_t xo[2] = {0, 0}, zo[2] = {0, 0};  // OUTPUT [H][T] slots (resident: no z slots)
+};
+// Resident activations: the SSM input z of every block in the input scratchpad and its
+// output s in the output scratchpad, for all S sequences. Row of item c = q*H + h (the S4D
+// kernel's item order) at z + 4*c*z_row_words (s likewise); the row strides are the
+// kernel's conflict-free strides for L steps (<= 65535 words: RUN_VEC strides). Both
+// regions start at offset 0; every stage's other buffers come after them.
+struct S4ResidentSpad {
+  uint32_t z = 0, z_row_words = 0;  // INPUT
+  uint32_t s = 0, s_row_words = 0;  // OUTPUT
 };
 struct S4TailSpad {
   uint32_t T = 0, N = 0;
-  uint32_t w_out = 0, s_slot[2] = {0, 0}, x_slot[2] = {0, 0};         // INPUT
+  uint32_t w_out = 0, s_slot[2] = {0, 0}, x_slot[2] = {0, 0};         // INPUT (resident: no s slots)
   uint32_t g = 0, affine = 0, norm_post = 0, norm_next = 0, pool_scale[2] = {0, 0};  // PARAM
-  uint32_t u = 0, y = 0, r = 0, f = 0, xo[2] = {0, 0}, zo[2] = {0, 0}, pool[2] = {0, 0};  // OUTPUT
+  uint32_t u = 0, y = 0, r = 0, f = 0, xo[2] = {0, 0}, zo[2] = {0, 0}, pool[2] = {0, 0};  // OUTPUT (resident: no z slots)
 };
 struct S4HeadSpad {
   uint32_t n_max = 0;          // columns (sequences or inputs) per GEMM tile, <= cols
@@ -153,6 +169,13 @@ struct S4ModelPlan {
   S4EncoderSpad enc;
   S4TailSpad tail;
   S4HeadSpad head;
+  // Resident when job.allow_resident and z, s, and beside them the encoder's and the
+  // tail's buffers (with a tile of at least min(cols, L, cap) steps) and the S4D
+  // kernel's resident plan fit; else streaming, with the reason (empty when resident or
+  // not allowed).
+  bool resident = false;
+  S4ResidentSpad res;
+  std::string streaming_reason;
 };
 
 // Checks the job (description, weights, inputs, lengths, ranges) and plans memory and

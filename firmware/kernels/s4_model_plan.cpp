@@ -50,7 +50,17 @@ class SpadBudget {
   std::string items_[cmd::kNumSpads];
 };
 
-S4EncoderSpad encoder_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm_words, SpadBudget& b) {
+// The resident z rows, taken first in the input scratchpad (offset 0), and with
+// `with_s` the resident s rows, first in the output scratchpad.
+void take_resident(const S4ModelDesc& d, uint32_t S, const S4ResidentSpad& r, bool with_s, SpadBudget& b) {
+  const uint64_t rows = uint64_t(S) * d.H;
+  b.take(SpadId::INPUT, "resident z " + dims({rows, r.z_row_words}), 4 * rows * r.z_row_words);
+  if (with_s) b.take(SpadId::OUTPUT, "resident s " + dims({rows, r.s_row_words}), 4 * rows * r.s_row_words);
+}
+
+// resident: z goes straight into the resident rows, so there are no z slots.
+S4EncoderSpad encoder_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm_words, bool resident,
+                           SpadBudget& b) {
   const uint64_t H = d.H, F = d.d_input, tile = 4 * H * T;
   S4EncoderSpad e;
   e.T = T;
@@ -67,19 +77,21 @@ S4EncoderSpad encoder_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_
   if (d.prenorm) e.norm = b.take(SpadId::PARAM, "layers.0.norm " + dims({norm_words}), 4ull * norm_words);
   for (int i = 0; i < 2; ++i) {
     e.xo[i] = b.take(SpadId::OUTPUT, "x tile " + dims({H, T}), tile);
-    e.zo[i] = b.take(SpadId::OUTPUT, "z tile " + dims({H, T}), tile);
+    if (!resident) e.zo[i] = b.take(SpadId::OUTPUT, "z tile " + dims({H, T}), tile);
   }
   return e;
 }
 
-S4TailSpad tail_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm_words, SpadBudget& b) {
+// resident: s is read from and z written to the resident rows: no s or z slots.
+S4TailSpad tail_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm_words, bool resident,
+                     SpadBudget& b) {
   const uint64_t H = d.H, tile = 4 * H * T;
   S4TailSpad p;
   p.T = T;
   p.N = N;
   p.w_out = b.take(SpadId::INPUT, "W_out " + dims({2 * H, H}), 8 * H * H);
   for (int i = 0; i < 2; ++i) {
-    p.s_slot[i] = b.take(SpadId::INPUT, "s tile " + dims({H, T}), tile);
+    if (!resident) p.s_slot[i] = b.take(SpadId::INPUT, "s tile " + dims({H, T}), tile);
     p.x_slot[i] = b.take(SpadId::INPUT, "x tile " + dims({H, T}), tile);
   }
   p.g = b.take(SpadId::PARAM, "GELU tile " + dims({H, T}), tile);
@@ -93,7 +105,7 @@ S4TailSpad tail_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm
   p.f = b.take(SpadId::OUTPUT, "final-norm tile " + dims({H, T}), tile);
   for (int i = 0; i < 2; ++i) {
     p.xo[i] = b.take(SpadId::OUTPUT, "x' tile " + dims({H, T}), tile);
-    p.zo[i] = b.take(SpadId::OUTPUT, "z tile " + dims({H, T}), tile);
+    if (!resident) p.zo[i] = b.take(SpadId::OUTPUT, "z tile " + dims({H, T}), tile);
     p.pool[i] = b.take(SpadId::OUTPUT, "pool " + dims({H}), 4 * H);
   }
   return p;
@@ -125,10 +137,10 @@ S4HeadSpad head_spad(const S4ModelDesc& d, const AccelInfo& hw, uint32_t B, uint
 
 // Widest tile whose buffers fit, calling make(T, N, budget) for each candidate: first
 // min(p * cols, L) steps for p = cap / cols .. 2 (whole n-blocks of cols steps, or the
-// whole sequence), then min(cols, L, cap) .. 1 steps in one n-block. The message of
-// T = 1 when nothing fits.
+// whole sequence), then min(cols, L, cap) .. min_T steps in one n-block. The message of
+// T = min_T when nothing fits.
 template <typename Make>
-bool choose_tile(const AccelInfo& hw, uint32_t L, uint32_t cap, const std::string& stage, Make make,
+bool choose_tile(const AccelInfo& hw, uint32_t L, uint32_t cap, uint32_t min_T, const std::string& stage, Make make,
                  std::string* why) {
   const uint32_t cols = hw.cols;
   const uint32_t p_max = std::min(cap / cols, (L + cols - 1) / cols);
@@ -138,7 +150,7 @@ bool choose_tile(const AccelInfo& hw, uint32_t L, uint32_t cap, const std::strin
     make(T, cols, b);
     if (b.fits(hw, stage, why)) return true;
   }
-  for (uint32_t T = std::min({cols, L, cap}); T >= 1; --T) {
+  for (uint32_t T = std::min({cols, L, cap}); T >= std::max(min_T, 1u); --T) {
     SpadBudget b;
     make(T, T, b);
     if (b.fits(hw, stage, why)) return true;
@@ -202,6 +214,52 @@ bool check_fields(const S4ModelDesc& d, uint64_t B, uint64_t S, std::string* why
              std::to_string(l.max) + ", the command field's limit";
       return false;
     }
+  return true;
+}
+
+// Resident activations (S4ResidentSpad): fills p.res, p.enc and p.tail when z, s and
+// every stage's buffers fit beside them, with tiles of at least min(cols, L, cap) steps
+// (narrower tiles would cost the tails more than the SSM saves), and the S4D kernel
+// accepts the resident rows. Else false with the reason. Needs p.mem's S and layers.
+bool plan_resident(const AccelInfo& hw, const S4ModelDesc& d, uint32_t cap, S4ModelPlan& p, std::string* why) {
+  S4ResidentSpad r;
+  r.z_row_words = conflict_free_stride_words(d.L, hw.spad_banks[uint8_t(SpadId::INPUT)]);
+  r.s_row_words = conflict_free_stride_words(d.L, hw.spad_banks[uint8_t(SpadId::OUTPUT)]);
+  const uint32_t stride = std::max(r.z_row_words, r.s_row_words);
+  if (stride > 0xFFFF) {
+    *why = "resident: a row stride of " + std::to_string(stride) + " words (L = " + std::to_string(d.L) +
+           ") exceeds the 16-bit RUN_VEC stride";
+    return false;
+  }
+  const uint32_t S = p.mem.S, nw = p.mem.norm_words, min_T = std::min({hw.cols, d.L, cap});
+  std::string msg;
+  S4EncoderSpad enc;
+  S4TailSpad tail;
+  auto encoder = [&](uint32_t T, uint32_t N, SpadBudget& b) {
+    take_resident(d, S, r, false, b);
+    enc = encoder_spad(d, T, N, nw, true, b);
+  };
+  auto tails = [&](uint32_t T, uint32_t N, SpadBudget& b) {
+    take_resident(d, S, r, true, b);
+    tail = tail_spad(d, T, N, nw, true, b);
+  };
+  if (!choose_tile(hw, d.L, cap, min_T, "encoder", encoder, &msg) ||
+      !choose_tile(hw, d.L, cap, min_T, "layers.0.tail", tails, &msg)) {
+    *why = "resident: " + msg;
+    return false;
+  }
+  p.res = r;
+  p.resident = true;
+  S4dPlan ssm;
+  char reason[256] = {};
+  if (!plan_s4d_layer(hw, s4_model_ssm_job(d, p, 0, ~0ull >> 1), &ssm, reason, sizeof reason)) {
+    p.resident = false;
+    p.res = S4ResidentSpad{};
+    *why = std::string("resident: layers.0.ssm: ") + reason;
+    return false;
+  }
+  p.enc = enc;
+  p.tail = tail;
   return true;
 }
 
@@ -326,22 +384,34 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
   }
   m.pool_scale = take(8 * H * S);
   m.inputs = take(d.input == InputKind::Tokens ? 4 * S * L : 4 * S * F * L);
+
+  // Scratchpads: resident activations when they fit, else streaming; the widest tile
+  // that fits, per stage.
+  const uint32_t nw = m.norm_words;
+  const uint32_t cap = job.max_tile_steps ? job.max_tile_steps : kDefaultMaxTileSteps;
+  if (job.allow_resident)
+    plan_resident(hw, d, cap, p, &p.streaming_reason);
+  else
+    p.streaming_reason = "resident activations not allowed (job.allow_resident = false)";
+  if (!p.resident) {
+    if (!choose_tile(hw, d.L, cap, 1, "encoder",
+                     [&](uint32_t T, uint32_t N, SpadBudget& b) { p.enc = encoder_spad(d, T, N, nw, false, b); },
+                     why))
+      return false;
+    if (!choose_tile(hw, d.L, cap, 1, "layers.0.tail",
+                     [&](uint32_t T, uint32_t N, SpadBudget& b) { p.tail = tail_spad(d, T, N, nw, false, b); },
+                     why))
+      return false;
+  }
+
   m.x = take(4 * S * H * L);
-  m.z = take(4 * S * H * L);
-  m.s = take(4 * S * H * L);
+  if (!p.resident) {  // resident z and s never leave the scratchpads
+    m.z = take(4 * S * H * L);
+    m.s = take(4 * S * H * L);
+  }
   m.features = take(4 * H * S);
   m.logits = take(4 * C * job.B);
   m.workspace = at;
-
-  // Scratchpads: the widest tile that fits, per stage.
-  const uint32_t nw = m.norm_words;
-  const uint32_t cap = job.max_tile_steps ? job.max_tile_steps : kDefaultMaxTileSteps;
-  if (!choose_tile(hw, d.L, cap, "encoder",
-                   [&](uint32_t T, uint32_t N, SpadBudget& b) { p.enc = encoder_spad(d, T, N, nw, b); }, why))
-    return false;
-  if (!choose_tile(hw, d.L, cap, "layers.0.tail",
-                   [&](uint32_t T, uint32_t N, SpadBudget& b) { p.tail = tail_spad(d, T, N, nw, b); }, why))
-    return false;
   SpadBudget head;
   p.head = head_spad(d, hw, job.B, S, head);
   if (!head.fits(hw, "head", why)) return false;
@@ -360,6 +430,13 @@ S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint
   j.params_addr = plan.mem.layers[layer].ssm_params;
   j.input_addr = plan.mem.z;
   j.output_addr = plan.mem.s;
+  j.resident = plan.resident;
+  if (plan.resident) {
+    j.input_spad = plan.res.z;
+    j.input_row_words = plan.res.z_row_words;
+    j.output_spad = plan.res.s;
+    j.output_row_words = plan.res.s_row_words;
+  }
   j.workspace_addr = plan.mem.workspace;
   j.workspace_bytes = workspace_bytes;
   return j;

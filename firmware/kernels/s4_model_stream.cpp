@@ -164,6 +164,28 @@ uint32_t ssm_input(Stream& st, const S4ModelDesc& d, const Tile& t, uint32_t xo,
   return zo;
 }
 
+// Resident: the z rows of tile t (steps t0.. of sequence q's H rows).
+Opnd z_rows(const S4ModelPlan& plan, const S4ModelDesc& d, const Tile& t) {
+  const uint64_t row = uint64_t(t.q) * d.H * plan.res.z_row_words;
+  return input(uint32_t(plan.res.z + 4 * (row + t.t0)), plan.res.z_row_words);
+}
+
+// Resident: the next SSM's input z = prenorm ? norm(x) : x written into its rows, zeroed
+// from the valid length on. Streaming does the same ops, but stores x itself when it is
+// z unchanged; here that is a COPY at x's own scale, which leaves every value as it is.
+void resident_ssm_input(Stream& st, const S4ModelDesc& d, const Tile& t, Opnd x, Opnd z, uint32_t norm_params,
+                        float z_scale, float x_scale) {
+  const uint32_t w = t.width;
+  if (d.prenorm)
+    norm(st, d, x, z, norm_params, w, z_scale);
+  else
+    st.vec(VecOp::COPY, x, kUnused, z, d.H, w, t.valid < w ? z_scale : x_scale);
+  if (t.valid < w) {
+    const Opnd pad{z.spad, z.addr + 4 * t.valid, z.stride};
+    st.vec(VecOp::ZERO, kUnused, kUnused, pad, d.H, w - t.valid, z_scale);
+  }
+}
+
 // DMA_OUT of an [H][width] tile to an [S][H][L] activation array.
 void store_tile(Stream& st, const S4ModelDesc& d, const Tile& t, uint32_t spad_addr, uint64_t array) {
   const uint64_t L = d.L;
@@ -216,6 +238,12 @@ std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4Mo
       }
       st.vec(VecOp::AFFINE, output(e.u, w), param(e.affine), output(e.xo[slot], w), d.H, w, x_scale);
     }
+    if (plan.resident) {
+      resident_ssm_input(st, d, t, output(e.xo[slot], w), z_rows(plan, d, t), e.norm, z_scale, x_scale);
+      st.barrier();
+      store_tile(st, d, t, e.xo[slot], m.x);
+      continue;
+    }
     const uint32_t z = ssm_input(st, d, t, e.xo[slot], e.zo[slot], e.norm, z_scale);
     st.barrier();
     store_tile(st, d, t, e.xo[slot], m.x);
@@ -243,7 +271,8 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
   const std::vector<Tile> list = tiles(plan, d.L, p.T, p.N, last_block, true);
   auto fetch = [&](const Tile& t, int slot) {
     const uint64_t at = 4 * (uint64_t(t.q) * H * L + t.t0);
-    st.dma(true, SpadId::INPUT, p.s_slot[slot], m.s + at, 4ull * t.width, d.H, 4 * L, 4ull * t.width);
+    if (!plan.resident)  // resident: s is already in the output scratchpad
+      st.dma(true, SpadId::INPUT, p.s_slot[slot], m.s + at, 4ull * t.width, d.H, 4 * L, 4ull * t.width);
     st.dma(true, SpadId::INPUT, p.x_slot[slot], m.x + at, 4ull * t.width, d.H, 4 * L, 4ull * t.width);
     if (last_block && t.first) st.load(SpadId::PARAM, p.pool_scale[t.q % 2], m.pool_scale + 8 * H * t.q, 8 * H, 1);
   };
@@ -256,9 +285,14 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
     if (j + 1 < list.size()) fetch(list[j + 1], 1 - slot);
     // Per n-block: g = GELU(s columns j0..j0+n-1), written as the stationary [H][n] block
     // of the W_out GEMM, whose 2H rows stream into columns j0.. of u [2H][w].
+    const uint32_t s_words = plan.res.s_row_words;
+    const Opnd s_tile = plan.resident
+        ? output(uint32_t(plan.res.s + 4 * (uint64_t(t.q) * H * s_words + t.t0)), s_words)
+        : input(p.s_slot[slot], w);
     for (uint32_t j0 = 0; j0 < w; j0 += p.N) {
       const uint32_t n = std::min(p.N, w - j0), g = p.g + uint32_t(4 * H * j0);
-      st.vec(VecOp::GELU, input(p.s_slot[slot] + 4 * j0, w), kUnused, param(g, n), d.H, n, sc.gelu);
+      const Opnd s_block{s_tile.spad, s_tile.addr + 4 * j0, s_tile.stride};
+      st.vec(VecOp::GELU, s_block, kUnused, param(g, n), d.H, n, sc.gelu);
       st.gemm_folds(hw.rows, d.H, g, p.w_out, uint32_t(4 * H), p.u + 4 * j0, 4 * w, n, uint32_t(2 * H));
     }
     st.vec(VecOp::AFFINE, output(p.u, w), param(p.affine), output(p.u, w), 2 * d.H, w, sc.linear);
@@ -266,7 +300,24 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
     const uint32_t xo = p.xo[slot];
     st.vec(VecOp::ADD, input(p.x_slot[slot], w), output(p.y, w), output(d.prenorm ? xo : p.r, w), d.H, w,
            sc.residual);
+    // Resident post-norm tile without padding: z is x' itself, so the norm writes the z
+    // rows and x' is stored from them (no COPY).
+    if (plan.resident && !last_block && !d.prenorm && t.valid == w) {
+      const Opnd z = z_rows(plan, d, t);
+      norm(st, d, output(p.r, w), z, p.norm_post, w, sc.out);
+      st.barrier();
+      st.dma(false, SpadId::INPUT, z.addr, m.x + 4 * (uint64_t(t.q) * H * L + t.t0), 4ull * w, d.H, 4 * L,
+             4ull * z.stride);
+      continue;
+    }
     if (!d.prenorm) norm(st, d, output(p.r, w), output(xo, w), p.norm_post, w, sc.out);
+    if (!last_block && plan.resident) {
+      resident_ssm_input(st, d, t, output(xo, w), z_rows(plan, d, t), p.norm_next,
+                         plan.scales.layers[layer + 1].ssm_in, sc.out);
+      st.barrier();
+      store_tile(st, d, t, xo, m.x);
+      continue;
+    }
     if (!last_block) {
       const uint32_t z = ssm_input(st, d, t, xo, p.zo[slot], p.norm_next, plan.scales.layers[layer + 1].ssm_in);
       st.barrier();

@@ -45,6 +45,31 @@ uint64_t fold_span(uint64_t n, uint32_t c, uint32_t banks) {
   return (n - 1) * 4 * uint64_t(conflict_free_stride_words(c, banks)) + 4 * uint64_t(c);
 }
 
+// Resident rows (job.resident): aligned, at least L words apart, inside their scratchpad.
+bool resident_rows_fit(const AccelInfo& hw, const S4dLayerJob& job, uint64_t items, char* why, size_t why_len) {
+  struct Rows { const char* name; cmd::SpadId spad; uint32_t addr, words; };
+  const Rows rows[] = {{"input", cmd::SpadId::INPUT, job.input_spad, job.input_row_words},
+                       {"output", cmd::SpadId::OUTPUT, job.output_spad, job.output_row_words}};
+  for (const Rows& r : rows) {
+    if (r.addr % 4)
+      return fail(why, why_len, "resident %s rows: scratchpad offset %u is not a multiple of 4", r.name, r.addr);
+    if (r.words < job.L)
+      return fail(why, why_len, "resident %s rows: a row stride of %u words is shorter than L = %u", r.name,
+                  r.words, job.L);
+    if (4ull * r.words > 0xFFFFFFFFull)
+      return fail(why, why_len, "resident %s rows: a row stride of %u words exceeds the 32-bit RUN_SSM stride",
+                  r.name, r.words);
+    const uint64_t end = r.addr + 4 * ((items - 1) * r.words + job.L);
+    const uint32_t have = hw.spad_bytes[uint8_t(r.spad)];
+    if (end > have)
+      return fail(why, why_len,
+                  "resident %s rows: %llu rows of %u words from offset %u need %llu bytes, the %s scratchpad "
+                  "has %u",
+                  r.name, (unsigned long long)items, r.words, r.addr, (unsigned long long)end, r.name, have);
+  }
+  return true;
+}
+
 }  // namespace
 
 size_t s4d_param_block_bytes(uint32_t H, uint32_t M, uint32_t directions) {
@@ -139,9 +164,13 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   if (spf == 0)
     return fail(why, why_len, "parameter scratchpad (%u bytes) cannot hold one segment's %u coefficient records",
                 par_b, p.seg_len);
-  spf = std::min<uint64_t>(spf, std::min(in_b, out_b) / 4);  // one time step per segment
-  if (spf == 0)
-    return fail(why, why_len, "input/output scratchpads (%u/%u bytes) cannot hold one time step", in_b, out_b);
+  if (!job.resident) {
+    spf = std::min<uint64_t>(spf, std::min(in_b, out_b) / 4);  // one time step per segment
+    if (spf == 0)
+      return fail(why, why_len, "input/output scratchpads (%u/%u bytes) cannot hold one time step", in_b, out_b);
+  } else if (!resident_rows_fit(hw, job, items, why, why_len)) {
+    return false;
+  }
   p.segs_per_fold = uint32_t(spf);
   p.folds_per_pass = uint32_t(ceil_div(items, spf));
 
@@ -162,25 +191,35 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
     return buffer_offset(in_span, in_banks) + in_span <= in_b &&
            (out_buffers - 1) * buffer_offset(out_span, out_banks) + out_span <= out_b;
   };
-  p.double_buffered = !job.single_buffer && 2 * fold_records <= par_b && fits_double(1);
-  // Longest chunk that fits (fits_single(1) holds by the cap above).
-  uint32_t lo = 1, hi = job.L;
-  while (lo < hi) {
-    const uint32_t mid = lo + (hi - lo + 1) / 2;
-    if (p.double_buffered ? fits_double(mid) : fits_single(mid)) lo = mid; else hi = mid - 1;
-  }
-  p.chunk_len = lo;
-  if (p.double_buffered) {
-    const uint64_t groups = uint64_t(job.directions) * p.passes * p.folds_per_pass;  // runs per chunk
-    const uint64_t min_chunks = ceil_div(kMinDoubleBufferedRuns, groups);
-    p.chunk_len = uint32_t(std::min<uint64_t>(p.chunk_len, ceil_div(job.L, min_chunks)));
-    if (p.chunk_len > kChunkAlignSteps) p.chunk_len -= p.chunk_len % kChunkAlignSteps;
+  if (job.resident) {
+    // The whole sequence in one chunk over the resident rows; only the records move.
+    p.resident = true;
+    p.chunk_len = job.L;
+    p.in_stride = 4 * job.input_row_words;
+    p.out_stride = 4 * job.output_row_words;
+    p.double_buffered = !job.single_buffer && 2 * fold_records <= par_b;
+    if (p.double_buffered) p.param_slot_offset = uint32_t(fold_records);
+  } else {
+    p.double_buffered = !job.single_buffer && 2 * fold_records <= par_b && fits_double(1);
+    // Longest chunk that fits (fits_single(1) holds by the cap above).
+    uint32_t lo = 1, hi = job.L;
+    while (lo < hi) {
+      const uint32_t mid = lo + (hi - lo + 1) / 2;
+      if (p.double_buffered ? fits_double(mid) : fits_single(mid)) lo = mid; else hi = mid - 1;
+    }
+    p.chunk_len = lo;
+    if (p.double_buffered) {
+      const uint64_t groups = uint64_t(job.directions) * p.passes * p.folds_per_pass;  // runs per chunk
+      const uint64_t min_chunks = ceil_div(kMinDoubleBufferedRuns, groups);
+      p.chunk_len = uint32_t(std::min<uint64_t>(p.chunk_len, ceil_div(job.L, min_chunks)));
+      if (p.chunk_len > kChunkAlignSteps) p.chunk_len -= p.chunk_len % kChunkAlignSteps;
+    }
+    p.in_stride = 4 * conflict_free_stride_words(p.chunk_len, in_banks);
+    p.out_stride = 4 * conflict_free_stride_words(p.chunk_len, out_banks);
   }
   p.chunks = uint32_t(ceil_div(job.L, p.chunk_len));
   p.reverse_chunks = uint32_t(ceil_div(p.reverse_len, p.chunk_len));
-  p.in_stride = 4 * conflict_free_stride_words(p.chunk_len, in_banks);
-  p.out_stride = 4 * conflict_free_stride_words(p.chunk_len, out_banks);
-  if (p.double_buffered) {
+  if (p.double_buffered && !p.resident) {
     p.in_buf_offset = uint32_t(buffer_offset(fold_span(spf, p.chunk_len, in_banks), in_banks));
     p.out_buf_offset = uint32_t(buffer_offset(fold_span(spf, p.chunk_len, out_banks), out_banks));
     p.out_buffers = out_buffers;
@@ -328,14 +367,16 @@ bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayer
   const S4dPlan& plan = r.plan;
   // The stream reads the input while it writes the output (and, double-buffered, ahead of
   // it), and the records and stream live in the workspace: the three must be disjoint.
-  const uint64_t tensor_bytes = 4ull * job.B * job.H * job.L;
+  // Resident tensors are in the scratchpads: only the workspace is in memory.
+  const uint64_t tensor_bytes = job.resident ? 0 : 4ull * job.B * job.H * job.L;
   struct Range { const char* name; uint64_t lo, hi; };
   const Range ranges[] = {{"input", job.input_addr, job.input_addr + tensor_bytes},
                           {"output", job.output_addr, job.output_addr + tensor_bytes},
                           {"workspace", job.workspace_addr, job.workspace_addr + plan.coeff_bytes + plan.stream_bytes}};
   for (int i = 0; i < 3; ++i)
     for (int j = i + 1; j < 3; ++j)
-      if (ranges[i].lo < ranges[j].hi && ranges[j].lo < ranges[i].hi)
+      if (ranges[i].lo < ranges[i].hi && ranges[j].lo < ranges[j].hi && ranges[i].lo < ranges[j].hi &&
+          ranges[j].lo < ranges[i].hi)
         return fail(msg, msg_len, "S4D layer job: %s [0x%llx, 0x%llx) overlaps %s [0x%llx, 0x%llx)",
                     ranges[i].name, (unsigned long long)ranges[i].lo, (unsigned long long)ranges[i].hi,
                     ranges[j].name, (unsigned long long)ranges[j].lo, (unsigned long long)ranges[j].hi);

@@ -37,6 +37,15 @@ struct S4dLayerJob {
   uint64_t workspace_addr = 0;  // 8-byte aligned: coefficient records, then the stream
   uint64_t workspace_bytes = 0;
   bool single_buffer = false;   // force the single-buffered stream (comparisons, tests)
+  // Resident activations (the model compiler, docs/commands.md): the input stays in the
+  // input scratchpad and the output in the output scratchpad for the whole layer, item c's
+  // row at input_spad + 4*c*input_row_words (output: output_spad, output_row_words);
+  // input_addr and output_addr are not used. The plan runs one chunk of L steps; mode
+  // passes and backward runs accumulate in place in the output scratchpad. Only the
+  // coefficient records are DMA'd (two parameter slots when they fit, unless single_buffer).
+  bool resident = false;
+  uint32_t input_spad = 0, input_row_words = 0;    // byte offset (multiple of 4), words >= L
+  uint32_t output_spad = 0, output_row_words = 0;
 };
 
 // The stream runs, for each direction (forward, then backward), each pass and each fold,
@@ -68,6 +77,10 @@ struct S4dPlan {
   uint32_t out_buf_offset = 0;    // bytes between consecutive output buffers
   uint32_t out_buffers = 1;       // 2, or 3 when runs accumulate (partial sums are prefetched)
   uint32_t param_slot_offset = 0; // bytes from parameter slot 0 to slot 1
+  // Resident (job.resident): chunk_len = L, in_stride / out_stride are the rows' strides,
+  // no activation buffers (offsets 0, out_buffers 1); double_buffered means two
+  // parameter slots for the records.
+  bool resident = false;
 };
 
 // A double-buffered plan shortens the chunks until the stream has at least this many
@@ -84,9 +97,11 @@ constexpr uint32_t kChunkAlignSteps = 256;
 uint32_t conflict_free_stride_words(uint32_t words, uint32_t banks);
 
 // False with a reason when the layer cannot run (bad sizes, too small scratchpads or
-// workspace, fields that overflow the 32-bit command fields). Double-buffers when the
-// input scratchpad holds two chunks, the output scratchpad two (three when runs
-// accumulate) and the parameter scratchpad two folds' records, unless job.single_buffer.
+// workspace, fields that overflow the 32-bit command fields; resident: rows shorter than
+// L or beyond their scratchpad, unaligned offsets). Double-buffers when the input
+// scratchpad holds two chunks, the output scratchpad two (three when runs accumulate)
+// and the parameter scratchpad two folds' records (resident: the records only), unless
+// job.single_buffer.
 bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, char* why,
                     size_t why_len);
 
@@ -124,7 +139,8 @@ uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan);
 // a = L - 1 - j0 - len (so u_{t+1} lands on y_t); the chunks go from the end of the
 // sequence backwards so the states carry across chunks. No backward runs when L = 1.
 // The runs and their order are the same single- or double-buffered; only the buffers,
-// the DMA placement and the barriers differ (docs/commands.md).
+// the DMA placement and the barriers differ (docs/commands.md). A resident plan has the
+// same runs in the same order (one chunk each), reading and writing the resident rows.
 std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job);
 // The number of records build_s4d_stream returns, without building the stream (the
 // plan's `commands` before it is set: only its other fields are read).
@@ -141,7 +157,8 @@ struct S4dLayerResult {
 
 // Runs the layer: plans, reads and discretises the parameters, applies the accelerator's
 // number format to the records, writes them and the stream to the workspace and runs it.
-// The input and output tensors must not overlap each other or the workspace.
+// The input and output tensors must not overlap each other or the workspace (resident:
+// they are in the scratchpads, where the caller put the input; the output stays there).
 
 bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayerJob& job,
                    S4dLayerResult* result);

@@ -1,5 +1,6 @@
-// S4D layer command streams, single- and double-buffered (s4d_layer.h; docs/commands.md
-// lists both). Both visit the same runs in the same order: direction, pass, fold, chunk.
+// S4D layer command streams, single- and double-buffered, and over resident rows
+// (s4d_layer.h; docs/commands.md lists them). All visit the same runs in the same order:
+// direction, pass, fold, chunk.
 #include <algorithm>
 
 #include "firmware/kernels/s4d_layer.h"
@@ -173,9 +174,37 @@ void double_buffered(const S4dPlan& plan, const S4dLayerJob& job, Sink& s) {
   s.push(cmd::encode_barrier());
 }
 
+// Resident rows: the same runs in the same order, each over its items' resident rows
+// (one chunk of L steps, so every run starts a fold: LOAD_COEFFS, RESET_STATE). Only the
+// records move: the next run's are fetched into the other parameter slot while this run
+// computes, one BARRIER per run. With one slot, a BARRIER after LOAD_COEFFS frees it for
+// the next fetch, which then overlaps the RUN_SSM. Mode passes and backward runs add to
+// the output rows in place; the compute queue orders them.
+void resident(const S4dPlan& plan, const S4dLayerJob& job, Sink& s) {
+  auto slot = [&](const Run& r) { return uint32_t(r.fold_seq % 2) * plan.param_slot_offset; };
+  auto in_row = [&](const Run& r) { return uint32_t(job.input_spad + uint64_t(r.c0) * plan.in_stride + 4ull * r.in_step); };
+  auto out_row = [&](const Run& r) {
+    return uint32_t(job.output_spad + uint64_t(r.c0) * plan.out_stride + 4ull * r.out_step);
+  };
+  Run cur = run_at(plan, job.L, 0);
+  s.push(coeff_dma(plan, job, cur, slot(cur)));
+  s.push(cmd::encode_barrier());
+  for (uint64_t k = 0; k < plan.runs; ++k) {
+    s.push(load_coeffs(plan, cur, slot(cur)));
+    if (!plan.double_buffered) s.push(cmd::encode_barrier());
+    s.push(run_ssm(plan, cur, in_row(cur), out_row(cur)));
+    if (k + 1 < plan.runs) {
+      cur = run_at(plan, job.L, k + 1);
+      s.push(coeff_dma(plan, job, cur, slot(cur)));
+    }
+    s.push(cmd::encode_barrier());
+  }
+}
+
 void build(const S4dPlan& plan, const S4dLayerJob& job, Sink& s) {
   if (plan.runs > 0) {
-    if (plan.double_buffered) double_buffered(plan, job, s);
+    if (plan.resident) resident(plan, job, s);
+    else if (plan.double_buffered) double_buffered(plan, job, s);
     else single_buffered(plan, job, s);
   }
   s.push(cmd::encode_end());

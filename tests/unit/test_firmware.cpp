@@ -95,6 +95,18 @@ struct LayerRun {
   std::vector<float> y;  // the layer's output as the accelerator wrote it
 };
 
+// The parameters and input of a layer case (the same for every run of the case).
+S4dParams layer_params(const LayerCase& lc, bool real = false) {
+  return make_params(lc.H, lc.M, lc.H * 131 + lc.M * 7 + lc.L, real, lc.directions);
+}
+std::vector<float> layer_input(const LayerCase& lc) {
+  std::vector<float> u(size_t(lc.B) * lc.H * lc.L);
+  std::mt19937 rng(lc.L);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : u) v = normal(rng);
+  return u;
+}
+
 LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = false, bool single_buffer = false,
                    uint8_t number_format = 0) {
   FakeAccelConfig cfg;
@@ -113,12 +125,9 @@ LayerRun run_layer(const LayerCase& lc, bool real = false, bool real_only_hw = f
   fw::AccelInfo info;
   REQUIRE(driver.probe(&info) == DriverStatus::OK);
 
-  const S4dParams params = make_params(lc.H, lc.M, lc.H * 131 + lc.M * 7 + lc.L, real, lc.directions);
+  const S4dParams params = layer_params(lc, real);
   const std::vector<uint8_t> block = fw::encode_s4d_param_block(params);
-  std::vector<float> u(size_t(lc.B) * lc.H * lc.L);
-  std::mt19937 rng(lc.L);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (float& v : u) v = normal(rng);
+  const std::vector<float> u = layer_input(lc);
 
   fw::S4dLayerJob job{lc.H, lc.M, lc.L, lc.B};
   job.directions = lc.directions;
@@ -1103,4 +1112,186 @@ TEST_CASE("s4d layer in lower precisions: records stored in the format, results 
     const bool integer = b.f == regs::NumberFormat::INT16 || b.f == regs::NumberFormat::INT8;
     CHECK((r.result.scales.c != 1.0f) == integer);
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Resident rows (the model compiler's form): the input already in the input scratchpad,
+// the output left in the output scratchpad, one chunk of L steps, only records by DMA.
+
+namespace {
+
+struct ResidentRun {
+  fw::S4dLayerResult result;
+  std::vector<float> y;  // the output rows, read back after the layer
+  fw::S4dLayerJob job;
+  fw::AccelInfo info;
+};
+
+// Runs the case with resident rows at in_off / out_off (row strides: the conflict-free
+// stride for L plus extra_words) in scratchpads of spad_kib: a DMA stream puts the input
+// rows in and NaN in every output row (the first pass must write, not add), the layer
+// runs, a last DMA stream brings the output rows back.
+ResidentRun run_layer_resident(const LayerCase& lc, uint32_t spad_kib, uint32_t in_off, uint32_t out_off,
+                               uint32_t extra_words, bool single_buffer) {
+  FakeAccelConfig cfg;
+  cfg.rows = lc.rows;
+  cfg.cols = lc.cols;
+  cfg.segments = lc.segments;
+  for (int s = 0; s < 3; ++s) {
+    cfg.spad_kib[s] = spad_kib;
+    cfg.banks[s] = lc.banks;
+  }
+  cfg.mem_bytes = 8 << 20;
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  ResidentRun run;
+  REQUIRE(driver.probe(&run.info) == DriverStatus::OK);
+  const std::vector<uint8_t> block = fw::encode_s4d_param_block(layer_params(lc));
+  const std::vector<float> u = layer_input(lc);
+  const uint32_t L = lc.L, items = lc.B * lc.H;
+  const uint64_t tensor = uint64_t(items) * L * 4;
+  fw::S4dLayerJob& job = run.job;
+  job = fw::S4dLayerJob{lc.H, lc.M, lc.L, lc.B};
+  job.directions = lc.directions;
+  job.single_buffer = single_buffer;
+  job.resident = true;
+  job.input_spad = in_off;
+  job.output_spad = out_off;
+  job.input_row_words = fw::conflict_free_stride_words(L, lc.banks) + extra_words;
+  job.output_row_words = fw::conflict_free_stride_words(L, lc.banks) + extra_words;
+  job.params_addr = cfg.mem_base;
+  const uint64_t data = job.params_addr + (block.size() + 63) / 64 * 64;  // u, then NaN, then y
+  const uint64_t helper = data + 3 * tensor + 64;                          // the DMA streams
+  job.workspace_addr = helper + 4096;
+  job.workspace_bytes = cfg.mem_base + cfg.mem_bytes - job.workspace_addr;
+  REQUIRE(fake.mem_write(job.params_addr, block.data(), block.size()) == fw::HalStatus::OK);
+  REQUIRE(fake.mem_write(data, u.data(), tensor) == fw::HalStatus::OK);
+  const std::vector<float> nan(u.size(), std::nanf(""));
+  REQUIRE(fake.mem_write(data + tensor, nan.data(), tensor) == fw::HalStatus::OK);
+  auto dma = [&](std::vector<cmd::DmaDesc> in, std::vector<cmd::DmaDesc> out) {
+    std::vector<cmd::Record> st;
+    for (const cmd::DmaDesc& d : in) st.push_back(cmd::encode_dma(true, d));
+    for (const cmd::DmaDesc& d : out) st.push_back(cmd::encode_dma(false, d));
+    st.push_back(cmd::encode_barrier());
+    st.push_back(cmd::encode_end());
+    std::vector<uint8_t> raw(st.size() * cmd::kRecordBytes);
+    for (size_t i = 0; i < st.size(); ++i) cmd::pack(st[i], &raw[i * cmd::kRecordBytes]);
+    REQUIRE(fake.mem_write(helper, raw.data(), raw.size()) == fw::HalStatus::OK);
+    fw::JobResult jr;
+    REQUIRE(driver.run(helper, uint32_t(raw.size()), &jr) == DriverStatus::OK);
+  };
+  const cmd::DmaDesc in_rows{data, cmd::SpadId::INPUT, in_off, 4 * L, items, 4 * L, 4 * job.input_row_words};
+  cmd::DmaDesc out_rows{data + tensor, cmd::SpadId::OUTPUT, out_off, 4 * L, items, 4 * L, 4 * job.output_row_words};
+  dma({in_rows, out_rows}, {});
+  fw::s4d_layer_run(fake, driver, run.info, job, &run.result);
+  if (!run.result.ok) return run;
+  out_rows.sys_addr = data + 2 * tensor;
+  dma({}, {out_rows});
+  run.y.resize(u.size());
+  REQUIRE(fake.mem_read(out_rows.sys_addr, run.y.data(), tensor) == fw::HalStatus::OK);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("resident rows give the streaming results bit for bit", "[firmware][resident]") {
+  const LayerCase cases[] = {
+      {"one fold", 2, 8, true, {64, 64, 64}, 8, 6, 2, 40, 1},
+      {"no segments: folds", 2, 8, false, {64, 64, 64}, 8, 6, 2, 40, 1},
+      {"passes, one fold", 2, 8, true, {64, 64, 64}, 8, 3, 16, 30, 1},
+      {"passes with padding, folds", 2, 8, true, {64, 64, 64}, 8, 3, 20, 30, 1},
+      {"folds", 2, 4, true, {64, 64, 64}, 8, 10, 4, 30, 1},
+      {"B > 1 across a fold", 2, 8, true, {64, 64, 64}, 8, 3, 2, 50, 3},
+      {"streaming in time chunks", 4, 8, true, {1, 2, 1}, 4, 8, 4, 500, 2},
+      {"streaming in chunks, passes", 2, 8, true, {1, 2, 1}, 4, 5, 12, 300, 2},
+      {"one bank, L = 1", 2, 4, true, {64, 64, 64}, 1, 5, 3, 1, 2},
+      {"3 banks, odd sizes", 3, 5, true, {1, 1, 1}, 3, 7, 3, 77, 2},
+      {"bidirectional, 3 banks, odd sizes", 3, 5, true, {1, 1, 1}, 3, 7, 3, 77, 2, 2},
+      {"bidirectional, passes", 2, 8, true, {64, 64, 64}, 8, 3, 20, 30, 1, 2},
+      {"bidirectional, chunks", 4, 8, true, {1, 2, 1}, 4, 8, 4, 59, 2, 2},
+      {"bidirectional, chunks and passes, no segments", 3, 6, false, {1, 1, 1}, 4, 4, 7, 100, 1, 2},
+      {"bidirectional, L = 2", 2, 4, true, {64, 64, 64}, 4, 5, 9, 2, 1, 2},
+      {"bidirectional, L = 1", 2, 4, true, {64, 64, 64}, 1, 5, 3, 1, 2, 2},
+  };
+  for (const LayerCase& lc : cases) {
+    INFO("case: " << lc.name << (lc.directions == 2 ? " (bidirectional)" : ""));
+    const LayerRun streaming = run_layer(lc);
+    REQUIRE(streaming.result.ok);
+    // Two records slots at offsets, and one slot with rows wider than conflict-free.
+    for (int variant = 0; variant < 2; ++variant) {
+      CAPTURE(variant);
+      const ResidentRun r = variant == 0 ? run_layer_resident(lc, 64, 96, 160, 0, false)
+                                         : run_layer_resident(lc, 64, 0, 0, lc.banks + 1, true);
+      INFO("message: " << r.result.message);
+      REQUIRE(r.result.ok);
+      const fw::S4dPlan& p = r.result.plan;
+      CHECK(p.resident);
+      CHECK(p.double_buffered == (variant == 0));
+      CHECK((p.chunks == 1 && p.chunk_len == lc.L));
+      CHECK(p.reverse_chunks == (lc.directions == 2 && lc.L > 1 ? 1u : 0u));
+      CHECK(p.in_stride == 4 * r.job.input_row_words);
+      CHECK(r.result.job.commands_done == r.result.commands);
+      REQUIRE(r.y.size() == streaming.y.size());
+      CHECK(std::memcmp(r.y.data(), streaming.y.data(), r.y.size() * 4) == 0);
+      // Only the records move; every record valid; the ordering rules hold.
+      const std::vector<cmd::Record> st = fw::build_s4d_stream(p, r.job);
+      REQUIRE(st.size() == p.commands);
+      CHECK(first_hazard(st) == -1);
+      uint64_t fetches = 0, runs = 0;
+      uint32_t loaded = 0;
+      std::string err;
+      for (const cmd::Record& rec : st) {
+        REQUIRE(cmd::validate(rec, fw::hw_limits(r.info), loaded, &err) == regs::ErrorCause::NONE);
+        const cmd::Opcode op = cmd::opcode_of(rec);
+        CHECK(op != cmd::Opcode::DMA_OUT);
+        if (op == cmd::Opcode::DMA_IN) {
+          CHECK(cmd::decode_dma(rec).spad == cmd::SpadId::PARAM);
+          ++fetches;
+        }
+        if (op == cmd::Opcode::LOAD_COEFFS) loaded = cmd::decode_load_coeffs(rec).n_seg;
+        if (op == cmd::Opcode::RUN_SSM) {
+          const cmd::RunSsm c = cmd::decode_run_ssm(rec);
+          CHECK(c.length == ((cmd::flags_of(rec) & cmd::FLAG_REVERSE) ? lc.L - 1 : lc.L));
+          CHECK((cmd::flags_of(rec) & cmd::FLAG_RESET_STATE));
+          ++runs;
+        }
+      }
+      CHECK(runs == p.runs);
+      CHECK(fetches == p.runs);  // one fold's records per run
+    }
+  }
+}
+
+TEST_CASE("resident plan: record slots and refusals with a reason", "[firmware][resident]") {
+  char why[256] = {};
+  fw::S4dPlan p;
+  fw::S4dLayerJob job = make_job(6, 8, 100, 2);
+  job.resident = true;
+  job.input_row_words = job.output_row_words = 101;  // 101 % 4 == 1
+  // 4 segments of 8 records per fold: two slots need 2 KiB.
+  REQUIRE(fw::plan_s4d_layer(make_info(4, 8, true, 64, 2, 64, 4), job, &p, why, sizeof why));
+  CHECK((p.resident && p.double_buffered && p.param_slot_offset == 4 * 8 * 32 && p.out_buffers == 1));
+  CHECK((p.in_stride == 404 && p.out_stride == 404 && p.in_buf_offset == 0));
+  CHECK(p.runs == uint64_t(p.folds_per_pass) * p.passes);
+  REQUIRE(fw::plan_s4d_layer(make_info(4, 8, true, 64, 1, 64, 4), job, &p, why, sizeof why));
+  CHECK((p.resident && !p.double_buffered && p.param_slot_offset == 0));
+  // Rows: 12 items of 101 words end at 4*(11*101 + 100) = 4844 bytes.
+  fw::AccelInfo info = make_info(4, 8, true, 64, 64, 64, 4);
+  info.spad_bytes[0] = 4844;
+  CHECK(fw::plan_s4d_layer(info, job, &p, why, sizeof why));
+  info.spad_bytes[2] = 4843;
+  CHECK_FALSE(fw::plan_s4d_layer(info, job, &p, why, sizeof why));
+  CHECK(std::string(why) ==
+        "resident output rows: 12 rows of 101 words from offset 0 need 4844 bytes, the output scratchpad has 4843");
+  info = make_info(4, 8, true, 64, 64, 64, 4);
+  fw::S4dLayerJob bad = job;
+  bad.input_row_words = 99;
+  CHECK_FALSE(fw::plan_s4d_layer(info, bad, &p, why, sizeof why));
+  CHECK(std::string(why).find("resident input rows: a row stride of 99 words is shorter than L = 100") !=
+        std::string::npos);
+  bad = job;
+  bad.output_spad = 6;
+  CHECK_FALSE(fw::plan_s4d_layer(info, bad, &p, why, sizeof why));
+  CHECK(std::string(why).find("resident output rows: scratchpad offset 6 is not a multiple of 4") !=
+        std::string::npos);
 }

@@ -76,8 +76,10 @@ FakeAccelConfig small_accel(regs::NumberFormat format = regs::NumberFormat::FP32
 }
 
 fw::S4ModelJob make_job(const ModelData& m, uint32_t B, const FakeAccelConfig& cfg,
-                        const ActivationRanges* ranges = nullptr, uint32_t max_tile_steps = 0) {
+                        const ActivationRanges* ranges = nullptr, uint32_t max_tile_steps = 0,
+                        bool allow_resident = true) {
   fw::S4ModelJob job;
+  job.allow_resident = allow_resident;
   job.desc = &m.desc;
   job.weights = &m.weights;
   job.ranges = ranges;
@@ -99,12 +101,12 @@ struct Run {
 };
 
 Run run_on_fake(const ModelData& m, uint32_t B, const FakeAccelConfig& cfg, const ActivationRanges* ranges = nullptr,
-                uint32_t max_tile_steps = 0) {
+                uint32_t max_tile_steps = 0, bool allow_resident = true) {
   FakeAccelerator fake(cfg);
   fw::Driver driver(fake);
   Run r;
   REQUIRE(driver.probe(&r.info) == fw::DriverStatus::OK);
-  const fw::S4ModelJob job = make_job(m, B, cfg, ranges, max_tile_steps);
+  const fw::S4ModelJob job = make_job(m, B, cfg, ranges, max_tile_steps, allow_resident);
   fw::s4_model_run(fake, driver, r.info, job, &r.result);
   r.dma_commands = fake.commands_executed[uint8_t(cmd::Opcode::DMA_IN)] +
                    fake.commands_executed[uint8_t(cmd::Opcode::DMA_OUT)];
@@ -297,7 +299,8 @@ TEST_CASE("compiler: static scales from the ranges", "[compiler]") {
   CHECK(why.find("1 layers") != std::string::npos);
 }
 
-TEST_CASE("compiler: tail stream pattern (double buffering, n-blocks, folds, one barrier per tile)", "[compiler]") {
+TEST_CASE("compiler: streaming tail stream pattern (double buffering, n-blocks, folds, one barrier per tile)",
+          "[compiler]") {
   ModelCase c;
   c.H = 8;
   c.L = 36;  // tiles of 16, 16 and 4 steps: n-blocks 8+8, 8+8, 4
@@ -310,7 +313,8 @@ TEST_CASE("compiler: tail stream pattern (double buffering, n-blocks, folds, one
   REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
   fw::S4ModelPlan plan;
   std::string why;
-  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg, nullptr, 16), &plan, &why));
+  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg, nullptr, 16, /*allow_resident=*/false), &plan, &why));
+  REQUIRE_FALSE(plan.resident);
   REQUIRE(plan.tail.T == 16);
   REQUIRE(plan.tail.N == 8);
   const std::vector<cmd::Record> s = fw::build_s4_tail_stream(info, m.desc, plan, 0);
@@ -491,7 +495,12 @@ TEST_CASE("compiler: memory plan is what the run needs", "[compiler]") {
   uint64_t need = 0;
   std::string why;
   REQUIRE(fw::s4_model_memory_bytes(info, job, &need, &why));
-  CHECK(need > 4ull * 3 * 2 * c.B * c.H * c.L);  // at least x, z, s
+  CHECK(need > 4ull * 2 * c.B * c.H * c.L);  // at least x (resident: z and s stay on chip)
+  fw::S4ModelJob streaming = job;
+  streaming.allow_resident = false;
+  uint64_t need_streaming = 0;
+  REQUIRE(fw::s4_model_memory_bytes(info, streaming, &need_streaming, &why));
+  CHECK(need_streaming >= need + 2 * 4ull * 2 * c.B * c.H * c.L);  // plus z and s
   job.mem_bytes = need;
   std::vector<std::string> seen;  // on_stage sees every stage once, in order
   job.on_stage = [](void* ctx, const fw::S4ModelStage& st) {
@@ -605,4 +614,227 @@ TEST_CASE("compiler: the fake's RUN_GEMM computes the documented sums", "[compil
       for (uint32_t k = 0; k < K; ++k) want += double(a[i * K + k]) * b[k * N + j];
       CHECK(got[i * N + j] == want);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Resident activations: z in the input scratchpad, s in the output scratchpad.
+
+TEST_CASE("compiler: resident and streaming activations give the same logits bytes", "[compiler][resident]") {
+  std::vector<ModelCase> cases;
+  ModelCase c;  // tokens, post BatchNorm, unidirectional, B = 2
+  cases.push_back(c);
+  c.bidirectional = true;
+  c.short_lengths = true;
+  c.B = 3;
+  cases.push_back(c);  // bidirectional, lengths < L (masked z)
+  c = ModelCase{};
+  c.input = InputKind::Values;
+  c.d_input = 3;
+  c.H = 12;
+  c.L = 37;
+  c.B = 3;
+  c.prenorm = true;
+  c.norm = NormKind::Layer;
+  c.short_lengths = true;
+  cases.push_back(c);  // values, prenorm LayerNorm
+  c.prenorm = false;
+  c.bidirectional = true;
+  c.d_input = 6;
+  cases.push_back(c);  // values, post LayerNorm, bidirectional
+  c = ModelCase{};
+  c.retrieval = true;
+  c.H = 10;
+  c.L = 25;
+  c.B = 3;
+  c.prenorm = true;
+  c.bidirectional = true;
+  c.short_lengths = true;
+  cases.push_back(c);  // retrieval, prenorm BatchNorm
+  c = ModelCase{};
+  c.M = 12;  // two mode passes on 8 columns, accumulated in place
+  c.bidirectional = true;
+  cases.push_back(c);
+  c = ModelCase{};
+  c.B = 10;  // S = 10 sequences, 80 items over several folds
+  c.M = 3;
+  c.short_lengths = true;
+  cases.push_back(c);
+
+  auto same = [](const Run& resident, const Run& streaming) {
+    INFO(resident.result.message << " / " << streaming.result.message);
+    REQUIRE(resident.result.ok);
+    REQUIRE(streaming.result.ok);
+    CHECK(resident.plan.resident);
+    CHECK(resident.result.resident);
+    CHECK(resident.result.streaming_reason.empty());
+    CHECK_FALSE(streaming.plan.resident);
+    CHECK_FALSE(streaming.result.resident);
+    CHECK(streaming.result.streaming_reason.find("allow_resident") != std::string::npos);
+    CHECK(resident.dma_commands < streaming.dma_commands);
+    CHECK(resident.result.stages.size() == streaming.result.stages.size());
+    REQUIRE(resident.result.logits.size() == streaming.result.logits.size());
+    CHECK(std::memcmp(resident.result.logits.data(), streaming.result.logits.data(),
+                      resident.result.logits.size() * sizeof(double)) == 0);
+    CHECK(std::memcmp(resident.features.data(), streaming.features.data(), resident.features.size() * 4) == 0);
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const ModelCase& mc = cases[i];
+    CAPTURE(i, mc.H, mc.M, mc.L, mc.B, mc.prenorm, mc.bidirectional, mc.retrieval);
+    const ModelData m = make_model(mc, 300 + i);
+    const Run resident = run_on_fake(m, mc.B, small_accel());
+    const Run streaming = run_on_fake(m, mc.B, small_accel(), nullptr, 0, false);
+    same(resident, streaming);
+    CHECK(relative_error(resident.result.logits, reference(m, mc.B)) <= 1e-4);
+  }
+  // Lower precisions round every vector output (int8 at static scales): still the same bytes.
+  for (size_t i : {size_t(2), size_t(3)}) {
+    const ModelCase& mc = cases[i];
+    const ModelData m = make_model(mc, 300 + i);
+    const ActivationRanges ranges = s4_model_activation_ranges(m.desc, m.weights, m.inputs.data(), mc.B,
+                                                               m.lengths.data());
+    for (regs::NumberFormat f : {regs::NumberFormat::BF16, regs::NumberFormat::INT8}) {
+      CAPTURE(i, int(f));
+      same(run_on_fake(m, mc.B, small_accel(f), &ranges), run_on_fake(m, mc.B, small_accel(f), &ranges, 0, false));
+    }
+  }
+}
+
+TEST_CASE("compiler: resident streams move no activations but x", "[compiler][resident]") {
+  ModelCase c;
+  c.H = 8;
+  c.L = 36;  // tiles as in the streaming pattern test: 8 (ramp), 8, 16, 4 | 16, 16, 4 steps
+  c.B = 2;
+  const ModelData m = make_model(c, 3);
+  const FakeAccelConfig cfg = small_accel();
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  fw::S4ModelPlan plan;
+  std::string why;
+  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg, nullptr, 16), &plan, &why));
+  REQUIRE(plan.resident);
+  REQUIRE(plan.tail.T == 16);
+  const uint32_t Wz = plan.res.z_row_words, Ws = plan.res.s_row_words;
+  CHECK(Wz == fw::conflict_free_stride_words(c.L, info.spad_banks[0]));
+  CHECK(Ws == fw::conflict_free_stride_words(c.L, info.spad_banks[2]));
+  CHECK((plan.res.z == 0 && plan.res.s == 0));
+  CHECK((plan.mem.z == 0 && plan.mem.s == 0));  // no z or s in system memory
+  CHECK(plan.tail.w_out >= 4 * c.B * c.H * Wz);  // W_out beside the z rows
+
+  // The SSM stage: only coefficient records are fetched, nothing is stored.
+  fw::S4dPlan sp;
+  char msg[256];
+  const fw::S4dLayerJob sj = fw::s4_model_ssm_job(m.desc, plan, 0, 64 << 20);
+  REQUIRE(fw::plan_s4d_layer(info, sj, &sp, msg, sizeof msg));
+  CHECK((sp.resident && sp.chunks == 1 && sp.in_stride == 4 * Wz && sp.out_stride == 4 * Ws));
+  for (const cmd::Record& r : fw::build_s4d_stream(sp, sj)) {
+    CHECK(cmd::opcode_of(r) != cmd::Opcode::DMA_OUT);
+    if (cmd::opcode_of(r) == cmd::Opcode::DMA_IN) CHECK(cmd::decode_dma(r).spad == cmd::SpadId::PARAM);
+  }
+
+  // The tail: per tile one fetch (x) and one store (x'); GELU reads the s rows, z is
+  // written into the z rows: post-norm without padding, z is x', which the norm writes
+  // there and the store reads from there.
+  struct At { uint32_t q, t0; };
+  const At tiles[] = {{0, 0}, {0, 8}, {0, 16}, {0, 32}, {1, 0}, {1, 16}, {1, 32}};
+  const uint32_t n_tiles = 7;
+  std::vector<std::vector<cmd::Record>> seg(1);
+  for (const cmd::Record& r : fw::build_s4_tail_stream(info, m.desc, plan, 0)) {
+    if (cmd::opcode_of(r) == cmd::Opcode::BARRIER) seg.emplace_back();
+    else seg.back().push_back(r);
+  }
+  REQUIRE(seg.size() == n_tiles + 3);
+  auto count = [](const std::vector<cmd::Record>& v, cmd::Opcode op) {
+    return std::count_if(v.begin(), v.end(), [op](const cmd::Record& r) { return cmd::opcode_of(r) == op; });
+  };
+  CHECK(count(seg[0], cmd::Opcode::DMA_IN) == 4);  // W_out, bias, norm, tile 0's x
+  for (uint32_t j = 0; j < n_tiles; ++j) {
+    CAPTURE(j);
+    const std::vector<cmd::Record>& v = seg[j + 1];
+    CHECK(count(v, cmd::Opcode::DMA_OUT) == (j ? 1 : 0));
+    for (const cmd::Record& r : v)
+      if (cmd::opcode_of(r) == cmd::Opcode::DMA_OUT) {
+        const cmd::DmaDesc d = cmd::decode_dma(r);  // x' of tile j-1, from its z rows
+        CHECK(d.spad == cmd::SpadId::INPUT);
+        CHECK(d.spad_addr == 4 * (tiles[j - 1].q * c.H * Wz + tiles[j - 1].t0));
+        CHECK(d.spad_stride == 4 * Wz);
+        CHECK(d.sys_addr == plan.mem.x + 4 * (tiles[j - 1].q * c.H * c.L + tiles[j - 1].t0));
+      }
+    CHECK(count(v, cmd::Opcode::DMA_IN) == (j + 1 < n_tiles ? 1 : 0));
+    std::vector<cmd::RunVec> vecs;
+    for (const cmd::Record& r : v)
+      if (cmd::opcode_of(r) == cmd::Opcode::RUN_VEC) vecs.push_back(cmd::decode_run_vec(r));
+    REQUIRE(vecs.size() >= 5);
+    const cmd::RunVec& gelu = vecs[0];
+    CHECK(gelu.op == cmd::VecOp::GELU);
+    CHECK(gelu.a_spad == cmd::SpadId::OUTPUT);
+    CHECK(gelu.a_stride == Ws);
+    CHECK(gelu.a_addr == 4 * (tiles[j].q * c.H * Ws + tiles[j].t0));
+    const cmd::RunVec& z = vecs.back();  // the folded BatchNorm writes x' = z
+    CHECK(z.op == cmd::VecOp::AFFINE);
+    CHECK(z.d_spad == cmd::SpadId::INPUT);
+    CHECK(z.d_stride == Wz);
+    CHECK(z.d_addr == 4 * (tiles[j].q * c.H * Wz + tiles[j].t0));
+    CHECK(z.channels == c.H);
+  }
+  for (const cmd::Record& r : seg[n_tiles + 1]) CHECK(cmd::decode_dma(r).sys_addr >= plan.mem.x);
+
+  // The encoder stores x only.
+  uint64_t stores = 0;
+  for (const cmd::Record& r : fw::build_s4_encoder_stream(info, m.desc, plan))
+    if (cmd::opcode_of(r) == cmd::Opcode::DMA_OUT) {
+      ++stores;
+      const cmd::DmaDesc d = cmd::decode_dma(r);
+      CHECK((d.sys_addr >= plan.mem.x && d.sys_addr < plan.mem.x + 4ull * c.B * c.H * c.L));
+    }
+  CHECK(stores > 0);
+}
+
+TEST_CASE("compiler: resident exactly when z, s, W_out and the tail's slots fit", "[compiler][resident]") {
+  ModelCase c;
+  c.H = 16;
+  c.L = 100;  // S*H = 32 rows of 105 words (105 % 8 == 1): 13440 bytes of z
+  const ModelData m = make_model(c, 4);
+  const FakeAccelConfig cfg = small_accel();
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  fw::S4ModelPlan plan;
+  std::string why;
+  // Tail input scratchpad at the narrowest resident tile (cols = 8 steps): z 13440 +
+  // W_out 2048 + two x tiles [16][8] = 16512 bytes.
+  info.spad_bytes[0] = 16512;
+  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg), &plan, &why));
+  CHECK(plan.resident);
+  CHECK(plan.res.z_row_words == 105);
+  CHECK(plan.tail.T == 8);
+  CHECK(plan.tail.x_slot[1] + 4 * 16 * 8 == 16512);
+  info.spad_bytes[0] = 16508;
+  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg), &plan, &why));
+  CHECK_FALSE(plan.resident);
+  CHECK(plan.streaming_reason.find("resident: layers.0.tail: input scratchpad needs 16512 bytes (resident z [32][105] "
+                                   "13440, W_out [32][16] 2048") != std::string::npos);
+  CHECK(plan.tail.T == 56);  // streaming: W_out + four [16][T] tiles
+  // The output scratchpad: s 13440 + the tail's [2H][T] + 3 [H][T] + 2 x' [H][T] + pools.
+  info.spad_bytes[0] = 128 * 1024;
+  info.spad_bytes[2] = 13440 + 7 * 512 + 2 * 64;
+  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg), &plan, &why));
+  CHECK((plan.resident && plan.tail.T == 8));
+  info.spad_bytes[2] -= 4;
+  REQUIRE(fw::plan_s4_model(info, make_job(m, c.B, cfg), &plan, &why));
+  CHECK_FALSE(plan.resident);
+  CHECK(plan.streaming_reason.find("output scratchpad needs") != std::string::npos);
+  // Rows longer than a 16-bit RUN_VEC stride.
+  ModelCase lc = c;
+  lc.L = 65536;
+  lc.B = 1;
+  lc.layers = 1;
+  const ModelData ml = make_model(lc, 4);
+  info = fw::AccelInfo{};
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  REQUIRE(fw::plan_s4_model(info, make_job(ml, lc.B, cfg), &plan, &why));
+  CHECK_FALSE(plan.resident);
+  CHECK(plan.streaming_reason == "resident: a row stride of 65537 words (L = 65536) exceeds the 16-bit RUN_VEC stride");
 }
