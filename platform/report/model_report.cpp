@@ -105,6 +105,13 @@ std::string format_model_report(const json& r) {
     os << "  status     ERROR: " << r["error"].get<std::string>() << "\n";
     return os.str();
   }
+  if (r.contains("plan")) {
+    const json& pl = r["plan"];
+    os << "  plan       SSM activations " << pl["activations"].get<std::string>()
+       << (pl["activations"] == "resident" ? " (z and s stay in the scratchpads between stages)"
+                                            : " through system memory: " + pl["streaming_reason"].get<std::string>())
+       << "; " << pl["commands"] << " commands\n";
+  }
   std::snprintf(line, sizeof line, "  cycles     %llu (%.3f ms simulated)\n",
                 (unsigned long long)r["cycles"].get<uint64_t>(), r["simulated_seconds"].get<double>() * 1e3);
   os << line;

@@ -236,6 +236,13 @@ RunResult run_model_simulation(const Scenario& s, const RunOptions& o) {
   if (!fw_error.empty()) r["error"] = fw_error;
   r["cycles"] = fw_result.cycles;
   r["simulated_seconds"] = sim_seconds;
+  r["plan"] = {{"activations", fw_result.resident ? "resident" : "streaming"},
+               {"streaming_reason", fw_result.streaming_reason},
+               {"commands", [&] {
+                  uint64_t n = 0;
+                  for (const fw::S4ModelStage& st : fw_result.stages) n += st.commands;
+                  return n;
+                }()}};
 
   const energy::TechTable tech = load_scenario_tech(s);
   // Per stage: the counters' deltas between snapshots, with their energy.
