@@ -57,10 +57,10 @@ std::vector<double> seeded_model_inputs(const S4ModelDesc& d, uint32_t B, uint64
   const size_t per_step = d.input == InputKind::Tokens ? 1 : d.d_input;
   std::vector<double> v(size_t(B) * documents_per_input(d) * d.L * per_step);
   Rng rng(seed);
+  // min(): u * d_input may round up to d_input for u just below 1.
   for (double& x : v)
-    x = d.input == InputKind::Tokens ? std::floor(rng.uniform() * d.d_input) : rng.normal();
-  if (d.input == InputKind::Tokens)
-    for (double& x : v) x = std::min(x, double(d.d_input - 1));
+    x = d.input == InputKind::Tokens ? std::min(std::floor(rng.uniform() * d.d_input), double(d.d_input - 1))
+                                     : rng.normal();
   return v;
 }
 
