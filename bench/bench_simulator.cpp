@@ -15,9 +15,9 @@
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "models/array/systolic_array.h"
-#include "models/memory/scratchpad.h"
-#include "models/reference/rng.h"
+#include "epochcore/models/array/systolic_array.h"
+#include "epochcore/models/memory/scratchpad.h"
+#include "epochcore/maths/reference/rng.h"
 
 using namespace epochcore;
 using Clock = std::chrono::steady_clock;

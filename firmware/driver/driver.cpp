@@ -1,4 +1,4 @@
-#include "firmware/driver/driver.h"
+#include "epochcore/firmware/driver/driver.h"
 
 #include <cstdio>
 

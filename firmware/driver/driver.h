@@ -4,9 +4,9 @@
 #pragma once
 #include <cstdint>
 
-#include "firmware/hal/hal.h"
-#include "models/interface/commands.h"
-#include "models/interface/registers.h"
+#include "epochcore/firmware/hal/hal.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
 
 namespace epochcore::fw {
 

@@ -1,10 +1,10 @@
-#include "firmware/kernels/gemm.h"
+#include "epochcore/firmware/kernels/gemm.h"
 
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 
-#include "firmware/kernels/kernel_util.h"
+#include "epochcore/firmware/kernels/kernel_util.h"
 
 namespace epochcore::fw {
 

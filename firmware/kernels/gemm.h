@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "firmware/driver/driver.h"
-#include "models/interface/commands.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/contract/commands.h"
 
 namespace epochcore::fw {
 

@@ -1,4 +1,4 @@
-#include "firmware/kernels/s4d_layer.h"
+#include "epochcore/firmware/kernels/s4d_layer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "firmware/kernels/kernel_util.h"
-#include "models/precision/number_format_math.h"
+#include "epochcore/firmware/kernels/kernel_util.h"
+#include "epochcore/contract/number_format.h"
 
 namespace epochcore::fw {
 

@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "firmware/driver/driver.h"
-#include "models/interface/commands.h"
-#include "models/reference/s4d_params.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/description/s4d_params.h"
 
 namespace epochcore::fw {
 

@@ -3,7 +3,7 @@
 // direction, pass, fold, chunk.
 #include <algorithm>
 
-#include "firmware/kernels/s4d_layer.h"
+#include "epochcore/firmware/kernels/s4d_layer.h"
 
 namespace epochcore::fw {
 

@@ -1,6 +1,6 @@
-#include "models/accelerator/epochcore_accel.h"
+#include "epochcore/models/accelerator/epochcore_accel.h"
 
-#include "models/memory/spad_map.h"
+#include "epochcore/models/memory/spad_map.h"
 
 namespace epochcore {
 

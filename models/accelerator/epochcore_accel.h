@@ -13,13 +13,13 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "models/array/systolic_array.h"
-#include "models/bus/router.h"
-#include "models/control/command_processor.h"
-#include "models/control/csr_block.h"
-#include "models/dma/dma_engine.h"
-#include "models/memory/scratchpad.h"
-#include "models/vector/vector_unit.h"
+#include "epochcore/models/array/systolic_array.h"
+#include "epochcore/models/bus/router.h"
+#include "epochcore/models/control/command_processor.h"
+#include "epochcore/models/control/csr_block.h"
+#include "epochcore/models/dma/dma_engine.h"
+#include "epochcore/models/memory/scratchpad.h"
+#include "epochcore/models/vector/vector_unit.h"
 
 namespace epochcore {
 

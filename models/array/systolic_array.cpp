@@ -1,10 +1,10 @@
-#include "models/array/systolic_array.h"
+#include "epochcore/models/array/systolic_array.h"
 
 #include <algorithm>
 #include <cstring>
 #include <string>
 
-#include "models/array/prodf_timing.h"
+#include "epochcore/maths/timing/prodf_timing.h"
 
 namespace epochcore {
 

@@ -8,10 +8,10 @@
 
 #include <systemc>
 
-#include "models/accelerator/activity_log.h"
-#include "models/interface/commands.h"
-#include "models/memory/scratchpad.h"
-#include "models/pe/lima_pe.h"
+#include "epochcore/models/accelerator/activity_log.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/models/memory/scratchpad.h"
+#include "epochcore/models/pe/lima_pe.h"
 
 namespace epochcore {
 

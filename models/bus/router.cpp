@@ -1,4 +1,4 @@
-#include "models/bus/router.h"
+#include "epochcore/models/bus/router.h"
 
 #include <algorithm>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "models/control/command_processor.h"
+#include "epochcore/models/control/command_processor.h"
 
 #include <algorithm>
 

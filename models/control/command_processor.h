@@ -11,11 +11,11 @@
 
 #include <systemc>
 
-#include "models/array/systolic_array.h"
-#include "models/control/csr_block.h"
-#include "models/dma/dma_engine.h"
-#include "models/interface/commands.h"
-#include "models/vector/vector_unit.h"
+#include "epochcore/models/array/systolic_array.h"
+#include "epochcore/models/control/csr_block.h"
+#include "epochcore/models/dma/dma_engine.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/models/vector/vector_unit.h"
 
 namespace epochcore {
 

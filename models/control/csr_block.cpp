@@ -1,4 +1,4 @@
-#include "models/control/csr_block.h"
+#include "epochcore/models/control/csr_block.h"
 
 namespace epochcore {
 

@@ -9,8 +9,8 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "models/interface/commands.h"
-#include "models/interface/registers.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
 
 namespace epochcore {
 

@@ -1,8 +1,8 @@
-#include "models/dma/dma_engine.h"
+#include "epochcore/models/dma/dma_engine.h"
 
 #include <algorithm>
 
-#include "models/memory/spad_map.h"
+#include "epochcore/models/memory/spad_map.h"
 
 namespace epochcore {
 

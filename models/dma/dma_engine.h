@@ -34,10 +34,10 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "models/accelerator/activity_log.h"
-#include "models/dma/dma_timing.h"
-#include "models/interface/commands.h"
-#include "models/interface/registers.h"
+#include "epochcore/models/accelerator/activity_log.h"
+#include "epochcore/maths/timing/dma_timing.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
 
 namespace epochcore {
 

@@ -1,8 +1,8 @@
-#include "models/memory/scratchpad.h"
+#include "epochcore/models/memory/scratchpad.h"
 
 #include <cstring>
 
-#include "models/memory/system_memory.h"
+#include "epochcore/models/memory/system_memory.h"
 
 namespace epochcore {
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "models/interface/commands.h"
+#include "epochcore/contract/commands.h"
 
 namespace epochcore {
 

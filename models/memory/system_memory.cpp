@@ -1,4 +1,4 @@
-#include "models/memory/system_memory.h"
+#include "epochcore/models/memory/system_memory.h"
 
 #include <cstdlib>
 #include <cstring>

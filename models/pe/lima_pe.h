@@ -5,7 +5,7 @@
 #pragma once
 #include <systemc>
 
-#include "models/pe/lima_pe_math.h"
+#include "epochcore/maths/pe/lima_pe_math.h"
 
 namespace epochcore {
 

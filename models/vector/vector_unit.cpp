@@ -1,4 +1,4 @@
-#include "models/vector/vector_unit.h"
+#include "epochcore/models/vector/vector_unit.h"
 
 namespace epochcore {
 

@@ -9,10 +9,10 @@
 
 #include <systemc>
 
-#include "models/accelerator/activity_log.h"
-#include "models/interface/commands.h"
-#include "models/memory/scratchpad.h"
-#include "models/vector/vector_op_math.h"
+#include "epochcore/models/accelerator/activity_log.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/models/memory/scratchpad.h"
+#include "epochcore/maths/vector/vector_op_math.h"
 
 namespace epochcore {
 

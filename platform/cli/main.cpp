@@ -8,10 +8,10 @@
 
 #include <systemc>
 
-#include "models/interface/registers.h"
-#include "platform/report/compare.h"
-#include "platform/report/report.h"
-#include "platform/soc/simulation.h"
+#include "epochcore/contract/registers.h"
+#include "epochcore/platform/report/compare.h"
+#include "epochcore/platform/report/report.h"
+#include "epochcore/platform/soc/simulation.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "platform/host/host_driver.h"
+#include "epochcore/platform/host/host_driver.h"
 
 #include <algorithm>
 

@@ -12,7 +12,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "firmware/hal/hal.h"
+#include "epochcore/firmware/hal/hal.h"
 
 namespace epochcore {
 

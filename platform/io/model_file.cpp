@@ -1,4 +1,4 @@
-#include "platform/io/model_file.h"
+#include "epochcore/platform/io/model_file.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -13,7 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "platform/io/safetensors.h"
+#include "epochcore/platform/io/safetensors.h"
 
 namespace epochcore::io {
 namespace {

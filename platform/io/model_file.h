@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "models/reference/s4_model_reference.h"
-#include "platform/io/npy.h"  // FormatError
+#include "epochcore/maths/reference/s4_model_reference.h"
+#include "epochcore/platform/io/npy.h"  // FormatError
 
 namespace YAML {
 class Node;

@@ -1,4 +1,4 @@
-#include "platform/io/npy.h"
+#include "epochcore/platform/io/npy.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "platform/io/s4d_params_file.h"
+#include "epochcore/platform/io/s4d_params_file.h"
 
 #include <cstdint>
 #include <limits>

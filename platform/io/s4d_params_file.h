@@ -14,8 +14,8 @@
 #pragma once
 #include <string>
 
-#include "models/reference/s4d_params.h"
-#include "platform/io/safetensors.h"
+#include "epochcore/description/s4d_params.h"
+#include "epochcore/platform/io/safetensors.h"
 
 namespace epochcore::io {
 

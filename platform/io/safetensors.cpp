@@ -1,4 +1,4 @@
-#include "platform/io/safetensors.h"
+#include "epochcore/platform/io/safetensors.h"
 
 #include <algorithm>
 #include <cfloat>

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/io/npy.h"  // FormatError
+#include "epochcore/platform/io/npy.h"  // FormatError
 
 namespace epochcore::io {
 

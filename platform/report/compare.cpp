@@ -1,13 +1,13 @@
-#include "platform/report/compare.h"
+#include "epochcore/platform/report/compare.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
-#include "models/baseline/ssm_baseline_timing.h"
-#include "models/baseline/ws_timing.h"
-#include "models/precision/number_format_math.h"
-#include "platform/report/model_report.h"
+#include "epochcore/maths/baseline/ssm_baseline_timing.h"
+#include "epochcore/maths/baseline/ws_timing.h"
+#include "epochcore/contract/number_format.h"
+#include "epochcore/platform/report/model_report.h"
 
 #ifndef EC_DATA_DIR
 #define EC_DATA_DIR "scenarios"

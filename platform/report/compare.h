@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/baseline/ssm_baseline_timing.h"
-#include "models/energy/energy_model.h"
-#include "platform/scenario/scenario.h"
+#include "epochcore/maths/baseline/ssm_baseline_timing.h"
+#include "epochcore/maths/energy/energy_model.h"
+#include "epochcore/platform/scenario/scenario.h"
 
 namespace epochcore {
 

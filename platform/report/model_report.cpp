@@ -1,4 +1,4 @@
-#include "platform/report/model_report.h"
+#include "epochcore/platform/report/model_report.h"
 
 #include <cstdio>
 #include <algorithm>
@@ -6,9 +6,9 @@
 #include <vector>
 #include <sstream>
 
-#include "models/baseline/model_baseline_timing.h"
-#include "models/energy/energy_model.h"
-#include "platform/report/compare.h"
+#include "epochcore/maths/baseline/model_baseline_timing.h"
+#include "epochcore/maths/energy/energy_model.h"
+#include "epochcore/platform/report/compare.h"
 
 namespace epochcore {
 

@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/energy/tech_table.h"
-#include "models/reference/s4_model_reference.h"
-#include "platform/scenario/scenario.h"
+#include "epochcore/maths/energy/tech_table.h"
+#include "epochcore/maths/reference/s4_model_reference.h"
+#include "epochcore/platform/scenario/scenario.h"
 
 namespace epochcore {
 

@@ -1,12 +1,12 @@
-#include "platform/report/report.h"
+#include "epochcore/platform/report/report.h"
 
-#include "platform/report/model_report.h"
+#include "epochcore/platform/report/model_report.h"
 
 #include <cstdio>
 #include <sstream>
 
-#include "models/interface/commands.h"
-#include "platform/soc/soc.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/platform/soc/soc.h"
 
 namespace epochcore {
 

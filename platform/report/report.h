@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platform/scenario/scenario.h"
+#include "epochcore/platform/scenario/scenario.h"
 
 namespace epochcore {
 

@@ -1,6 +1,6 @@
 // Scenario files: YAML parsing, --set overrides, validation and emission, all driven by
 // one table that maps each dotted key to its field in Scenario.
-#include "platform/scenario/scenario.h"
+#include "epochcore/platform/scenario/scenario.h"
 
 #include <yaml-cpp/yaml.h>
 

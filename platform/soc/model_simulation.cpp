@@ -7,20 +7,20 @@
 #include <filesystem>
 #include <memory>
 
-#include "firmware/driver/driver.h"
-#include "firmware/kernels/s4_model.h"
-#include "models/precision/number_format_math.h"
-#include "models/reference/rng.h"
-#include "models/reference/s4_model_calibration.h"
-#include "models/reference/s4_model_reference.h"
-#include "models/reference/s4d_reference.h"
-#include "platform/io/model_file.h"
-#include "platform/io/npy.h"
-#include "platform/report/compare.h"
-#include "platform/report/model_report.h"
-#include "platform/report/report.h"
-#include "platform/soc/simulation.h"
-#include "platform/soc/soc.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/compiler/s4_model.h"
+#include "epochcore/contract/number_format.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/reference/s4_model_calibration.h"
+#include "epochcore/maths/reference/s4_model_reference.h"
+#include "epochcore/maths/reference/s4d_reference.h"
+#include "epochcore/platform/io/model_file.h"
+#include "epochcore/platform/io/npy.h"
+#include "epochcore/platform/report/compare.h"
+#include "epochcore/platform/report/model_report.h"
+#include "epochcore/platform/report/report.h"
+#include "epochcore/platform/soc/simulation.h"
+#include "epochcore/platform/soc/soc.h"
 
 namespace epochcore {
 

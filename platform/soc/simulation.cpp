@@ -1,4 +1,4 @@
-#include "platform/soc/simulation.h"
+#include "epochcore/platform/soc/simulation.h"
 
 #include <chrono>
 #include <memory>
@@ -6,19 +6,19 @@
 #include <cstring>
 #include <sstream>
 
-#include "firmware/driver/driver.h"
-#include "firmware/kernels/gemm.h"
-#include "firmware/kernels/s4d_layer.h"
-#include "models/interface/commands.h"
-#include "models/interface/registers.h"
-#include "models/reference/rng.h"
-#include "models/reference/s4d_reference.h"
-#include "platform/io/npy.h"
-#include "platform/io/s4d_params_file.h"
-#include "platform/report/compare.h"
-#include "platform/report/report.h"
-#include "platform/soc/soc.h"
-#include "platform/trace/trace_export.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/kernels/gemm.h"
+#include "epochcore/firmware/kernels/s4d_layer.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/reference/s4d_reference.h"
+#include "epochcore/platform/io/npy.h"
+#include "epochcore/platform/io/s4d_params_file.h"
+#include "epochcore/platform/report/compare.h"
+#include "epochcore/platform/report/report.h"
+#include "epochcore/platform/soc/soc.h"
+#include "epochcore/platform/trace/trace_export.h"
 
 namespace epochcore {
 

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/reference/s4d_params.h"
-#include "platform/scenario/scenario.h"
+#include "epochcore/description/s4d_params.h"
+#include "epochcore/platform/scenario/scenario.h"
 
 namespace epochcore {
 

@@ -1,9 +1,9 @@
-#include "platform/soc/soc.h"
+#include "epochcore/platform/soc/soc.h"
 
-#include "models/precision/number_format_math.h"
+#include "epochcore/contract/number_format.h"
 
-#include "models/interface/registers.h"
-#include "models/memory/spad_map.h"
+#include "epochcore/contract/registers.h"
+#include "epochcore/models/memory/spad_map.h"
 
 namespace epochcore {
 

@@ -10,11 +10,11 @@
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "models/accelerator/epochcore_accel.h"
-#include "models/bus/router.h"
-#include "models/memory/system_memory.h"
-#include "platform/host/host_driver.h"
-#include "platform/scenario/scenario.h"
+#include "epochcore/models/accelerator/epochcore_accel.h"
+#include "epochcore/models/bus/router.h"
+#include "epochcore/models/memory/system_memory.h"
+#include "epochcore/platform/host/host_driver.h"
+#include "epochcore/platform/scenario/scenario.h"
 
 namespace epochcore {
 

@@ -1,4 +1,4 @@
-#include "platform/trace/trace_events.h"
+#include "epochcore/platform/trace/trace_events.h"
 
 #include <cerrno>
 #include <charconv>

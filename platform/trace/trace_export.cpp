@@ -1,7 +1,7 @@
-#include "platform/trace/trace_export.h"
+#include "epochcore/platform/trace/trace_export.h"
 
-#include "models/interface/commands.h"
-#include "platform/trace/trace_events.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/platform/trace/trace_events.h"
 
 namespace epochcore {
 

@@ -7,8 +7,8 @@
 
 #include <systemc>
 
-#include "models/accelerator/epochcore_accel.h"
-#include "platform/trace/vcd_writer.h"
+#include "epochcore/models/accelerator/epochcore_accel.h"
+#include "epochcore/platform/trace/vcd_writer.h"
 
 namespace epochcore {
 

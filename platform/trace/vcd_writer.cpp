@@ -1,4 +1,4 @@
-#include "platform/trace/vcd_writer.h"
+#include "epochcore/platform/trace/vcd_writer.h"
 
 #include <cctype>
 #include <charconv>

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/trace/trace_events.h"
+#include "epochcore/platform/trace/trace_events.h"
 
 namespace epochcore {
 

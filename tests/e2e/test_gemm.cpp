@@ -14,11 +14,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "firmware/kernels/gemm.h"
-#include "models/array/prodf_timing.h"
-#include "models/baseline/ws_timing.h"
-#include "platform/io/npy.h"
-#include "tests/e2e/vp_runner.h"
+#include "epochcore/firmware/kernels/gemm.h"
+#include "epochcore/maths/timing/prodf_timing.h"
+#include "epochcore/maths/baseline/ws_timing.h"
+#include "epochcore/platform/io/npy.h"
+#include "epochcore/tests/e2e/vp_runner.h"
 
 using nlohmann::json;
 namespace fs = std::filesystem;

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "models/reference/rng.h"
-#include "models/reference/s4_model_reference.h"
-#include "platform/io/model_file.h"
-#include "platform/io/npy.h"
-#include "tests/e2e/vp_runner.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/reference/s4_model_reference.h"
+#include "epochcore/platform/io/model_file.h"
+#include "epochcore/platform/io/npy.h"
+#include "epochcore/tests/e2e/vp_runner.h"
 
 using nlohmann::json;
 namespace fs = std::filesystem;

@@ -16,10 +16,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "firmware/driver/driver.h"
-#include "firmware/kernels/s4d_layer.h"
-#include "models/array/prodf_timing.h"
-#include "platform/io/npy.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/kernels/s4d_layer.h"
+#include "epochcore/maths/timing/prodf_timing.h"
+#include "epochcore/platform/io/npy.h"
 
 using nlohmann::json;
 namespace fs = std::filesystem;

@@ -7,12 +7,12 @@
 
 #include <systemc>
 
-#include "firmware/driver/driver.h"
-#include "firmware/kernels/s4d_layer.h"
-#include "models/interface/commands.h"
-#include "models/interface/registers.h"
-#include "models/reference/s4d_reference.h"
-#include "platform/soc/soc.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/kernels/s4d_layer.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
+#include "epochcore/maths/reference/s4d_reference.h"
+#include "epochcore/platform/soc/soc.h"
 #include "sc_check.h"
 
 using namespace epochcore;

@@ -9,12 +9,12 @@
 
 #include <systemc>
 
-#include "firmware/driver/driver.h"
-#include "models/array/prodf_timing.h"
-#include "models/interface/commands.h"
-#include "models/pe/lima_pe_math.h"
-#include "models/reference/rng.h"
-#include "platform/soc/soc.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/maths/timing/prodf_timing.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/maths/pe/lima_pe_math.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/platform/soc/soc.h"
 #include "sc_check.h"
 
 using namespace epochcore;

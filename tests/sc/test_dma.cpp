@@ -16,12 +16,12 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "models/bus/router.h"
-#include "models/dma/dma_engine.h"
-#include "models/dma/dma_timing.h"
-#include "models/memory/scratchpad.h"
-#include "models/memory/spad_map.h"
-#include "models/memory/system_memory.h"
+#include "epochcore/models/bus/router.h"
+#include "epochcore/models/dma/dma_engine.h"
+#include "epochcore/maths/timing/dma_timing.h"
+#include "epochcore/models/memory/scratchpad.h"
+#include "epochcore/models/memory/spad_map.h"
+#include "epochcore/models/memory/system_memory.h"
 
 using namespace sc_core;
 using namespace epochcore;

@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platform/trace/trace_events.h"
-#include "platform/trace/vcd_writer.h"
+#include "epochcore/platform/trace/trace_events.h"
+#include "epochcore/platform/trace/vcd_writer.h"
 
 using namespace epochcore;
 using nlohmann::json;

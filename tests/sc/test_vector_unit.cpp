@@ -12,12 +12,12 @@
 
 #include <systemc>
 
-#include "firmware/driver/driver.h"
-#include "models/interface/commands.h"
-#include "models/interface/registers.h"
-#include "models/reference/rng.h"
-#include "models/vector/vector_op_math.h"
-#include "platform/soc/soc.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/vector/vector_op_math.h"
+#include "epochcore/platform/soc/soc.h"
 #include "sc_check.h"
 
 using namespace epochcore;

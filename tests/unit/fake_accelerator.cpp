@@ -1,8 +1,8 @@
-#include "tests/unit/fake_accelerator.h"
+#include "epochcore/tests/unit/fake_accelerator.h"
 
 #include <cstring>
 
-#include "models/vector/vector_op_math.h"
+#include "epochcore/maths/vector/vector_op_math.h"
 
 namespace epochcore::test {
 

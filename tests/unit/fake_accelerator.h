@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "firmware/hal/hal.h"
-#include "models/interface/commands.h"
-#include "models/interface/registers.h"
-#include "models/pe/lima_pe_math.h"
+#include "epochcore/firmware/hal/hal.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
+#include "epochcore/maths/pe/lima_pe_math.h"
 
 namespace epochcore::test {
 

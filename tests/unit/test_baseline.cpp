@@ -8,9 +8,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "models/baseline/ssm_baseline_timing.h"
-#include "models/baseline/ws_array_math.h"
-#include "models/baseline/ws_timing.h"
+#include "epochcore/maths/baseline/ssm_baseline_timing.h"
+#include "epochcore/maths/baseline/ws_array_math.h"
+#include "epochcore/maths/baseline/ws_timing.h"
 
 using namespace epochcore::baseline;
 

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <limits>
 
-#include "models/interface/commands.h"
+#include "epochcore/contract/commands.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;

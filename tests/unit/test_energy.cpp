@@ -8,8 +8,8 @@
 #include <sstream>
 #include <string>
 
-#include "models/energy/energy_model.h"
-#include "models/energy/tech_table.h"
+#include "epochcore/maths/energy/energy_model.h"
+#include "epochcore/maths/energy/tech_table.h"
 
 using namespace epochcore::energy;
 using Catch::Contains;

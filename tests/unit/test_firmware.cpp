@@ -8,10 +8,10 @@
 #include <random>
 #include <string>
 
-#include "firmware/driver/driver.h"
-#include "firmware/kernels/s4d_layer.h"
-#include "models/array/prodf_timing.h"
-#include "tests/unit/fake_accelerator.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/kernels/s4d_layer.h"
+#include "epochcore/maths/timing/prodf_timing.h"
+#include "epochcore/tests/unit/fake_accelerator.h"
 
 using namespace epochcore;
 using fw::DriverStatus;

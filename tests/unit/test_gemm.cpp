@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "firmware/kernels/gemm.h"
-#include "models/array/prodf_timing.h"
-#include "models/baseline/ws_timing.h"
-#include "models/interface/commands.h"
+#include "epochcore/firmware/kernels/gemm.h"
+#include "epochcore/maths/timing/prodf_timing.h"
+#include "epochcore/maths/baseline/ws_timing.h"
+#include "epochcore/contract/commands.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;

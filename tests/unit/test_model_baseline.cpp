@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "models/baseline/model_baseline_timing.h"
+#include "epochcore/maths/baseline/model_baseline_timing.h"
 
 using namespace epochcore;
 using namespace epochcore::baseline;

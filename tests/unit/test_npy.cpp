@@ -13,7 +13,7 @@
 #include <random>
 #include <sstream>
 
-#include "platform/io/npy.h"
+#include "epochcore/platform/io/npy.h"
 
 using namespace epochcore::io;
 using Catch::Matchers::Contains;

@@ -5,8 +5,8 @@
 #include <limits>
 #include <vector>
 
-#include "models/precision/number_format_math.h"
-#include "models/reference/rng.h"
+#include "epochcore/contract/number_format.h"
+#include "epochcore/maths/reference/rng.h"
 
 using namespace epochcore;
 using namespace epochcore::numfmt;

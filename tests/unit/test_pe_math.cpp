@@ -2,7 +2,7 @@
 
 #include <complex>
 
-#include "models/pe/lima_pe_math.h"
+#include "epochcore/maths/pe/lima_pe_math.h"
 
 using namespace epochcore;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "models/array/prodf_timing.h"
+#include "epochcore/maths/timing/prodf_timing.h"
 
 using namespace epochcore::timing;
 

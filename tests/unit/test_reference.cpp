@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "models/reference/rng.h"
-#include "models/reference/s4d_reference.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/reference/s4d_reference.h"
 
 using namespace epochcore;
 using Catch::Matchers::Contains;

@@ -4,7 +4,7 @@
 #include <set>
 #include <sstream>
 
-#include "models/interface/registers.h"
+#include "epochcore/contract/registers.h"
 
 using namespace epochcore::regs;
 

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <random>
 
-#include "models/reference/rng.h"
-#include "models/reference/s4_model_reference.h"
-#include "models/reference/s4d_reference.h"
-#include "platform/io/model_file.h"
-#include "platform/io/safetensors.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/reference/s4_model_reference.h"
+#include "epochcore/maths/reference/s4d_reference.h"
+#include "epochcore/platform/io/model_file.h"
+#include "epochcore/platform/io/safetensors.h"
 
 using namespace epochcore;
 using Catch::Matchers::Contains;

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "models/reference/rng.h"
-#include "models/reference/s4_model_calibration.h"
-#include "models/reference/s4_model_reference.h"
-#include "models/reference/s4d_reference.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/reference/s4_model_calibration.h"
+#include "epochcore/maths/reference/s4_model_reference.h"
+#include "epochcore/maths/reference/s4d_reference.h"
 
 
 using namespace epochcore;

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "firmware/driver/driver.h"
-#include "firmware/kernels/gemm.h"
-#include "firmware/kernels/s4_model.h"
-#include "models/reference/s4_model_calibration.h"
-#include "tests/unit/fake_accelerator.h"
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/kernels/gemm.h"
+#include "epochcore/compiler/s4_model.h"
+#include "epochcore/maths/reference/s4_model_calibration.h"
+#include "epochcore/tests/unit/fake_accelerator.h"
 
 using namespace epochcore;
 using test::FakeAccelConfig;

@@ -8,7 +8,7 @@
 #include <limits>
 #include <random>
 
-#include "platform/io/s4d_params_file.h"
+#include "epochcore/platform/io/s4d_params_file.h"
 
 using namespace epochcore;
 using namespace epochcore::io;

@@ -15,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/reference/s4d_reference.h"
-#include "platform/io/npy.h"
-#include "platform/io/s4d_params_file.h"
-#include "platform/io/safetensors.h"
+#include "epochcore/maths/reference/s4d_reference.h"
+#include "epochcore/platform/io/npy.h"
+#include "epochcore/platform/io/s4d_params_file.h"
+#include "epochcore/platform/io/safetensors.h"
 
 using namespace epochcore::io;
 using Catch::Matchers::Contains;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/scenario/scenario.h"
+#include "epochcore/platform/scenario/scenario.h"
 
 using namespace epochcore;
 using Catch::Contains;

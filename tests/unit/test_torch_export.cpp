@@ -15,9 +15,9 @@
 
 #include <unistd.h>
 
-#include "models/reference/s4_model_reference.h"
-#include "platform/io/model_file.h"
-#include "platform/io/npy.h"
+#include "epochcore/maths/reference/s4_model_reference.h"
+#include "epochcore/platform/io/model_file.h"
+#include "epochcore/platform/io/npy.h"
 
 using namespace epochcore;
 namespace fs = std::filesystem;

@@ -8,9 +8,9 @@
 #include <cstring>
 #include <vector>
 
-#include "models/precision/number_format_math.h"
-#include "models/reference/rng.h"
-#include "models/vector/vector_op_math.h"
+#include "epochcore/contract/number_format.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/vector/vector_op_math.h"
 
 using namespace epochcore;
 using cmd::RunVec;

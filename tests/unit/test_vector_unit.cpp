@@ -3,8 +3,8 @@
 #include <cmath>
 #include <vector>
 
-#include "models/reference/rng.h"
-#include "models/vector/vector_unit_math.h"
+#include "epochcore/maths/reference/rng.h"
+#include "epochcore/maths/vector/vector_unit_math.h"
 
 using namespace epochcore;
 using namespace epochcore::vec;

@@ -1,0 +1,198 @@
+// Model compiler: runs a whole S4 model (docs/models.md) on the accelerator. It lays the
+// weights out in system memory in the accelerator's number format, turns the model into
+// command streams (encoder, per block the SSM and the block tail, the head), runs them
+// through the driver and reads back the logits. Stages and their streams:
+// docs/model-compiler.md.
+//
+// Per block, the SSM runs as the S4D layer kernel (s4d_layer.h: folding, time chunks with
+// the state kept in the PEs). The block tail works on time tiles of up to several times
+// `cols` steps (rows of about 1 KiB per DMA transfer), all channels at once, with
+// double-buffered DMA: GELU (vector unit, written as one stationary [H][n] tile per
+// n-block of <= cols steps) -> W_out (RUN_GEMM per n-block and k-fold, the weight rows
+// resident in the input scratchpad, streaming) -> bias -> GLU -> residual -> norm, and
+// writes the next block's SSM input. When they fit, the SSM input z and output s stay in
+// the input and output scratchpads between stages (resident activations, S4ModelPlan::
+// resident); else they go through system memory like the residual x.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/kernels/s4d_layer.h"
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
+#include "epochcore/description/activation_ranges.h"
+#include "epochcore/description/s4_model_desc.h"
+
+namespace epochcore::fw {
+
+// One submitted job (command stream) of the model run, in execution order.
+struct S4ModelStage {
+  std::string name;      // "encoder", "layers.3.ssm", "layers.3.tail", "head"
+  int32_t layer = -1;    // block index, -1 for encoder and head
+  JobResult job;         // cycles of this stream
+  uint32_t commands = 0;
+};
+
+struct S4ModelJob {
+  const S4ModelDesc* desc = nullptr;
+  const S4ModelWeights* weights = nullptr;
+  // Required for the integer formats (static per-tensor scales), ignored otherwise.
+  const ActivationRanges* ranges = nullptr;
+  uint32_t B = 0;                     // inputs (pairs of documents for retrieval)
+  const double* inputs = nullptr;     // as s4_model_forward: tokens [B][docs][L], values [B][docs][L][F]
+  const uint32_t* lengths = nullptr;  // null (all L) or [B][docs]
+  uint64_t mem_base = 0;              // system memory the compiler may use, 8-aligned
+  uint64_t mem_bytes = 0;
+  // Called after each stage's job has completed (before the next is submitted), so the
+  // platform can snapshot counters per stage. Optional.
+  void (*on_stage)(void* ctx, const S4ModelStage& stage) = nullptr;
+  void* on_stage_ctx = nullptr;
+  // Most time steps per encoder / tail tile; 0: kDefaultMaxTileSteps. The logits do not
+  // depend on it (the tests compare cols-wide tiles with wide ones).
+  uint32_t max_tile_steps = 0;
+  // Resident activations (docs/model-compiler.md) when they fit; false forces the
+  // streaming form (every activation through system memory). The logits are the same bytes.
+  bool allow_resident = true;
+};
+
+// Default cap on the time tile: 256 float32 steps are 1 KiB rows, a whole DMA burst.
+constexpr uint32_t kDefaultMaxTileSteps = 256;
+
+struct S4ModelResult {
+  bool ok = false;
+  std::string message;        // empty on success; names the stage / tensor / buffer
+  std::vector<double> logits; // [B][classes]
+  std::vector<S4ModelStage> stages;
+  uint64_t cycles = 0;        // sum over the stages
+  bool resident = false;      // S4ModelPlan::resident of the run
+  std::string streaming_reason;  // S4ModelPlan::streaming_reason of the run
+};
+
+// Memory the run needs from mem_base (weights, activations, workspaces).
+// False with a reason when the model cannot run on this accelerator.
+bool s4_model_memory_bytes(const AccelInfo& hw, const S4ModelJob& job, uint64_t* bytes,
+                           std::string* why);
+
+bool s4_model_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4ModelJob& job,
+                  S4ModelResult* result);
+
+// ---------------------------------------------------------------- the compiler's plan
+// Exposed for the tests and docs/model-compiler.md; s4_model_run is all a user needs.
+
+// Static output scales of the tensors the vector unit writes (RUN_VEC out_scale): for the
+// integer formats range / qmax from job.ranges (1 when the range is 0), 0 for the float
+// formats. Field names follow ActivationRanges.
+struct S4BlockScales {
+  float ssm_in = 0, gelu = 0, linear = 0, glu = 0, residual = 0, out = 0;
+};
+struct S4ModelScales {
+  float encoder_out = 0;
+  std::vector<S4BlockScales> layers;
+  float final_norm = 0, pool_sum = 0, features = 0;
+  float head_in = 0, head_hidden = 0, head_gelu = 0, logits = 0;
+};
+// False with a reason when an integer format has no ranges or ranges of the wrong size.
+bool s4_model_scales(const S4ModelDesc& d, regs::NumberFormat format, const ActivationRanges* ranges,
+                     S4ModelScales* out, std::string* why);
+
+// System-memory layout (absolute addresses, each region 32-byte aligned). Sequence
+// q = b*docs + doc of the S = B*docs sequences; feature column col(q) = doc*B + b (so
+// a retrieval head finds all first documents, then all second documents).
+struct S4ModelLayout {
+  uint32_t B = 0, docs = 1, S = 0;
+  uint32_t norm_words = 0;     // one norm block: scale[H], shift[H] (folded BatchNorm) or gamma[H], beta[H], eps
+  uint64_t embedding = 0;      // tokens: [vocab][H], in the number format
+  uint64_t enc_weight = 0;     // values: [H][F], in the number format
+  uint64_t enc_affine = 0;     // values: 1[H], bias[H]
+  struct Block {
+    uint64_t w_out = 0;        // [2H][H], in the number format
+    uint64_t out_affine = 0;   // 1[2H], bias[2H]
+    uint64_t norm = 0;         // norm block
+    uint64_t ssm_params = 0;   // encode_s4d_param_block (float64)
+  };
+  std::vector<Block> layers;
+  uint64_t final_norm = 0;     // prenorm: norm block
+  uint64_t head_w = 0, head_affine = 0;    // decoder [C][H], 1[C] b[C]; retrieval: W1 [H][4H], 1[H] b1[H]
+  uint64_t head_w2 = 0, head_affine2 = 0;  // retrieval: W2 [C][H], 1[C] b2[C]
+  uint64_t pool_scale = 0;     // [S][2H]: 1/len[q] (H times), then 0 (H times)
+  uint64_t inputs = 0;         // tokens: int32 [S][L]; values: per sequence, per n-block of
+                               // enc.N steps, [F][n] (the stationary layout), in the format
+  uint64_t x = 0, z = 0, s = 0;  // activations [S][H][L] float32 (resident: only x, z = s = 0)
+  uint64_t features = 0;       // [H][S] float32, column col(q)
+  uint64_t logits = 0;         // [C][B] float32
+  uint64_t workspace = 0;      // command streams and the S4D kernel's workspace (the rest)
+};
+
+// Scratchpad byte offsets of one stage's stream. T: time steps per tile; N = min(cols, T):
+// steps per n-block, the GEMM's n. T is a multiple of N, or the whole length L. Inside a
+// tile of w steps, an [R][w] buffer is row-major; a stationary GEMM operand is one [R][n]
+// block after another (block j at 4*R*N*j bytes, n = min(N, w - j*N)).
+struct S4EncoderSpad {
+  uint32_t T = 0, N = 0;
+  uint32_t table = 0;          // PARAM, tokens: embedding [vocab][H]
+  uint32_t w_enc = 0;          // INPUT, values: [H][F]
+  uint32_t affine = 0, norm = 0;  // PARAM: encoder bias; prenorm: layer 0's norm
+  uint32_t in_slot[2] = {0, 0};   // tokens: INPUT ids [T]; values: PARAM [F][n] blocks
+  uint32_t u = 0;              // OUTPUT [H][T] (values: GEMM result)
+  uint32_t xo[2] = {0, 0}, zo[2] = {0, 0};  // OUTPUT [H][T] slots (resident: no z slots)
+};
+// Resident activations: the SSM input z of every block in the input scratchpad and its
+// output s in the output scratchpad, for all S sequences. Row of item c = q*H + h (the S4D
+// kernel's item order) at z + 4*c*z_row_words (s likewise); the row strides are the
+// kernel's conflict-free strides for L steps (<= 65535 words: RUN_VEC strides). Both
+// regions start at offset 0; every stage's other buffers come after them.
+struct S4ResidentSpad {
+  uint32_t z = 0, z_row_words = 0;  // INPUT
+  uint32_t s = 0, s_row_words = 0;  // OUTPUT
+};
+struct S4TailSpad {
+  uint32_t T = 0, N = 0;
+  uint32_t w_out = 0, s_slot[2] = {0, 0}, x_slot[2] = {0, 0};         // INPUT (resident: no s slots)
+  uint32_t g = 0, affine = 0, norm_post = 0, norm_next = 0, pool_scale[2] = {0, 0};  // PARAM
+  uint32_t u = 0, y = 0, r = 0, f = 0, xo[2] = {0, 0}, zo[2] = {0, 0}, pool[2] = {0, 0};  // OUTPUT (resident: no z slots)
+};
+struct S4HeadSpad {
+  uint32_t n_max = 0;          // columns (sequences or inputs) per GEMM tile, <= cols
+  uint32_t w = 0, w2 = 0;      // INPUT: decoder or W1; W2
+  uint32_t affine = 0, affine2 = 0, tile = 0, hg = 0;  // PARAM: biases; stationary features / [4H] tile; GELU tile
+  uint32_t feat = 0, hidden = 0, logits = 0;  // OUTPUT: retrieval features [H][S], hidden [H][B]; logits
+};
+
+struct S4ModelPlan {
+  regs::NumberFormat format = regs::NumberFormat::FP32;
+  std::vector<uint32_t> lengths;  // [S] valid steps
+  S4ModelScales scales;
+  S4ModelLayout mem;
+  S4EncoderSpad enc;
+  S4TailSpad tail;
+  S4HeadSpad head;
+  // Resident when job.allow_resident and z, s, and beside them the encoder's and the
+  // tail's buffers (with a tile of at least min(cols, L, cap) steps) and the S4D
+  // kernel's resident plan fit; else streaming, with the reason (empty when resident or
+  // not allowed).
+  bool resident = false;
+  S4ResidentSpad res;
+  std::string streaming_reason;
+};
+
+// Checks the job (description, weights, inputs, lengths, ranges) and plans memory and
+// scratchpads. False with a message naming the stage, tensor or buffer.
+bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan, std::string* why);
+// Writes weights (in the number format), inputs and pooling scales into system memory.
+bool write_s4_model_image(Hal& hal, const S4ModelJob& job, const S4ModelPlan& plan, std::string* why);
+
+// The streams (each ends with BARRIER, END). Tail of block `layer`.
+std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4ModelDesc& d,
+                                                 const S4ModelPlan& plan);
+std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4ModelDesc& d,
+                                              const S4ModelPlan& plan, uint32_t layer);
+std::vector<cmd::Record> build_s4_head_stream(const AccelInfo& hw, const S4ModelDesc& d,
+                                              const S4ModelPlan& plan);
+// The S4D layer job of block `layer` (z -> s over the S sequences), workspace included.
+S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint32_t layer,
+                             uint64_t workspace_bytes);
+
+}  // namespace epochcore::fw

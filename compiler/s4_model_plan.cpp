@@ -1,0 +1,445 @@
+// Model compiler, planning: checks a job, lays out system memory, sizes the scratchpad
+// buffers of each stage's stream (choosing the widest time tile that fits) and turns the
+// calibrated activation ranges into static output scales. docs/model-compiler.md.
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "epochcore/compiler/s4_model.h"
+#include "epochcore/contract/number_format.h"
+
+namespace epochcore::fw {
+
+namespace {
+
+using cmd::SpadId;
+
+const char* spad_name(SpadId s) {
+  return s == SpadId::INPUT ? "input" : s == SpadId::PARAM ? "parameter" : "output";
+}
+
+std::string dims(std::initializer_list<uint64_t> d) {
+  std::string s;
+  for (uint64_t v : d) s += "[" + std::to_string(v) + "]";
+  return s;
+}
+
+// Scratchpad buffers of one stream, 32-byte aligned, with names for the error message.
+class SpadBudget {
+ public:
+  uint32_t take(SpadId s, const std::string& what, uint64_t bytes) {
+    uint64_t& used = used_[uint8_t(s)];
+    const uint64_t at = used;
+    used += (bytes + 31) / 32 * 32;
+    items_[uint8_t(s)] += (items_[uint8_t(s)].empty() ? "" : ", ") + what + " " + std::to_string(bytes);
+    return at > 0xFFFFFFFFull ? 0 : uint32_t(at);  // fits() refuses the plan then
+  }
+  bool fits(const AccelInfo& hw, const std::string& stage, std::string* why) const {
+    for (uint8_t s = 0; s < cmd::kNumSpads; ++s)
+      if (used_[s] > hw.spad_bytes[s]) {
+        *why = stage + ": " + spad_name(SpadId(s)) + " scratchpad needs " + std::to_string(used_[s]) +
+               " bytes (" + items_[s] + "), have " + std::to_string(hw.spad_bytes[s]);
+        return false;
+      }
+    return true;
+  }
+
+ private:
+  uint64_t used_[cmd::kNumSpads] = {0, 0, 0};
+  std::string items_[cmd::kNumSpads];
+};
+
+// The resident z rows, taken first in the input scratchpad (offset 0), and with
+// `with_s` the resident s rows, first in the output scratchpad.
+void take_resident(const S4ModelDesc& d, uint32_t S, const S4ResidentSpad& r, bool with_s, SpadBudget& b) {
+  const uint64_t rows = uint64_t(S) * d.H;
+  b.take(SpadId::INPUT, "resident z " + dims({rows, r.z_row_words}), 4 * rows * r.z_row_words);
+  if (with_s) b.take(SpadId::OUTPUT, "resident s " + dims({rows, r.s_row_words}), 4 * rows * r.s_row_words);
+}
+
+// resident: z goes straight into the resident rows, so there are no z slots.
+S4EncoderSpad encoder_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm_words, bool resident,
+                           SpadBudget& b) {
+  const uint64_t H = d.H, F = d.d_input, tile = 4 * H * T;
+  S4EncoderSpad e;
+  e.T = T;
+  e.N = N;
+  if (d.input == InputKind::Tokens) {
+    e.table = b.take(SpadId::PARAM, "embedding " + dims({F, H}), 4 * F * H);
+    for (int i = 0; i < 2; ++i) e.in_slot[i] = b.take(SpadId::INPUT, "token ids " + dims({T}), 4ull * T);
+  } else {
+    e.w_enc = b.take(SpadId::INPUT, "encoder.weight " + dims({H, F}), 4 * H * F);
+    e.affine = b.take(SpadId::PARAM, "encoder.bias (1, b) " + dims({2 * H}), 8 * H);
+    for (int i = 0; i < 2; ++i) e.in_slot[i] = b.take(SpadId::PARAM, "input tile " + dims({F, T}), 4 * F * T);
+    e.u = b.take(SpadId::OUTPUT, "encoder GEMM tile " + dims({H, T}), tile);
+  }
+  if (d.prenorm) e.norm = b.take(SpadId::PARAM, "layers.0.norm " + dims({norm_words}), 4ull * norm_words);
+  for (int i = 0; i < 2; ++i) {
+    e.xo[i] = b.take(SpadId::OUTPUT, "x tile " + dims({H, T}), tile);
+    if (!resident) e.zo[i] = b.take(SpadId::OUTPUT, "z tile " + dims({H, T}), tile);
+  }
+  return e;
+}
+
+// resident: s is read from and z written to the resident rows: no s or z slots.
+S4TailSpad tail_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_t norm_words, bool resident,
+                     SpadBudget& b) {
+  const uint64_t H = d.H, tile = 4 * H * T;
+  S4TailSpad p;
+  p.T = T;
+  p.N = N;
+  p.w_out = b.take(SpadId::INPUT, "W_out " + dims({2 * H, H}), 8 * H * H);
+  for (int i = 0; i < 2; ++i) {
+    if (!resident) p.s_slot[i] = b.take(SpadId::INPUT, "s tile " + dims({H, T}), tile);
+    p.x_slot[i] = b.take(SpadId::INPUT, "x tile " + dims({H, T}), tile);
+  }
+  p.g = b.take(SpadId::PARAM, "GELU tile " + dims({H, T}), tile);
+  p.affine = b.take(SpadId::PARAM, "output_linear.bias (1, b) " + dims({4 * H}), 16 * H);
+  if (!d.prenorm) p.norm_post = b.take(SpadId::PARAM, "norm " + dims({norm_words}), 4ull * norm_words);
+  if (d.prenorm) p.norm_next = b.take(SpadId::PARAM, "next norm " + dims({norm_words}), 4ull * norm_words);
+  for (int i = 0; i < 2; ++i) p.pool_scale[i] = b.take(SpadId::PARAM, "pool scale " + dims({2 * H}), 8 * H);
+  p.u = b.take(SpadId::OUTPUT, "linear tile " + dims({2 * H, T}), 2 * tile);
+  p.y = b.take(SpadId::OUTPUT, "GLU tile " + dims({H, T}), tile);
+  p.r = b.take(SpadId::OUTPUT, "residual tile " + dims({H, T}), tile);
+  p.f = b.take(SpadId::OUTPUT, "final-norm tile " + dims({H, T}), tile);
+  for (int i = 0; i < 2; ++i) {
+    p.xo[i] = b.take(SpadId::OUTPUT, "x' tile " + dims({H, T}), tile);
+    if (!resident) p.zo[i] = b.take(SpadId::OUTPUT, "z tile " + dims({H, T}), tile);
+    p.pool[i] = b.take(SpadId::OUTPUT, "pool " + dims({H}), 4 * H);
+  }
+  return p;
+}
+
+S4HeadSpad head_spad(const S4ModelDesc& d, const AccelInfo& hw, uint32_t B, uint32_t S, SpadBudget& b) {
+  const uint64_t H = d.H, C = d.classes;
+  S4HeadSpad h;
+  if (!d.retrieval) {
+    h.n_max = std::min(hw.cols, S);
+    h.w = b.take(SpadId::INPUT, "decoder.weight " + dims({C, H}), 4 * C * H);
+    h.affine = b.take(SpadId::PARAM, "decoder.bias (1, b) " + dims({2 * C}), 8 * C);
+    h.tile = b.take(SpadId::PARAM, "features " + dims({H, S}), 4 * H * S);
+    h.logits = b.take(SpadId::OUTPUT, "logits " + dims({C, S}), 4 * C * S);
+  } else {
+    h.n_max = std::min(hw.cols, B);
+    h.w = b.take(SpadId::INPUT, "classifier.0.weight " + dims({H, 4 * H}), 16 * H * H);
+    h.w2 = b.take(SpadId::INPUT, "classifier.2.weight " + dims({C, H}), 4 * C * H);
+    h.affine = b.take(SpadId::PARAM, "classifier.0.bias (1, b) " + dims({2 * H}), 8 * H);
+    h.affine2 = b.take(SpadId::PARAM, "classifier.2.bias (1, b) " + dims({2 * C}), 8 * C);
+    h.tile = b.take(SpadId::PARAM, "head input tile " + dims({4 * H, h.n_max}), 16 * H * h.n_max);
+    h.hg = b.take(SpadId::PARAM, "hidden GELU tile " + dims({H, h.n_max}), 4 * H * h.n_max);
+    h.feat = b.take(SpadId::OUTPUT, "features " + dims({H, S}), 4 * H * S);
+    h.hidden = b.take(SpadId::OUTPUT, "hidden " + dims({H, B}), 4 * H * B);
+    h.logits = b.take(SpadId::OUTPUT, "logits " + dims({C, B}), 4 * C * B);
+  }
+  return h;
+}
+
+// Widest tile whose buffers fit, calling make(T, N, budget) for each candidate: first
+// min(p * cols, L) steps for p = cap / cols .. 2 (whole n-blocks of cols steps, or the
+// whole sequence), then min(cols, L, cap) .. min_T steps in one n-block. The message of
+// T = min_T when nothing fits.
+template <typename Make>
+bool choose_tile(const AccelInfo& hw, uint32_t L, uint32_t cap, uint32_t min_T, const std::string& stage, Make make,
+                 std::string* why) {
+  const uint32_t cols = hw.cols;
+  const uint32_t p_max = std::min(cap / cols, (L + cols - 1) / cols);
+  for (uint32_t p = p_max; p >= 2; --p) {
+    const uint32_t T = std::min(p * cols, L);
+    SpadBudget b;
+    make(T, cols, b);
+    if (b.fits(hw, stage, why)) return true;
+  }
+  for (uint32_t T = std::min({cols, L, cap}); T >= std::max(min_T, 1u); --T) {
+    SpadBudget b;
+    make(T, T, b);
+    if (b.fits(hw, stage, why)) return true;
+  }
+  return false;
+}
+
+bool check_inputs(const S4ModelDesc& d, const S4ModelJob& job, std::vector<uint32_t>* lengths,
+                  std::string* why) {
+  const uint32_t docs = documents_per_input(d), S = job.B * docs;
+  const uint64_t L = d.L, F = d.d_input;
+  auto sequence = [&](uint64_t q) {
+    return "input " + std::to_string(q / docs) + (docs > 1 ? ", document " + std::to_string(q % docs) : "");
+  };
+  auto where = [&](uint64_t q, uint64_t t) { return sequence(q) + ", step " + std::to_string(t); };
+  for (uint64_t q = 0; q < S; ++q)
+    for (uint64_t t = 0; t < L; ++t) {
+      if (d.input == InputKind::Tokens) {
+        const double id = job.inputs[q * L + t];
+        if (!(id >= 0.0 && id < double(F) && std::floor(id) == id)) {
+          std::ostringstream m;
+          m << "inputs[" << q * L + t << "] (" << where(q, t) << ") = " << id
+            << ": expected a token id, an integer in [0, d_input = " << F << ")";
+          *why = m.str();
+          return false;
+        }
+      } else {
+        for (uint64_t f = 0; f < F; ++f)
+          if (!std::isfinite(job.inputs[(q * L + t) * F + f])) {
+            *why = "inputs[" + std::to_string((q * L + t) * F + f) + "] (" + where(q, t) + ", feature " +
+                   std::to_string(f) + ") is not a finite number";
+            return false;
+          }
+      }
+    }
+  lengths->assign(S, d.L);
+  for (uint32_t q = 0; job.lengths && q < S; ++q) {
+    if (job.lengths[q] < 1 || job.lengths[q] > d.L) {
+      *why = "lengths[" + std::to_string(q) + "] (" + sequence(q) + ") = " + std::to_string(job.lengths[q]) + ": expected a valid length in [1, L = " +
+             std::to_string(d.L) + "]";
+      return false;
+    }
+    (*lengths)[q] = job.lengths[q];
+  }
+  return true;
+}
+
+// Field widths of the commands: RUN_VEC channels and strides are 16 bits.
+bool check_fields(const S4ModelDesc& d, uint64_t B, uint64_t S, std::string* why) {
+  struct Limit { const char* what; uint64_t value, max; };
+  const Limit limits[] = {
+      {"2H (RUN_VEC channels of the linear tile)", 2ull * d.H, 0xFFFF},
+      {"classes (RUN_VEC channels of the logits)", d.classes, 0xFFFF},
+      {"sequences B*docs (RUN_VEC stride of the features)", S, 0xFFFF},
+      {"inputs B (RUN_VEC stride of the logits)", B, 0xFFFF},
+      {"vocabulary d_input (EMBED's 16-bit vocab field)", d.input == InputKind::Tokens ? d.d_input : 0, 0xFFFF},
+  };
+  for (const Limit& l : limits)
+    if (l.value > l.max) {
+      *why = std::string("model: ") + l.what + " = " + std::to_string(l.value) + " exceeds " +
+             std::to_string(l.max) + ", the command field's limit";
+      return false;
+    }
+  return true;
+}
+
+// Resident activations (S4ResidentSpad): fills p.res, p.enc and p.tail when z, s and
+// every stage's buffers fit beside them, with tiles of at least min(cols, L, cap) steps
+// (narrower tiles would cost the tails more than the SSM saves), and the S4D kernel
+// accepts the resident rows. Else false with the reason. Needs p.mem's S and layers.
+bool plan_resident(const AccelInfo& hw, const S4ModelDesc& d, uint32_t cap, S4ModelPlan& p, std::string* why) {
+  S4ResidentSpad r;
+  r.z_row_words = conflict_free_stride_words(d.L, hw.spad_banks[uint8_t(SpadId::INPUT)]);
+  r.s_row_words = conflict_free_stride_words(d.L, hw.spad_banks[uint8_t(SpadId::OUTPUT)]);
+  const uint32_t stride = std::max(r.z_row_words, r.s_row_words);
+  if (stride > 0xFFFF) {
+    *why = "resident: a row stride of " + std::to_string(stride) + " words (L = " + std::to_string(d.L) +
+           ") exceeds the 16-bit RUN_VEC stride";
+    return false;
+  }
+  const uint32_t S = p.mem.S, nw = p.mem.norm_words, min_T = std::min({hw.cols, d.L, cap});
+  std::string msg;
+  S4EncoderSpad enc;
+  S4TailSpad tail;
+  auto encoder = [&](uint32_t T, uint32_t N, SpadBudget& b) {
+    take_resident(d, S, r, false, b);
+    enc = encoder_spad(d, T, N, nw, true, b);
+  };
+  auto tails = [&](uint32_t T, uint32_t N, SpadBudget& b) {
+    take_resident(d, S, r, true, b);
+    tail = tail_spad(d, T, N, nw, true, b);
+  };
+  if (!choose_tile(hw, d.L, cap, min_T, "encoder", encoder, &msg) ||
+      !choose_tile(hw, d.L, cap, min_T, "layers.0.tail", tails, &msg)) {
+    *why = "resident: " + msg;
+    return false;
+  }
+  p.res = r;
+  p.resident = true;
+  S4dPlan ssm;
+  char reason[256] = {};
+  if (!plan_s4d_layer(hw, s4_model_ssm_job(d, p, 0, ~0ull >> 1), &ssm, reason, sizeof reason)) {
+    p.resident = false;
+    p.res = S4ResidentSpad{};
+    *why = std::string("resident: layers.0.ssm: ") + reason;
+    return false;
+  }
+  p.enc = enc;
+  p.tail = tail;
+  return true;
+}
+
+}  // namespace
+
+bool s4_model_scales(const S4ModelDesc& d, regs::NumberFormat format, const ActivationRanges* r,
+                     S4ModelScales* out, std::string* why) {
+  S4ModelScales s;
+  s.layers.assign(d.n_layers, S4BlockScales{});
+  const bool integer = format == regs::NumberFormat::INT16 || format == regs::NumberFormat::INT8;
+  if (!integer) {
+    *out = s;
+    return true;
+  }
+  const char* name = format == regs::NumberFormat::INT16 ? "int16" : "int8";
+  if (!r) {
+    *why = std::string("precision: the ") + name +
+           " format needs static activation scales: job.ranges is null (calibrate with "
+           "s4_model_activation_ranges)";
+    return false;
+  }
+  if (r->layers.size() != d.n_layers) {
+    *why = "precision: job.ranges has " + std::to_string(r->layers.size()) + " layers, the model " +
+           std::to_string(d.n_layers);
+    return false;
+  }
+  const double qmax = format == regs::NumberFormat::INT16 ? 32767.0 : 127.0;
+  auto scale = [&](double range) {
+    const float sc = float(range / qmax);
+    return std::isfinite(sc) && sc > 0.0f ? sc : 1.0f;
+  };
+  s.encoder_out = scale(r->encoder_out);
+  for (uint32_t i = 0; i < d.n_layers; ++i) {
+    const BlockRanges& b = r->layers[i];
+    s.layers[i] = {scale(b.ssm_in), scale(b.gelu), scale(b.linear), scale(b.glu), scale(b.residual), scale(b.out)};
+  }
+  s.final_norm = scale(r->final_norm);
+  s.pool_sum = scale(r->pool_sum);
+  s.features = scale(r->features);
+  s.head_in = scale(r->head_in);
+  s.head_hidden = scale(r->head_hidden);
+  s.head_gelu = scale(r->head_gelu);
+  s.logits = scale(r->logits);
+  *out = s;
+  return true;
+}
+
+bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan, std::string* why) {
+  S4ModelPlan p;
+  if (!job.desc || !job.weights) {
+    *why = "model job: desc and weights must be set";
+    return false;
+  }
+  const S4ModelDesc& d = *job.desc;
+  try {
+    check_s4_model_weights(d, *job.weights);  // checks the description too
+  } catch (const std::invalid_argument& e) {
+    *why = std::string("model: ") + e.what();
+    return false;
+  }
+  if (job.B == 0 || !job.inputs) {
+    *why = job.B == 0 ? "model job: B must be at least 1" : "model job: inputs is null";
+    return false;
+  }
+  if (!hw.rows || !hw.cols || hw.rows > 0xFFFF || hw.cols > 0xFFFF) {
+    *why = "accelerator: array of " + std::to_string(hw.rows) + "x" + std::to_string(hw.cols) +
+           " PEs cannot run RUN_GEMM (1..65535 each)";
+    return false;
+  }
+  if (hw.number_format >= regs::kNumNumberFormats) {
+    *why = "accelerator: number format " + std::to_string(hw.number_format) + " is not defined";
+    return false;
+  }
+  if (job.mem_base % 8) {
+    *why = "model job: mem_base is not 8-byte aligned";
+    return false;
+  }
+  p.format = regs::NumberFormat(hw.number_format);
+  const uint32_t docs = documents_per_input(d);
+  if (!check_fields(d, job.B, uint64_t(job.B) * docs, why)) return false;
+  const uint32_t S = job.B * docs;
+  if (!check_inputs(d, job, &p.lengths, why) ||
+      !s4_model_scales(d, p.format, job.ranges, &p.scales, why))
+    return false;
+
+  // System memory, from mem_base.
+  S4ModelLayout& m = p.mem;
+  m.B = job.B;
+  m.docs = docs;
+  m.S = S;
+  const uint64_t H = d.H, L = d.L, F = d.d_input, C = d.classes;
+  m.norm_words = d.norm == NormKind::Batch ? 2 * d.H : 2 * d.H + 1;
+  uint64_t at = (job.mem_base + 31) / 32 * 32;
+  auto take = [&](uint64_t bytes) {
+    const uint64_t a = at;
+    at += (bytes + 31) / 32 * 32;
+    return a;
+  };
+  if (d.input == InputKind::Tokens) {
+    m.embedding = take(4 * F * H);
+  } else {
+    m.enc_weight = take(4 * H * F);
+    m.enc_affine = take(8 * H);
+  }
+  const uint32_t dirs = d.bidirectional ? 2 : 1;
+  m.layers.resize(d.n_layers);
+  for (S4ModelLayout::Block& b : m.layers) {
+    b.w_out = take(8 * H * H);
+    b.out_affine = take(16 * H);
+    b.norm = take(4ull * m.norm_words);
+    b.ssm_params = take(s4d_param_block_bytes(d.H, d.M, dirs));
+  }
+  if (d.prenorm) m.final_norm = take(4ull * m.norm_words);
+  if (!d.retrieval) {
+    m.head_w = take(4 * C * H);
+    m.head_affine = take(8 * C);
+  } else {
+    m.head_w = take(16 * H * H);
+    m.head_affine = take(8 * H);
+    m.head_w2 = take(4 * C * H);
+    m.head_affine2 = take(8 * C);
+  }
+  m.pool_scale = take(8 * H * S);
+  m.inputs = take(d.input == InputKind::Tokens ? 4 * S * L : 4 * S * F * L);
+
+  // Scratchpads: resident activations when they fit, else streaming; the widest tile
+  // that fits, per stage.
+  const uint32_t nw = m.norm_words;
+  const uint32_t cap = job.max_tile_steps ? job.max_tile_steps : kDefaultMaxTileSteps;
+  if (job.allow_resident)
+    plan_resident(hw, d, cap, p, &p.streaming_reason);
+  else
+    p.streaming_reason = "resident activations not allowed (job.allow_resident = false)";
+  if (!p.resident) {
+    if (!choose_tile(hw, d.L, cap, 1, "encoder",
+                     [&](uint32_t T, uint32_t N, SpadBudget& b) { p.enc = encoder_spad(d, T, N, nw, false, b); },
+                     why))
+      return false;
+    if (!choose_tile(hw, d.L, cap, 1, "layers.0.tail",
+                     [&](uint32_t T, uint32_t N, SpadBudget& b) { p.tail = tail_spad(d, T, N, nw, false, b); },
+                     why))
+      return false;
+  }
+
+  m.x = take(4 * S * H * L);
+  if (!p.resident) {  // resident z and s never leave the scratchpads
+    m.z = take(4 * S * H * L);
+    m.s = take(4 * S * H * L);
+  }
+  m.features = take(4 * H * S);
+  m.logits = take(4 * C * job.B);
+  m.workspace = at;
+  SpadBudget head;
+  p.head = head_spad(d, hw, job.B, S, head);
+  if (!head.fits(hw, "head", why)) return false;
+  *plan = std::move(p);
+  return true;
+}
+
+S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint32_t layer,
+                             uint64_t workspace_bytes) {
+  S4dLayerJob j;
+  j.H = d.H;
+  j.M = d.M;
+  j.L = d.L;
+  j.B = plan.mem.S;
+  j.directions = d.bidirectional ? 2 : 1;
+  j.params_addr = plan.mem.layers[layer].ssm_params;
+  j.input_addr = plan.mem.z;
+  j.output_addr = plan.mem.s;
+  j.resident = plan.resident;
+  if (plan.resident) {
+    j.input_spad = plan.res.z;
+    j.input_row_words = plan.res.z_row_words;
+    j.output_spad = plan.res.s;
+    j.output_row_words = plan.res.s_row_words;
+  }
+  j.workspace_addr = plan.mem.workspace;
+  j.workspace_bytes = workspace_bytes;
+  return j;
+}
+
+}  // namespace epochcore::fw

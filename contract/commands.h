@@ -1,0 +1,187 @@
+// The ProDF command-stream format: fixed 32-byte records of eight little-endian 32-bit
+// words in system memory. Defined once here and used by the command processor, the
+// firmware and the tests; docs/commands.md describes every field and error.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "epochcore/contract/registers.h"
+
+namespace epochcore::cmd {
+
+constexpr size_t kRecordBytes = 32;
+constexpr size_t kRecordWords = 8;
+
+enum class Opcode : uint8_t {
+  NOP = 0x00,
+  DMA_IN = 0x01,       // system memory -> scratchpad, 1-D or 2-D strided
+  DMA_OUT = 0x02,      // scratchpad -> system memory
+  LOAD_COEFFS = 0x03,  // parameter scratchpad -> PE coefficient registers; clears PE states
+  RUN_SSM = 0x04,      // one ProDF pass over L time steps
+  BARRIER = 0x05,      // wait until every earlier command has completed
+  END = 0x06,          // stream complete: DONE status and interrupt
+  RUN_GEMM = 0x07,     // one weight-stationary GEMM fold in MAC mode
+  RUN_VEC = 0x08,      // one vector-unit operation over a scratchpad tile
+};
+constexpr uint8_t kNumOpcodes = 9;
+
+enum class SpadId : uint8_t { INPUT = 0, PARAM = 1, OUTPUT = 2 };
+constexpr uint8_t kNumSpads = 3;
+
+enum Flags : uint8_t {
+  FLAG_ACCUMULATE = 1u << 0,   // RUN_SSM: out += y instead of out = y (mode passes)
+  FLAG_RESET_STATE = 1u << 1,  // RUN_SSM: clear PE states before the pass (else they carry on)
+  FLAG_REVERSE = 1u << 2,      // RUN_SSM: step k reads and writes element length-1-k (backward layers)
+};
+// FLAG_ACCUMULATE is also the only flag RUN_GEMM and RUN_VEC (POOL_SUM only) take.
+
+// Word 0 of every record: opcode (7:0), flags (15:8), scratchpad id (23:16, DMA only;
+// RUN_VEC: the vector operation), bits 31:24 reserved (must be zero; RUN_VEC: the
+// operands' scratchpad ids).
+struct Record {
+  uint32_t w[kRecordWords] = {};
+};
+
+struct DmaDesc {
+  uint64_t sys_addr = 0;    // words 1 (low) and 2 (high)
+  SpadId spad = SpadId::INPUT;
+  uint32_t spad_addr = 0;   // word 3, byte offset in the scratchpad
+  uint32_t row_bytes = 0;   // word 4, bytes per row (multiple of 4)
+  uint32_t rows = 1;        // word 5, rows (1 for a 1-D transfer)
+  uint32_t sys_stride = 0;  // word 6, bytes between row starts in system memory
+  uint32_t spad_stride = 0; // word 7, bytes between row starts in the scratchpad
+};
+
+// LOAD_COEFFS: n_seg * seg_len CoeffRecords, segment-major, from the parameter
+// scratchpad into the PEs; segment i occupies row i / segments_per_row, columns
+// (i % segments_per_row) * seg_len ... + seg_len - 1. PEs outside the segments idle.
+struct LoadCoeffs {
+  uint32_t param_addr = 0;  // word 1, byte offset in the parameter scratchpad (32-aligned)
+  uint32_t n_seg = 0;       // word 2, number of segments (channel slices) to load
+  uint32_t seg_len = 0;     // word 3, PEs per segment (1..cols)
+};
+
+// RUN_SSM: segment i reads u_k (float32) at in_addr + i*in_stride + 4e and writes (or
+// adds) y_k at out_addr + i*out_stride + 4e, for k = 0..length-1, where e = k, or
+// e = length-1-k with FLAG_REVERSE (the sequence runs backwards through the array).
+struct RunSsm {
+  uint8_t flags = 0;
+  uint32_t in_addr = 0;     // word 1, byte offset in the input scratchpad
+  uint32_t in_stride = 0;   // word 2, bytes between segments' sequences
+  uint32_t out_addr = 0;    // word 3, byte offset in the output scratchpad
+  uint32_t out_stride = 0;  // word 4
+  uint32_t length = 0;      // word 5, time steps L (>= 1)
+};
+
+// RUN_GEMM: one weight-stationary fold in MAC mode. The k x n weight tile (float32,
+// row-major, k*n words at param_addr in the parameter scratchpad) goes into the `w`
+// registers of PEs (0..k-1, 0..n-1); m input rows of k words (row i at in_addr +
+// i*in_stride, input scratchpad) stream through; output row i (n words at out_addr +
+// i*out_stride, output scratchpad) gets y[j] = sum_{kk=0..k-1} in[kk]*w[kk][j], summed
+// top row first from 0.0f (the partial sum flows south), and is written, or with
+// FLAG_ACCUMULATE added to the old value (out = out + y).
+struct RunGemm {
+  uint8_t flags = 0;
+  uint32_t param_addr = 0;  // word 1, byte offset of the weight tile (multiple of 4)
+  uint32_t in_addr = 0;     // word 2, byte offset of input row 0
+  uint32_t in_stride = 0;   // word 3, bytes between input rows (>= 4k when m > 1)
+  uint32_t out_addr = 0;    // word 4, byte offset of output row 0
+  uint32_t out_stride = 0;  // word 5, bytes between output rows (>= 4n when m > 1)
+  uint16_t k = 0;           // word 6 bits 15:0, weight rows: 1..rows
+  uint16_t n = 0;           // word 6 bits 31:16, weight columns: 1..cols
+  uint32_t m = 0;           // word 7, streamed rows (>= 1)
+};
+
+// RUN_VEC: one vector-unit operation (docs/vector-unit.md) on tiles of `channels` rows
+// of `length` float32 words. Operand A's row c starts at a_addr + 4*c*a_stride in
+// scratchpad a_spad, B's at b_addr + 4*c*b_stride in b_spad, the destination D's at
+// d_addr + 4*c*d_stride in d_spad (strides in words). Every value the unit writes is
+// rounded to the accelerator's number format (HW_FORMAT); for the integer formats it is
+// quantised with the symmetric per-tensor scale `out_scale` (which must be 0 for the
+// float formats). D may be exactly A or B (in place) or disjoint from both.
+enum class VecOp : uint8_t {
+  COPY = 0,       // D = A (rounded to the format)
+  ZERO = 1,       // D = 0 (A and B unused)
+  GELU = 2,       // D = GELU(A), exact erf form
+  GLU = 3,        // A has 2C rows: D[c] = A[c] * sigmoid(A[C + c])
+  ADD = 4,        // D = A + B
+  SUB = 5,        // D = A - B
+  MUL = 6,        // D = A * B
+  AFFINE = 7,     // D[c][t] = A[c][t] * B[c] + B[C + c]: B holds C scales, then C shifts
+  LAYERNORM = 8,  // per step t over the C rows: B holds gamma[C], beta[C], then eps
+  POOL_SUM = 9,   // D[c] (one word per row) = sum_{t<length} A[c][t] (+ D[c] with FLAG_ACCUMULATE)
+  EMBED = 10,     // A: `length` int32 token ids; B: table [aux = vocab][C]; D[c][t] = B[id_t][c]
+};
+constexpr uint8_t kNumVecOps = 11;
+const char* vec_op_name(uint8_t op);  // "UNKNOWN" for values outside VecOp
+
+struct RunVec {
+  VecOp op = VecOp::COPY;
+  uint8_t flags = 0;
+  SpadId a_spad = SpadId::INPUT, b_spad = SpadId::PARAM, d_spad = SpadId::OUTPUT;  // word 0 bits 25:24, 27:26, 29:28
+  uint32_t a_addr = 0;      // word 1, byte offsets in the operands' scratchpads
+  uint32_t b_addr = 0;      // word 2
+  uint32_t d_addr = 0;      // word 3
+  uint16_t channels = 0;    // word 4 bits 15:0, C >= 1 (GLU: output rows)
+  uint16_t b_stride = 0;    // word 4 bits 31:16, words between B rows (EMBED: vocab)
+  uint32_t length = 0;      // word 5, T >= 1 words per row
+  uint16_t a_stride = 0;    // word 6 bits 15:0, words between A rows
+  uint16_t d_stride = 0;    // word 6 bits 31:16, words between D rows
+  float out_scale = 0.0f;   // word 7 (float bits): int16/int8 output scale, else 0
+};
+
+// What one RUN_VEC touches, for validation and the units: rows x words per operand.
+struct VecShape {
+  uint32_t a_rows = 0, b_rows = 0, d_rows = 0;  // 0: operand unused
+  uint64_t a_row_words = 0, b_row_words = 0, d_row_words = 0;
+  uint32_t a_step = 0, b_step = 0, d_step = 0;  // words between rows
+};
+VecShape vec_shape(const RunVec& c);
+
+// One PE's coefficients as stored in the parameter scratchpad (32 bytes):
+// x = a*x + b*u;  psum_out = psum_in + Re(c*x) + d*u.
+struct CoeffRecord {
+  float a_re, a_im, b_re, b_im, c_re, c_im, d, reserved;
+};
+static_assert(sizeof(CoeffRecord) == 32, "CoeffRecord must be 32 bytes");
+
+Opcode opcode_of(const Record& r);
+uint8_t flags_of(const Record& r);
+const char* opcode_name(uint8_t opcode);  // "UNKNOWN" for values outside Opcode
+
+Record encode_nop();
+Record encode_barrier();
+Record encode_end();
+Record encode_dma(bool to_spad, const DmaDesc& d);  // DMA_IN if to_spad, else DMA_OUT
+Record encode_load_coeffs(const LoadCoeffs& c);
+Record encode_run_ssm(const RunSsm& c);
+Record encode_run_gemm(const RunGemm& c);
+Record encode_run_vec(const RunVec& c);
+
+DmaDesc decode_dma(const Record& r);
+LoadCoeffs decode_load_coeffs(const Record& r);
+RunSsm decode_run_ssm(const Record& r);
+RunGemm decode_run_gemm(const Record& r);
+RunVec decode_run_vec(const Record& r);
+
+// Byte (little-endian) form, as the records sit in memory.
+void pack(const Record& r, uint8_t out[kRecordBytes]);
+Record unpack(const uint8_t in[kRecordBytes]);
+
+// What the command processor checks before executing a record (hardware limits as the
+// HW_* registers report them). Returns NONE when the record is valid.
+struct HwLimits {
+  uint32_t rows = 0, cols = 0;
+  bool segments = true;
+  uint32_t spad_bytes[kNumSpads] = {0, 0, 0};
+  uint8_t number_format = 0;  // regs::NumberFormat: RUN_VEC's out_scale rule
+};
+uint32_t segments_per_row(const HwLimits& hw, uint32_t seg_len);
+regs::ErrorCause validate(const Record& r, const HwLimits& hw);
+// Like validate, but for RUN_SSM also needs the loaded segment count; and a text
+// saying which field is wrong (for traces and tests).
+regs::ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
+                          std::string* why);
+
+}  // namespace epochcore::cmd

@@ -1,0 +1,171 @@
+#include "epochcore/description/s4_model_desc.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace epochcore {
+namespace {
+
+[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
+
+void check_count(const std::string& name, size_t got, size_t want, const std::string& want_text) {
+  if (got != want)
+    fail("S4ModelWeights." + name + ": expected " + want_text + " = " + std::to_string(want) +
+         " values, got " + std::to_string(got));
+}
+
+void check_finite(const std::string& name, const std::vector<double>& v) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      fail("S4ModelWeights." + name + "[" + std::to_string(i) + "] is not a finite number");
+}
+
+void check_linear(const std::string& name, const LinearWeights& lin, size_t in, size_t out,
+                  const std::string& in_text, const std::string& out_text) {
+  if (lin.in != in || lin.out != out)
+    fail("S4ModelWeights." + name + ": expected a Linear " + in_text + " -> " + out_text +
+         " (" + std::to_string(in) + " -> " + std::to_string(out) + "), got " +
+         std::to_string(lin.in) + " -> " + std::to_string(lin.out));
+  check_count(name + ".weight", lin.weight.size(), in * out, out_text + "*" + in_text);
+  check_count(name + ".bias", lin.bias.size(), out, out_text);
+  check_finite(name + ".weight", lin.weight);
+  check_finite(name + ".bias", lin.bias);
+}
+
+void check_unused_linear(const std::string& name, const LinearWeights& lin, const char* why) {
+  if (lin.in || lin.out || !lin.weight.empty() || !lin.bias.empty())
+    fail("S4ModelWeights." + name + ": expected empty (" + why + ")");
+}
+
+void check_norm(const S4ModelDesc& d, const std::string& name, const NormWeights& n) {
+  const bool batch = d.norm == NormKind::Batch;
+  check_count(name + ".weight", n.weight.size(), d.H, "H");
+  check_count(name + ".bias", n.bias.size(), d.H, "H");
+  check_count(name + ".running_mean", n.running_mean.size(), batch ? d.H : 0,
+              batch ? "H" : "0 (LayerNorm)");
+  check_count(name + ".running_var", n.running_var.size(), batch ? d.H : 0,
+              batch ? "H" : "0 (LayerNorm)");
+  check_finite(name + ".weight", n.weight);
+  check_finite(name + ".bias", n.bias);
+  check_finite(name + ".running_mean", n.running_mean);
+  check_finite(name + ".running_var", n.running_var);
+  for (size_t h = 0; h < n.running_var.size(); ++h)
+    if (!(n.running_var[h] + d.norm_eps > 0.0))
+      fail("S4ModelWeights." + name + ".running_var[" + std::to_string(h) +
+           "]: running_var + eps must be positive");
+}
+
+void check_block(const S4ModelDesc& d, const S4BlockWeights& b, const std::string& name) {
+  const S4dParams& p = b.ssm;
+  if (p.H != d.H || p.M != d.M || p.directions != (d.bidirectional ? 2u : 1u))
+    fail("S4ModelWeights." + name + ".ssm: expected H=" + std::to_string(d.H) +
+         ", M=" + std::to_string(d.M) + ", directions=" + (d.bidirectional ? "2" : "1") +
+         ", got H=" + std::to_string(p.H) + ", M=" + std::to_string(p.M) +
+         ", directions=" + std::to_string(p.directions));
+  try {
+    check_s4d_params(p);
+  } catch (const std::invalid_argument& e) {
+    fail("S4ModelWeights." + name + ".ssm: " + e.what());
+  }
+  check_linear(name + ".output_linear", b.output_linear, d.H, 2 * size_t(d.H), "H", "2H");
+  check_norm(d, name + ".norm", b.norm);
+}
+
+void check_size_field(const char* name, uint32_t v, uint32_t limit) {
+  if (v == 0 || v > limit)
+    fail(std::string("S4ModelDesc.") + name + " = " + std::to_string(v) +
+         ": expected an integer in [1, " + std::to_string(limit) + "]");
+}
+
+}  // namespace
+
+void check_s4_block_weights(const S4ModelDesc& d, const S4BlockWeights& b,
+                            const std::string& name) {
+  check_block(d, b, name);
+}
+
+void check_s4_model_desc(const S4ModelDesc& d) {
+  check_size_field("d_input", d.d_input, kMaxModelLength);
+  check_size_field("H", d.H, kMaxModelWidth);
+  check_size_field("M", d.M, kMaxModelWidth);
+  check_size_field("L", d.L, kMaxModelLength);
+  check_size_field("n_layers", d.n_layers, kMaxModelLayers);
+  check_size_field("classes", d.classes, kMaxModelClasses);
+  if (d.pooling != "mean") fail("S4ModelDesc.pooling = '" + d.pooling + "': expected mean");
+  if (!(d.dropout >= 0.0 && d.dropout < 1.0))
+    fail("S4ModelDesc.dropout: expected a number in [0, 1)");
+  if (!(d.norm_eps > 0.0 && std::isfinite(d.norm_eps)))
+    fail("S4ModelDesc.norm_eps: expected a positive finite number");
+  if (d.init != "s4d_lin" && d.init != "s4d_inv" && d.init != "s4d_real")
+    fail("S4ModelDesc.init = '" + d.init + "': expected one of s4d_lin, s4d_inv, s4d_real");
+  if (!(std::isfinite(d.dt_min) && std::isfinite(d.dt_max) && d.dt_min > 0.0 &&
+        d.dt_min < d.dt_max))
+    fail("S4ModelDesc.dt_min, dt_max: expected finite 0 < dt_min < dt_max");
+}
+
+void check_s4_model_weights(const S4ModelDesc& d, const S4ModelWeights& w) {
+  check_s4_model_desc(d);
+  const size_t H = d.H;
+  if (d.input == InputKind::Tokens) {
+    check_count("embedding", w.embedding.size(), size_t(d.d_input) * H, "d_input*H");
+    check_finite("embedding", w.embedding);
+    check_unused_linear("encoder", w.encoder, "token inputs use the embedding");
+  } else {
+    check_count("embedding", w.embedding.size(), 0, "0 (value inputs use the encoder)");
+    check_linear("encoder", w.encoder, d.d_input, H, "d_input", "H");
+  }
+  check_count("layers", w.layers.size(), d.n_layers, "n_layers");
+  for (size_t i = 0; i < w.layers.size(); ++i)
+    check_block(d, w.layers[i], "layers[" + std::to_string(i) + "]");
+  if (d.prenorm) {
+    check_norm(d, "final_norm", w.final_norm);
+  } else if (!w.final_norm.weight.empty() || !w.final_norm.bias.empty() ||
+             !w.final_norm.running_mean.empty() || !w.final_norm.running_var.empty()) {
+    fail("S4ModelWeights.final_norm: expected empty (postnorm model)");
+  }
+  if (d.retrieval) {
+    check_unused_linear("decoder", w.decoder, "retrieval models use the retrieval head");
+    check_linear("retrieval_hidden", w.retrieval_hidden, 4 * H, H, "4H", "H");
+    check_linear("retrieval_out", w.retrieval_out, H, d.classes, "H", "classes");
+  } else {
+    check_linear("decoder", w.decoder, H, d.classes, "H", "classes");
+    check_unused_linear("retrieval_hidden", w.retrieval_hidden, "not a retrieval model");
+    check_unused_linear("retrieval_out", w.retrieval_out, "not a retrieval model");
+  }
+}
+
+std::vector<std::string> lra_task_names() {
+  return {"listops", "text", "retrieval", "image", "pathfinder", "pathx"};
+}
+
+S4ModelDesc lra_model_description(const std::string& task) {
+  S4ModelDesc d;
+  d.task = task;
+  d.n_layers = 6;
+  d.bidirectional = true;
+  d.norm = NormKind::Batch;
+  d.input = InputKind::Tokens;
+  d.H = 256;
+  d.M = 2;
+  d.classes = 2;
+  if (task == "listops") {
+    d.d_input = 18, d.L = 2048, d.classes = 10;
+  } else if (task == "text") {
+    d.d_input = 135, d.L = 4096, d.prenorm = true;
+  } else if (task == "retrieval") {
+    d.d_input = 98, d.L = 4000, d.prenorm = true, d.retrieval = true;
+  } else if (task == "image") {
+    d.input = InputKind::Values, d.d_input = 1, d.L = 1024, d.H = 512, d.M = 32, d.classes = 10;
+  } else if (task == "pathfinder" || task == "pathx") {
+    d.input = InputKind::Values, d.d_input = 1, d.M = 32, d.prenorm = true;
+    d.L = task == "pathx" ? 16384 : 1024;
+  } else {
+    fail("lra_model_description: unknown task '" + task +
+         "': expected one of listops, text, retrieval, image, pathfinder, pathx");
+  }
+  d.description = "LRA " + task + " (S4 repository configs/experiment/lra), seeded S4D-Lin";
+  return d;
+}
+
+}  // namespace epochcore

@@ -1,0 +1,97 @@
+// What an S4 model is (the model YAML and weights of docs/models.md): its description,
+// its weights, their checks and the six LRA descriptions. Plain data, shared by the model
+// compiler (which maps it onto the accelerator), the reference (which computes it in double
+// precision) and the platform's loaders; it depends on nothing else of the project.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "epochcore/description/s4d_params.h"
+
+namespace epochcore {
+
+enum class InputKind { Tokens, Values };
+enum class NormKind { Batch, Layer };
+
+// A model description (the model YAML of docs/models.md).
+struct S4ModelDesc {
+  std::string task;            // free name, e.g. "listops"
+  std::string description;     // free text
+  InputKind input = InputKind::Values;
+  uint32_t d_input = 1;        // vocabulary size (tokens) or features per step (values)
+  uint32_t H = 0;              // model width (channels)
+  uint32_t M = 0;              // complex modes per channel (N/2)
+  uint32_t L = 0;              // sequence length (inputs are padded to it)
+  uint32_t n_layers = 0;
+  bool prenorm = false;
+  NormKind norm = NormKind::Batch;
+  bool bidirectional = false;
+  std::string pooling = "mean";  // only mean
+  uint32_t classes = 0;
+  bool retrieval = false;      // two documents per input, [a, b, a-b, a*b] head
+  double dropout = 0.0;        // accepted, ignored at inference
+  double norm_eps = 1e-5;      // torch default for both norms
+  // Seeded initialisation only (s4_model_init):
+  std::string init = "s4d_lin";
+  double dt_min = 1e-3, dt_max = 1e-1;
+};
+
+// Limits that keep every size product far from overflow (checked by check_s4_model_desc).
+constexpr uint32_t kMaxModelWidth = 65536;      // H, M
+constexpr uint32_t kMaxModelLength = 1u << 24;  // L, d_input
+constexpr uint32_t kMaxModelLayers = 1024;
+constexpr uint32_t kMaxModelClasses = 1u << 20;
+
+// Throws std::invalid_argument naming the field: a size of 0 or above its limit,
+// pooling other than "mean", dropout outside [0, 1), norm_eps not positive and finite,
+// unknown init, dt bounds not 0 < dt_min < dt_max.
+void check_s4_model_desc(const S4ModelDesc& d);
+
+struct LinearWeights {           // torch.nn.Linear: y = W x + b
+  uint32_t in = 0, out = 0;
+  std::vector<double> weight;    // [out][in]
+  std::vector<double> bias;      // [out]
+};
+
+struct NormWeights {
+  std::vector<double> weight, bias;             // [H]
+  std::vector<double> running_mean, running_var;  // [H], BatchNorm only (empty for LayerNorm)
+};
+
+struct S4BlockWeights {
+  S4dParams ssm;                 // directions 2 when bidirectional
+  LinearWeights output_linear;   // H -> 2H, rows [0, H) are GLU's a, [H, 2H) its gate b
+  NormWeights norm;
+};
+
+struct S4ModelWeights {
+  std::vector<double> embedding;   // tokens: [d_input][H]
+  LinearWeights encoder;           // values: d_input -> H
+  std::vector<S4BlockWeights> layers;
+  NormWeights final_norm;          // prenorm only
+  LinearWeights decoder;           // not retrieval: H -> classes
+  LinearWeights retrieval_hidden;  // retrieval: 4H -> H
+  LinearWeights retrieval_out;     // retrieval: H -> classes
+};
+
+// Throws std::invalid_argument naming the part (e.g. "layers[2].output_linear.weight")
+// and its expected size when the weights do not fit the description, a value is not
+// finite, running_var + eps is not positive, or an SSM fails check_s4d_params. Parts the
+// description does not use must be empty.
+void check_s4_model_weights(const S4ModelDesc& d, const S4ModelWeights& w);
+// One block's weights, as check_s4_model_weights checks each layer; messages start with
+// "S4ModelWeights.<name>".
+void check_s4_block_weights(const S4ModelDesc& d, const S4BlockWeights& b,
+                            const std::string& name);
+
+// Number of sequences (documents) per input: 2 for retrieval, else 1.
+inline uint32_t documents_per_input(const S4ModelDesc& d) { return d.retrieval ? 2 : 1; }
+
+// The six LRA models of ssm.md at their full shapes (6 bidirectional layers, BatchNorm,
+// mean pooling): "listops", "text", "retrieval", "image", "pathfinder", "pathx".
+// Throws std::invalid_argument for another name, listing the valid ones.
+S4ModelDesc lra_model_description(const std::string& task);
+std::vector<std::string> lra_task_names();
+
+}  // namespace epochcore

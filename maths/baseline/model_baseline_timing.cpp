@@ -1,0 +1,300 @@
+#include "epochcore/maths/baseline/model_baseline_timing.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace epochcore::baseline {
+namespace {
+
+using vec::VecOp;
+
+// Keeps every 64-bit counter (MACs, elements, bytes) far from overflow.
+constexpr double kMaxCount = 1e18;
+
+void add_scaled(vec::VecOpCounts& into, const vec::VecOpCounts& c, uint64_t times) {
+  into.mul += c.mul * times;
+  into.add += c.add * times;
+  into.special += c.special * times;
+  into.move += c.move * times;
+}
+
+void add_traffic(SramTraffic& into, const SramTraffic& t) {
+  into.input_reads += t.input_reads;
+  into.input_writes += t.input_writes;
+  into.weight_reads += t.weight_reads;
+  into.weight_writes += t.weight_writes;
+  into.output_reads += t.output_reads;
+  into.output_writes += t.output_writes;
+}
+
+// Collects one stage's array, vector-unit and memory costs (rules: docs/baseline.md,
+// "Whole models").
+class StageBuilder {
+ public:
+  StageBuilder(std::string name, int32_t layer, const BaselineConfig& cfg,
+               const vec::VecCostParams& vp)
+      : cfg_(cfg), vp_(vp) {
+    s_.name = std::move(name);
+    s_.layer = layer;
+  }
+
+  // Dense GEMM out[M x N] = in[M x K] * w[K x N]; its K*N weights come in by DMA.
+  void gemm(uint64_t M, uint64_t N, uint64_t K) {
+    const GemmTiming g = ws_gemm(M, N, K, cfg_.rows, cfg_.cols, cfg_.overlap_weight_load);
+    s_.array_cycles += g.cycles;
+    s_.folds += g.folds;
+    s_.mac_ops += g.mac_ops;
+    s_.useful_macs += g.mac_ops;
+    s_.weight_loads += g.weight_loads;
+    s_.sram.weight_reads += g.weight_loads;
+    s_.sram.input_reads += g.input_reads;
+    s_.sram.output_writes += g.output_writes;
+    s_.sram.output_reads += g.psum_reads;
+    weights_in(K * N);
+  }
+
+  // `calls` vec_cost calls of one operation. Operands are read from the output buffer and
+  // results written there, except GELU's, which feed the array from the input buffer.
+  void vector(VecOp op, uint64_t channels, uint64_t steps, uint64_t calls) {
+    const vec::VecCost c = cost(op, channels, steps);
+    add_vector_cost(c, calls);
+    const uint64_t n = c.elements * calls;
+    switch (op) {
+      case VecOp::Gelu:
+        s_.sram.output_reads += n;
+        s_.sram.input_writes += n;
+        return;
+      case VecOp::Glu:
+      case VecOp::ResidualAdd:
+      case VecOp::Sub:
+      case VecOp::Mul:
+        s_.sram.output_reads += 2 * n;
+        break;
+      case VecOp::Copy:
+        s_.sram.output_reads += n;
+        break;
+      case VecOp::Zero:
+        break;
+      case VecOp::BatchNorm:  // also the bias add: an affine with unit scale
+        s_.sram.output_reads += n;
+        s_.sram.weight_reads += 2 * channels * calls;
+        break;
+      case VecOp::LayerNorm:  // mean, variance and normalise passes
+        s_.sram.output_reads += 3 * n;
+        s_.sram.weight_reads += 2 * channels * calls;
+        break;
+      case VecOp::MeanPool:
+      case VecOp::PoolSum:
+        s_.sram.output_reads += n;
+        s_.sram.output_writes += channels * calls;
+        return;
+      case VecOp::Embedding:
+        s_.sram.input_reads += steps * calls;  // the token ids
+        s_.sram.weight_reads += n;             // the table rows
+        break;
+    }
+    s_.sram.output_writes += n;
+  }
+
+  // Compulsory DRAM traffic: activations land in / leave from the output buffer, the
+  // array's streamed operands and token ids land in the input buffer, weights and
+  // per-channel parameters in the weight buffer.
+  void activations_in(uint64_t words) {
+    s_.dram_read_bytes += words * cfg_.word_bytes;
+    s_.sram.output_writes += words;
+  }
+  void operand_in(uint64_t words) {
+    s_.dram_read_bytes += words * cfg_.word_bytes;
+    s_.sram.input_writes += words;
+  }
+  void weights_in(uint64_t words) {
+    s_.dram_read_bytes += words * cfg_.word_bytes;
+    s_.sram.weight_writes += words;
+  }
+  void activations_out(uint64_t words) {
+    s_.dram_write_bytes += words * cfg_.word_bytes;
+    s_.sram.output_reads += words;
+  }
+
+  // The array and the vector unit serialized, as on the EpochCore compute queue.
+  BaselineModelStage finish() {
+    s_.cycles = s_.array_cycles + s_.vector_cycles;
+    finish_totals(s_, cfg_.rows, cfg_.cols);
+    return s_;
+  }
+
+ private:
+  vec::VecCost cost(VecOp op, uint64_t channels, uint64_t steps) const {
+    vec::VecCost c;
+    const vec::VecStatus st = vec::vec_cost(op, channels, steps, vp_, c);
+    if (!st.ok())
+      throw std::invalid_argument("baseline_s4_model: stage " + s_.name +
+                                  ": VecCostParams: " + st.error);
+    return c;
+  }
+  void add_vector_cost(const vec::VecCost& c, uint64_t calls) {
+    s_.vector_cycles += c.cycles * calls;
+    s_.vector_elements += c.elements * calls;
+    add_scaled(s_.vector_ops, c.ops, calls);
+  }
+
+  const BaselineConfig& cfg_;
+  const vec::VecCostParams& vp_;
+  BaselineModelStage s_;
+};
+
+BaselineModelStage ssm_stage(const BaselineSsmCost& c, int32_t layer) {
+  BaselineModelStage s;
+  s.name = "layers." + std::to_string(layer) + ".ssm";
+  s.layer = layer;
+  s.ssm_method = method_name(c.method);
+  s.cycles = c.cycles;
+  s.array_cycles = c.array_cycles;
+  s.vector_cycles = c.vector_cycles;
+  s.folds = c.folds;
+  s.mac_ops = c.mac_ops;
+  s.useful_macs = c.useful_macs;
+  s.weight_loads = c.weight_loads;
+  s.ssm_vector_complex_ops = c.vector_complex_ops;
+  s.ssm_vector_real_ops = c.vector_real_ops;
+  s.sram = c.sram;
+  s.dram_read_bytes = c.dram_read_bytes;
+  s.dram_write_bytes = c.dram_write_bytes;
+  s.utilization = c.utilization;
+  s.useful_utilization = c.useful_utilization;
+  return s;
+}
+
+void check_inputs(const BaselineConfig& cfg, const S4ModelDesc& d, uint32_t B) {
+  check_s4_model_desc(d);
+  if (B == 0) throw std::invalid_argument("baseline_s4_model: B: expected at least 1 input, got 0");
+  if (cfg.rows == 0 || cfg.cols == 0 || cfg.word_bytes == 0)
+    throw std::invalid_argument(std::string("BaselineConfig.") +
+                                (cfg.rows == 0 ? "rows" : cfg.cols == 0 ? "cols" : "word_bytes") +
+                                ": expected at least 1, got 0");
+  const double S = double(B) * documents_per_input(d), H = d.H, L = d.L;
+  if (S > double(1u << 20))
+    throw std::invalid_argument("baseline_s4_model: B = " + std::to_string(B) + " inputs are " +
+                                std::to_string(uint64_t(S)) +
+                                " sequences: expected at most 1048576 (the SSM batch limit)");
+  const double worst = S * L * H * (2.0 * H + d.d_input + 16.0) +
+                       double(B) * H * (4.0 * H + d.classes) + double(d.d_input) * H;
+  if (worst > kMaxCount)
+    throw std::invalid_argument("baseline_s4_model: B = " + std::to_string(B) +
+                                " inputs of this model need about " + std::to_string(worst) +
+                                " operations, more than the 1e18 the counters are sized for");
+}
+
+}  // namespace
+
+void add_stage(BaselineModelStage& into, const BaselineModelStage& p) {
+  into.cycles += p.cycles;
+  into.array_cycles += p.array_cycles;
+  into.vector_cycles += p.vector_cycles;
+  into.folds += p.folds;
+  into.mac_ops += p.mac_ops;
+  into.useful_macs += p.useful_macs;
+  into.weight_loads += p.weight_loads;
+  into.vector_elements += p.vector_elements;
+  into.vector_ops += p.vector_ops;
+  into.ssm_vector_complex_ops += p.ssm_vector_complex_ops;
+  into.ssm_vector_real_ops += p.ssm_vector_real_ops;
+  add_traffic(into.sram, p.sram);
+  into.dram_read_bytes += p.dram_read_bytes;
+  into.dram_write_bytes += p.dram_write_bytes;
+  if (into.ssm_method.empty()) into.ssm_method = p.ssm_method;
+}
+
+void finish_totals(BaselineModelStage& s, uint32_t R, uint32_t C) {
+  const double pe_cycles = double(R) * C * double(s.cycles);
+  s.utilization = pe_cycles > 0 ? double(s.mac_ops) / pe_cycles : 0.0;
+  s.useful_utilization = pe_cycles > 0 ? double(s.useful_macs) / pe_cycles : 0.0;
+}
+
+BaselineModelCost baseline_s4_model(const BaselineConfig& cfg, const vec::VecCostParams& vp,
+                                    const S4ModelDesc& d, uint32_t B) {
+  check_inputs(cfg, d, B);
+  BaselineModelCost out;
+  out.B = B;
+  out.sequences = B * documents_per_input(d);
+  const uint64_t S = out.sequences, H = d.H, L = d.L, F = d.d_input, C = d.classes;
+  const uint64_t act = S * H * L;  // words of one [S][H][L] activation tensor
+  const VecOp norm = d.norm == NormKind::Batch ? VecOp::BatchNorm : VecOp::LayerNorm;
+
+  StageBuilder enc("encoder", -1, cfg, vp);
+  if (d.input == InputKind::Tokens) {
+    enc.operand_in(S * L);  // token ids
+    enc.weights_in(F * H);  // the table
+    enc.vector(VecOp::Embedding, H, L, S);
+  } else {
+    enc.operand_in(S * L * F);
+    enc.gemm(S * L, H, F);
+    enc.weights_in(H);  // bias
+    enc.vector(VecOp::BatchNorm, H, L, S);
+  }
+  if (d.prenorm) {
+    enc.weights_in(2 * H);
+    enc.vector(norm, H, L, S);
+  }
+  enc.activations_out(d.prenorm ? 2 * act : act);  // x (and layer 0's SSM input)
+  out.stages.push_back(enc.finish());
+
+  // Every block has the same SSM shape.
+  const SsmShape shape{out.sequences, d.H, d.M, d.L, d.bidirectional};
+  const BaselineSsmCost ssm = baseline_s4d_layer(cfg, shape).best_cost();
+  for (uint32_t i = 0; i < d.n_layers; ++i) {
+    const int32_t layer = int32_t(i);
+    out.stages.push_back(ssm_stage(ssm, layer));
+    StageBuilder tail("layers." + std::to_string(i) + ".tail", layer, cfg, vp);
+    tail.activations_in(2 * act);  // the SSM output and the residual stream x
+    tail.vector(VecOp::Gelu, H, L, S);
+    tail.gemm(S * L, 2 * H, H);
+    tail.weights_in(2 * H);  // b_out
+    tail.vector(VecOp::BatchNorm, 2 * H, L, S);
+    tail.vector(VecOp::Glu, 2 * H, L, S);
+    tail.vector(VecOp::ResidualAdd, H, L, S);
+    tail.weights_in(2 * H);
+    tail.vector(norm, H, L, S);
+    const bool next_ssm_input = d.prenorm && i + 1 < d.n_layers;
+    tail.activations_out(next_ssm_input ? 2 * act : act);
+    out.stages.push_back(tail.finish());
+  }
+
+  StageBuilder head("head", -1, cfg, vp);
+  head.activations_in(act);
+  head.vector(VecOp::MeanPool, H, L, S);
+  if (!d.retrieval) {  // features laid out [H][B]: one call over B inputs
+    head.gemm(B, C, H);
+    head.weights_in(C);
+    head.vector(VecOp::BatchNorm, C, B, 1);
+  } else {  // [f_a, f_b] come from the pooling; f_a - f_b and f_a * f_b are computed
+    head.vector(VecOp::Sub, H, B, 1);
+    head.vector(VecOp::Mul, H, B, 1);
+    head.gemm(B, H, 4 * H);
+    head.weights_in(H);
+    head.vector(VecOp::BatchNorm, H, B, 1);
+    head.vector(VecOp::Gelu, H, B, 1);
+    head.gemm(B, C, H);
+    head.weights_in(C);
+    head.vector(VecOp::BatchNorm, C, B, 1);
+  }
+  head.activations_out(uint64_t(B) * C);
+  out.stages.push_back(head.finish());
+
+  out.total.name = "model";
+  for (const BaselineModelStage& s : out.stages) {
+    add_stage(out.total, s);
+    if (s.layer < 0) continue;
+    if (out.blocks.size() <= size_t(s.layer)) {
+      out.blocks.emplace_back();
+      out.blocks.back().name = "layers." + std::to_string(s.layer);
+      out.blocks.back().layer = s.layer;
+    }
+    add_stage(out.blocks[size_t(s.layer)], s);
+  }
+  for (BaselineModelStage& b : out.blocks) finish_totals(b, cfg.rows, cfg.cols);
+  finish_totals(out.total, cfg.rows, cfg.cols);
+  return out;
+}
+
+}  // namespace epochcore::baseline

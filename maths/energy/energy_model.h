@@ -1,0 +1,114 @@
+// Energy and area of one design (the EpochCore LIMA-PE array or the TPU-like MAC-only
+// baseline) from one technology table, so that the ratios between the two designs come
+// from the same figures. Counts times energies; areas by component. Plain C++.
+// Formulas and assumptions: docs/energy-area.md.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "epochcore/maths/energy/tech_table.h"
+
+namespace epochcore::energy {
+
+// Inconsistent design or counts (e.g. LIMA ops on a MAC-only array); names the field.
+class EnergyModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum SpadIndex { kSpadInput = 0, kSpadParam = 1, kSpadOutput = 2 };
+
+struct Design {
+  enum PeKind { LIMA, MAC } pe = LIMA;
+  bool real_only = false;  // LIMA-PE without imaginary parts (S4D-Real)
+  bool segments = false;   // segment option: input mux and output tap per PE
+  uint32_t rows = 32, cols = 32;
+  uint32_t word_bits = 32;                 // must match number_format
+  std::string number_format = "fp32";      // fp32, fp16, bf16, int32, int16, int8
+  double spad_kib[3] = {4096, 512, 4096};  // input, param, output (SpadIndex)
+  uint32_t spad_banks[3] = {512, 32, 512};
+  double clock_mhz = 1000.0;
+  uint32_t vector_lanes = 0;  // 0: max(rows, cols), one lane per array edge port
+};
+
+// Throws EnergyModelError naming the field ("design.rows: ...") for a value out of range.
+void validate_design(const Design& d);
+
+// Structure of one PE, from the PE arithmetic in models/pe/lima_pe_math.h.
+struct PeStructure {
+  uint32_t multipliers = 0, adders = 0;
+  uint32_t register_words = 0;  // words of word_bits
+  uint32_t register_bits = 0;   // register_words * word_bits + the valid bit
+};
+PeStructure pe_structure(Design::PeKind kind, bool real_only, uint32_t word_bits);
+
+struct PeArea {
+  double arithmetic_um2 = 0, registers_um2 = 0, segments_um2 = 0;
+  double total_um2 = 0;
+};
+// One PE of the design's kind and options.
+PeArea pe_area(const TechTable& t, const Design& d);
+
+struct AreaBreakdown {
+  // pe_arithmetic, pe_registers, pe_segments (whole array), spad_input, spad_param,
+  // spad_output, dma, control, vector_unit -> mm^2
+  std::map<std::string, double> mm2;
+  double total_mm2 = 0;
+  PeArea pe;  // one PE of the design
+  // LIMA-PE (this design's real_only and segments) over a plain MAC-PE, same format.
+  double lima_mac_pe_area_ratio = 0;
+};
+AreaBreakdown area(const TechTable& t, const Design& d);
+
+struct ActionCounts {
+  uint64_t lima_ops = 0;       // complex LIMA ops (active LIMA PE-cycles)
+  uint64_t lima_real_ops = 0;  // LIMA ops of a real-only PE
+  uint64_t mac_ops = 0;
+  uint64_t vector_ops = 0;   // vector-unit real multiply-adds (a complex one is 4)
+  uint64_t vector_adds = 0;  // vector-unit real adds and other single-op lane operations
+  uint64_t pe_register_reads = 0, pe_register_writes = 0;  // words
+  uint64_t operand_hops = 0;                               // words moved to a neighbouring PE
+  uint64_t idle_pe_cycles = 0;
+  // Words of the simulation (32-bit), by buffer (SpadIndex); DMA fills included.
+  uint64_t spad_read_words[3] = {0, 0, 0};
+  uint64_t spad_write_words[3] = {0, 0, 0};
+  uint64_t dma_bytes = 0, dram_bytes = 0;  // as simulated (4 bytes per value)
+  uint64_t cycles = 0;                     // run time, for leakage
+
+  ActionCounts& operator+=(const ActionCounts& o);
+};
+
+struct EnergyBreakdown {
+  // pe_arithmetic, pe_registers, operand_hops, pe_idle, spad_input, spad_param,
+  // spad_output, dma, dram, vector_unit, leakage -> pJ
+  std::map<std::string, double> pj;
+  double total_pj = 0;
+};
+
+// Counts times per-action energies of the design's number format: the simulator moves
+// 32-bit words, and every traffic count (registers, hops, scratchpads, DMA, DRAM) is
+// scaled by word_bits / 32. Throws EnergyModelError for counts the design cannot have.
+EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& c);
+
+// PE-level counts the array counters imply (docs/energy-area.md, "derived counts"):
+// ProDF: per active LIMA PE-cycle, reads of a, b, c, d, x and writes of x and the u/psum
+// pipeline registers, hops of u and psum; per bypass PE-cycle (a PE outside every
+// segment forwarding u and psum), the two pipeline writes and two hops.
+ActionCounts prodf_pe_counts(uint64_t active_pe_cycles, bool real_only,
+                             uint64_t bypass_pe_cycles = 0);
+// LOAD_COEFFS: each loaded row shifts its coefficient records in from the west edge, a
+// record travelling to its column (writes gated until the wavefront arrives); the state
+// x is cleared. `loaded_rows`: rows that took part, summed over the loads.
+ActionCounts prodf_coeff_load_counts(uint64_t loaded_rows, uint32_t cols, bool real_only);
+// Weight-stationary MAC: per MAC, read w, write the input and psum pipeline registers,
+// two hops (input east, psum south).
+ActionCounts ws_mac_pe_counts(uint64_t mac_ops);
+// Weight preload as the baseline array does it (docs/baseline.md): a row-addressed write
+// over a vertical bus per column. Per weight word one register write, and the bus wire,
+// which spans the column, counted as rows-1 hops. `weight_words`: words written into PE
+// weight registers (the baseline's weight_loads).
+ActionCounts ws_weight_load_counts(uint64_t weight_words, uint32_t rows);
+
+}  // namespace epochcore::energy

@@ -1,0 +1,61 @@
+// Closed-form ProDF timing: what the cycle-accurate array must reproduce exactly.
+// Plain C++: the array model does not call these (it counts cycles as it steps), the
+// tests compare the two. docs/architecture.md derives the formulas.
+#pragma once
+#include <cstdint>
+
+#include "epochcore/contract/commands.h"
+
+namespace epochcore::timing {
+
+struct FeedGeometry {
+  uint32_t banks = 1;  // word-interleaved banks (4-byte words)
+  uint32_t ports = 1;  // accesses per bank per cycle
+};
+
+struct SsmPassShape {
+  uint32_t rows = 0, cols = 0;
+  bool segments = true;   // hardware option: several segments per row
+  uint32_t n_seg = 0;     // segments loaded
+  uint32_t seg_len = 0;   // PEs per segment
+  uint32_t length = 0;    // time steps L
+  uint32_t in_addr = 0, in_stride = 0;    // bytes
+  uint32_t out_addr = 0, out_stride = 0;  // bytes
+  bool accumulate = false;                // output read-modify-write
+};
+
+struct SsmPassTiming {
+  uint64_t beats = 0;          // array advances: L + depth - 1
+  uint64_t cycles = 0;         // beats plus stall cycles
+  uint64_t stall_input = 0;    // cycles the input feed held the array
+  uint64_t stall_output = 0;   // cycles the output write-back held the array (beyond input)
+  uint64_t active_pe_cycles = 0;
+  uint32_t depth = 0;          // pipeline depth: seg_len with segments, cols without
+  uint32_t in_cost = 0;        // cycles to feed one beat's inputs
+  uint32_t out_cost = 0;       // cycles to write one beat's outputs
+};
+
+// Cycles to access `n` words at base_word + i*stride_words (i < n) in one beat, each
+// word `accesses` times (2 for read-modify-write): the busiest bank's accesses divided
+// by its ports, rounded up.
+uint32_t bank_access_cycles(uint64_t base_word, uint64_t stride_words, uint32_t n,
+                            const FeedGeometry& g, uint32_t accesses = 1);
+
+SsmPassTiming ssm_pass(const SsmPassShape& s, const FeedGeometry& in, const FeedGeometry& out);
+
+// The shape of a RUN_SSM command on an array with `n_seg` segments of `seg_len` loaded.
+SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols, bool segments,
+                            uint32_t n_seg, uint32_t seg_len);
+
+// LOAD_COEFFS: 8 words per PE record through the parameter feed, and the shift of the
+// records along the rows (cols cycles), whichever is longer.
+uint64_t load_coeffs_cycles(uint32_t n_seg, uint32_t seg_len, uint32_t cols,
+                            const FeedGeometry& param);
+
+// RUN_GEMM: one weight-stationary fold streaming m rows takes the baseline's
+// (SCALE-Sim's) per-fold time with the FULL array, R weight-load cycles + m + (R-1) +
+// (C-1), whatever k x n part of it the fold maps, so both arrays have the same GEMM
+// cycles (baseline::ws_fold_cycles; docs/baseline.md).
+uint64_t gemm_fold_cycles(uint32_t m, uint32_t rows, uint32_t cols);
+
+}  // namespace epochcore::timing
