@@ -83,6 +83,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("vector.lanes", &s.vector.lanes);
   add("energy.tech", &s.energy.tech);
   add("run.timing", &s.run.timing);
+  add("run.check_protocol", &s.run.check_protocol);
   return f;
 }
 

@@ -78,6 +78,7 @@ struct EnergyConfig {
 
 struct RunConfig {
   std::string timing = "cycle";     // cycle (PE-level, clocked) | fast (whole passes in bulk)
+  bool check_protocol = false;      // a TLM-2.0 base-protocol checker on every socket (--check-protocol)
 };
 
 struct Scenario {
