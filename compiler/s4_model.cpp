@@ -51,7 +51,7 @@ bool run_stream(Hal& hal, Driver& driver, const S4ModelJob& job, const S4ModelPl
     std::string what = "no command";
     if (stage.job.cmd_index < stream.size()) {
       const cmd::Record& rec = stream[stage.job.cmd_index];
-      what = cmd::opcode_name(uint8_t(rec.w[0] & 0xFF));
+      what = cmd::opcode_name(uint8_t(cmd::opcode_of(rec)));
       if (cmd::opcode_of(rec) == cmd::Opcode::RUN_VEC)
         what += std::string(" ") + cmd::vec_op_name(uint8_t(cmd::decode_run_vec(rec).op));
     }

@@ -1,98 +1,120 @@
 #include "epochcore/contract/commands.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace epochcore::cmd {
 
 using regs::ErrorCause;
 
-Opcode opcode_of(const Record& r) { return static_cast<Opcode>(r.w[0] & 0xFF); }
-uint8_t flags_of(const Record& r) { return static_cast<uint8_t>((r.w[0] >> 8) & 0xFF); }
+// A named field of a record (EC_<f>_WORD/_SHIFT/_WIDTH of cmd.h).
+#define GET(r, f) EC_FIELD_GET((r).w[EC_##f##_WORD], EC_##f##_SHIFT, EC_##f##_WIDTH)
+#define PUT(r, f, v) ((r).w[EC_##f##_WORD] |= EC_FIELD_PUT(v, EC_##f##_SHIFT, EC_##f##_WIDTH))
+
+ec_record to_c(const Record& r) {
+  ec_record c;
+  std::memcpy(c.w, r.w, sizeof c.w);
+  return c;
+}
+Record from_c(const ec_record& c) {
+  Record r;
+  std::memcpy(r.w, c.w, sizeof r.w);
+  return r;
+}
+
+#define EC_CPP_FIELD_(group, field, word, shift, width, doc) {#group, doc, word, shift, width},
+const RecordFieldInfo kRecordFields[] = {EC_CMD_FIELD_LIST(EC_CPP_FIELD_)};
+#undef EC_CPP_FIELD_
+const size_t kNumRecordFields = sizeof(kRecordFields) / sizeof(kRecordFields[0]);
+
+#define EC_CPP_OP_(name, code, unit, desc) {Opcode::name, #name, unit, desc},
+const OpcodeInfo kOpcodes[] = {EC_OPCODE_LIST(EC_CPP_OP_)};
+#undef EC_CPP_OP_
+static_assert(sizeof(kOpcodes) / sizeof(kOpcodes[0]) == kNumOpcodes, "one row per opcode");
+
+std::string opcodes_markdown_table() {
+  std::string t = "| code | opcode | unit | what it does |\n| --- | --- | --- | --- |\n";
+  char code[8];
+  for (const OpcodeInfo& o : kOpcodes) {
+    std::snprintf(code, sizeof code, "0x%02X", unsigned(o.opcode));
+    t += std::string("| ") + code + " | `" + o.name + "` | " + o.unit + " | " + o.description + " |\n";
+  }
+  return t;
+}
+
+Opcode opcode_of(const Record& r) { return static_cast<Opcode>(GET(r, W0_OPCODE)); }
+uint8_t flags_of(const Record& r) { return static_cast<uint8_t>(GET(r, W0_FLAGS)); }
 
 const char* opcode_name(uint8_t op) {
-  switch (static_cast<Opcode>(op)) {
-    case Opcode::NOP: return "NOP";
-    case Opcode::DMA_IN: return "DMA_IN";
-    case Opcode::DMA_OUT: return "DMA_OUT";
-    case Opcode::LOAD_COEFFS: return "LOAD_COEFFS";
-    case Opcode::RUN_SSM: return "RUN_SSM";
-    case Opcode::BARRIER: return "BARRIER";
-    case Opcode::END: return "END";
-    case Opcode::RUN_GEMM: return "RUN_GEMM";
-    case Opcode::RUN_VEC: return "RUN_VEC";
-  }
+#define EC_CPP_OP_(name, code, unit, desc) \
+  case code: return #name;
+  switch (op) { EC_OPCODE_LIST(EC_CPP_OP_) }
+#undef EC_CPP_OP_
   return "UNKNOWN";
 }
 
 const char* vec_op_name(uint8_t op) {
-  switch (static_cast<VecOp>(op)) {
-    case VecOp::COPY: return "COPY";
-    case VecOp::ZERO: return "ZERO";
-    case VecOp::GELU: return "GELU";
-    case VecOp::GLU: return "GLU";
-    case VecOp::ADD: return "ADD";
-    case VecOp::SUB: return "SUB";
-    case VecOp::MUL: return "MUL";
-    case VecOp::AFFINE: return "AFFINE";
-    case VecOp::LAYERNORM: return "LAYERNORM";
-    case VecOp::POOL_SUM: return "POOL_SUM";
-    case VecOp::EMBED: return "EMBED";
-  }
+#define EC_CPP_VEC_(name, code) \
+  case code: return #name;
+  switch (op) { EC_VEC_OP_LIST(EC_CPP_VEC_) }
+#undef EC_CPP_VEC_
   return "UNKNOWN";
 }
 
-static uint32_t word0(Opcode op, uint8_t flags = 0, uint8_t spad = 0) {
-  return uint32_t(op) | (uint32_t(flags) << 8) | (uint32_t(spad) << 16);
+static Record simple(Opcode op) {
+  Record r;
+  PUT(r, W0_OPCODE, uint32_t(op));
+  return r;
 }
 
-Record encode_nop() { Record r; r.w[0] = word0(Opcode::NOP); return r; }
-Record encode_barrier() { Record r; r.w[0] = word0(Opcode::BARRIER); return r; }
-Record encode_end() { Record r; r.w[0] = word0(Opcode::END); return r; }
+Record encode_nop() { return simple(Opcode::NOP); }
+Record encode_barrier() { return simple(Opcode::BARRIER); }
+Record encode_end() { return simple(Opcode::END); }
 
 Record encode_dma(bool to_spad, const DmaDesc& d) {
-  Record r;
-  r.w[0] = word0(to_spad ? Opcode::DMA_IN : Opcode::DMA_OUT, 0, uint8_t(d.spad));
-  r.w[1] = uint32_t(d.sys_addr);
-  r.w[2] = uint32_t(d.sys_addr >> 32);
-  r.w[3] = d.spad_addr;
-  r.w[4] = d.row_bytes;
-  r.w[5] = d.rows;
-  r.w[6] = d.sys_stride;
-  r.w[7] = d.spad_stride;
+  Record r = simple(to_spad ? Opcode::DMA_IN : Opcode::DMA_OUT);
+  PUT(r, DMA_SPAD, uint8_t(d.spad));
+  PUT(r, DMA_SYS_ADDR_LO, uint32_t(d.sys_addr));
+  PUT(r, DMA_SYS_ADDR_HI, uint32_t(d.sys_addr >> 32));
+  PUT(r, DMA_SPAD_ADDR, d.spad_addr);
+  PUT(r, DMA_ROW_BYTES, d.row_bytes);
+  PUT(r, DMA_ROWS, d.rows);
+  PUT(r, DMA_SYS_STRIDE, d.sys_stride);
+  PUT(r, DMA_SPAD_STRIDE, d.spad_stride);
   return r;
 }
 
 Record encode_load_coeffs(const LoadCoeffs& c) {
-  Record r;
-  r.w[0] = word0(Opcode::LOAD_COEFFS);
-  r.w[1] = c.param_addr;
-  r.w[2] = c.n_seg;
-  r.w[3] = c.seg_len;
+  Record r = simple(Opcode::LOAD_COEFFS);
+  PUT(r, LC_PARAM_ADDR, c.param_addr);
+  PUT(r, LC_N_SEG, c.n_seg);
+  PUT(r, LC_SEG_LEN, c.seg_len);
   return r;
 }
 
 Record encode_run_ssm(const RunSsm& c) {
-  Record r;
-  r.w[0] = word0(Opcode::RUN_SSM, c.flags);
-  r.w[1] = c.in_addr;
-  r.w[2] = c.in_stride;
-  r.w[3] = c.out_addr;
-  r.w[4] = c.out_stride;
-  r.w[5] = c.length;
+  Record r = simple(Opcode::RUN_SSM);
+  PUT(r, SSM_FLAGS, c.flags);
+  PUT(r, SSM_IN_ADDR, c.in_addr);
+  PUT(r, SSM_IN_STRIDE, c.in_stride);
+  PUT(r, SSM_OUT_ADDR, c.out_addr);
+  PUT(r, SSM_OUT_STRIDE, c.out_stride);
+  PUT(r, SSM_LENGTH, c.length);
   return r;
 }
 
 Record encode_run_gemm(const RunGemm& c) {
-  Record r;
-  r.w[0] = word0(Opcode::RUN_GEMM, c.flags);
-  r.w[1] = c.param_addr;
-  r.w[2] = c.in_addr;
-  r.w[3] = c.in_stride;
-  r.w[4] = c.out_addr;
-  r.w[5] = c.out_stride;
-  r.w[6] = uint32_t(c.k) | (uint32_t(c.n) << 16);
-  r.w[7] = c.m;
+  Record r = simple(Opcode::RUN_GEMM);
+  PUT(r, GEMM_FLAGS, c.flags);
+  PUT(r, GEMM_PARAM_ADDR, c.param_addr);
+  PUT(r, GEMM_IN_ADDR, c.in_addr);
+  PUT(r, GEMM_IN_STRIDE, c.in_stride);
+  PUT(r, GEMM_OUT_ADDR, c.out_addr);
+  PUT(r, GEMM_OUT_STRIDE, c.out_stride);
+  PUT(r, GEMM_K, c.k);
+  PUT(r, GEMM_N, c.n);
+  PUT(r, GEMM_M, c.m);
   return r;
 }
 
@@ -108,36 +130,40 @@ static float bits_float(uint32_t u) {
 }
 
 Record encode_run_vec(const RunVec& c) {
-  Record r;
-  r.w[0] = uint32_t(Opcode::RUN_VEC) | (uint32_t(c.flags) << 8) | (uint32_t(c.op) << 16) |
-           (uint32_t(uint8_t(c.a_spad) & 3) << 24) | (uint32_t(uint8_t(c.b_spad) & 3) << 26) |
-           (uint32_t(uint8_t(c.d_spad) & 3) << 28);
-  r.w[1] = c.a_addr;
-  r.w[2] = c.b_addr;
-  r.w[3] = c.d_addr;
-  r.w[4] = uint32_t(c.channels) | (uint32_t(c.b_stride) << 16);
-  r.w[5] = c.length;
-  r.w[6] = uint32_t(c.a_stride) | (uint32_t(c.d_stride) << 16);
-  r.w[7] = float_bits(c.out_scale);
+  Record r = simple(Opcode::RUN_VEC);
+  PUT(r, VEC_FLAGS, c.flags);
+  PUT(r, VEC_OP, uint8_t(c.op));
+  PUT(r, VEC_A_SPAD, uint8_t(c.a_spad));
+  PUT(r, VEC_B_SPAD, uint8_t(c.b_spad));
+  PUT(r, VEC_D_SPAD, uint8_t(c.d_spad));
+  PUT(r, VEC_A_ADDR, c.a_addr);
+  PUT(r, VEC_B_ADDR, c.b_addr);
+  PUT(r, VEC_D_ADDR, c.d_addr);
+  PUT(r, VEC_CHANNELS, c.channels);
+  PUT(r, VEC_B_STRIDE, c.b_stride);
+  PUT(r, VEC_LENGTH, c.length);
+  PUT(r, VEC_A_STRIDE, c.a_stride);
+  PUT(r, VEC_D_STRIDE, c.d_stride);
+  PUT(r, VEC_OUT_SCALE, float_bits(c.out_scale));
   return r;
 }
 
 RunVec decode_run_vec(const Record& r) {
   RunVec c;
-  c.flags = flags_of(r);
-  c.op = static_cast<VecOp>((r.w[0] >> 16) & 0xFF);
-  c.a_spad = static_cast<SpadId>((r.w[0] >> 24) & 3);
-  c.b_spad = static_cast<SpadId>((r.w[0] >> 26) & 3);
-  c.d_spad = static_cast<SpadId>((r.w[0] >> 28) & 3);
-  c.a_addr = r.w[1];
-  c.b_addr = r.w[2];
-  c.d_addr = r.w[3];
-  c.channels = uint16_t(r.w[4] & 0xFFFF);
-  c.b_stride = uint16_t(r.w[4] >> 16);
-  c.length = r.w[5];
-  c.a_stride = uint16_t(r.w[6] & 0xFFFF);
-  c.d_stride = uint16_t(r.w[6] >> 16);
-  c.out_scale = bits_float(r.w[7]);
+  c.flags = uint8_t(GET(r, VEC_FLAGS));
+  c.op = static_cast<VecOp>(GET(r, VEC_OP));
+  c.a_spad = static_cast<SpadId>(GET(r, VEC_A_SPAD));
+  c.b_spad = static_cast<SpadId>(GET(r, VEC_B_SPAD));
+  c.d_spad = static_cast<SpadId>(GET(r, VEC_D_SPAD));
+  c.a_addr = GET(r, VEC_A_ADDR);
+  c.b_addr = GET(r, VEC_B_ADDR);
+  c.d_addr = GET(r, VEC_D_ADDR);
+  c.channels = uint16_t(GET(r, VEC_CHANNELS));
+  c.b_stride = uint16_t(GET(r, VEC_B_STRIDE));
+  c.length = GET(r, VEC_LENGTH);
+  c.a_stride = uint16_t(GET(r, VEC_A_STRIDE));
+  c.d_stride = uint16_t(GET(r, VEC_D_STRIDE));
+  c.out_scale = bits_float(GET(r, VEC_OUT_SCALE));
   return c;
 }
 
@@ -188,54 +214,54 @@ VecShape vec_shape(const RunVec& c) {
 
 DmaDesc decode_dma(const Record& r) {
   DmaDesc d;
-  d.sys_addr = uint64_t(r.w[1]) | (uint64_t(r.w[2]) << 32);
-  d.spad = static_cast<SpadId>((r.w[0] >> 16) & 0xFF);
-  d.spad_addr = r.w[3];
-  d.row_bytes = r.w[4];
-  d.rows = r.w[5];
-  d.sys_stride = r.w[6];
-  d.spad_stride = r.w[7];
+  d.sys_addr = uint64_t(GET(r, DMA_SYS_ADDR_LO)) | (uint64_t(GET(r, DMA_SYS_ADDR_HI)) << 32);
+  d.spad = static_cast<SpadId>(GET(r, DMA_SPAD));
+  d.spad_addr = GET(r, DMA_SPAD_ADDR);
+  d.row_bytes = GET(r, DMA_ROW_BYTES);
+  d.rows = GET(r, DMA_ROWS);
+  d.sys_stride = GET(r, DMA_SYS_STRIDE);
+  d.spad_stride = GET(r, DMA_SPAD_STRIDE);
   return d;
 }
 
-LoadCoeffs decode_load_coeffs(const Record& r) { return {r.w[1], r.w[2], r.w[3]}; }
+LoadCoeffs decode_load_coeffs(const Record& r) {
+  return {GET(r, LC_PARAM_ADDR), GET(r, LC_N_SEG), GET(r, LC_SEG_LEN)};
+}
 
 RunSsm decode_run_ssm(const Record& r) {
   RunSsm c;
-  c.flags = flags_of(r);
-  c.in_addr = r.w[1];
-  c.in_stride = r.w[2];
-  c.out_addr = r.w[3];
-  c.out_stride = r.w[4];
-  c.length = r.w[5];
+  c.flags = uint8_t(GET(r, SSM_FLAGS));
+  c.in_addr = GET(r, SSM_IN_ADDR);
+  c.in_stride = GET(r, SSM_IN_STRIDE);
+  c.out_addr = GET(r, SSM_OUT_ADDR);
+  c.out_stride = GET(r, SSM_OUT_STRIDE);
+  c.length = GET(r, SSM_LENGTH);
   return c;
 }
 
 RunGemm decode_run_gemm(const Record& r) {
   RunGemm c;
-  c.flags = flags_of(r);
-  c.param_addr = r.w[1];
-  c.in_addr = r.w[2];
-  c.in_stride = r.w[3];
-  c.out_addr = r.w[4];
-  c.out_stride = r.w[5];
-  c.k = uint16_t(r.w[6] & 0xFFFF);
-  c.n = uint16_t(r.w[6] >> 16);
-  c.m = r.w[7];
+  c.flags = uint8_t(GET(r, GEMM_FLAGS));
+  c.param_addr = GET(r, GEMM_PARAM_ADDR);
+  c.in_addr = GET(r, GEMM_IN_ADDR);
+  c.in_stride = GET(r, GEMM_IN_STRIDE);
+  c.out_addr = GET(r, GEMM_OUT_ADDR);
+  c.out_stride = GET(r, GEMM_OUT_STRIDE);
+  c.k = uint16_t(GET(r, GEMM_K));
+  c.n = uint16_t(GET(r, GEMM_N));
+  c.m = GET(r, GEMM_M);
   return c;
 }
 
 void pack(const Record& r, uint8_t out[kRecordBytes]) {
-  for (size_t i = 0; i < kRecordWords; ++i)
-    for (size_t b = 0; b < 4; ++b) out[4 * i + b] = uint8_t(r.w[i] >> (8 * b));
+  const ec_record c = to_c(r);
+  ec_record_to_bytes(&c, out);
 }
 
 Record unpack(const uint8_t in[kRecordBytes]) {
-  Record r;
-  for (size_t i = 0; i < kRecordWords; ++i)
-    r.w[i] = uint32_t(in[4 * i]) | (uint32_t(in[4 * i + 1]) << 8) |
-             (uint32_t(in[4 * i + 2]) << 16) | (uint32_t(in[4 * i + 3]) << 24);
-  return r;
+  ec_record c;
+  ec_record_from_bytes(&c, in);
+  return from_c(c);
 }
 
 uint32_t segments_per_row(const HwLimits& hw, uint32_t seg_len) {
@@ -260,7 +286,7 @@ static Span span_of(uint32_t addr, uint32_t rows, uint32_t step, uint64_t row_wo
 
 template <typename Fail>
 static ErrorCause validate_run_vec(const Record& r, const HwLimits& hw, Fail fail) {
-  if ((r.w[0] >> 30) != 0) return fail(ErrorCause::BAD_FIELD, "reserved bits 31:30 of word 0 are not zero");
+  if (GET(r, VEC_RESERVED) != 0) return fail(ErrorCause::BAD_FIELD, "reserved bits 31:30 of word 0 are not zero");
   const RunVec c = decode_run_vec(r);
   if (uint8_t(c.op) >= kNumVecOps) return fail(ErrorCause::BAD_FIELD, "vector operation (word 0 bits 23:16) is not defined");
   if (c.flags & ~uint8_t(FLAG_ACCUMULATE)) return fail(ErrorCause::BAD_FIELD, "RUN_VEC takes no flag but FLAG_ACCUMULATE");
@@ -320,7 +346,7 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
     if (why) *why = text;
     return c;
   };
-  if (opcode_of(r) != Opcode::RUN_VEC && (r.w[0] >> 24) != 0)
+  if (opcode_of(r) != Opcode::RUN_VEC && GET(r, W0_RESERVED) != 0)
     return fail(ErrorCause::BAD_FIELD, "reserved bits 31:24 of word 0 are not zero");
   switch (opcode_of(r)) {
     case Opcode::NOP:

@@ -1,40 +1,34 @@
-// The ProDF command-stream format: fixed 32-byte records of eight little-endian 32-bit
-// words in system memory. Defined once here and used by the command processor, the
-// firmware and the tests; docs/commands.md describes every field and error.
+// C++ view of the ProDF command-stream format: fixed 32-byte records of eight
+// little-endian 32-bit words in system memory. The definition is the C99 header
+// contract/cmd.h (opcodes, flags, field words/shifts/widths, coefficient record); every
+// value here is taken from it. docs/commands.md describes every field and error.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "epochcore/contract/cmd.h"
 #include "epochcore/contract/registers.h"
 
 namespace epochcore::cmd {
 
-constexpr size_t kRecordBytes = 32;
-constexpr size_t kRecordWords = 8;
+constexpr size_t kRecordBytes = EC_RECORD_BYTES;
+constexpr size_t kRecordWords = EC_RECORD_WORDS;
 
-enum class Opcode : uint8_t {
-  NOP = 0x00,
-  DMA_IN = 0x01,       // system memory -> scratchpad, 1-D or 2-D strided
-  DMA_OUT = 0x02,      // scratchpad -> system memory
-  LOAD_COEFFS = 0x03,  // parameter scratchpad -> PE coefficient registers; clears PE states
-  RUN_SSM = 0x04,      // one ProDF pass over L time steps
-  BARRIER = 0x05,      // wait until every earlier command has completed
-  END = 0x06,          // stream complete: DONE status and interrupt
-  RUN_GEMM = 0x07,     // one weight-stationary GEMM fold in MAC mode
-  RUN_VEC = 0x08,      // one vector-unit operation over a scratchpad tile
-};
-constexpr uint8_t kNumOpcodes = 9;
+// NOP, DMA_IN, ... = EC_OP_NOP, EC_OP_DMA_IN, ... (EC_OPCODE_LIST in cmd.h).
+#define EC_CPP_OP_(name, code, unit, desc) name = EC_OP_##name,
+enum class Opcode : uint8_t { EC_OPCODE_LIST(EC_CPP_OP_) };
+#undef EC_CPP_OP_
+constexpr uint8_t kNumOpcodes = EC_NUM_OPCODES;
 
-enum class SpadId : uint8_t { INPUT = 0, PARAM = 1, OUTPUT = 2 };
-constexpr uint8_t kNumSpads = 3;
+enum class SpadId : uint8_t { INPUT = EC_SPAD_INPUT, PARAM = EC_SPAD_PARAM, OUTPUT = EC_SPAD_OUTPUT };
+constexpr uint8_t kNumSpads = EC_NUM_SPADS;
 
-enum Flags : uint8_t {
-  FLAG_ACCUMULATE = 1u << 0,   // RUN_SSM: out += y instead of out = y (mode passes)
-  FLAG_RESET_STATE = 1u << 1,  // RUN_SSM: clear PE states before the pass (else they carry on)
-  FLAG_REVERSE = 1u << 2,      // RUN_SSM: step k reads and writes element length-1-k (backward layers)
-};
-// FLAG_ACCUMULATE is also the only flag RUN_GEMM and RUN_VEC (POOL_SUM only) take.
+// FLAG_ACCUMULATE, FLAG_RESET_STATE, FLAG_REVERSE (EC_FLAG_LIST in cmd.h). RUN_GEMM and
+// RUN_VEC (POOL_SUM only) take FLAG_ACCUMULATE alone.
+#define EC_CPP_FLAG_(name, bit, desc) FLAG_##name = EC_FLAG_##name,
+enum Flags : uint8_t { EC_FLAG_LIST(EC_CPP_FLAG_) };
+#undef EC_CPP_FLAG_
 
 // Word 0 of every record: opcode (7:0), flags (15:8), scratchpad id (23:16, DMA only;
 // RUN_VEC: the vector operation), bits 31:24 reserved (must be zero; RUN_VEC: the
@@ -42,6 +36,30 @@ enum Flags : uint8_t {
 struct Record {
   uint32_t w[kRecordWords] = {};
 };
+static_assert(sizeof(Record) == sizeof(ec_record), "Record and ec_record share a layout");
+// The C form, for the inline encoders of cmd.h.
+ec_record to_c(const Record& r);
+Record from_c(const ec_record& r);
+
+// One field of a record layout (EC_CMD_FIELD_LIST in cmd.h).
+struct RecordFieldInfo {
+  const char* group;  // W0, DMA, LC, SSM, GEMM, VEC
+  const char* name;   // as docs/commands.md names it
+  uint32_t word, shift, width;
+};
+extern const RecordFieldInfo kRecordFields[];
+extern const size_t kNumRecordFields;
+
+// Opcodes with their unit and description (EC_OPCODE_LIST), in code order.
+struct OpcodeInfo {
+  Opcode opcode;
+  const char* name;
+  const char* unit;
+  const char* description;
+};
+extern const OpcodeInfo kOpcodes[];
+// The opcode table in Markdown, as docs/commands.md holds it.
+std::string opcodes_markdown_table();
 
 struct DmaDesc {
   uint64_t sys_addr = 0;    // words 1 (low) and 2 (high)
@@ -100,20 +118,16 @@ struct RunGemm {
 // rounded to the accelerator's number format (HW_FORMAT); for the integer formats it is
 // quantised with the symmetric per-tensor scale `out_scale` (which must be 0 for the
 // float formats). D may be exactly A or B (in place) or disjoint from both.
-enum class VecOp : uint8_t {
-  COPY = 0,       // D = A (rounded to the format)
-  ZERO = 1,       // D = 0 (A and B unused)
-  GELU = 2,       // D = GELU(A), exact erf form
-  GLU = 3,        // A has 2C rows: D[c] = A[c] * sigmoid(A[C + c])
-  ADD = 4,        // D = A + B
-  SUB = 5,        // D = A - B
-  MUL = 6,        // D = A * B
-  AFFINE = 7,     // D[c][t] = A[c][t] * B[c] + B[C + c]: B holds C scales, then C shifts
-  LAYERNORM = 8,  // per step t over the C rows: B holds gamma[C], beta[C], then eps
-  POOL_SUM = 9,   // D[c] (one word per row) = sum_{t<length} A[c][t] (+ D[c] with FLAG_ACCUMULATE)
-  EMBED = 10,     // A: `length` int32 token ids; B: table [aux = vocab][C]; D[c][t] = B[id_t][c]
-};
-constexpr uint8_t kNumVecOps = 11;
+// COPY: D = A (rounded to the format); ZERO: D = 0 (A and B unused); GELU: exact erf form;
+// GLU: A has 2C rows, D[c] = A[c] * sigmoid(A[C + c]); ADD, SUB, MUL: D = A op B;
+// AFFINE: D[c][t] = A[c][t] * B[c] + B[C + c] (B holds C scales, then C shifts);
+// LAYERNORM: per step t over the C rows, B holds gamma[C], beta[C], then eps;
+// POOL_SUM: D[c] (one word per row) = sum_{t<length} A[c][t] (+ D[c] with FLAG_ACCUMULATE);
+// EMBED: A holds `length` int32 token ids, B the table [aux = vocab][C], D[c][t] = B[id_t][c].
+#define EC_CPP_VEC_(name, code) name = EC_VEC_##name,
+enum class VecOp : uint8_t { EC_VEC_OP_LIST(EC_CPP_VEC_) };
+#undef EC_CPP_VEC_
+constexpr uint8_t kNumVecOps = EC_NUM_VEC_OPS;
 const char* vec_op_name(uint8_t op);  // "UNKNOWN" for values outside VecOp
 
 struct RunVec {
@@ -141,10 +155,8 @@ VecShape vec_shape(const RunVec& c);
 
 // One PE's coefficients as stored in the parameter scratchpad (32 bytes):
 // x = a*x + b*u;  psum_out = psum_in + Re(c*x) + d*u.
-struct CoeffRecord {
-  float a_re, a_im, b_re, b_im, c_re, c_im, d, reserved;
-};
-static_assert(sizeof(CoeffRecord) == 32, "CoeffRecord must be 32 bytes");
+using CoeffRecord = ec_coeff_record;
+static_assert(sizeof(CoeffRecord) == EC_COEFF_RECORD_BYTES, "CoeffRecord must be 32 bytes");
 
 Opcode opcode_of(const Record& r);
 uint8_t flags_of(const Record& r);

@@ -40,21 +40,26 @@ int32_t round_half_even(float v) {
 }  // namespace
 
 const char* format_name(Format f) {
-  switch (f) {
-    case Format::FP32: return "fp32";
-    case Format::BF16: return "bf16";
-    case Format::FP16: return "fp16";
-    case Format::INT16: return "int16";
-    case Format::INT8: return "int8";
-  }
+#define EC_CPP_FMT_(name, value, lower, bits) \
+  case Format::name: return lower;
+  switch (f) { EC_FORMAT_LIST(EC_CPP_FMT_) }
+#undef EC_CPP_FMT_
   return "unknown";
 }
 
-const char* format_names() { return "fp32, bf16, fp16, int16, int8"; }
+const char* format_names() {
+#define EC_CPP_FMT_(name, value, lower, bits) ", " lower
+  // The list's names joined by ", " (the first separator skipped).
+  static const char* const kNames = EC_FORMAT_LIST(EC_CPP_FMT_) + 2;
+#undef EC_CPP_FMT_
+  return kNames;
+}
 
 std::optional<Format> try_parse_format(const std::string& name) {
-  for (Format f : {Format::FP32, Format::BF16, Format::FP16, Format::INT16, Format::INT8})
-    if (name == format_name(f)) return f;
+#define EC_CPP_FMT_(name_, value, lower, bits) \
+  if (name == lower) return Format::name_;
+  EC_FORMAT_LIST(EC_CPP_FMT_)
+#undef EC_CPP_FMT_
   return std::nullopt;
 }
 
@@ -65,13 +70,10 @@ Format parse_format(const std::string& name, const std::string& where) {
 }
 
 uint32_t format_bits(Format f) {
-  switch (f) {
-    case Format::FP32: return 32;
-    case Format::BF16:
-    case Format::FP16:
-    case Format::INT16: return 16;
-    case Format::INT8: return 8;
-  }
+#define EC_CPP_FMT_(name, value, lower, bits) \
+  case Format::name: return bits;
+  switch (f) { EC_FORMAT_LIST(EC_CPP_FMT_) }
+#undef EC_CPP_FMT_
   return 0;
 }
 

@@ -10,9 +10,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "epochcore/contract/regs.h"
+
 namespace epochcore::numfmt {
 
-enum class Format { FP32, BF16, FP16, INT16, INT8 };
+// The formats of EC_FORMAT_LIST (contract/regs.h); the value is what HW_VECTOR reports.
+#define EC_CPP_FMT_(name, value, lower, bits) name = EC_FMT_##name,
+enum class Format { EC_FORMAT_LIST(EC_CPP_FMT_) };
+#undef EC_CPP_FMT_
 
 // Unknown format name; the message names where it came from and the accepted names.
 class NumberFormatError : public std::runtime_error {

@@ -1,87 +1,75 @@
-// EpochCore control/status register map: the single definition shared by the CSR
-// model, the firmware and the tests. docs/registers.md is rendered from kRegisters
-// (a unit test keeps the two in step).
+// C++ view of the EpochCore register map. The definition is the C99 header
+// contract/regs.h (EC_REGISTER_LIST and friends); every value here is taken from it.
+// docs/registers.md is rendered from kRegisters (a unit test keeps the two in step).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "epochcore/contract/regs.h"
+
 namespace epochcore::regs {
 
 // All registers are 32 bits wide; accesses must be 4 bytes long and 4-byte aligned.
-constexpr uint32_t kRegBytes = 4;
-constexpr uint32_t kCsrWindowBytes = 0x100;
+constexpr uint32_t kRegBytes = EC_REG_BYTES;
+constexpr uint32_t kCsrWindowBytes = EC_CSR_WINDOW_BYTES;
 
-enum Offset : uint32_t {
-  ID = 0x000,            // RO  identification, reads 'EPOC'
-  VERSION = 0x004,       // RO  major << 16 | minor
-  CTRL = 0x008,          // RW  control bits (CtrlBits)
-  STATUS = 0x00C,        // RO  status bits (StatusBits)
-  ERR_CAUSE = 0x010,     // RO  ErrorCause of the first error since the last doorbell
-  ERR_CMD_INDEX = 0x014, // RO  index of the offending command in the stream
-  IRQ_ENABLE = 0x018,    // RW  interrupt enables (IrqBits)
-  IRQ_STATUS = 0x01C,    // W1C pending interrupts (IrqBits); the line is (status & enable) != 0
-  CMD_BASE_LO = 0x020,   // RW  system address of the command stream, low word
-  CMD_BASE_HI = 0x024,   // RW  high word
-  CMD_LEN = 0x028,       // RW  command stream length in bytes (multiple of 32)
-  DOORBELL = 0x02C,      // WO  write 1: fetch and execute the stream
-  CYCLE_LO = 0x030,      // RO  accelerator clock cycles while busy, low word (latches high)
-  CYCLE_HI = 0x034,      // RO  high word latched when CYCLE_LO was read
-  CMD_DONE = 0x038,      // RO  commands completed since the last doorbell
-  HW_ARRAY = 0x03C,      // RO  array rows (bits 15:0) and columns (bits 31:16)
-  HW_FEATURES = 0x040,   // RO  feature bits (FeatureBits)
-  HW_SPAD_IN_KIB = 0x044,     // RO  input scratchpad size in KiB
-  HW_SPAD_PARAM_KIB = 0x048,  // RO  parameter scratchpad size in KiB
-  HW_SPAD_OUT_KIB = 0x04C,    // RO  output scratchpad size in KiB
-  HW_SPAD_IN_GEOM = 0x050,    // RO  input scratchpad banks (15:0) and ports per bank (31:16)
-  HW_SPAD_PARAM_GEOM = 0x054, // RO  parameter scratchpad banks and ports
-  HW_SPAD_OUT_GEOM = 0x058,   // RO  output scratchpad banks and ports
-  HW_VECTOR = 0x05C,          // RO  number format (7:0, NumberFormat), vector-unit lanes (31:16)
-};
+// ID, VERSION, ... = EC_REG_ID, EC_REG_VERSION, ... (the list in regs.h).
+#define EC_CPP_OFFSET_(name, offset, access, reset, fields, desc) name = EC_REG_##name,
+enum Offset : uint32_t { EC_REGISTER_LIST(EC_CPP_OFFSET_) };
+#undef EC_CPP_OFFSET_
 
-constexpr uint32_t kIdValue = 0x45504F43;  // 'EPOC'
-constexpr uint32_t kVersionValue = 0x00010001;  // 1.1: RUN_VEC, HW_VECTOR
+constexpr uint32_t kIdValue = EC_ID_VALUE;  // 'EPOC'
+constexpr uint32_t kVersionValue = EC_VERSION_VALUE;
 
 enum CtrlBits : uint32_t {
-  CTRL_SOFT_RESET = 1u << 0,  // self-clearing: aborts nothing, clears status/error/counters when idle
+  CTRL_SOFT_RESET = EC_CTRL_SOFT_RESET,  // self-clearing: aborts nothing, clears status/error/counters when idle
 };
 
 enum StatusBits : uint32_t {
-  STATUS_BUSY = 1u << 0,   // a command stream is executing
-  STATUS_DONE = 1u << 1,   // the last stream reached END
-  STATUS_ERROR = 1u << 2,  // the last stream stopped on an error (ERR_CAUSE, ERR_CMD_INDEX)
+  STATUS_BUSY = EC_STATUS_BUSY,    // a command stream is executing
+  STATUS_DONE = EC_STATUS_DONE,    // the last stream reached END
+  STATUS_ERROR = EC_STATUS_ERROR,  // the last stream stopped on an error (ERR_CAUSE, ERR_CMD_INDEX)
 };
 
 enum IrqBits : uint32_t {
-  IRQ_DONE = 1u << 0,
-  IRQ_ERROR = 1u << 1,
+  IRQ_DONE = EC_IRQ_DONE,
+  IRQ_ERROR = EC_IRQ_ERROR,
 };
 
 enum FeatureBits : uint32_t {
-  FEATURE_SEGMENTS = 1u << 0,  // several channel segments may share an array row
-  FEATURE_REAL_ONLY = 1u << 1, // LIMA-PEs are real-valued (S4D-Real): imaginary parts ignored
+  FEATURE_SEGMENTS = EC_FEATURE_SEGMENTS,    // several channel segments may share an array row
+  FEATURE_REAL_ONLY = EC_FEATURE_REAL_ONLY,  // LIMA-PEs are real-valued (S4D-Real): imaginary parts ignored
 };
 
-enum class ErrorCause : uint32_t {
-  NONE = 0,
-  UNKNOWN_OPCODE = 1,      // opcode field not in Opcode
-  BAD_SPAD_ADDRESS = 2,    // a scratchpad range outside the buffer, or misaligned
-  DMA_BUS_ERROR = 3,       // a DMA transfer got a TLM error (e.g. outside system memory)
-  BAD_FIELD = 4,           // a field out of range (zero length, too many segments, ...)
-  CMD_FETCH_ERROR = 5,     // reading the command stream from system memory failed
-  BAD_STREAM_LENGTH = 6,   // CMD_LEN zero or not a multiple of the record size
-  MISSING_END = 8,         // the stream ran out without an END command
-  BAD_SPAD_ID = 9,         // scratchpad id not in SpadId
-  BAD_TOKEN = 10,          // RUN_VEC EMBED: a token id outside [0, vocab)
-};
+// ERR_CAUSE values (EC_ERROR_LIST in regs.h).
+#define EC_CPP_ERR_(name, value, desc) name = EC_ERR_##name,
+enum class ErrorCause : uint32_t { EC_ERROR_LIST(EC_CPP_ERR_) };
+#undef EC_CPP_ERR_
 
 // The datapath's number format (HW_VECTOR bits 7:0), in numfmt::Format order.
-enum class NumberFormat : uint8_t { FP32 = 0, BF16 = 1, FP16 = 2, INT16 = 3, INT8 = 4 };
-constexpr uint8_t kNumNumberFormats = 5;
+#define EC_CPP_FMT_(name, value, lower, bits) name = EC_FMT_##name,
+enum class NumberFormat : uint8_t { EC_FORMAT_LIST(EC_CPP_FMT_) };
+#undef EC_CPP_FMT_
+constexpr uint8_t kNumNumberFormats = EC_NUM_FORMATS;
 
 const char* error_cause_name(ErrorCause cause);
 
-enum class Access : uint8_t { RO, RW, WO, W1C };
+enum class Access : uint8_t {
+  RO = EC_ACCESS_RO,
+  RW = EC_ACCESS_RW,
+  WO = EC_ACCESS_WO,
+  W1C = EC_ACCESS_W1C,
+};
+const char* access_name(Access a);  // "RO", "RW", "WO", "W1C"
+
+// One bit field of a register (EC_FIELDS_* lists in regs.h).
+struct FieldInfo {
+  const char* name;
+  uint32_t shift, width;
+  const char* description;
+  uint32_t mask() const { return EC_FIELD_MASK(shift, width); }
+};
 
 struct RegisterInfo {
   const char* name;
@@ -89,10 +77,24 @@ struct RegisterInfo {
   Access access;
   uint32_t reset;  // reset value; for hardware-description registers, "configuration"
   const char* description;
+  const FieldInfo* fields;  // the register's bit fields, low bit first
+  size_t num_fields;        // 0: one 32-bit value
 };
 
 extern const RegisterInfo kRegisters[];
 extern const size_t kNumRegisters;
+
+// Position of the register at `offset` in kRegisters (EC_REGISTER_LIST order);
+// EC_NUM_REGISTERS for offsets that name no register.
+constexpr size_t register_index(uint32_t offset) {
+  size_t i = 0;
+#define EC_CPP_INDEX_(name, off, access, reset, fields, desc) \
+  if (offset == EC_REG_##name) return i;                      \
+  ++i;
+  EC_REGISTER_LIST(EC_CPP_INDEX_)
+#undef EC_CPP_INDEX_
+  return i;
+}
 
 // Returns nullptr for offsets that name no register.
 const RegisterInfo* find_register(uint32_t offset);
@@ -101,5 +103,16 @@ const RegisterInfo* find_register(uint32_t offset);
 std::string registers_markdown_table();
 // The error-cause table in Markdown.
 std::string error_causes_markdown_table();
+// The bit-field table of the packed registers in Markdown.
+std::string register_fields_markdown_table();
+
+// ERR_CAUSE values with their "raised when" text, in value order.
+struct ErrorCauseInfo {
+  ErrorCause cause;
+  const char* name;
+  const char* raised_when;
+};
+extern const ErrorCauseInfo kErrorCauses[];
+extern const size_t kNumErrorCauses;
 
 }  // namespace epochcore::regs

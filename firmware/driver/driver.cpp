@@ -43,12 +43,12 @@ DriverStatus Driver::probe(AccelInfo* info) {
   if (hal_.reg_read(ID, &v) != HalStatus::OK) return DriverStatus::BUS_ERROR;
   if (v != kIdValue) return DriverStatus::BAD_ID;
   if (hal_.reg_read(VERSION, &v) != HalStatus::OK) return DriverStatus::BUS_ERROR;
-  if ((v >> 16) != (kVersionValue >> 16)) return DriverStatus::BAD_VERSION;
+  if (EC_REGF_GET(VERSION_MAJOR, v) != EC_VERSION_MAJOR_VALUE) return DriverStatus::BAD_VERSION;
 
   AccelInfo out;
   if (hal_.reg_read(HW_ARRAY, &v) != HalStatus::OK) return DriverStatus::BUS_ERROR;
-  out.rows = v & 0xFFFF;
-  out.cols = v >> 16;
+  out.rows = EC_REGF_GET(HW_ARRAY_ROWS, v);
+  out.cols = EC_REGF_GET(HW_ARRAY_COLS, v);
   if (hal_.reg_read(HW_FEATURES, &v) != HalStatus::OK) return DriverStatus::BUS_ERROR;
   out.segments = (v & FEATURE_SEGMENTS) != 0;
   out.real_only = (v & FEATURE_REAL_ONLY) != 0;
@@ -58,14 +58,14 @@ DriverStatus Driver::probe(AccelInfo* info) {
     if (hal_.reg_read(kib_regs[s], &v) != HalStatus::OK) return DriverStatus::BUS_ERROR;
     out.spad_bytes[s] = kib_to_bytes(v);
     if (hal_.reg_read(geom_regs[s], &v) != HalStatus::OK) return DriverStatus::BUS_ERROR;
-    out.spad_banks[s] = v & 0xFFFF;
-    out.spad_ports[s] = v >> 16;
+    out.spad_banks[s] = EC_REGF_GET(SPAD_GEOM_BANKS, v);
+    out.spad_ports[s] = EC_REGF_GET(SPAD_GEOM_PORTS, v);
     if (out.spad_bytes[s] == 0 || out.spad_banks[s] == 0 || out.spad_ports[s] == 0)
       return DriverStatus::BAD_CONFIG;
   }
   if (hal_.reg_read(HW_VECTOR, &v) != HalStatus::OK) return DriverStatus::BUS_ERROR;
-  out.number_format = uint8_t(v & 0xFF);
-  out.vector_lanes = v >> 16;
+  out.number_format = uint8_t(EC_REGF_GET(HW_VECTOR_FORMAT, v));
+  out.vector_lanes = EC_REGF_GET(HW_VECTOR_LANES, v);
   if (out.number_format >= kNumNumberFormats || out.vector_lanes == 0) return DriverStatus::BAD_CONFIG;
   if (out.rows == 0 || out.cols == 0) return DriverStatus::BAD_CONFIG;
   *info = out;

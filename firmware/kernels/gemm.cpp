@@ -146,7 +146,7 @@ bool gemm_run(Hal& hal, Driver& driver, const AccelInfo& hw, const GemmJob& job,
                      (unsigned long long)job.workspace_addr);
   const DriverStatus status = driver.run(job.workspace_addr, uint32_t(bytes.size()), &r.job);
   if (status == DriverStatus::JOB_ERROR) {
-    const uint8_t op = r.job.cmd_index < stream.size() ? uint8_t(stream[r.job.cmd_index].w[0] & 0xFF) : 0xFF;
+    const uint8_t op = r.job.cmd_index < stream.size() ? uint8_t(cmd::opcode_of(stream[r.job.cmd_index])) : 0xFF;
     return fail(r.message, sizeof r.message, "accelerator error %s at command %u (%s)",
                      regs::error_cause_name(r.job.cause), unsigned(r.job.cmd_index),
                      r.job.cmd_index < stream.size() ? cmd::opcode_name(op) : "no command");

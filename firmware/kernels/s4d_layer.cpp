@@ -420,7 +420,7 @@ bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayer
     if (r.job.cmd_index < stream.size() &&
         hal.mem_read(stream_addr + uint64_t(r.job.cmd_index) * cmd::kRecordBytes, rec, sizeof rec) ==
             HalStatus::OK)
-      op = cmd::opcode_name(uint8_t(cmd::unpack(rec).w[0] & 0xFF));
+      op = cmd::opcode_name(uint8_t(cmd::opcode_of(cmd::unpack(rec))));
     return fail(msg, msg_len, "accelerator error %s at command %u (%s)",
                 regs::error_cause_name(r.job.cause), unsigned(r.job.cmd_index), op);
   }

@@ -30,7 +30,7 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
     spad_router_->map(spad_local_base(cmd::SpadId(i)), uint64_t(s.size_kib) * 1024, i, kSpadNames[i]);
     hw.spad_bytes[i] = s.size_kib * 1024u;
     csr_cfg.spad_kib[i] = s.size_kib;
-    csr_cfg.spad_geom[i] = (s.banks & 0xFFFF) | (s.ports << 16);
+    csr_cfg.spad_geom[i] = EC_REGF_PUT(SPAD_GEOM_BANKS, s.banks) | EC_REGF_PUT(SPAD_GEOM_PORTS, s.ports);
   }
   if (p_.number_format >= regs::kNumNumberFormats)
     SC_REPORT_ERROR(this->name(), "AccelParams.number_format must be 0..4 (fp32, bf16, fp16, int16, int8)");
@@ -40,7 +40,7 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
   const vec::VecStatus costs_ok = vec::check_cost_params(p_.vector_costs);
   if (!costs_ok.ok())
     SC_REPORT_ERROR(this->name(), ("AccelParams.vector_costs: " + costs_ok.error).c_str());
-  csr_cfg.vector = uint32_t(p_.number_format) | (p_.vector_lanes << 16);
+  csr_cfg.vector = EC_REGF_PUT(HW_VECTOR_FORMAT, p_.number_format) | EC_REGF_PUT(HW_VECTOR_LANES, p_.vector_lanes);
   hw.number_format = p_.number_format;
 
   dma_.reset(new DmaEngine("dma", p_.dma, period, p_.quantum));
