@@ -9,16 +9,31 @@ CsrBlock::CsrBlock(sc_core::sc_module_name name, const CsrConfig& cfg)
     : sc_core::sc_module(name), socket("socket"), irq("irq"), cfg_(cfg) {
   socket.register_b_transport(this, &CsrBlock::b_transport);
   socket.register_transport_dbg(this, &CsrBlock::transport_dbg);
+  reset_values();
   SC_HAS_PROCESS(CsrBlock);
   SC_METHOD(drive_irq);
   sensitive << irq_changed_;
   dont_initialize();
 }
 
+void CsrBlock::reset_values() {
+  for (size_t i = 0; i < kNumRegisters; ++i) values_[i] = kRegisters[i].reset;
+  // The hardware-description registers hold the configuration.
+  reg(HW_ARRAY) = EC_REGF_PUT(HW_ARRAY_ROWS, cfg_.rows) | EC_REGF_PUT(HW_ARRAY_COLS, cfg_.cols);
+  reg(HW_FEATURES) = cfg_.features;
+  const uint32_t kib[3] = {HW_SPAD_IN_KIB, HW_SPAD_PARAM_KIB, HW_SPAD_OUT_KIB};
+  const uint32_t geom[3] = {HW_SPAD_IN_GEOM, HW_SPAD_PARAM_GEOM, HW_SPAD_OUT_GEOM};
+  for (int s = 0; s < 3; ++s) {
+    reg(kib[s]) = cfg_.spad_kib[s];
+    reg(geom[s]) = cfg_.spad_geom[s];
+  }
+  reg(HW_VECTOR) = cfg_.vector;
+}
+
 void CsrBlock::drive_irq() { irq.write(irq_state_); }
 
 void CsrBlock::update_irq() {
-  const bool level = (irq_status_ & irq_enable_) != 0;
+  const bool level = (reg(IRQ_STATUS) & reg(IRQ_ENABLE)) != 0;
   if (level != irq_state_) {
     irq_state_ = level;
     irq_changed_.notify(sc_core::SC_ZERO_TIME);
@@ -26,7 +41,7 @@ void CsrBlock::update_irq() {
 }
 
 void CsrBlock::raise(uint32_t bits) {
-  irq_status_ |= bits;
+  reg(IRQ_STATUS) |= bits;
   update_irq();
 }
 
@@ -37,93 +52,75 @@ uint64_t CsrBlock::cycles() const {
 }
 
 void CsrBlock::job_started() {
-  status_ = STATUS_BUSY;
-  err_cause_ = uint32_t(ErrorCause::NONE);
-  err_index_ = 0;
-  cmd_done_ = 0;
+  reg(STATUS) = STATUS_BUSY;
+  reg(ERR_CAUSE) = uint32_t(ErrorCause::NONE);
+  reg(ERR_CMD_INDEX) = 0;
+  reg(CMD_DONE) = 0;
   busy_since_ = sc_core::sc_time_stamp();
 }
 
 void CsrBlock::job_finished(ErrorCause cause, uint32_t cmd_index) {
   cycles_done_ += uint64_t((sc_core::sc_time_stamp() - busy_since_) / cfg_.clock_period);
   if (cause == ErrorCause::NONE) {
-    status_ = STATUS_DONE;
+    reg(STATUS) = STATUS_DONE;
     raise(IRQ_DONE);
   } else {
-    status_ = STATUS_ERROR;
-    err_cause_ = uint32_t(cause);
-    err_index_ = cmd_index;
+    reg(STATUS) = STATUS_ERROR;
+    reg(ERR_CAUSE) = uint32_t(cause);
+    reg(ERR_CMD_INDEX) = cmd_index;
     raise(IRQ_ERROR);
   }
 }
 
+// Registers whose read is computed; every other register reads its stored value.
 uint32_t CsrBlock::read_reg(uint32_t offset, bool side_effects) {
   switch (offset) {
-    case ID: return kIdValue;
-    case VERSION: return kVersionValue;
-    case CTRL: return ctrl_;
-    case STATUS: return status_;
-    case ERR_CAUSE: return err_cause_;
-    case ERR_CMD_INDEX: return err_index_;
-    case IRQ_ENABLE: return irq_enable_;
-    case IRQ_STATUS: return irq_status_;
-    case CMD_BASE_LO: return cmd_base_lo_;
-    case CMD_BASE_HI: return cmd_base_hi_;
-    case CMD_LEN: return cmd_len_;
-    case DOORBELL: return 0;
     case CYCLE_LO: {
       const uint64_t c = cycles();
       if (side_effects) cycle_hi_latch_ = uint32_t(c >> 32);
       return uint32_t(c);
     }
     case CYCLE_HI: return cycle_hi_latch_;
-    case CMD_DONE: return cmd_done_;
-    case HW_ARRAY: return (cfg_.rows & 0xFFFF) | (cfg_.cols << 16);
-    case HW_FEATURES: return cfg_.features;
-    case HW_SPAD_IN_KIB: return cfg_.spad_kib[0];
-    case HW_SPAD_PARAM_KIB: return cfg_.spad_kib[1];
-    case HW_SPAD_OUT_KIB: return cfg_.spad_kib[2];
-    case HW_SPAD_IN_GEOM: return cfg_.spad_geom[0];
-    case HW_SPAD_PARAM_GEOM: return cfg_.spad_geom[1];
-    case HW_SPAD_OUT_GEOM: return cfg_.spad_geom[2];
-    case HW_VECTOR: return cfg_.vector;
   }
-  return 0;
+  return reg(offset);
 }
 
 tlm_response_status CsrBlock::access(bool write, uint32_t offset, uint32_t& value,
                                      bool side_effects) {
-  const RegisterInfo* reg = find_register(offset);
-  if (!reg) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  const RegisterInfo* info = find_register(offset);
+  if (!info) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
   if (!write) {
-    value = reg->access == Access::WO ? 0 : read_reg(offset, side_effects);
+    value = info->access == Access::WO ? 0 : read_reg(offset, side_effects);
     return tlm::TLM_OK_RESPONSE;
   }
-  if (reg->access == Access::RO) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  if (info->access == Access::RO) return tlm::TLM_COMMAND_ERROR_RESPONSE;
   if (!side_effects) return tlm::TLM_OK_RESPONSE;  // debug writes change nothing
   switch (offset) {
     case CTRL:
       if ((value & CTRL_SOFT_RESET) && !busy()) {
-        status_ = err_cause_ = err_index_ = irq_status_ = cmd_done_ = 0;
+        reg(STATUS) = reg(ERR_CAUSE) = reg(ERR_CMD_INDEX) = reg(IRQ_STATUS) = reg(CMD_DONE) = 0;
         cycles_done_ = 0;
         update_irq();
       }
-      break;  // SOFT_RESET self-clears; CTRL has no other bits yet
-    case IRQ_ENABLE: irq_enable_ = value & (IRQ_DONE | IRQ_ERROR); update_irq(); break;
-    case IRQ_STATUS: irq_status_ &= ~value; update_irq(); break;
-    case CMD_BASE_LO: cmd_base_lo_ = value; break;
-    case CMD_BASE_HI: cmd_base_hi_ = value; break;
-    case CMD_LEN: cmd_len_ = value; break;
+      return tlm::TLM_OK_RESPONSE;  // SOFT_RESET self-clears; CTRL has no other bits yet
+    case IRQ_ENABLE: reg(IRQ_ENABLE) = value & (IRQ_DONE | IRQ_ERROR); update_irq(); return tlm::TLM_OK_RESPONSE;
     case DOORBELL:
-      if (value != 1) break;
+      if (value != 1) return tlm::TLM_OK_RESPONSE;
       if (busy()) return tlm::TLM_COMMAND_ERROR_RESPONSE;
       job_started();
-      if (cmd_len_ == 0 || cmd_len_ % cmd::kRecordBytes) {
-        job_finished(ErrorCause::BAD_STREAM_LENGTH, 0xFFFFFFFFu);
-        break;
+      if (reg(CMD_LEN) == 0 || reg(CMD_LEN) % cmd::kRecordBytes) {
+        job_finished(ErrorCause::BAD_STREAM_LENGTH, EC_ERR_INDEX_NONE);
+        return tlm::TLM_OK_RESPONSE;
       }
-      if (on_doorbell) on_doorbell((uint64_t(cmd_base_hi_) << 32) | cmd_base_lo_, cmd_len_);
-      break;
+      if (on_doorbell) on_doorbell((uint64_t(reg(CMD_BASE_HI)) << 32) | reg(CMD_BASE_LO), reg(CMD_LEN));
+      return tlm::TLM_OK_RESPONSE;
+  }
+  // Plain registers by their access kind: W1C clears the written ones, RW stores.
+  if (info->access == Access::W1C) {
+    reg(offset) &= ~value;
+    update_irq();  // IRQ_STATUS is the only W1C register; its bits drive the line
+  } else {
+    reg(offset) = value;
   }
   return tlm::TLM_OK_RESPONSE;
 }

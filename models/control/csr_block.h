@@ -1,6 +1,8 @@
 // Control/status registers behind a TLM-2.0 target socket, and the level interrupt.
-// The register map is models/interface/registers.h; the command processor drives
-// the status side through the methods below.
+// Register metadata (offset, access, reset value) comes from the one table,
+// regs::kRegisters (EC_REGISTER_LIST in contract/regs.h): the block stores one value per
+// table row, reset from the table; behaviour (side effects) is keyed to the offsets.
+// The command processor drives the status side through the methods below.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -38,8 +40,8 @@ class CsrBlock : public sc_core::sc_module {
   // Command-processor side.
   void job_started();
   void job_finished(regs::ErrorCause cause, uint32_t cmd_index);  // NONE: done
-  void command_retired() { ++cmd_done_; }
-  bool busy() const { return status_ & regs::STATUS_BUSY; }
+  void command_retired() { ++reg(regs::CMD_DONE); }
+  bool busy() const { return reg(regs::STATUS) & regs::STATUS_BUSY; }
   uint64_t cycles() const;  // the CYCLE counter as of now
 
  private:
@@ -52,9 +54,12 @@ class CsrBlock : public sc_core::sc_module {
   void update_irq();
 
   CsrConfig cfg_;
-  uint32_t ctrl_ = 0, status_ = 0, err_cause_ = 0, err_index_ = 0;
-  uint32_t irq_enable_ = 0, irq_status_ = 0;
-  uint32_t cmd_base_lo_ = 0, cmd_base_hi_ = 0, cmd_len_ = 0, cmd_done_ = 0;
+  // The stored value of the register at `offset` (one of the table's offsets).
+  uint32_t& reg(uint32_t offset) { return values_[regs::register_index(offset)]; }
+  uint32_t reg(uint32_t offset) const { return values_[regs::register_index(offset)]; }
+  void reset_values();  // every register to the table's reset value
+
+  uint32_t values_[EC_NUM_REGISTERS] = {};
   uint32_t cycle_hi_latch_ = 0;
   uint64_t cycles_done_ = 0;            // completed jobs
   sc_core::sc_time busy_since_;
