@@ -28,7 +28,8 @@ TEST_CASE("docs/registers.md holds the register and error tables of the shared d
   std::stringstream ss;
   ss << f.rdbuf();
   const std::string doc = ss.str();
-  INFO("regenerate with: build/epochcore-vp --print-registers");
+  INFO("regenerate with: build/epochcore-describe --markdown");
   CHECK(doc.find(registers_markdown_table()) != std::string::npos);
   CHECK(doc.find(error_causes_markdown_table()) != std::string::npos);
+  CHECK(doc.find(register_fields_markdown_table()) != std::string::npos);
 }
