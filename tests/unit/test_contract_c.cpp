@@ -178,7 +178,7 @@ TEST_CASE("the C inline encoders build the same records as the C++ encode_* for 
 
 TEST_CASE("C++ names and values come from the C definition", "[contract][c]") {
   STATIC_REQUIRE(uint32_t(Opcode::RUN_VEC) == EC_OP_RUN_VEC);
-  STATIC_REQUIRE(regs::HW_VECTOR == EC_REG_HW_VECTOR);
+  STATIC_REQUIRE(uint32_t(regs::HW_VECTOR) == uint32_t(EC_REG_HW_VECTOR));
   STATIC_REQUIRE(regs::register_index(EC_REG_VERSION) == 1);
   STATIC_REQUIRE(regs::register_index(0x0FC) == EC_NUM_REGISTERS);
   CHECK(std::string(opcode_name(EC_OP_LOAD_COEFFS)) == "LOAD_COEFFS");
