@@ -13,7 +13,7 @@
 #include "epochcore/contract/registers.h"
 #include "epochcore/maths/reference/s4d_reference.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_check.h"
+#include "sc_harness.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -32,6 +32,7 @@ Scenario small_scenario() {
   s.spad_param = {8, 8, 1};
   s.spad_output = {16, 8, 1};
   s.memory.size_mib = 4;
+  s.run.check_protocol = true;
   return s;
 }
 
@@ -222,15 +223,11 @@ void program(Soc& soc, fw::Hal& hal) {
 }  // namespace
 
 int sc_main(int, char**) {
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-  Soc soc("soc", small_scenario());
-  soc.host().program = [&](fw::Hal& hal) { program(soc, hal); };
-  soc.host().on_exit = [] { sc_core::sc_stop(); };
-  try {
+  return ec_test::run_testbench("test_accel_errors", [] {
+    Soc soc("soc", small_scenario());
+    soc.host().program = [&](fw::Hal& hal) { program(soc, hal); };
+    soc.host().on_exit = [] { sc_core::sc_stop(); };
     sc_core::sc_start();
-  } catch (const std::exception& e) {
-    std::printf("exception: %s\n", e.what());
-    ec_test::g_failed++;
-  }
-  return ec_test::summary();
+    ec_test::check_soc_protocol(soc);
+  });
 }

@@ -15,7 +15,7 @@
 #include "epochcore/maths/pe/lima_pe_math.h"
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_check.h"
+#include "sc_harness.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -161,7 +161,6 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
 }  // namespace
 
 int sc_main(int argc, char** argv) {
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
   if (argc != 8 && !(argc == 9 && std::string(argv[8]) == "fast")) {
     std::printf("usage: %s ROWS COLS SEGMENTS IN_BANKS OUT_BANKS PARAM_BANKS PORTS [fast]\n", argv[0]);
     return 2;
@@ -178,6 +177,8 @@ int sc_main(int argc, char** argv) {
   sc.spad_param = {64, cfg.param_banks, cfg.ports};
   sc.spad_output = {256, cfg.out_banks, cfg.ports};
   sc.memory.size_mib = 8;
+  sc.run.check_protocol = true;
+  return ec_test::run_testbench("test_array_timing", [&] {
   Soc soc("soc", sc);
   soc.host().program = [&](fw::Hal& hal) {
     fw::Driver drv(hal);
@@ -201,11 +202,7 @@ int sc_main(int argc, char** argv) {
     for (const Case& c : cases) run_case(soc, hal, drv, cfg, c, rng);
   };
   soc.host().on_exit = [] { sc_core::sc_stop(); };
-  try {
-    sc_core::sc_start();
-  } catch (const std::exception& e) {
-    std::printf("exception: %s\n", e.what());
-    ec_test::g_failed++;
-  }
-  return ec_test::summary();
+  sc_core::sc_start();
+  ec_test::check_soc_protocol(soc);
+  });
 }

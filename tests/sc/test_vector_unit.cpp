@@ -18,7 +18,7 @@
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/vector/vector_op_math.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_check.h"
+#include "sc_harness.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -56,6 +56,7 @@ Scenario scenario(const Case& c) {
   s.memory.size_mib = 4;
   s.precision.format = c.format;
   s.run.timing = c.timing;
+  s.run.check_protocol = true;
   return s;
 }
 
@@ -454,7 +455,7 @@ void program(Soc& soc, fw::Hal& hal, const Case& cs, Outcome& out) {
 }  // namespace
 
 int sc_main(int, char**) {
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
+  return ec_test::run_testbench("test_vector_unit", [] {
   const Case cases[] = {{"fp32 cycle", "fp32", "cycle", 0.0f},
                         {"fp32 fast", "fp32", "fast", 0.0f},
                         {"bf16 fast", "bf16", "fast", 0.0f},
@@ -495,6 +496,7 @@ int sc_main(int, char**) {
     ec_test::g_failed++;
   }
   for (int i = 0; i < kCases; ++i) EC_CHECK_INFO(outcomes[i].finished, cases[i].name);
+  for (int i = 0; i < kCases; ++i) ec_test::check_soc_protocol(*socs[i]);
   // Cycle and fast array timing: the same bits, the same vector work, the same time.
   const Outcome& cyc = outcomes[0];
   const Outcome& fast = outcomes[1];
@@ -522,5 +524,5 @@ int sc_main(int, char**) {
     EC_CHECK_INFO(bf_not_bf16 == 0, std::to_string(bf_not_bf16));
     EC_CHECK_INFO(i8_off_grid == 0, std::to_string(i8_off_grid));
   }
-  return ec_test::summary();
+  });
 }
