@@ -47,6 +47,7 @@ static_assert(sizeof(kRules) / sizeof(kRules[0]) == size_t(ProtocolRule::kCount)
               "one entry per ProtocolRule");
 
 uint64_t g_total_violations = 0;
+uint64_t g_total_by_rule[size_t(ProtocolRule::kCount)] = {};
 
 std::string hex(uint64_t v) {
   std::ostringstream s;
@@ -110,11 +111,13 @@ ProtocolChecker::ProtocolChecker(sc_core::sc_module_name name)
 }
 
 uint64_t ProtocolChecker::total_violations() { return g_total_violations; }
+uint64_t ProtocolChecker::total_violations(ProtocolRule r) { return g_total_by_rule[size_t(r)]; }
 
 void ProtocolChecker::violation(ProtocolRule r, const std::string& what) {
   ++violations_;
   ++by_rule_[size_t(r)];
   ++g_total_violations;
+  ++g_total_by_rule[size_t(r)];
   last_ = std::string("[") + rule_section(r) + "] IEEE 1666-2011 " + rule_section(r) + ": " +
           rule_text(r) + "; at " + name() + ": " + what;
   SC_REPORT_ERROR(kProtocolMsgType, last_.c_str());
@@ -235,11 +238,12 @@ bool ProtocolChecker::get_direct_mem_ptr(tlm::tlm_generic_payload& tx, tlm::tlm_
       violation(ProtocolRule::DMI_PTR_NULL, what);
       ok = false;
     }
-    if (!access_covers(dmi.get_granted_access(), cmd)) {
+    const bool asked = cmd == tlm::TLM_READ_COMMAND || cmd == tlm::TLM_WRITE_COMMAND;
+    if (asked && !access_covers(dmi.get_granted_access(), cmd)) {
       violation(ProtocolRule::DMI_ACCESS_MISMATCH, what);
       ok = false;
     }
-    if (ok) regions_.push_back({start, end, dmi.get_granted_access(), true});
+    if (ok && asked) regions_.push_back({start, end, dmi.get_granted_access(), true});
   }
   return granted;
 }

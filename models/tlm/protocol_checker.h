@@ -80,6 +80,7 @@ class ProtocolChecker : public sc_core::sc_module {
   const std::string& last_violation() const { return last_; }  // the last message, "" if none
   // Violations of every ProtocolChecker in the process (for harnesses).
   static uint64_t total_violations();
+  static uint64_t total_violations(ProtocolRule r);
 
   // The checker's DMI record, for initiators that use DMI through it: call before a
   // direct access at `addr`. Counts and reports DMI_USE_AFTER_INVALIDATE when the address
