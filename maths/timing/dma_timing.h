@@ -1,3 +1,4 @@
+// Oracle: mem_ps/spad_ps deliberately repeat SystemMemory/Scratchpad/Router delays; only the burst max is shared.
 // Closed-form DMA timing: what the SystemC DmaEngine must reproduce exactly, for the
 // tests and for a fast timing mode. Plain C++ (compiled into ec_core, no SystemC).
 //

@@ -33,6 +33,7 @@ class Soc : public sc_core::sc_module {
 
   HostDriver& host() { return *host_; }
   EpochCoreAccel& accel() { return *accel_; }
+  const EpochCoreAccel& accel() const { return *accel_; }
   SystemMemory& memory() { return *memory_; }
   uint64_t memory_bytes() const { return memory_bytes_; }
   sc_core::sc_time clock_period() const { return period_; }

@@ -90,6 +90,21 @@ void program(Soc& soc, fw::Hal& hal) {
   EC_CHECK(hal.reg_read(regs::DOORBELL, &v) == fw::HalStatus::OK && v == 0);  // write-only reads 0
   EC_CHECK(hal.mem_read(0x3000'0000, &v, 4) == fw::HalStatus::BUS_ERROR);     // unmapped system address
 
+  // A protocol violation on the SoC's bus is caught, reported as /epochcore/tlm_protocol
+  // (thrown with the default actions, before it reaches the memory) and counted.
+  const uint64_t violations_before = soc.protocol_violations();
+  std::string msg_type, msg;
+  try {
+    soc.debug_write(kDataAddr, nullptr, 4);  // debug transport with a length but no data
+  } catch (const sc_core::sc_report& r) {
+    msg_type = r.get_msg_type();
+    msg = r.get_msg();
+  }
+  ec_test::expected_violations() += soc.protocol_violations() - violations_before;
+  EC_CHECK_INFO(msg_type == epochcore::kProtocolMsgType && msg.find("[11.3.4 b]") != std::string::npos &&
+                    msg.find("soc.check_loader") != std::string::npos, msg);
+  EC_CHECK(soc.protocol_violations() - violations_before == 1);
+
   // Bad commands: error status, cause, index, interrupt.
   Record unknown;
   unknown.w[0] = 0x7F;
