@@ -1,3 +1,4 @@
+// Oracle: deliberately repeats the baseline array's timing (ws_timing.h) as a second, stepped model.
 // A cycle-stepped weight-stationary array of MAC PEs, written independently of the closed
 // form in ws_timing.h so that the tests can hold one against the other.
 //

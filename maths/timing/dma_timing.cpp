@@ -35,13 +35,17 @@ uint64_t burst_cycles(uint32_t len, const DmaParams& p, const DmaPath& path) {
                           ns_to_ps(double(len) / path.mem_bytes_per_ns);
   const uint64_t spad_ps =
       ns_to_ps(path.spad_hop_ns) + ceil_div(len, 4ull * path.spad_banks) * clock_ps;
-  const uint64_t engine = ceil_div(len, p.bytes_per_cycle);
-  const uint64_t mem = ceil_div(ceil_div(mem_ps, clock_ps), p.max_outstanding);
-  const uint64_t spad = ceil_div(spad_ps, clock_ps);
-  return std::max({engine, mem, spad});
+  return dma_burst_cycles_measured(len, p, ceil_div(mem_ps, clock_ps), ceil_div(spad_ps, clock_ps));
 }
 
 }  // namespace
+
+uint64_t dma_burst_cycles_measured(uint32_t len, const DmaParams& p, uint64_t mem_cycles,
+                                   uint64_t spad_cycles) {
+  const uint64_t engine = ceil_div(len, p.bytes_per_cycle);
+  const uint64_t mem = ceil_div(mem_cycles, p.max_outstanding);
+  return std::max({engine, mem, spad_cycles});
+}
 
 uint64_t ns_to_ps(double ns) {
   // sc_time(v, SC_NS) at 1 ps resolution computes v * 1000 + 0.5 and truncates.

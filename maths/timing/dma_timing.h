@@ -1,3 +1,4 @@
+// Oracle: mem_ps/spad_ps deliberately repeat SystemMemory/Scratchpad/Router delays; only the burst max is shared.
 // Closed-form DMA timing: what the SystemC DmaEngine must reproduce exactly, for the
 // tests and for a fast timing mode. Plain C++ (compiled into ec_core, no SystemC).
 //
@@ -48,6 +49,13 @@ struct DmaPath {
 
 // Whole picoseconds of a time given in ns, rounded as sc_time(ns, SC_NS) rounds.
 uint64_t ns_to_ps(double ns);
+
+// The burst formula itself, from the two sides' cycles as measured (the DmaEngine
+// model calls this with the delays its transactions annotated; dma_burst_cycles with
+// the closed-form ones): max(ceil(len / bytes_per_cycle),
+// ceil(mem_cycles / max_outstanding), spad_cycles). p must be usable (dma_params_error).
+uint64_t dma_burst_cycles_measured(uint32_t len, const DmaParams& p, uint64_t mem_cycles,
+                                   uint64_t spad_cycles);
 
 // Cycles of one burst of `len` bytes. Throws std::invalid_argument on unusable
 // parameters (zero clock, bandwidth, banks or DMA parameters; negative times).

@@ -1,3 +1,4 @@
+// Oracle: deliberately repeats, in closed form, the timing SystolicArray (models/array) counts by stepping.
 // Closed-form ProDF timing: what the cycle-accurate array must reproduce exactly.
 // Plain C++: the array model does not call these (it counts cycles as it steps), the
 // tests compare the two. docs/architecture.md derives the formulas.

@@ -26,7 +26,13 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
   for (uint8_t i = 0; i < 3; ++i) {
     const SpadParams& s = p_.spad[i];
     spads_[i].reset(new Scratchpad(kSpadNames[i], s.size_kib * 1024u, s.banks, s.ports, period));
-    spad_router_->initiator_socket.bind(spads_[i]->socket);
+    if (p_.check_protocol) {
+      checkers_.emplace_back(new ProtocolChecker((std::string("check_") + kSpadNames[i]).c_str()));
+      spad_router_->initiator_socket.bind(checkers_.back()->target_socket);
+      checkers_.back()->initiator_socket.bind(spads_[i]->socket);
+    } else {
+      spad_router_->initiator_socket.bind(spads_[i]->socket);
+    }
     spad_router_->map(spad_local_base(cmd::SpadId(i)), uint64_t(s.size_kib) * 1024, i, kSpadNames[i]);
     hw.spad_bytes[i] = s.size_kib * 1024u;
     csr_cfg.spad_kib[i] = s.size_kib;
@@ -45,8 +51,17 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
 
   dma_.reset(new DmaEngine("dma", p_.dma, period, p_.quantum));
   dma_->sys_socket.bind(dma_socket);
-  dma_->spad_socket.bind(spad_router_->target_socket);
-  spad_forward_.bind(spad_router_->target_socket);
+  if (p_.check_protocol) {
+    checkers_.emplace_back(new ProtocolChecker("check_dma_spad"));
+    dma_->spad_socket.bind(checkers_.back()->target_socket);
+    checkers_.back()->initiator_socket.bind(spad_router_->target_socket);
+    checkers_.emplace_back(new ProtocolChecker("check_spad_forward"));
+    spad_forward_.bind(checkers_.back()->target_socket);
+    checkers_.back()->initiator_socket.bind(spad_router_->target_socket);
+  } else {
+    dma_->spad_socket.bind(spad_router_->target_socket);
+    spad_forward_.bind(spad_router_->target_socket);
+  }
   spad_socket.register_b_transport(this, &EpochCoreAccel::spad_b_transport);
   spad_socket.register_transport_dbg(this, &EpochCoreAccel::spad_transport_dbg);
 
@@ -64,6 +79,12 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
   array_->set_activity_log(&activity_);
   vector_->set_activity_log(&activity_);
   cp_->set_activity_log(&activity_);
+}
+
+uint64_t EpochCoreAccel::protocol_violations() const {
+  uint64_t n = 0;
+  for (const auto& c : checkers_) n += c->violations();
+  return n;
 }
 
 void EpochCoreAccel::spad_b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {

@@ -7,6 +7,7 @@
 // router, the R x C LIMA-PE array and the vector unit.
 #pragma once
 #include <memory>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -19,6 +20,7 @@
 #include "epochcore/models/control/csr_block.h"
 #include "epochcore/models/dma/dma_engine.h"
 #include "epochcore/models/memory/scratchpad.h"
+#include "epochcore/models/tlm/protocol_checker.h"
 #include "epochcore/models/vector/vector_unit.h"
 
 namespace epochcore {
@@ -37,6 +39,10 @@ struct AccelParams {
   uint32_t vector_lanes = 32;       // vector-unit lanes (HW_VECTOR bits 31:16, 1..65535)
   vec::VecCostParams vector_costs;  // vector-unit cycle factors; its `lanes` is replaced by vector_lanes
   sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_US);
+  // A ProtocolChecker (models/tlm/protocol_checker.h) on every internal socket: DMA engine
+  // and external spad window into the local router, local router into each scratchpad.
+  // Off: no checker exists (behaviour and timing are the same either way).
+  bool check_protocol = false;
 };
 
 class EpochCoreAccel : public sc_core::sc_module {
@@ -57,6 +63,9 @@ class EpochCoreAccel : public sc_core::sc_module {
   const CommandProcessor& command_processor() const { return *cp_; }
   const Scratchpad& spad(cmd::SpadId id) const { return *spads_[uint8_t(id)]; }
   const ActivityLog& activity() const { return activity_; }
+  // Violations seen by the internal checkers (0 when AccelParams::check_protocol is off).
+  uint64_t protocol_violations() const;
+  size_t protocol_checkers() const { return checkers_.size(); }
   // Attaches a per-beat waveform probe to the array (cycle mode).
   void set_array_probe(ArrayProbe* probe) { array_->set_probe(probe); }
 
@@ -75,6 +84,7 @@ class EpochCoreAccel : public sc_core::sc_module {
   std::unique_ptr<VectorUnit> vector_;
   std::unique_ptr<CsrBlock> csr_;
   std::unique_ptr<CommandProcessor> cp_;
+  std::vector<std::unique_ptr<ProtocolChecker>> checkers_;  // AccelParams::check_protocol
 };
 
 }  // namespace epochcore

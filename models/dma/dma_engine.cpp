@@ -122,8 +122,7 @@ bool DmaEngine::run_job(const DmaJob& job) {
       }
       const uint64_t mem_cycles = job.to_spad ? read_cycles : write_cycles;
       const uint64_t spad_cycles = job.to_spad ? write_cycles : read_cycles;
-      advance(std::max({ceil_div(len, params_.bytes_per_cycle),
-                        ceil_div(mem_cycles, params_.max_outstanding), spad_cycles}));
+      advance(timing::dma_burst_cycles_measured(len, params_, mem_cycles, spad_cycles));
       ++stats_.bursts;
       (job.to_spad ? stats_.bytes_to_spad : stats_.bytes_from_spad) += len;
     }

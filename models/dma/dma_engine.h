@@ -8,7 +8,8 @@
 // socket, through one preallocated buffer. System side: sys_addr + row * sys_stride;
 // scratchpad side: spad_local_base(spad) + spad_addr + row * spad_stride.
 //
-// Timing, exactly (models/dma/dma_timing.h has the same formula in closed form):
+// Timing, exactly (maths/timing/dma_timing.h has the same formula in closed form; each
+// burst's max() is timing::dma_burst_cycles_measured, shared by both):
 //   cycles = setup_cycles + sum over bursts of
 //            max( ceil(len / bytes_per_cycle), ceil(mem_cycles / max_outstanding), spad_cycles )
 //   mem_cycles  = ceil(annotated delay of the system-side b_transport  / clock_period)

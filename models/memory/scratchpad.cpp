@@ -62,20 +62,7 @@ unsigned Scratchpad::transport_dbg(tlm::tlm_generic_payload& trans) {
 }
 
 bool Scratchpad::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
-  const uint64_t size = words_.size() * 4;
-  if (trans.get_address() >= size) {
-    dmi.set_start_address(size);
-    dmi.set_end_address(~sc_dt::uint64(0));
-    dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
-    return false;
-  }
-  dmi.set_dmi_ptr(bytes());
-  dmi.set_start_address(0);
-  dmi.set_end_address(size - 1);
-  dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_READ_WRITE);
-  dmi.set_read_latency(clock_period_);
-  dmi.set_write_latency(clock_period_);
-  return true;
+  return grant_whole_dmi(trans.get_address(), words_.size() * 4, bytes(), clock_period_, dmi);
 }
 
 }  // namespace epochcore

@@ -88,21 +88,26 @@ unsigned SystemMemory::transport_dbg(tlm::tlm_generic_payload& trans) {
   return len;
 }
 
-bool SystemMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
-  if (trans.get_address() >= size_) {
-    // Nothing above the memory: deny from its end upwards.
-    dmi.set_start_address(size_);
+bool grant_whole_dmi(uint64_t addr, uint64_t size, unsigned char* ptr, sc_time latency,
+                     tlm::tlm_dmi& dmi) {
+  if (addr >= size) {
+    // Nothing above the storage: deny from its end upwards.
+    dmi.set_start_address(size);
     dmi.set_end_address(~sc_dt::uint64(0));
     dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
     return false;
   }
-  dmi.set_dmi_ptr(data_);
+  dmi.set_dmi_ptr(ptr);
   dmi.set_start_address(0);
-  dmi.set_end_address(size_ - 1);
+  dmi.set_end_address(size - 1);
   dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_READ_WRITE);
-  dmi.set_read_latency(latency_);
-  dmi.set_write_latency(latency_);
+  dmi.set_read_latency(latency);
+  dmi.set_write_latency(latency);
   return true;
+}
+
+bool SystemMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+  return grant_whole_dmi(trans.get_address(), size_, data_, latency_, dmi);
 }
 
 }  // namespace epochcore

@@ -25,6 +25,12 @@ tlm::tlm_response_status memory_access_status(const tlm::tlm_generic_payload& tr
 // Bytes a debug access at `addr` of `len` bytes may touch in a target of `size_bytes`.
 unsigned debug_access_length(uint64_t addr, unsigned len, uint64_t size_bytes);
 
+// The DMI answer of the memory-like targets (SystemMemory, Scratchpad): read/write
+// access over the whole storage [0, size) at `ptr` with `latency` both ways when `addr`
+// lies inside it; otherwise denied from `size` to the top of the address space.
+bool grant_whole_dmi(uint64_t addr, uint64_t size, unsigned char* ptr, sc_core::sc_time latency,
+                     tlm::tlm_dmi& dmi);
+
 class SystemMemory : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<SystemMemory> socket;

@@ -24,6 +24,7 @@ AccelParams accel_params_from(const Scenario& s) {
   p.number_format = uint8_t(numfmt::parse_format(s.precision.format, "precision.format"));
   p.vector_lanes = s.vector.lanes;
   p.quantum = sc_time(s.host.quantum_ns, SC_NS);
+  p.check_protocol = s.run.check_protocol;
   return p;
 }
 
@@ -40,20 +41,51 @@ Soc::Soc(sc_core::sc_module_name name, const Scenario& s)
   accel_.reset(new EpochCoreAccel("epochcore", ap));
   host_.reset(new HostDriver("host", kCsrBase));
 
-  // Targets, in map order.
-  bus_->initiator_socket.bind(memory_->socket);
-  bus_->initiator_socket.bind(accel_->csr_socket);
-  bus_->initiator_socket.bind(accel_->spad_socket);
+  // Targets, in map order; with run.check_protocol a ProtocolChecker sits on every
+  // socket between an initiator and the bus and between the bus and a target.
+  const bool check = s.run.check_protocol;
+  auto bind_target = [&](auto& target_socket, const char* checker) {
+    if (!check) {
+      bus_->initiator_socket.bind(target_socket);
+      return;
+    }
+    ProtocolChecker* c = new_checker(checker);
+    bus_->initiator_socket.bind(c->target_socket);
+    c->initiator_socket.bind(target_socket);
+  };
+  auto bind_initiator = [&](auto& initiator_socket, const char* checker) {
+    if (!check) {
+      initiator_socket.bind(bus_->target_socket);
+      return;
+    }
+    ProtocolChecker* c = new_checker(checker);
+    initiator_socket.bind(c->target_socket);
+    c->initiator_socket.bind(bus_->target_socket);
+  };
+  bind_target(memory_->socket, "check_memory");
+  bind_target(accel_->csr_socket, "check_csr");
+  bind_target(accel_->spad_socket, "check_spad");
   bus_->map(kMemBase, memory_bytes_, 0, "memory");
   bus_->map(kCsrBase, regs::kCsrWindowBytes, 1, "epochcore.csr");
   bus_->map(kSpadWindowBase, 3 * kSpadWindowBytes, 2, "epochcore.spad");
   // Initiators.
-  host_->socket.bind(bus_->target_socket);
-  accel_->dma_socket.bind(bus_->target_socket);
-  loader_.bind(bus_->target_socket);
+  bind_initiator(host_->socket, "check_host");
+  bind_initiator(accel_->dma_socket, "check_dma");
+  bind_initiator(loader_, "check_loader");
 
   accel_->irq.bind(irq_);
   host_->irq.bind(irq_);
+}
+
+ProtocolChecker* Soc::new_checker(const char* name) {
+  checkers_.emplace_back(new ProtocolChecker(name));
+  return checkers_.back().get();
+}
+
+uint64_t Soc::protocol_violations() const {
+  uint64_t n = accel_->protocol_violations();
+  for (const auto& c : checkers_) n += c->violations();
+  return n;
 }
 
 bool Soc::debug(tlm::tlm_command cmd, uint64_t addr, void* data, size_t bytes) {

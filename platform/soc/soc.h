@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -13,6 +14,7 @@
 #include "epochcore/models/accelerator/epochcore_accel.h"
 #include "epochcore/models/bus/router.h"
 #include "epochcore/models/memory/system_memory.h"
+#include "epochcore/models/tlm/protocol_checker.h"
 #include "epochcore/platform/host/host_driver.h"
 #include "epochcore/platform/scenario/scenario.h"
 
@@ -31,10 +33,19 @@ class Soc : public sc_core::sc_module {
 
   HostDriver& host() { return *host_; }
   EpochCoreAccel& accel() { return *accel_; }
+  const EpochCoreAccel& accel() const { return *accel_; }
   SystemMemory& memory() { return *memory_; }
   uint64_t memory_bytes() const { return memory_bytes_; }
   sc_core::sc_time clock_period() const { return period_; }
   const sc_core::sc_signal<bool>& irq_signal() const { return irq_; }
+
+  // TLM-2.0 base-protocol violations seen so far by every checker of the SoC and of the
+  // accelerator (scenario key run.check_protocol; docs/protocol-checker.md). Always 0
+  // without the key: then no checker exists. A runner fails the run when this is non-zero
+  // (with the default report actions a violation already throws out of sc_start).
+  uint64_t protocol_violations() const;
+  // The checkers on the system bus (empty without run.check_protocol), initiators first.
+  const std::vector<std::unique_ptr<ProtocolChecker>>& protocol_checkers() const { return checkers_; }
 
   // Loader back door: debug transport through the bus (no time, no side effects).
   bool debug_write(uint64_t addr, const void* src, size_t bytes);
@@ -42,6 +53,7 @@ class Soc : public sc_core::sc_module {
 
  private:
   bool debug(tlm::tlm_command cmd, uint64_t addr, void* data, size_t bytes);
+  ProtocolChecker* new_checker(const char* name);
 
   uint64_t memory_bytes_;
   sc_core::sc_time period_;
@@ -51,6 +63,7 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<HostDriver> host_;
   tlm_utils::simple_initiator_socket<Soc> loader_;
   sc_core::sc_signal<bool> irq_;
+  std::vector<std::unique_ptr<ProtocolChecker>> checkers_;  // run.check_protocol
 };
 
 }  // namespace epochcore

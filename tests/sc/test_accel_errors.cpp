@@ -13,7 +13,7 @@
 #include "epochcore/contract/registers.h"
 #include "epochcore/maths/reference/s4d_reference.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_check.h"
+#include "sc_harness.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -32,6 +32,7 @@ Scenario small_scenario() {
   s.spad_param = {8, 8, 1};
   s.spad_output = {16, 8, 1};
   s.memory.size_mib = 4;
+  s.run.check_protocol = true;
   return s;
 }
 
@@ -88,6 +89,21 @@ void program(Soc& soc, fw::Hal& hal) {
   EC_CHECK(hal.reg_read(regs::ID, &v) == fw::HalStatus::OK && v == regs::kIdValue);
   EC_CHECK(hal.reg_read(regs::DOORBELL, &v) == fw::HalStatus::OK && v == 0);  // write-only reads 0
   EC_CHECK(hal.mem_read(0x3000'0000, &v, 4) == fw::HalStatus::BUS_ERROR);     // unmapped system address
+
+  // A protocol violation on the SoC's bus is caught, reported as /epochcore/tlm_protocol
+  // (thrown with the default actions, before it reaches the memory) and counted.
+  const uint64_t violations_before = soc.protocol_violations();
+  std::string msg_type, msg;
+  try {
+    soc.debug_write(kDataAddr, nullptr, 4);  // debug transport with a length but no data
+  } catch (const sc_core::sc_report& r) {
+    msg_type = r.get_msg_type();
+    msg = r.get_msg();
+  }
+  ec_test::expected_violations() += soc.protocol_violations() - violations_before;
+  EC_CHECK_INFO(msg_type == epochcore::kProtocolMsgType && msg.find("[11.3.4 b]") != std::string::npos &&
+                    msg.find("soc.check_loader") != std::string::npos, msg);
+  EC_CHECK(soc.protocol_violations() - violations_before == 1);
 
   // Bad commands: error status, cause, index, interrupt.
   Record unknown;
@@ -222,15 +238,11 @@ void program(Soc& soc, fw::Hal& hal) {
 }  // namespace
 
 int sc_main(int, char**) {
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-  Soc soc("soc", small_scenario());
-  soc.host().program = [&](fw::Hal& hal) { program(soc, hal); };
-  soc.host().on_exit = [] { sc_core::sc_stop(); };
-  try {
+  return ec_test::run_testbench("test_accel_errors", [] {
+    Soc soc("soc", small_scenario());
+    soc.host().program = [&](fw::Hal& hal) { program(soc, hal); };
+    soc.host().on_exit = [] { sc_core::sc_stop(); };
     sc_core::sc_start();
-  } catch (const std::exception& e) {
-    std::printf("exception: %s\n", e.what());
-    ec_test::g_failed++;
-  }
-  return ec_test::summary();
+    ec_test::check_soc_protocol(soc);
+  });
 }

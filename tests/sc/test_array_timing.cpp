@@ -15,7 +15,7 @@
 #include "epochcore/maths/pe/lima_pe_math.h"
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_check.h"
+#include "sc_harness.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -161,7 +161,6 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
 }  // namespace
 
 int sc_main(int argc, char** argv) {
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
   if (argc != 8 && !(argc == 9 && std::string(argv[8]) == "fast")) {
     std::printf("usage: %s ROWS COLS SEGMENTS IN_BANKS OUT_BANKS PARAM_BANKS PORTS [fast]\n", argv[0]);
     return 2;
@@ -178,34 +177,32 @@ int sc_main(int argc, char** argv) {
   sc.spad_param = {64, cfg.param_banks, cfg.ports};
   sc.spad_output = {256, cfg.out_banks, cfg.ports};
   sc.memory.size_mib = 8;
-  Soc soc("soc", sc);
-  soc.host().program = [&](fw::Hal& hal) {
-    fw::Driver drv(hal);
-    fw::AccelInfo info;
-    EC_CHECK(drv.probe(&info) == fw::DriverStatus::OK);
-    Rng rng(42);
-    const uint32_t R = cfg.rows, C = cfg.cols;
-    auto max_segs = [&](uint32_t seg_len) { return R * (cfg.segments ? C / seg_len : 1); };
-    std::vector<Case> cases = {
-        {1, 1, 1, 1, 1, 0, 0, false, 1},                           // the smallest pass
-        {max_segs(1), 1, 50, 50, 50, 0, 0, false, 1},              // every PE its own segment
-        {max_segs(2), 2, 64, 65, 67, 0, 0, false, 1},              // odd strides
-        {max_segs(3), 3, 37, 37, 40, 1, 3, true, 1},               // accumulate, offsets
-        {std::min(3u, max_segs(C)), C, 40, 41, 41, 0, 0, false, 2},  // whole rows, state carried over 2 runs
-        {max_segs(C), C, 5, 5, 5, 0, 0, true, 3},                  // L shorter than the pipeline
-        {std::min(5u, max_segs(2)), 2, 33, 64, 64, 0, 0, false, 1},  // strides that conflict in banks
-        {max_segs(C / 2 ? C / 2 : 1), C / 2 ? C / 2 : 1, 100, 100, 101, 0, 0, false, 1},
-        {max_segs(2), 2, 30, 31, 33, 2, 1, true, 2, true},        // backwards, two chunks, accumulate
-        {std::min(3u, max_segs(C)), C, 7, 7, 9, 0, 0, false, 1, true},
+  sc.run.check_protocol = true;
+  return ec_test::run_testbench("test_array_timing", [&] {
+    Soc soc("soc", sc);
+    soc.host().program = [&](fw::Hal& hal) {
+      fw::Driver drv(hal);
+      fw::AccelInfo info;
+      EC_CHECK(drv.probe(&info) == fw::DriverStatus::OK);
+      Rng rng(42);
+      const uint32_t R = cfg.rows, C = cfg.cols;
+      auto max_segs = [&](uint32_t seg_len) { return R * (cfg.segments ? C / seg_len : 1); };
+      std::vector<Case> cases = {
+          {1, 1, 1, 1, 1, 0, 0, false, 1},                           // the smallest pass
+          {max_segs(1), 1, 50, 50, 50, 0, 0, false, 1},              // every PE its own segment
+          {max_segs(2), 2, 64, 65, 67, 0, 0, false, 1},              // odd strides
+          {max_segs(3), 3, 37, 37, 40, 1, 3, true, 1},               // accumulate, offsets
+          {std::min(3u, max_segs(C)), C, 40, 41, 41, 0, 0, false, 2},  // whole rows, state carried over 2 runs
+          {max_segs(C), C, 5, 5, 5, 0, 0, true, 3},                  // L shorter than the pipeline
+          {std::min(5u, max_segs(2)), 2, 33, 64, 64, 0, 0, false, 1},  // strides that conflict in banks
+          {max_segs(C / 2 ? C / 2 : 1), C / 2 ? C / 2 : 1, 100, 100, 101, 0, 0, false, 1},
+          {max_segs(2), 2, 30, 31, 33, 2, 1, true, 2, true},        // backwards, two chunks, accumulate
+          {std::min(3u, max_segs(C)), C, 7, 7, 9, 0, 0, false, 1, true},
+      };
+      for (const Case& c : cases) run_case(soc, hal, drv, cfg, c, rng);
     };
-    for (const Case& c : cases) run_case(soc, hal, drv, cfg, c, rng);
-  };
-  soc.host().on_exit = [] { sc_core::sc_stop(); };
-  try {
+    soc.host().on_exit = [] { sc_core::sc_stop(); };
     sc_core::sc_start();
-  } catch (const std::exception& e) {
-    std::printf("exception: %s\n", e.what());
-    ec_test::g_failed++;
-  }
-  return ec_test::summary();
+    ec_test::check_soc_protocol(soc);
+  });
 }

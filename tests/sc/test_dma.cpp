@@ -3,7 +3,7 @@
 // memory-bound, scratchpad-bound). Checks that 1-D and 2-D transfers move exactly the
 // right bytes in both directions, that every transfer takes exactly
 // timing::dma_transfer_cycles() cycles, bus-error handling and recovery, read_system,
-// and (through a base-protocol checking adaptor on every DMA socket) the TLM rules.
+// and (through a ProtocolChecker on every socket, tests/sc/sc_harness.h) the TLM rules.
 // One SC_THREAD runs every check; exits non-zero on failure, prints "N passed, M failed".
 #include <cstdio>
 #include <cstring>
@@ -22,13 +22,16 @@
 #include "epochcore/models/memory/scratchpad.h"
 #include "epochcore/models/memory/spad_map.h"
 #include "epochcore/models/memory/system_memory.h"
+#include "epochcore/models/tlm/protocol_checker.h"
+#include "sc_harness.h"
 
 using namespace sc_core;
 using namespace epochcore;
 
 namespace {
 
-int g_passed = 0, g_failed = 0;
+using ec_test::g_failed;
+using ec_test::g_passed;
 bool g_finished = false;  // the test thread ran to its end (no hang, no early stop)
 std::string g_case;  // the transfer being checked, for failure messages
 
@@ -48,56 +51,6 @@ constexpr double kFastLatNs = 23.3, kFastBpn = 12.0;  // fast memory
 constexpr double kSlowLatNs = 97.1, kSlowBpn = 0.7;   // slow memory
 constexpr uint64_t kSlowBase = 0x1000'0000;
 
-// Checks the base-protocol rules of IEEE 1666-2011 ch. 14 that a blocking initiator,
-// an interconnect and a target must keep, as a pass-through between two sockets.
-struct ProtocolChecker : sc_module {
-  tlm_utils::simple_target_socket<ProtocolChecker> tsock;
-  tlm_utils::simple_initiator_socket<ProtocolChecker> isock;
-  uint64_t transactions = 0;
-  int violations = 0;
-  const tlm::tlm_generic_payload* in_flight = nullptr;
-
-  explicit ProtocolChecker(sc_module_name n) : sc_module(n), tsock("tsock"), isock("isock") {
-    tsock.register_b_transport(this, &ProtocolChecker::b_transport);
-    tsock.register_transport_dbg(this, &ProtocolChecker::transport_dbg);
-    tsock.register_get_direct_mem_ptr(this, &ProtocolChecker::get_dmi);
-    isock.register_invalidate_direct_mem_ptr(this, &ProtocolChecker::invalidate);
-  }
-  void violate(const char* rule) {
-    ++violations;
-    std::printf("PROTOCOL %s: %s\n", name(), rule);
-  }
-  void b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
-    ++transactions;
-    if (in_flight == &t) violate("payload reused while its transaction is in flight");
-    if (t.get_response_status() != tlm::TLM_INCOMPLETE_RESPONSE)
-      violate("response status not INCOMPLETE on entry");
-    if (t.get_streaming_width() != t.get_data_length()) violate("streaming width != length");
-    if (t.get_data_ptr() == nullptr) violate("no data pointer");
-    if (t.get_byte_enable_ptr() != nullptr && t.get_byte_enable_length() == 0)
-      violate("byte enable pointer with zero length");
-    const tlm::tlm_command cmd = t.get_command();
-    const uint64_t addr = t.get_address();
-    unsigned char* data = t.get_data_ptr();
-    const unsigned len = t.get_data_length(), width = t.get_streaming_width();
-    const sc_time before = delay;
-    in_flight = &t;
-    isock->b_transport(t, delay);
-    in_flight = nullptr;
-    if (t.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE)
-      violate("target left the response INCOMPLETE");
-    if (t.get_command() != cmd || t.get_address() != addr || t.get_data_ptr() != data ||
-        t.get_data_length() != len || t.get_streaming_width() != width)
-      violate("payload attributes modified (an interconnect must restore the address)");
-    if (delay < before) violate("annotated delay decreased");
-  }
-  unsigned transport_dbg(tlm::tlm_generic_payload& t) { return isock->transport_dbg(t); }
-  bool get_dmi(tlm::tlm_generic_payload& t, tlm::tlm_dmi& d) {
-    return isock->get_direct_mem_ptr(t, d);
-  }
-  void invalidate(sc_dt::uint64 s, sc_dt::uint64 e) { tsock->invalidate_direct_mem_ptr(s, e); }
-};
-
 // Fills `n` bytes with a sequence that differs per seed (so guards are recognisable).
 void fill(uint8_t* p, size_t n, uint32_t seed) {
   uint32_t x = seed * 2654435761u + 1;
@@ -113,7 +66,6 @@ struct Testbench : sc_module {
   SystemMemory mem_fast, mem_slow;
   Scratchpad spad_in, spad_param, spad_out;
   DmaEngine dma_a, dma_b, dma_c;
-  ProtocolChecker chk_mem, chk_a_sys, chk_a_spad, chk_b_sys, chk_b_spad, chk_c_sys, chk_c_spad;
 
   SC_HAS_PROCESS(Testbench);
   explicit Testbench(sc_module_name n)
@@ -129,28 +81,22 @@ struct Testbench : sc_module {
         // Memory-bound: wide datapath, one request in flight, sync after every burst.
         dma_b("dma_b", DmaParams{32, 3, 256, 1}, clock(), SC_ZERO_TIME),
         // Scratchpad-bound on a one-bank scratchpad: wide, deep, odd burst size.
-        dma_c("dma_c", DmaParams{64, 0, 100, 16}, clock(), sc_time(1, SC_US)),
-        chk_mem("chk_mem"), chk_a_sys("chk_a_sys"), chk_a_spad("chk_a_spad"),
-        chk_b_sys("chk_b_sys"), chk_b_spad("chk_b_spad"), chk_c_sys("chk_c_sys"),
-        chk_c_spad("chk_c_spad") {
-    sys_router.initiator_socket.bind(chk_mem.tsock);
-    chk_mem.isock.bind(mem_fast.socket);
-    sys_router.initiator_socket.bind(mem_slow.socket);
+        dma_c("dma_c", DmaParams{64, 0, 100, 16}, clock(), sc_time(1, SC_US)) {
+    // A ProtocolChecker on every socket (the checkers add no delay).
+    ec_test::link(sys_router.initiator_socket, mem_fast.socket, "chk_mem_fast");
+    ec_test::link(sys_router.initiator_socket, mem_slow.socket, "chk_mem_slow");
     sys_router.map(0, 1 << 20, 0, "mem_fast");
     sys_router.map(kSlowBase, 64 * 1024, 1, "mem_slow");
     Scratchpad* spads[3] = {&spad_in, &spad_param, &spad_out};
     for (unsigned i = 0; i < 3; ++i) {
-      spad_bus.initiator_socket.bind(spads[i]->socket);
+      ec_test::link(spad_bus.initiator_socket, spads[i]->socket, std::string("chk_") + spads[i]->basename());
       spad_bus.map(spad_local_base(cmd::SpadId(i)), spads[i]->size_bytes(), i, spads[i]->name());
     }
     DmaEngine* dmas[3] = {&dma_a, &dma_b, &dma_c};
-    ProtocolChecker* sys_chk[3] = {&chk_a_sys, &chk_b_sys, &chk_c_sys};
-    ProtocolChecker* spad_chk[3] = {&chk_a_spad, &chk_b_spad, &chk_c_spad};
     for (int i = 0; i < 3; ++i) {
-      dmas[i]->sys_socket.bind(sys_chk[i]->tsock);
-      sys_chk[i]->isock.bind(sys_router.target_socket);
-      dmas[i]->spad_socket.bind(spad_chk[i]->tsock);
-      spad_chk[i]->isock.bind(spad_bus.target_socket);
+      const std::string n = dmas[i]->basename();
+      ec_test::link(dmas[i]->sys_socket, sys_router.target_socket, "chk_" + n + "_sys");
+      ec_test::link(dmas[i]->spad_socket, spad_bus.target_socket, "chk_" + n + "_spad");
     }
     SC_THREAD(run);
   }
@@ -255,11 +201,9 @@ struct Testbench : sc_module {
     test_concurrent_and_queued();
     test_errors();
     test_read_system();
-    ProtocolChecker* all[] = {&chk_mem, &chk_a_sys, &chk_a_spad, &chk_b_sys, &chk_b_spad,
-                              &chk_c_sys, &chk_c_spad};
-    for (ProtocolChecker* c : all) {
-      check(c->violations == 0, c->name(), __LINE__);
-      check(c->transactions > 0, c->name(), __LINE__);
+    for (const auto& c : ec_test::linked_checkers()) {
+      check(c->violations() == 0, c->name(), __LINE__);
+      check(c->transactions() > 0, c->name(), __LINE__);
     }
     g_finished = true;
     sc_stop();
@@ -469,18 +413,12 @@ void Testbench::test_read_system() {
 }  // namespace
 
 int sc_main(int, char*[]) {
-  sc_report_handler::set_actions(SC_ERROR, SC_DISPLAY | SC_THROW);
-  try {
+  return ec_test::run_testbench("test_dma", [] {
     Testbench tb("tb");
     sc_start();
-  } catch (const std::exception& e) {
-    std::printf("FAILED: exception: %s\n", e.what());
-    ++g_failed;
-  }
-  if (!g_finished) {
-    std::printf("FAILED: the test thread did not finish (a wait never returned)\n");
-    ++g_failed;
-  }
-  std::printf("test_dma: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+    if (!g_finished) {
+      std::printf("FAILED: the test thread did not finish (a wait never returned)\n");
+      ++g_failed;
+    }
+  }, true, 11);
 }

@@ -16,13 +16,16 @@
 #include "epochcore/models/memory/scratchpad.h"
 #include "epochcore/models/memory/spad_map.h"
 #include "epochcore/models/memory/system_memory.h"
+#include "epochcore/models/tlm/protocol_checker.h"
+#include "sc_harness.h"
 
 using namespace sc_core;
 using namespace epochcore;
 
 namespace {
 
-int g_passed = 0, g_failed = 0;
+using ec_test::g_failed;
+using ec_test::g_passed;
 bool g_finished = false;  // the test thread ran to its end (no hang, no early stop)
 
 void check(bool ok, const char* what, int line) {
@@ -76,29 +79,32 @@ struct Testbench : sc_module {
   Scratchpad spad_in{"spad_in", 4096, 4, 2, kClock()};
   Scratchpad spad_out{"spad_out", 4096, 1, 1, kClock()};
   std::vector<std::pair<uint64_t, uint64_t>> invalidated, invalidated2;
+  // A ProtocolChecker on every socket (sc_harness.h); these two see deliberate violations.
+  ProtocolChecker* chk_direct = nullptr;
+  ProtocolChecker* chk_local = nullptr;
 
   SC_HAS_PROCESS(Testbench);
   explicit Testbench(sc_module_name n)
       : sc_module(n), cpu("cpu"), cpu2("cpu2"), local("local"), direct("direct") {
-    cpu.bind(sys_router.target_socket);
-    cpu2.bind(sys_router.target_socket);
-    sys_router.initiator_socket.bind(mem_a.socket);  // target 0
-    sys_router.initiator_socket.bind(mem_b.socket);  // target 1
-    sys_router.initiator_socket.bind(inval.socket);  // target 2
-    sys_router.initiator_socket.bind(big.socket);    // target 3
+    ec_test::link(cpu, sys_router.target_socket, "chk_cpu");
+    ec_test::link(cpu2, sys_router.target_socket, "chk_cpu2");
+    ec_test::link(sys_router.initiator_socket, mem_a.socket, "chk_mem_a");  // target 0
+    ec_test::link(sys_router.initiator_socket, mem_b.socket, "chk_mem_b");  // target 1
+    ec_test::link(sys_router.initiator_socket, inval.socket, "chk_inval");  // target 2
+    ec_test::link(sys_router.initiator_socket, big.socket, "chk_big");      // target 3
     sys_router.map(0x1000'0000, 64 * 1024, 1, "mem_b");  // out of order on purpose
     sys_router.map(0x0, 64 * 1024, 0, "mem_a");
     sys_router.map(0x2000'0000, 4096, 2, "inval_lo");
     sys_router.map(0x3000'0000, 4096, 2, "inval_hi");
     sys_router.map(0x4000'0000, 256ull << 20, 3, "big");
     sys_router.map(0x5000'0000, 4096, 0, "mem_a_alias");  // a window smaller than its target
-    local.bind(spad_bus.target_socket);
-    spad_bus.initiator_socket.bind(spad_in.socket);
-    spad_bus.initiator_socket.bind(spad_out.socket);
+    chk_local = &ec_test::link(local, spad_bus.target_socket, "chk_local");
+    ec_test::link(spad_bus.initiator_socket, spad_in.socket, "chk_spad_in");
+    ec_test::link(spad_bus.initiator_socket, spad_out.socket, "chk_spad_out");
     spad_bus.map(spad_local_base(cmd::SpadId::INPUT), 4096, 0, "spad_in");
     // A full window: the scratchpad itself answers accesses past its end.
     spad_bus.map(spad_local_base(cmd::SpadId::OUTPUT), kSpadWindowBytes, 1, "spad_out");
-    direct.bind(mem_direct.socket);
+    chk_direct = &ec_test::link(direct, mem_direct.socket, "chk_direct");
     cpu.register_invalidate_direct_mem_ptr(this, &Testbench::on_invalidate);
     cpu2.register_invalidate_direct_mem_ptr(this, &Testbench::on_invalidate2);
     SC_THREAD(run);
@@ -178,7 +184,9 @@ void Testbench::test_memory_direct() {
   CHECK(access(direct, tlm::TLM_WRITE_COMMAND, 0, buf, 8, d, 4) == tlm::TLM_BURST_ERROR_RESPONSE);
   CHECK(access(direct, tlm::TLM_IGNORE_COMMAND, 0, buf, 8, d) == tlm::TLM_OK_RESPONSE);
   CHECK(d == SC_ZERO_TIME);
-  CHECK(access(direct, tlm::tlm_command(7), 0, buf, 8, d) == tlm::TLM_COMMAND_ERROR_RESPONSE);
+  EC_EXPECT_VIOLATION(*chk_direct, COMMAND_INVALID, 1) {  // an invalid command breaks 14.9 a
+    CHECK(access(direct, tlm::tlm_command(7), 0, buf, 8, d) == tlm::TLM_COMMAND_ERROR_RESPONSE);
+  }
   CHECK(mem_direct.data()[0] == 0 && mem_direct.data()[4] == 0);  // no error wrote
   CHECK(mem_direct.bytes_written() == 8 && mem_direct.bytes_read() == 16);
   // A fractional transfer time rounds to the picosecond like sc_time(ns).
@@ -320,7 +328,9 @@ void Testbench::test_scratchpad() {
   CHECK(access(local, tlm::TLM_WRITE_COMMAND, out, buf, 8, d, 0, be) ==
         tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
   CHECK(access(local, tlm::TLM_WRITE_COMMAND, out, buf, 8, d, 4) == tlm::TLM_BURST_ERROR_RESPONSE);
-  CHECK(access(local, tlm::tlm_command(5), out, buf, 8, d) == tlm::TLM_COMMAND_ERROR_RESPONSE);
+  EC_EXPECT_VIOLATION(*chk_local, COMMAND_INVALID, 1) {
+    CHECK(access(local, tlm::tlm_command(5), out, buf, 8, d) == tlm::TLM_COMMAND_ERROR_RESPONSE);
+  }
   CHECK(spad_out.stats().dma_write_bytes == 65);
   CHECK(access(local, tlm::TLM_WRITE_COMMAND, in + 4092, buf, 8, d) ==
         tlm::TLM_ADDRESS_ERROR_RESPONSE);  // the router's: spad_in is mapped exactly
@@ -328,6 +338,7 @@ void Testbench::test_scratchpad() {
   CHECK(debug(local, tlm::TLM_READ_COMMAND, in + 8, back, 4) == 4 && back[0] == buf[0]);
   tlm::tlm_generic_payload q;
   tlm::tlm_dmi dmi;
+  q.set_command(tlm::TLM_READ_COMMAND);  // a DMI request asks for read or write access (11.2.4)
   q.set_address(out + 16);
   CHECK(local->get_direct_mem_ptr(q, dmi));
   CHECK(dmi.get_start_address() == out && dmi.get_end_address() == out + 4095);
@@ -359,18 +370,12 @@ void Testbench::test_map_errors() {
 }  // namespace
 
 int sc_main(int, char*[]) {
-  sc_report_handler::set_actions(SC_ERROR, SC_THROW);
-  try {
+  return ec_test::run_testbench("test_router", [] {
     Testbench tb("tb");
     sc_start();
-  } catch (const std::exception& e) {
-    std::printf("FAILED: exception: %s\n", e.what());
-    ++g_failed;
-  }
-  if (!g_finished) {
-    std::printf("FAILED: the test thread did not finish (a wait never returned)\n");
-    ++g_failed;
-  }
-  std::printf("test_router: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+    if (!g_finished) {
+      std::printf("FAILED: the test thread did not finish (a wait never returned)\n");
+      ++g_failed;
+    }
+  }, false, 10);
 }

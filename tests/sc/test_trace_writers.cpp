@@ -1,7 +1,7 @@
 // Tests of the trace-event JSON writer and the VCD writer (plain C++, no simulation):
 // the JSON is read back with nlohmann, the VCD with a small parser written here, and
 // both are checked against values computed independently in the test.
-#define CATCH_CONFIG_MAIN
+#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -21,6 +21,7 @@
 
 #include "epochcore/platform/trace/trace_events.h"
 #include "epochcore/platform/trace/vcd_writer.h"
+#include "sc_harness.h"
 
 using namespace epochcore;
 using nlohmann::json;
@@ -545,3 +546,6 @@ TEST_CASE("VCD errors are kept and reported by close()", "[vcd]") {
     CHECK(close_error(full).find("cannot write VCD file '/dev/full'") != std::string::npos);
   }
 }
+
+// The shared harness's Catch runner (no sockets here: the writers are plain C++).
+int sc_main(int argc, char** argv) { return ec_test::run_catch(argc, argv); }

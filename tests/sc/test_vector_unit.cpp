@@ -18,7 +18,7 @@
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/vector/vector_op_math.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_check.h"
+#include "sc_harness.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -56,6 +56,7 @@ Scenario scenario(const Case& c) {
   s.memory.size_mib = 4;
   s.precision.format = c.format;
   s.run.timing = c.timing;
+  s.run.check_protocol = true;
   return s;
 }
 
@@ -454,73 +455,74 @@ void program(Soc& soc, fw::Hal& hal, const Case& cs, Outcome& out) {
 }  // namespace
 
 int sc_main(int, char**) {
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-  const Case cases[] = {{"fp32 cycle", "fp32", "cycle", 0.0f},
-                        {"fp32 fast", "fp32", "fast", 0.0f},
-                        {"bf16 fast", "bf16", "fast", 0.0f},
-                        {"int8 fast", "int8", "fast", 1.0f / 64}};
-  // Bad vector-unit parameters are refused at construction, naming the field.
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);  // quiet: expected
-  for (int bad = 0; bad < 3; ++bad) {
-    AccelParams p;
-    const char* field = "vector_lanes";
-    if (bad == 0) p.vector_lanes = 0;
-    if (bad == 1) p.vector_costs.glu_factor = 0, field = "glu_factor";
-    if (bad == 2) p.number_format = 5, field = "number_format";
-    std::string msg;
+  return ec_test::run_testbench("test_vector_unit", [] {
+    const Case cases[] = {{"fp32 cycle", "fp32", "cycle", 0.0f},
+                          {"fp32 fast", "fp32", "fast", 0.0f},
+                          {"bf16 fast", "bf16", "fast", 0.0f},
+                          {"int8 fast", "int8", "fast", 1.0f / 64}};
+    // Bad vector-unit parameters are refused at construction, naming the field.
+    sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);  // quiet: expected
+    for (int bad = 0; bad < 3; ++bad) {
+      AccelParams p;
+      const char* field = "vector_lanes";
+      if (bad == 0) p.vector_lanes = 0;
+      if (bad == 1) p.vector_costs.glu_factor = 0, field = "glu_factor";
+      if (bad == 2) p.number_format = 5, field = "number_format";
+      std::string msg;
+      try {
+        EpochCoreAccel accel(("bad_accel" + std::to_string(bad)).c_str(), p);
+      } catch (const std::exception& e) {
+        msg = e.what();
+      }
+      EC_CHECK_INFO(msg.find(field) != std::string::npos, msg);
+    }
+    sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
+    constexpr int kCases = 4;
+    std::unique_ptr<Soc> socs[kCases];
+    Outcome outcomes[kCases];
+    int running = kCases;
+    for (int i = 0; i < kCases; ++i) {
+      socs[i].reset(new Soc(("soc" + std::to_string(i)).c_str(), scenario(cases[i])));
+      Soc& soc = *socs[i];
+      soc.host().program = [&, i](fw::Hal& hal) { program(soc, hal, cases[i], outcomes[i]); };
+      soc.host().on_exit = [&running] {
+        if (--running == 0) sc_core::sc_stop();
+      };
+    }
     try {
-      EpochCoreAccel accel(("bad_accel" + std::to_string(bad)).c_str(), p);
+      sc_core::sc_start();
     } catch (const std::exception& e) {
-      msg = e.what();
+      std::printf("exception: %s\n", e.what());
+      ec_test::g_failed++;
     }
-    EC_CHECK_INFO(msg.find(field) != std::string::npos, msg);
-  }
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-  constexpr int kCases = 4;
-  std::unique_ptr<Soc> socs[kCases];
-  Outcome outcomes[kCases];
-  int running = kCases;
-  for (int i = 0; i < kCases; ++i) {
-    socs[i].reset(new Soc(("soc" + std::to_string(i)).c_str(), scenario(cases[i])));
-    Soc& soc = *socs[i];
-    soc.host().program = [&, i](fw::Hal& hal) { program(soc, hal, cases[i], outcomes[i]); };
-    soc.host().on_exit = [&running] {
-      if (--running == 0) sc_core::sc_stop();
-    };
-  }
-  try {
-    sc_core::sc_start();
-  } catch (const std::exception& e) {
-    std::printf("exception: %s\n", e.what());
-    ec_test::g_failed++;
-  }
-  for (int i = 0; i < kCases; ++i) EC_CHECK_INFO(outcomes[i].finished, cases[i].name);
-  // Cycle and fast array timing: the same bits, the same vector work, the same time.
-  const Outcome& cyc = outcomes[0];
-  const Outcome& fast = outcomes[1];
-  EC_CHECK(!cyc.result.empty() && cyc.result.size() == fast.result.size() &&
-           std::memcmp(cyc.result.data(), fast.result.data(), cyc.result.size() * 4) == 0);
-  EC_CHECK(cyc.stats.busy_cycles == fast.stats.busy_cycles);
-  EC_CHECK(cyc.stats.elements == fast.stats.elements);
-  EC_CHECK_INFO(cyc.main_cycles == fast.main_cycles,
-                std::to_string(cyc.main_cycles) + " vs " + std::to_string(fast.main_cycles));
-  // The formats round: bf16 and int8 results differ from fp32 but only by their precision.
-  const Outcome& bf = outcomes[2];
-  const Outcome& i8 = outcomes[3];
-  if (bf.result.size() == fast.result.size() && i8.result.size() == fast.result.size()) {
-    size_t bf_differ = 0, bf_not_bf16 = 0, i8_off_grid = 0;
-    for (size_t k = 0; k < fast.result.size(); ++k) {
-      if (k >= 0xC00 / 4 && k < 0xC00 / 4 + 6 * 8) continue;  // the GEMM's output: not rounded by the unit
-      bf_differ += bf.result[k] != fast.result[k];
-      uint32_t bits;
-      std::memcpy(&bits, &bf.result[k], 4);
-      bf_not_bf16 += (bits & 0xFFFF) != 0;
-      const double q = double(i8.result[k]) * 64;
-      i8_off_grid += q != std::nearbyint(q) || std::fabs(q) > 127;
+    for (int i = 0; i < kCases; ++i) EC_CHECK_INFO(outcomes[i].finished, cases[i].name);
+    for (int i = 0; i < kCases; ++i) ec_test::check_soc_protocol(*socs[i]);
+    // Cycle and fast array timing: the same bits, the same vector work, the same time.
+    const Outcome& cyc = outcomes[0];
+    const Outcome& fast = outcomes[1];
+    EC_CHECK(!cyc.result.empty() && cyc.result.size() == fast.result.size() &&
+             std::memcmp(cyc.result.data(), fast.result.data(), cyc.result.size() * 4) == 0);
+    EC_CHECK(cyc.stats.busy_cycles == fast.stats.busy_cycles);
+    EC_CHECK(cyc.stats.elements == fast.stats.elements);
+    EC_CHECK_INFO(cyc.main_cycles == fast.main_cycles,
+                  std::to_string(cyc.main_cycles) + " vs " + std::to_string(fast.main_cycles));
+    // The formats round: bf16 and int8 results differ from fp32 but only by their precision.
+    const Outcome& bf = outcomes[2];
+    const Outcome& i8 = outcomes[3];
+    if (bf.result.size() == fast.result.size() && i8.result.size() == fast.result.size()) {
+      size_t bf_differ = 0, bf_not_bf16 = 0, i8_off_grid = 0;
+      for (size_t k = 0; k < fast.result.size(); ++k) {
+        if (k >= 0xC00 / 4 && k < 0xC00 / 4 + 6 * 8) continue;  // the GEMM's output: not rounded by the unit
+        bf_differ += bf.result[k] != fast.result[k];
+        uint32_t bits;
+        std::memcpy(&bits, &bf.result[k], 4);
+        bf_not_bf16 += (bits & 0xFFFF) != 0;
+        const double q = double(i8.result[k]) * 64;
+        i8_off_grid += q != std::nearbyint(q) || std::fabs(q) > 127;
+      }
+      EC_CHECK(bf_differ > 0);
+      EC_CHECK_INFO(bf_not_bf16 == 0, std::to_string(bf_not_bf16));
+      EC_CHECK_INFO(i8_off_grid == 0, std::to_string(i8_off_grid));
     }
-    EC_CHECK(bf_differ > 0);
-    EC_CHECK_INFO(bf_not_bf16 == 0, std::to_string(bf_not_bf16));
-    EC_CHECK_INFO(i8_off_grid == 0, std::to_string(i8_off_grid));
-  }
-  return ec_test::summary();
+  });
 }
