@@ -41,12 +41,14 @@ TEST_CASE("data dir: the environment variable wins", "[data_dir]") {
 TEST_CASE("data dir: an installed executable uses <prefix>/share/epochcore", "[data_dir]") {
   const fs::path root = fresh_dir("installed");
   fs::create_directories(root / "share" / "epochcore" / "tech");
-  // A build-tree marker further up must not win over the installed layout.
-  write(root.parent_path() / "unrelated" / kDataDirMarker, "/nowhere\n");
+  // A build-tree marker above the executable must not win over the installed layout.
+  write(root / kDataDirMarker, "/nowhere\n");
   CHECK(find_data_dir(nullptr, (root / "bin" / "epochcore-vp").string()) ==
         (root / "share" / "epochcore").string());
+  // Without share/epochcore, the marker applies.
+  fs::remove_all(root / "share");
+  CHECK(find_data_dir(nullptr, (root / "bin" / "epochcore-vp").string()) == "/nowhere");
   fs::remove_all(root);
-  fs::remove_all(root.parent_path() / "unrelated");
 }
 
 TEST_CASE("data dir: a build-tree executable finds the nearest marker above it", "[data_dir]") {
