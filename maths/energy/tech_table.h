@@ -1,6 +1,7 @@
-// Technology table: per-action energies and per-component areas of one process node,
-// loaded from YAML (scenarios/tech/*.yaml) with every key checked. Plain C++: the
-// simulator's report, the compare command and the unit tests all use it.
+// Technology table: per-action energies and per-component areas of one process node.
+// Plain C++: the simulator's report, the compare command and the unit tests all use it.
+// Loading one from YAML (scenarios/tech/*.yaml, every key checked) is in
+// platform/io/tech_table_file.h, so that the maths needs no YAML parser.
 // The format, every default and its source are in docs/energy-area.md.
 #pragma once
 #include <map>
@@ -85,11 +86,6 @@ struct TechTable {
     double logic_uw_per_mm2 = 0;  // PEs, DMA, control and vector unit
   } leakage;
 };
-
-// Loads and validates a table; throws TechTableError "<path>: <key>: <problem>".
-TechTable load_tech_table(const std::string& path);
-// Same, from YAML text; `origin` names it in messages.
-TechTable parse_tech_table(const std::string& yaml_text, const std::string& origin);
 
 // "name (path)", for reports: which table a result used.
 std::string describe(const TechTable& t);

@@ -1,7 +1,9 @@
-// The EpochCore accelerator as an integrator sees it: four things to bind.
-//   csr_socket  (TLM target)     control/status registers, models/interface/registers.h
+// The EpochCore accelerator as an integrator sees it: four things to bind
+// (docs/integration.md).
+//   csr_socket  (TLM target)     control/status registers, contract/registers.h
 //   dma_socket  (TLM initiator)  the DMA engine's and command fetcher's bus master
-//   spad_socket (TLM target)     the scratchpads, for loaders and debuggers (+ transport_dbg)
+//   spad_socket (TLM target)     the scratchpads, for loaders and debuggers (+ transport_dbg);
+//                                optional: may stay unbound
 //   irq         (sc_out<bool>)   level interrupt
 // Inside: CSR block, command processor, DMA engine, three scratchpads behind a local
 // router, the R x C LIMA-PE array and the vector unit.
@@ -49,7 +51,8 @@ class EpochCoreAccel : public sc_core::sc_module {
  public:
   tlm::tlm_target_socket<> csr_socket;
   tlm::tlm_initiator_socket<> dma_socket;
-  tlm_utils::simple_target_socket<EpochCoreAccel> spad_socket;
+  // Optional (SC_ZERO_OR_MORE_BOUND): an SoC without a loader or debugger leaves it unbound.
+  tlm_utils::simple_target_socket_optional<EpochCoreAccel> spad_socket;
   sc_core::sc_out<bool> irq;
 
   EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& p);

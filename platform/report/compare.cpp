@@ -7,11 +7,9 @@
 #include "epochcore/maths/baseline/ssm_baseline_timing.h"
 #include "epochcore/maths/baseline/ws_timing.h"
 #include "epochcore/contract/number_format.h"
+#include "epochcore/platform/io/data_dir.h"
+#include "epochcore/platform/io/tech_table_file.h"
 #include "epochcore/platform/report/model_report.h"
-
-#ifndef EC_DATA_DIR
-#define EC_DATA_DIR "scenarios"
-#endif
 
 namespace epochcore {
 
@@ -19,12 +17,11 @@ using nlohmann::json;
 
 energy::TechTable load_scenario_tech(const Scenario& s) {
   const std::string& v = s.energy.tech;
-  std::string path = v;
-  if (v.find('/') == std::string::npos && v.find(".yaml") == std::string::npos) {
-    const char* dir = std::getenv("EPOCHCORE_DATA_DIR");
-    path = std::string(dir ? dir : EC_DATA_DIR) + "/tech/" + v + ".yaml";
-  }
   try {
+    std::string path = v;
+    // A bare name is a table shipped in the data directory (platform/io/data_dir.h).
+    if (v.find('/') == std::string::npos && v.find(".yaml") == std::string::npos)
+      path = data_dir() + "/tech/" + v + ".yaml";
     return energy::load_tech_table(path);
   } catch (const std::exception& e) {
     throw ScenarioError("energy.tech: '" + v + "': " + e.what());

@@ -10,6 +10,7 @@
 
 #include "epochcore/maths/energy/energy_model.h"
 #include "epochcore/maths/energy/tech_table.h"
+#include "epochcore/platform/io/tech_table_file.h"
 
 using namespace epochcore::energy;
 using Catch::Contains;
