@@ -6,14 +6,18 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options.hpp>
 #include <systemc>
 
 #include "epochcore/contract/registers.h"
 #include "epochcore/platform/report/compare.h"
+#include "epochcore/platform/report/program.h"
 #include "epochcore/platform/report/report.h"
-#include "epochcore/platform/soc/simulation.h"
+#include "epochcore/platform/workloads/workload.h"
 
 namespace {
+
+namespace po = boost::program_options;
 
 const char* kUsage =
     "usage: epochcore-vp [SCENARIO.yaml] [options]\n"
@@ -25,11 +29,14 @@ const char* kUsage =
     "  --vcd FILE.vcd             write a waveform of the array and the interrupt (run.timing: cycle)\n"
     "  --set key.path=value       override a scenario key (repeatable)\n"
     "  --compare                  also cost the TPU-like baseline and print the comparison\n"
+    "  --check-protocol           check every TLM-2.0 socket against the base protocol\n"
+    "                             (sets run.check_protocol: true)\n"
     "  --inject-bad-command N     corrupt record N of the command stream (unknown opcode) before the\n"
     "                             doorbell, to exercise the error path end to end\n"
     "  --print-scenario           print the effective scenario as YAML and exit\n"
     "  --print-registers          print the register map and error causes (Markdown) and exit\n"
     "  --quiet                    no text report on stdout\n"
+    "  --version                  print the version and the source revision and exit\n"
     "  --help                     this text\n"
     "Without a scenario file the built-in defaults are used (docs/scenarios.md).\n";
 
@@ -37,68 +44,63 @@ struct Args {
   epochcore::RunOptions run;
   std::vector<std::string> overrides;
   bool print_scenario = false;
+  bool print_registers = false;
+  bool help = false;
+  bool version = false;
 };
 
-// Returns false (after printing why) on a usage error.
+// Returns false (after printing why) on a usage error. The help text is kUsage: the
+// descriptions below stay empty so the two cannot disagree.
 bool parse_args(int argc, char** argv, Args* a) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&](std::string* dst) {
-      if (i + 1 >= argc) {
-        std::cerr << "epochcore-vp: option " << arg << " needs a value\n" << kUsage;
-        return false;
-      }
-      *dst = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (arg == "--params") {
-      if (!value(&a->run.params_path)) return false;
-    } else if (arg == "--input") {
-      if (!value(&a->run.input_path)) return false;
-    } else if (arg == "--output") {
-      if (!value(&a->run.output_path)) return false;
-    } else if (arg == "--report") {
-      if (!value(&a->run.report_path)) return false;
-    } else if (arg == "--trace") {
-      if (!value(&a->run.trace_path)) return false;
-    } else if (arg == "--vcd") {
-      if (!value(&a->run.vcd_path)) return false;
-    } else if (arg == "--set") {
-      if (!value(&v)) return false;
-      a->overrides.push_back(v);
-    } else if (arg == "--print-registers") {
-      std::cout << "## Registers\n\n" << epochcore::regs::registers_markdown_table()
-                << "\n## Error causes\n\n" << epochcore::regs::error_causes_markdown_table();
-      std::exit(0);
-    } else if (arg == "--inject-bad-command") {
-      if (!value(&v)) return false;
-      char* end = nullptr;
-      const long long n = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < 0) {
-        std::cerr << "epochcore-vp: --inject-bad-command needs a record index >= 0, got '" << v << "'\n";
-        return false;
-      }
-      a->run.bad_command = n;
-    } else if (arg == "--compare") {
-      a->run.compare = true;
-    } else if (arg == "--print-scenario") {
-      a->print_scenario = true;
-    } else if (arg == "--quiet") {
-      a->run.quiet = true;
-    } else if (!arg.empty() && arg[0] == '-') {
-      std::cerr << "epochcore-vp: unknown option " << arg << "\n" << kUsage;
-      return false;
-    } else if (a->run.scenario_path.empty()) {
-      a->run.scenario_path = arg;
-    } else {
-      std::cerr << "epochcore-vp: more than one scenario given (" << a->run.scenario_path << ", " << arg
-                << ")\n";
+  std::string bad_command;
+  std::vector<std::string> scenarios;
+  po::options_description opts;
+  opts.add_options()
+      ("params", po::value(&a->run.params_path))
+      ("input", po::value(&a->run.input_path))
+      ("output", po::value(&a->run.output_path))
+      ("report", po::value(&a->run.report_path))
+      ("trace", po::value(&a->run.trace_path))
+      ("vcd", po::value(&a->run.vcd_path))
+      ("set", po::value(&a->overrides)->composing())
+      ("compare", po::bool_switch(&a->run.compare))
+      ("check-protocol", po::bool_switch())
+      ("inject-bad-command", po::value(&bad_command))
+      ("print-scenario", po::bool_switch(&a->print_scenario))
+      ("print-registers", po::bool_switch(&a->print_registers))
+      ("quiet", po::bool_switch(&a->run.quiet))
+      ("version", po::bool_switch(&a->version))
+      ("help,h", po::bool_switch(&a->help))
+      ("scenario", po::value(&scenarios));
+  po::positional_options_description positional;
+  positional.add("scenario", -1);
+  // No abbreviations: --rep is not --report, as with the hand-written parser before.
+  const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).positional(positional).style(style).run(), vm);
+    po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    std::cerr << "epochcore-vp: unknown option " << e.get_option_name() << "\n" << kUsage;
+    return false;
+  } catch (const po::error& e) {
+    std::cerr << "epochcore-vp: " << e.what() << "\n" << kUsage;
+    return false;
+  }
+  if (scenarios.size() > 1) {
+    std::cerr << "epochcore-vp: more than one scenario given (" << scenarios[0] << ", " << scenarios[1] << ")\n";
+    return false;
+  }
+  if (!scenarios.empty()) a->run.scenario_path = scenarios[0];
+  if (vm["check-protocol"].as<bool>()) a->overrides.push_back("run.check_protocol=true");
+  if (vm.count("inject-bad-command")) {
+    char* end = nullptr;
+    const long long n = std::strtoll(bad_command.c_str(), &end, 10);
+    if (bad_command.empty() || *end || n < 0) {
+      std::cerr << "epochcore-vp: --inject-bad-command needs a record index >= 0, got '" << bad_command << "'\n";
       return false;
     }
+    a->run.bad_command = n;
   }
   return true;
 }
@@ -113,8 +115,21 @@ int sc_main(int argc, char** argv) {
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   Args args;
   if (!parse_args(argc, argv, &args)) return 2;
+  if (args.help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args.version) {
+    std::cout << "epochcore-vp " << program_version() << " (revision " << program_revision() << ")\n";
+    return 0;
+  }
+  if (args.print_registers) {
+    std::cout << "## Registers\n\n" << regs::registers_markdown_table() << "\n## Error causes\n\n"
+              << regs::error_causes_markdown_table();
+    return 0;
+  }
   Scenario scenario;
-  Workload workload;
+  std::unique_ptr<Workload> workload;
   try {
     scenario = args.run.scenario_path.empty() ? parse_scenario("", "(defaults)", args.overrides)
                                               : load_scenario(args.run.scenario_path, args.overrides);
@@ -123,17 +138,19 @@ int sc_main(int argc, char** argv) {
       return 0;
     }
     load_scenario_tech(scenario);  // a bad technology table is bad input: refuse it before simulating
-    workload = prepare_workload(scenario, args.run);
+    check_output_paths(args.run);
+    workload = make_workload(scenario, args.run);
+    workload->prepare();
   } catch (const std::exception& e) {
     std::cerr << "epochcore-vp: " << e.what() << "\n";
     return 2;
   }
   try {
-    RunResult r = run_simulation(scenario, args.run, workload);
+    RunResult r = run_workload(scenario, args.run, *workload);
     if (!args.run.quiet) {
-      std::cout << format_report(r.report);
-      if (r.report.contains("energy_pj")) std::cout << format_energy_area(r.report);
-      if (r.report.contains("comparison")) std::cout << format_comparison(r.report);
+      std::cout << format_report(scenario, r.report);
+      if (r.report.contains("energy_pj")) std::cout << format_energy_area(scenario, r.report);
+      if (r.report.contains("comparison")) std::cout << format_comparison(scenario, r.report);
     }
     if (!args.run.report_path.empty()) {
       std::ofstream f(args.run.report_path);

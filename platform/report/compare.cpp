@@ -66,8 +66,8 @@ energy::Design design_of(const Scenario& s, energy::Design::PeKind kind) {
   }
   d.clock_mhz = s.array.clock_mhz;
   // The datapath's number format sets the arithmetic and word widths (docs/precisions.md).
-  d.number_format = s.precision.format;
-  d.word_bits = numfmt::format_bits(numfmt::parse_format(s.precision.format, "precision.format"));
+  d.number_format = s.precision.format.name();
+  d.word_bits = numfmt::format_bits(s.precision.format);
   d.vector_lanes = s.vector.lanes;
   return d;
 }
@@ -136,9 +136,11 @@ json cost_json(const baseline::BaselineSsmCost& b) {
           {"dram_bytes", b.dram_read_bytes + b.dram_write_bytes}};
 }
 
+}  // namespace
+
 // workload.kind gemm: the baseline runs the same GEMM weight-stationary (ws_gemm), with
 // the compulsory traffic (A, B and C once through DRAM, the DMA and the buffers).
-void add_gemm_comparison(const Scenario& s, const energy::TechTable& t, json& r) {
+void add_gemm_baseline_comparison(const Scenario& s, const energy::TechTable& t, json& r) {
   const uint64_t M = s.workload.gemm_m, N = s.workload.gemm_n, K = s.workload.gemm_k;
   const baseline::GemmTiming g = baseline::ws_gemm(M, N, K, s.array.rows, s.array.cols);
   energy::ActionCounts c = energy::ws_mac_pe_counts(g.mac_ops);
@@ -182,8 +184,6 @@ void add_gemm_comparison(const Scenario& s, const energy::TechTable& t, json& r)
                      {"pe_area_ratio", r["area_mm2"]["pe_um2"].get<double>() / marea.pe.total_um2}};
 }
 
-}  // namespace
-
 energy::EnergyBreakdown epochcore_energy(const Scenario& s, const energy::TechTable& t, const json& counters) {
   return energy::energy(t, design_of(s, energy::Design::LIMA), epochcore_counts(s, counters));
 }
@@ -201,20 +201,7 @@ void add_energy_area(const Scenario& s, const energy::TechTable& t, json& r) {
   r["area_mm2"] = area_json(energy::area(t, d));
 }
 
-void add_baseline_comparison(const Scenario& s, const energy::TechTable& t, json& r) {
-  if (s.workload.kind == "gemm") {
-    add_gemm_comparison(s, t, r);
-    return;
-  }
-  baseline::SsmShape shape;
-  shape.B = r["workload"]["batch"].get<uint32_t>();
-  shape.H = r["workload"]["channels"].get<uint32_t>();
-  shape.M = r["workload"]["modes"].get<uint32_t>();
-  shape.L = r["workload"]["length"].get<uint32_t>();
-  shape.bidirectional = r["workload"]["bidirectional"].get<bool>();
-  // Two mapping variants: as the design material describes the TPU-like array, and with
-  // the legitimate optimisations (shared Toeplitz tiles, time-blocked projections,
-  // weight load overlapped with drain). The comparison's headline uses the stronger.
+std::array<BaselineVariant, 2> baseline_variants(const Scenario& s) {
   baseline::BaselineConfig described;
   described.rows = s.array.rows;
   described.cols = s.array.cols;
@@ -223,20 +210,24 @@ void add_baseline_comparison(const Scenario& s, const energy::TechTable& t, json
   optimised.toeplitz_tile_reuse = true;
   optimised.recurrence_time_block = 64;
   optimised.overlap_weight_load = true;
+  return {BaselineVariant{"as_described", described}, BaselineVariant{"optimised", optimised}};
+}
 
+void add_layer_baseline_comparison(const Scenario& s, const energy::TechTable& t, const baseline::SsmShape& shape,
+                                   json& r) {
   const energy::Design md = design_of(s, energy::Design::MAC);
   const energy::AreaBreakdown marea = energy::area(t, md);
   json variants = json::object();
   const baseline::BaselineSsmCost* strongest = nullptr;
-  baseline::BaselineSsmResult results[2] = {baseline::baseline_s4d_layer(described, shape),
-                                            baseline::baseline_s4d_layer(optimised, shape)};
-  const char* names[2] = {"as_described", "optimised"};
+  const std::array<BaselineVariant, 2> variant = baseline_variants(s);
+  baseline::BaselineSsmResult results[2] = {baseline::baseline_s4d_layer(variant[0].config, shape),
+                                            baseline::baseline_s4d_layer(variant[1].config, shape)};
   double strongest_energy = 0;
   std::string strongest_name;
   for (int v = 0; v < 2; ++v) {
     const baseline::BaselineSsmCost& best = results[v].best_cost();
     const energy::EnergyBreakdown e = energy::energy(t, md, baseline_counts(s, best));
-    variants[names[v]] = {{"convolution", cost_json(results[v].convolution)},
+    variants[variant[v].name] = {{"convolution", cost_json(results[v].convolution)},
                           {"recurrence", cost_json(results[v].recurrence)},
                           {"best", baseline::method_name(results[v].best)},
                           {"cycles", best.cycles},
@@ -244,7 +235,7 @@ void add_baseline_comparison(const Scenario& s, const energy::TechTable& t, json
     if (!strongest || best.cycles < strongest->cycles) {
       strongest = &best;
       strongest_energy = e.total_pj;
-      strongest_name = names[v];
+      strongest_name = variant[v].name;
     }
   }
   r["baseline"] = {{"array", {{"rows", s.array.rows}, {"cols", s.array.cols}, {"pe", "MAC, weight-stationary"}}},
@@ -269,16 +260,15 @@ void add_baseline_comparison(const Scenario& s, const energy::TechTable& t, json
   r["comparison"] = cmp;
 }
 
-std::string format_energy_area(const json& r) {
+std::string format_energy_area(const Scenario& s, const json& r) {
   std::ostringstream os;
   char line[256];
-  if (r["workload"]["kind"] == "gemm") {
-    const json& g = r["workload"]["gemm"];
+  if (s.workload.kind == WorkloadKind::Gemm) {
     const json& ac = r["array_counters"];
     std::snprintf(line, sizeof line,
                   "  gemm       M=%u N=%u K=%u: %llu RUN_GEMM folds, %llu array cycles, %llu MACs, "
                   "MAC utilisation %.4f\n",
-                  g["M"].get<unsigned>(), g["N"].get<unsigned>(), g["K"].get<unsigned>(),
+                  s.workload.gemm_m, s.workload.gemm_n, s.workload.gemm_k,
                   (unsigned long long)ac["gemm_folds"].get<uint64_t>(),
                   (unsigned long long)ac["gemm_cycles"].get<uint64_t>(),
                   (unsigned long long)ac["mac_ops"].get<uint64_t>(), r["pe_utilization"].get<double>());
@@ -312,14 +302,14 @@ static std::string area_line(const json& r) {
   return line;
 }
 
-std::string format_comparison(const json& r) {
-  if (r["workload"]["kind"] == "s4_model") return format_model_comparison(r);
+std::string format_comparison(const Scenario& s, const json& r) {
+  if (s.workload.kind == WorkloadKind::S4Model) return format_model_comparison(s, r);
   const json& c = r["comparison"];
   std::ostringstream os;
   char line[512];
-  if (r["workload"]["kind"] == "gemm") {
+  if (s.workload.kind == WorkloadKind::Gemm) {
     const json& g = r["baseline"]["gemm"];
-    os << "EpochCore vs TPU-like baseline on the GEMM (same " << r["array"]["rows"] << "x" << r["array"]["cols"]
+    os << "EpochCore vs TPU-like baseline on the GEMM (same " << s.array.rows << "x" << s.array.cols
        << " array, same technology table; both weight-stationary, same per-fold timing)\n";
     std::snprintf(line, sizeof line,
                   "  speedup    %.3fx, ~1x by construction (baseline %llu cycles = SCALE-Sim's %llu + 1, %llu folds; "
@@ -338,7 +328,7 @@ std::string format_comparison(const json& r) {
     return os.str();
   }
   const json& b = r["baseline"]["variants"];
-  os << "EpochCore vs TPU-like baseline (same " << r["array"]["rows"] << "x" << r["array"]["cols"]
+  os << "EpochCore vs TPU-like baseline (same " << s.array.rows << "x" << s.array.cols
      << " array, same technology table)\n";
   for (const char* v : {"as_described", "optimised"}) {
     std::snprintf(line, sizeof line, "  baseline %-12s convolution %llu cycles, recurrence %llu cycles -> %s\n", v,

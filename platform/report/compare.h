@@ -1,6 +1,7 @@
 // Energy, area and the EpochCore-vs-baseline comparison, from one technology table for
 // both designs (models/energy) and the TPU-like baseline's cost model (models/baseline).
 #pragma once
+#include <array>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -34,11 +35,26 @@ nlohmann::json area_to_json(const energy::AreaBreakdown& a);
 // TPU-like baseline's MAC array (same size, buffers, format and vector lanes).
 energy::Design scenario_design(const Scenario& s, bool mac_baseline);
 
-// Adds "baseline" (both methods, both mapping variants, counts, energy, area) and
-// "comparison" (speedup, energy and area ratios) for the report's workload.
-void add_baseline_comparison(const Scenario& s, const energy::TechTable& t, nlohmann::json& report);
+// The TPU-like baseline's two mapping variants for the scenario's array, in this order:
+// "as_described" (as the design material describes the array) and "optimised" (with the
+// legitimate optimisations: shared Toeplitz tiles, time-blocked projections, weight load
+// overlapped with drain). Comparisons headline the stronger of the two.
+struct BaselineVariant {
+  const char* name;
+  baseline::BaselineConfig config;
+};
+std::array<BaselineVariant, 2> baseline_variants(const Scenario& s);
 
-std::string format_energy_area(const nlohmann::json& report);
-std::string format_comparison(const nlohmann::json& report);
+// workload.kind s4d_layer: adds "baseline" (both methods, both mapping variants, counts,
+// energy, area) and "comparison" (speedup, energy and area ratios) for the layer `shape`.
+// `report` must hold the EpochCore run's counters, energy and area (add_energy_area).
+void add_layer_baseline_comparison(const Scenario& s, const energy::TechTable& t, const baseline::SsmShape& shape,
+                                   nlohmann::json& report);
+// workload.kind gemm: the baseline runs the scenario's GEMM weight-stationary.
+void add_gemm_baseline_comparison(const Scenario& s, const energy::TechTable& t, nlohmann::json& report);
+
+// Text of the report's parts (`s`: the scenario the report is of).
+std::string format_energy_area(const Scenario& s, const nlohmann::json& report);
+std::string format_comparison(const Scenario& s, const nlohmann::json& report);
 
 }  // namespace epochcore

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <algorithm>
+#include <array>
 #include <map>
 #include <vector>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "epochcore/maths/baseline/model_baseline_timing.h"
 #include "epochcore/maths/energy/energy_model.h"
 #include "epochcore/platform/report/compare.h"
+#include "epochcore/platform/report/report.h"
 
 namespace epochcore {
 
@@ -81,13 +83,12 @@ json per_layer_summary(const json& stages) {
   return out;
 }
 
-std::string format_model_report(const json& r) {
+std::string format_model_report(const Scenario& s, const json& r) {
   std::ostringstream os;
   const json& wl = r["workload"];
   const json& m = wl["model"];
-  const json& ar = r["array"];
   char line[512];
-  os << "EpochCore VP: " << r["scenario"]["name"].get<std::string>() << "\n";
+  os << "EpochCore VP: " << s.name << "\n";
   std::snprintf(line, sizeof line,
                 "  model      %s: %s (d_input %u), H=%u M=%u L=%u, %u %sblocks, %s norm, %s, %u classes%s\n",
                 m["task"].get<std::string>().c_str(), m["input"].get<std::string>().c_str(),
@@ -97,10 +98,8 @@ std::string format_model_report(const json& r) {
                 m["classes"].get<unsigned>(), m["retrieval"].get<bool>() ? ", retrieval head" : "");
   os << line;
   os << "  inputs     " << wl["batch"] << " (" << wl["inputs"].get<std::string>() << "); weights "
-     << wl["weights"].get<std::string>() << "; precision " << wl["precision"].get<std::string>() << "\n";
-  os << "  array      " << ar["rows"] << "x" << ar["cols"] << " LIMA-PEs, segments "
-     << (ar["segments"].get<bool>() ? "on" : "off") << ", " << ar["clock_mhz"] << " MHz, "
-     << r["timing"].get<std::string>() << " timing\n";
+     << wl["weights"].get<std::string>() << "; precision " << s.precision.format.name() << "\n";
+  os << array_line(s);
   if (r["status"] != "ok") {
     os << "  status     ERROR: " << r["error"].get<std::string>() << "\n";
     return os.str();
@@ -152,25 +151,16 @@ energy::ActionCounts baseline_model_counts(const Scenario& s, const baseline::Ba
 
 void add_model_baseline_comparison(const Scenario& s, const energy::TechTable& t, const S4ModelDesc& d, uint32_t B,
                                    json& r) {
-  // The two mapping variants of the layer comparison (compare.cpp): as described, and
-  // with shared Toeplitz tiles, time-blocked projections and overlapped weight loads.
-  baseline::BaselineConfig described;
-  described.rows = s.array.rows;
-  described.cols = s.array.cols;
-  described.vector_lanes = std::max(s.array.rows, s.array.cols);
-  baseline::BaselineConfig optimised = described;
-  optimised.toeplitz_tile_reuse = true;
-  optimised.recurrence_time_block = 64;
-  optimised.overlap_weight_load = true;
+  // The two mapping variants of the layer comparison (compare.cpp).
+  const std::array<BaselineVariant, 2> variant = baseline_variants(s);
   vec::VecCostParams vp;
   vp.lanes = s.vector.lanes;  // the same post-processing unit as EpochCore's
 
   const energy::Design md = scenario_design(s, true);
   const energy::AreaBreakdown marea = energy::area(t, md);
   json variants = json::object();
-  const char* names[2] = {"as_described", "optimised"};
-  baseline::BaselineModelCost costs[2] = {baseline::baseline_s4_model(described, vp, d, B),
-                                          baseline::baseline_s4_model(optimised, vp, d, B)};
+  baseline::BaselineModelCost costs[2] = {baseline::baseline_s4_model(variant[0].config, vp, d, B),
+                                          baseline::baseline_s4_model(variant[1].config, vp, d, B)};
   int strongest = 0;
   double energies[2] = {0, 0};
   for (int v = 0; v < 2; ++v) {
@@ -183,7 +173,7 @@ void add_model_baseline_comparison(const Scenario& s, const energy::TechTable& t
     const baseline::BaselineModelStage& tot = costs[v].total;
     const energy::EnergyBreakdown e = energy::energy(t, md, baseline_model_counts(s, tot));
     energies[v] = e.total_pj;
-    variants[names[v]] = {{"cycles", tot.cycles}, {"array_cycles", tot.array_cycles},
+    variants[variant[v].name] = {{"cycles", tot.cycles}, {"array_cycles", tot.array_cycles},
                           {"vector_cycles", tot.vector_cycles}, {"mac_ops", tot.mac_ops},
                           {"useful_macs", tot.useful_macs}, {"utilization", tot.utilization},
                           {"energy_pj", energy_to_json(e)}, {"stages", blocks}};
@@ -210,7 +200,7 @@ void add_model_baseline_comparison(const Scenario& s, const energy::TechTable& t
                               (r.contains("vector_unit") ? r["vector_unit"]["busy_cycles"].get<uint64_t>() : 0);
   const double ec_energy = r["energy_pj"]["total"].get<double>();
   r["comparison"] = {{"workload", "s4_model"},
-                     {"baseline_variant", names[strongest]},
+                     {"baseline_variant", variant[strongest].name},
                      {"baseline_cycles", best.total.cycles},
                      {"baseline_cycles_as_described", costs[0].total.cycles},
                      {"epochcore_job_cycles", ec_job},
@@ -226,11 +216,11 @@ void add_model_baseline_comparison(const Scenario& s, const energy::TechTable& t
                      {"per_layer", per_layer}};
 }
 
-std::string format_model_comparison(const json& r) {
+std::string format_model_comparison(const Scenario& s, const json& r) {
   const json& c = r["comparison"];
   std::ostringstream os;
   char line[512];
-  os << "EpochCore vs TPU-like baseline, whole model (same " << r["array"]["rows"] << "x" << r["array"]["cols"]
+  os << "EpochCore vs TPU-like baseline, whole model (same " << s.array.rows << "x" << s.array.cols
      << " array and vector unit, same technology table)\n";
   std::snprintf(line, sizeof line,
                 "  speedup    %.2fx end to end (baseline %s %llu cycles, no memory stalls modelled, vs EpochCore "

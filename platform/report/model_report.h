@@ -30,9 +30,9 @@ void add_model_baseline_comparison(const Scenario& s, const energy::TechTable& t
                                    uint32_t B, nlohmann::json& report);
 
 // Text of the model comparison (format_comparison calls it for model reports).
-std::string format_model_comparison(const nlohmann::json& report);
+std::string format_model_comparison(const Scenario& s, const nlohmann::json& report);
 
 // Text summary of a model report.
-std::string format_model_report(const nlohmann::json& report);
+std::string format_model_report(const Scenario& s, const nlohmann::json& report);
 
 }  // namespace epochcore

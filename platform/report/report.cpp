@@ -42,7 +42,7 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles, 
   const double pes = double(s.array.rows) * s.array.cols;
   const uint64_t period_ps = soc.clock_period().value();
   json r;
-  r["timing"] = s.run.timing;
+  r["timing"] = s.run.timing.name();
   r["array"] = {{"rows", s.array.rows}, {"cols", s.array.cols}, {"segments", s.array.segments},
                 {"real_only", s.array.real_only}, {"clock_mhz", s.array.clock_mhz}};
   // Useful PE operations: LIMA ops (ProDF passes) and MACs (RUN_GEMM folds).
@@ -117,23 +117,28 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles, 
   return r;
 }
 
-std::string format_report(const json& r) {
-  if (r["workload"]["kind"] == "s4_model") return format_model_report(r);
+std::string array_line(const Scenario& s) {
+  std::ostringstream os;
+  os << "  array      " << s.array.rows << "x" << s.array.cols << " LIMA-PEs, segments "
+     << (s.array.segments ? "on" : "off") << ", " << json(s.array.clock_mhz) << " MHz, " << s.run.timing.name()
+     << " timing\n";
+  return os.str();
+}
+
+std::string format_report(const Scenario& s, const json& r) {
+  if (s.workload.kind == WorkloadKind::S4Model) return format_model_report(s, r);
   std::ostringstream os;
   const json& wl = r["workload"];
-  const json& ar = r["array"];
-  os << "EpochCore VP: " << r["scenario"]["name"].get<std::string>() << "\n";
-  const bool gemm = wl.value("kind", "") == "gemm";
+  os << "EpochCore VP: " << s.name << "\n";
+  const bool gemm = s.workload.kind == WorkloadKind::Gemm;
   if (gemm)
-    os << "  workload   GEMM M=" << wl["gemm"]["M"] << " N=" << wl["gemm"]["N"] << " K=" << wl["gemm"]["K"] << "  ("
-       << wl["params"].get<std::string>() << ")\n";
+    os << "  workload   GEMM M=" << s.workload.gemm_m << " N=" << s.workload.gemm_n << " K=" << s.workload.gemm_k
+       << "  (" << wl["params"].get<std::string>() << ")\n";
   else
     os << "  workload   " << (wl["bidirectional"].get<bool>() ? "bidirectional " : "") << "S4D layer B="
        << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"] << " L=" << wl["length"]
        << "  (params: " << wl["params"].get<std::string>() << ")\n";
-  os << "  array      " << ar["rows"] << "x" << ar["cols"] << " LIMA-PEs, segments "
-     << (ar["segments"].get<bool>() ? "on" : "off") << ", " << ar["clock_mhz"] << " MHz, "
-     << r["timing"].get<std::string>() << " timing\n";
+  os << array_line(s);
   if (r["status"] != "ok") {
     os << "  status     ERROR: " << r["error"].get<std::string>() << "\n";
     return os.str();

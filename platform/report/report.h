@@ -18,7 +18,9 @@ class Soc;
 // hundreds of thousands of commands; --trace has them).
 nlohmann::json hardware_report(const Soc& soc, const Scenario& s, uint64_t job_cycles, bool per_command = true);
 
-// The human-readable summary of a report.
-std::string format_report(const nlohmann::json& report);
+// The human-readable summary of a report of scenario `s`.
+std::string format_report(const Scenario& s, const nlohmann::json& report);
+// Its "  array ..." line: the array's shape, segments, clock and timing.
+std::string array_line(const Scenario& s);
 
 }  // namespace epochcore

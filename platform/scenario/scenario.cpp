@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <initializer_list>
 #include <limits>
@@ -24,7 +25,19 @@
 namespace epochcore {
 namespace {
 
-using Target = std::variant<uint32_t*, uint64_t*, double*, bool*, std::string*>;
+// An enum-valued key (Choice<E>): its accepted names, and access to the value by index.
+struct ChoiceRef {
+  const std::vector<std::string>* names;
+  std::function<size_t()> get;
+  std::function<void(size_t)> set;
+};
+
+template <class E>
+ChoiceRef choice_ref(Choice<E>* c) {
+  return {&ChoiceNames<E>::names(), [c] { return size_t(c->value()); }, [c](size_t i) { *c = E(i); }};
+}
+
+using Target = std::variant<uint32_t*, uint64_t*, double*, bool*, std::string*, ChoiceRef>;
 
 struct Field {
   std::string path;   // dotted key, e.g. "array.rows"
@@ -61,7 +74,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("memory.latency_ns", &s.memory.latency_ns);
   add("memory.bytes_per_ns", &s.memory.bytes_per_ns);
   add("host.quantum_ns", &s.host.quantum_ns);
-  add("workload.kind", &s.workload.kind);
+  add("workload.kind", choice_ref(&s.workload.kind));
   add("workload.channels", &s.workload.channels);
   add("workload.modes", &s.workload.modes);
   add("workload.length", &s.workload.length);
@@ -79,10 +92,10 @@ std::vector<Field> fields_of(Scenario& s) {
   add("workload.inputs", &s.workload.inputs);
   add("workload.lengths", &s.workload.lengths);
   add("workload.reference", &s.workload.reference);
-  add("precision.format", &s.precision.format);
+  add("precision.format", choice_ref(&s.precision.format));
   add("vector.lanes", &s.vector.lanes);
   add("energy.tech", &s.energy.tech);
-  add("run.timing", &s.run.timing);
+  add("run.timing", choice_ref(&s.run.timing));
   add("run.check_protocol", &s.run.check_protocol);
   return f;
 }
@@ -203,7 +216,8 @@ std::string node_kind(const YAML::Node& node) {
 std::string expected_text(const Field& f) {
   if (std::holds_alternative<double*>(f.target)) return "a finite number";
   if (std::holds_alternative<bool*>(f.target)) return "true or false";
-  if (std::holds_alternative<std::string*>(f.target)) return "a string";
+  if (std::holds_alternative<std::string*>(f.target) || std::holds_alternative<ChoiceRef>(f.target))
+    return "a string";
   return f.zero_allowed ? "a non-negative integer" : "a positive integer";
 }
 
@@ -228,6 +242,13 @@ std::string yaml_double(double v) {
   return text;
 }
 
+// "must be one of a, b, c, got 'x'" with the nearest name when `v` looks like a typo.
+std::string one_of_message(const std::string& v, const std::vector<std::string>& allowed) {
+  std::string msg = "must be one of " + join(allowed, ", ") + ", got '" + v + "'";
+  if (auto guess = nearest(v, allowed)) msg += " (did you mean " + *guess + "?)";
+  return msg;
+}
+
 // Sets one field from a YAML node; throws ScenarioError "<path>: ..." (no location).
 void set_field(const Field& f, const YAML::Node& node) {
   const auto fail = [&f](const std::string& got) {
@@ -242,6 +263,11 @@ void set_field(const Field& f, const YAML::Node& node) {
 
   if (auto* str = std::get_if<std::string*>(&f.target)) {
     **str = text;
+  } else if (auto* choice = std::get_if<ChoiceRef>(&f.target)) {
+    const std::vector<std::string>& names = *choice->names;
+    const auto it = std::find(names.begin(), names.end(), text);
+    if (it == names.end()) throw ScenarioError(f.path + ": " + one_of_message(text, names));
+    choice->set(size_t(it - names.begin()));
   } else if (auto* flag = std::get_if<bool*>(&f.target)) {
     if (text != "true" && text != "false") fail("'" + text + "'");
     **flag = text == "true";
@@ -397,9 +423,7 @@ struct Checker {
   void one_of(const std::string& path, const std::string& v,
               const std::vector<std::string>& allowed) {
     if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return;
-    std::string msg = "must be one of " + join(allowed, ", ") + ", got '" + v + "'";
-    if (auto guess = nearest(v, allowed)) msg += " (did you mean " + *guess + "?)";
-    fail(path, msg);
+    fail(path, one_of_message(v, allowed));
   }
 };
 
@@ -430,19 +454,18 @@ std::optional<Issue> find_issue(const Scenario& s) {
   c.real("host.quantum_ns", s.host.quantum_ns, 0, false, kInf);
 
   const WorkloadConfig& w = s.workload;
-  c.one_of("workload.kind", w.kind, {"s4d_layer", "gemm", "s4_model"});
-  if (w.kind == "s4_model" && w.model.empty())
+  // workload.kind, precision.format and run.timing are enums, checked as they are read.
+  if (w.kind == WorkloadKind::S4Model && w.model.empty())
     c.fail("workload.model", "must name an LRA task (listops, text, retrieval, image, pathfinder, pathx) "
                              "or a model YAML file when workload.kind is s4_model, got \"\"", {"workload.kind"});
-  if (w.kind != "s4_model")
+  if (w.kind != WorkloadKind::S4Model)
     for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"workload.model", w.model},
                                      {"workload.weights", w.weights}, {"workload.inputs", w.inputs},
                                      {"workload.lengths", w.lengths}})
       if (!value.empty())
-        c.fail(key, std::string("applies only to workload.kind s4_model, got kind '") + w.kind + "'", {"workload.kind"});
+        c.fail(key, std::string("applies only to workload.kind s4_model, got kind '") + w.kind.name() + "'", {"workload.kind"});
   if (!w.lengths.empty() && w.inputs.empty())
     c.fail("workload.lengths", "needs workload.inputs (seeded inputs have full length)", {"workload.inputs"});
-  c.one_of("precision.format", s.precision.format, {"fp32", "bf16", "fp16", "int16", "int8"});
   c.range("vector.lanes", s.vector.lanes, 1, 65535);
   c.range("workload.channels", w.channels, 1, 1u << 20);
   c.range("workload.modes", w.modes, 1, 1u << 16);
@@ -483,11 +506,29 @@ std::optional<Issue> find_issue(const Scenario& s) {
              std::string(operand_names[i]) + " must be at most 268435456 (2^28) floats, got " +
                  std::to_string(operands[i].second),
              {"workload.gemm_m", "workload.gemm_n", "workload.gemm_k"});
-  c.one_of("run.timing", s.run.timing, {"cycle", "fast"});
   return c.issue;
 }
 
 }  // namespace
+
+const std::vector<std::string>& ChoiceNames<WorkloadKind>::names() {
+  static const std::vector<std::string> n{"s4d_layer", "gemm", "s4_model"};
+  return n;
+}
+const std::vector<std::string>& ChoiceNames<Timing>::names() {
+  static const std::vector<std::string> n{"cycle", "fast"};
+  return n;
+}
+const std::vector<std::string>& ChoiceNames<numfmt::Format>::names() {
+  static const std::vector<std::string> n = [] {
+    std::vector<std::string> v;
+    for (numfmt::Format f : {numfmt::Format::FP32, numfmt::Format::BF16, numfmt::Format::FP16,
+                             numfmt::Format::INT16, numfmt::Format::INT8})
+      v.push_back(numfmt::format_name(f));
+    return v;
+  }();
+  return n;
+}
 
 Scenario parse_scenario(const std::string& yaml_text, const std::string& origin,
                         const std::vector<std::string>& overrides) {
@@ -570,11 +611,32 @@ std::string scenario_to_yaml(const Scenario& s) {
     else if (auto* v = std::get_if<uint64_t*>(&f.target)) out << std::to_string(**v);
     else if (auto* v = std::get_if<double*>(&f.target)) out << yaml_double(**v);
     else if (auto* v = std::get_if<bool*>(&f.target)) out << (**v ? "true" : "false");
+    else if (auto* v = std::get_if<ChoiceRef>(&f.target)) out << YAML::DoubleQuoted << (*v->names)[v->get()];
     else out << YAML::DoubleQuoted << *std::get<std::string*>(f.target);
   }
   for (; !open.empty(); open.pop_back()) out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+nlohmann::json scenario_to_json(const Scenario& s) {
+  Scenario copy = s;  // fields_of needs a mutable scenario; nothing is changed
+  nlohmann::json out = nlohmann::json::object();
+  for (const Field& f : fields_of(copy)) {
+    nlohmann::json* at = &out;
+    std::stringstream ss(f.path);
+    std::vector<std::string> parts;
+    for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+    for (size_t i = 0; i + 1 < parts.size(); ++i) at = &(*at)[parts[i]];
+    nlohmann::json& v = (*at)[parts.back()];
+    if (auto* p = std::get_if<uint32_t*>(&f.target)) v = **p;
+    else if (auto* p = std::get_if<uint64_t*>(&f.target)) v = **p;
+    else if (auto* p = std::get_if<double*>(&f.target)) v = **p;
+    else if (auto* p = std::get_if<bool*>(&f.target)) v = **p;
+    else if (auto* p = std::get_if<ChoiceRef>(&f.target)) v = (*p->names)[p->get()];
+    else v = *std::get<std::string*>(f.target);
+  }
+  return out;
 }
 
 }  // namespace epochcore

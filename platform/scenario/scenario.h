@@ -6,7 +6,72 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "epochcore/contract/number_format.h"
+
 namespace epochcore {
+
+// Bad input: the message names the file, the key (dotted path) and what was expected.
+class ScenarioError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The enum-valued keys: parsed once, when the scenario is loaded.
+enum class WorkloadKind { S4dLayer, Gemm, S4Model };  // workload.kind
+enum class Timing { Cycle, Fast };                    // run.timing
+// precision.format: numfmt::Format (contract/number_format.h).
+
+// The accepted names of each enum-valued key, in the order of the enum's values.
+template <class E> struct ChoiceNames;
+template <> struct ChoiceNames<WorkloadKind> {
+  static const std::vector<std::string>& names();  // s4d_layer, gemm, s4_model
+};
+template <> struct ChoiceNames<Timing> {
+  static const std::vector<std::string>& names();  // cycle, fast
+};
+template <> struct ChoiceNames<numfmt::Format> {
+  static const std::vector<std::string>& names();  // fp32, bf16, fp16, int16, int8
+};
+
+// A key whose value is one of a fixed set of names, held as its enum: compare it with the
+// enum's values (`s.run.timing == Timing::Fast`) or switch on it; name() gives its name.
+template <class E>
+class Choice {
+ public:
+  constexpr Choice(E v) : v_(v) {}  // NOLINT: implicit, so fields read like plain enums
+  constexpr operator E() const { return v_; }
+  constexpr E value() const { return v_; }
+  const std::string& name() const { return ChoiceNames<E>::names().at(size_t(v_)); }
+
+  // Transitional: code that still spells these keys as strings (platform/soc/soc.cpp and
+  // tests/sc set or compare names) keeps compiling. New code uses the enum.
+  // An unknown name throws ScenarioError naming the accepted names.
+  Choice& operator=(const std::string& n) {
+    v_ = parse(n);
+    return *this;
+  }
+  Choice& operator=(const char* n) { return *this = std::string(n); }
+  operator std::string() const { return name(); }
+  bool operator==(const char* n) const { return name() == n; }
+  bool operator!=(const char* n) const { return name() != n; }
+  bool operator==(const std::string& n) const { return name() == n; }
+  bool operator!=(const std::string& n) const { return name() != n; }
+
+  // The enum value of a name; nullopt-like failure as an exception.
+  static E parse(const std::string& n) {
+    const std::vector<std::string>& all = ChoiceNames<E>::names();
+    for (size_t i = 0; i < all.size(); ++i)
+      if (all[i] == n) return E(i);
+    std::string list;
+    for (size_t i = 0; i < all.size(); ++i) list += (i ? ", " : "") + all[i];
+    throw ScenarioError("unknown name '" + n + "' (expected one of " + list + ")");
+  }
+
+ private:
+  E v_;
+};
 
 struct ArrayConfig {
   uint32_t rows = 32;
@@ -40,7 +105,7 @@ struct HostConfig {
 };
 
 struct WorkloadConfig {
-  std::string kind = "s4d_layer";   // s4d_layer | gemm | s4_model
+  Choice<WorkloadKind> kind = WorkloadKind::S4dLayer;  // s4d_layer | gemm | s4_model
   uint32_t channels = 256;          // H
   uint32_t modes = 2;               // M = N/2 complex modes
   uint32_t length = 2048;           // L
@@ -64,7 +129,7 @@ struct WorkloadConfig {
 };
 
 struct PrecisionConfig {
-  std::string format = "fp32";      // fp32 | bf16 | fp16 | int16 | int8 (docs/precisions.md)
+  Choice<numfmt::Format> format = numfmt::Format::FP32;  // fp32 | bf16 | fp16 | int16 | int8 (docs/precisions.md)
 };
 
 struct VectorConfig {
@@ -77,7 +142,7 @@ struct EnergyConfig {
 };
 
 struct RunConfig {
-  std::string timing = "cycle";     // cycle (PE-level, clocked) | fast (whole passes in bulk)
+  Choice<Timing> timing = Timing::Cycle;  // cycle (PE-level, clocked) | fast (whole passes in bulk)
   bool check_protocol = false;      // a TLM-2.0 base-protocol checker on every socket (--check-protocol)
 };
 
@@ -101,12 +166,6 @@ struct Scenario {
   RunConfig run;
 };
 
-// Bad input: the message names the file, the key (dotted path) and what was expected.
-class ScenarioError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // Loads a YAML scenario (keys absent from the file keep their defaults), then applies
 // overrides of the form "key.path=value" in order, then validates the whole.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
@@ -117,5 +176,8 @@ Scenario parse_scenario(const std::string& yaml_text, const std::string& origin,
 void validate_scenario(const Scenario& s);
 // The scenario as YAML (every key), for reports and `--print-scenario`.
 std::string scenario_to_yaml(const Scenario& s);
+// The same keys as a JSON object mirroring the YAML (sections are objects; numbers, booleans
+// and strings keep their types; enum-valued keys give their names), for the report.
+nlohmann::json scenario_to_json(const Scenario& s);
 
 }  // namespace epochcore

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,7 @@ void check_same(const Scenario& a, const Scenario& b) {
   CHECK(a.memory.latency_ns == b.memory.latency_ns);
   CHECK(a.memory.bytes_per_ns == b.memory.bytes_per_ns);
   CHECK(a.host.quantum_ns == b.host.quantum_ns);
-  CHECK(a.workload.kind == b.workload.kind);
+  CHECK(a.workload.kind.value() == b.workload.kind.value());
   CHECK(a.workload.channels == b.workload.channels);
   CHECK(a.workload.modes == b.workload.modes);
   CHECK(a.workload.length == b.workload.length);
@@ -68,7 +69,7 @@ void check_same(const Scenario& a, const Scenario& b) {
   CHECK(a.workload.dt_min == b.workload.dt_min);
   CHECK(a.workload.dt_max == b.workload.dt_max);
   CHECK(a.workload.seed == b.workload.seed);
-  CHECK(a.run.timing == b.run.timing);
+  CHECK(a.run.timing.value() == b.run.timing.value());
   CHECK(a.energy.tech == b.energy.tech);
   CHECK(a.workload.bidirectional == b.workload.bidirectional);
   CHECK(a.workload.gemm_m == b.workload.gemm_m);
@@ -79,7 +80,7 @@ void check_same(const Scenario& a, const Scenario& b) {
   CHECK(a.workload.inputs == b.workload.inputs);
   CHECK(a.workload.lengths == b.workload.lengths);
   CHECK(a.workload.reference == b.workload.reference);
-  CHECK(a.precision.format == b.precision.format);
+  CHECK(a.precision.format.value() == b.precision.format.value());
   CHECK(a.vector.lanes == b.vector.lanes);
 }
 
@@ -140,7 +141,7 @@ TEST_CASE("scenario: defaults", "[scenario]") {
   CHECK(s.memory.latency_ns == 40.0);
   CHECK(s.memory.bytes_per_ns == 32.0);
   CHECK(s.host.quantum_ns == 1000.0);
-  CHECK(s.workload.kind == "s4d_layer");
+  CHECK(s.workload.kind == WorkloadKind::S4dLayer);
   CHECK(s.workload.channels == 256);
   CHECK(s.workload.modes == 2);
   CHECK(s.workload.length == 2048);
@@ -152,7 +153,7 @@ TEST_CASE("scenario: defaults", "[scenario]") {
   CHECK(s.workload.gemm_m == 256);
   CHECK(s.workload.gemm_n == 128);
   CHECK(s.workload.gemm_k == 256);
-  CHECK(s.run.timing == "cycle");
+  CHECK(s.run.timing == Timing::Cycle);
   CHECK_NOTHROW(validate_scenario(Scenario{}));
   // Comments only, or empty sections, also mean defaults.
   check_same(parse("# nothing here\n"), Scenario{});
@@ -191,7 +192,7 @@ TEST_CASE("scenario: a full file sets every key", "[scenario]") {
   CHECK(s.workload.gemm_n == 9);
   CHECK(s.workload.gemm_k == 11);
   CHECK_FALSE(s.workload.reference);
-  CHECK(s.precision.format == "int8");
+  CHECK(s.precision.format == numfmt::Format::INT8);
   CHECK(s.vector.lanes == 7);
 }
 
@@ -458,7 +459,7 @@ TEST_CASE("scenario: the shipped scenario files load and validate", "[scenario]"
 
 TEST_CASE("scenario: workload.kind gemm and its keys are validated by name", "[scenario][gemm]") {
   const Scenario g = parse("workload: {kind: gemm, gemm_m: 5, gemm_n: 6, gemm_k: 7}\n");
-  CHECK(g.workload.kind == "gemm");
+  CHECK(g.workload.kind == WorkloadKind::Gemm);
   CHECK(g.workload.gemm_m == 5);
   CHECK(g.workload.gemm_n == 6);
   CHECK(g.workload.gemm_k == 7);
@@ -477,7 +478,7 @@ TEST_CASE("scenario: workload.kind gemm and its keys are validated by name", "[s
   CHECK_NOTHROW(parse("workload: {gemm_m: 1048576, gemm_k: 256, gemm_n: 256}\n"));
 
   const Scenario shipped = load_scenario(std::string(EC_SOURCE_DIR) + "/scenarios/gemm/scalesim_256x128x256.yaml");
-  CHECK(shipped.workload.kind == "gemm");
+  CHECK(shipped.workload.kind == WorkloadKind::Gemm);
   CHECK(shipped.workload.gemm_m == 256);
   CHECK(shipped.workload.gemm_n == 128);
   CHECK(shipped.workload.gemm_k == 256);
@@ -489,11 +490,11 @@ TEST_CASE("scenario: workload.kind gemm and its keys are validated by name", "[s
 
 TEST_CASE("scenario: workload.kind s4_model, precision and vector keys", "[scenario][model]") {
   const Scenario m = parse("workload: {kind: s4_model, model: pathx, batch: 4}\nprecision: {format: bf16}\n");
-  CHECK(m.workload.kind == "s4_model");
+  CHECK(m.workload.kind == WorkloadKind::S4Model);
   CHECK(m.workload.model == "pathx");
   CHECK(m.workload.weights.empty());
   CHECK(m.workload.reference);
-  CHECK(m.precision.format == "bf16");
+  CHECK(m.precision.format == numfmt::Format::BF16);
   CHECK(m.vector.lanes == 32);
   check_same(parse(scenario_to_yaml(m)), m);
   CHECK_THROWS_WITH(parse("workload: {kind: s4_model}\n"),
@@ -510,9 +511,68 @@ TEST_CASE("scenario: workload.kind s4_model, precision and vector keys", "[scena
 
   for (const std::string& task : {"listops", "text", "retrieval", "image", "pathfinder", "pathx"}) {
     const Scenario lra = load_scenario(std::string(EC_SOURCE_DIR) + "/scenarios/lra/" + task + ".yaml");
-    CHECK(lra.workload.kind == "s4_model");
+    CHECK(lra.workload.kind == WorkloadKind::S4Model);
     CHECK(lra.workload.model == task);
-    CHECK(lra.run.timing == "fast");
-    CHECK(lra.precision.format == "fp32");
+    CHECK(lra.run.timing == Timing::Fast);
+    CHECK(lra.precision.format == numfmt::Format::FP32);
   }
+}
+
+TEST_CASE("scenario: enum-valued keys are parsed once, at load", "[scenario][enum]") {
+  const Scenario s = parse("workload: {kind: gemm}\nprecision: {format: fp16}\nrun: {timing: fast}\n");
+  CHECK(s.workload.kind == WorkloadKind::Gemm);
+  CHECK(s.precision.format == numfmt::Format::FP16);
+  CHECK(s.run.timing == Timing::Fast);
+  CHECK(s.workload.kind.name() == "gemm");
+  CHECK(s.precision.format.name() == "fp16");
+  CHECK(s.run.timing.name() == "fast");
+  // Every accepted name maps to its own value and prints back the same.
+  for (const std::string& n : {"fp32", "bf16", "fp16", "int16", "int8"}) {
+    const Scenario f = parse("", {"precision.format=" + n});
+    CHECK(f.precision.format.name() == n);
+    CHECK(f.precision.format.value() == numfmt::parse_format(n, "test"));
+  }
+  // The message names the key and the accepted values, with the file's line and column.
+  CHECK_THROWS_WITH(parse("run:\n  timing: fats\n"),
+                    StartsWith("t.yaml:2:11: run.timing: must be one of cycle, fast, got 'fats' (did you mean fast?)"));
+  CHECK_THROWS_WITH(parse("", {"precision.format=fp8"}),
+                    StartsWith("override 'precision.format=fp8': precision.format: must be one of fp32, bf16, "
+                               "fp16, int16, int8, got 'fp8'"));
+  CHECK_THROWS_WITH(parse("workload: {kind: [gemm]}\n"), Contains("workload.kind: expected a string, got a list"));
+  // Set in code (the transitional string spelling): unknown names are refused.
+  Scenario c;
+  c.run.timing = "fast";
+  CHECK(c.run.timing == Timing::Fast);
+  CHECK_THROWS_AS(c.run.timing = "slow", ScenarioError);
+  CHECK(c.run.timing == Timing::Fast);
+}
+
+TEST_CASE("scenario: scenario_to_json mirrors the YAML keys", "[scenario]") {
+  const Scenario s = parse(kFullFile);
+  const nlohmann::json j = scenario_to_json(s);
+  CHECK(j["name"] == "full");
+  CHECK(j["array"]["rows"] == 16);
+  CHECK(j["array"]["segments"] == false);
+  CHECK(j["array"]["clock_mhz"] == 750.5);
+  CHECK(j["scratchpad"]["param"]["banks"] == s.spad_param.banks);
+  CHECK(j["workload"]["kind"] == s.workload.kind.name());
+  CHECK(j["precision"]["format"] == "int8");
+  CHECK(j["run"]["timing"] == "cycle");
+  CHECK(j["workload"]["seed"] == s.workload.seed);
+  // The same keys as the YAML, no more, no fewer: count the leaves of both.
+  size_t leaves = 0;
+  for (const auto& section : j.items())
+    leaves += section.value().is_object()
+                  ? [&] {
+                      size_t n = 0;
+                      for (const auto& k : section.value().items()) n += k.value().is_object() ? k.value().size() : 1;
+                      return n;
+                    }()
+                  : 1;
+  const std::string yaml = scenario_to_yaml(s);
+  size_t yaml_leaves = 0;
+  std::istringstream lines(yaml);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(": ") != std::string::npos) ++yaml_leaves;
+  CHECK(leaves == yaml_leaves);
 }

@@ -1,0 +1,202 @@
+// workload.kind s4d_layer: one S4D layer. Parameters from --params (safetensors) or seeded,
+// the input from --input (.npy) or seeded; the firmware's S4D kernel
+// (firmware/kernels/s4d_layer) runs it; the output is checked against the double-precision
+// S4D recurrence. --inject-bad-command corrupts one record of the stream it builds.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
+#include "epochcore/description/s4d_params.h"
+#include "epochcore/firmware/kernels/s4d_layer.h"
+#include "epochcore/maths/baseline/ssm_baseline_timing.h"
+#include "epochcore/maths/reference/s4d_reference.h"
+#include "epochcore/platform/io/npy.h"
+#include "epochcore/platform/io/s4d_params_file.h"
+#include "epochcore/platform/report/compare.h"
+#include "epochcore/platform/soc/soc.h"
+#include "epochcore/platform/workloads/support.h"
+#include "epochcore/platform/workloads/workload_kinds.h"
+
+namespace epochcore {
+
+using nlohmann::json;
+
+namespace {
+
+class S4dLayerWorkload : public Workload {
+ public:
+  using Workload::Workload;
+
+  void prepare() override {
+    load_params();
+    load_input();
+    layout();
+  }
+
+  void attach(Soc& soc) override {
+    if (o_.bad_command < 0) return;
+    // Fault injection: just before the doorbell, record N of the stream the firmware built
+    // gets an unknown opcode, so the accelerator's error path can be watched end to end.
+    soc.host().before_reg_write = [this, &soc](uint32_t offset, uint32_t value) {
+      if (offset == regs::CMD_BASE_LO) stream_base_ = (stream_base_ & ~0xFFFFFFFFull) | value;
+      if (offset == regs::CMD_BASE_HI) stream_base_ = (stream_base_ & 0xFFFFFFFFull) | (uint64_t(value) << 32);
+      if (offset == regs::CMD_LEN) stream_len_ = value;
+      if (offset != regs::DOORBELL || value != 1) return;
+      if (uint64_t(o_.bad_command) >= stream_len_ / cmd::kRecordBytes) {
+        injected_ = "not injected: the stream has " + std::to_string(stream_len_ / cmd::kRecordBytes) + " records";
+        return;
+      }
+      const uint64_t at = stream_base_ + uint64_t(o_.bad_command) * cmd::kRecordBytes;
+      uint8_t opcode = 0x7F;
+      soc.debug_write(at, &opcode, 1);
+      injected_ = "record " + std::to_string(o_.bad_command) + " given opcode 0x7F";
+    };
+  }
+
+  bool load(Soc& soc) override {
+    std::vector<double> block;
+    block.reserve(fw::s4d_param_block_bytes(p_.H, p_.M, p_.directions) / 8);
+    for (const auto* v : {&p_.log_dt, &p_.log_A_real, &p_.A_imag, &p_.C, &p_.D})
+      block.insert(block.end(), v->begin(), v->end());
+    return soc.debug_write(job_.params_addr, block.data(), block.size() * 8) &&
+           soc.debug_write(job_.input_addr, input_.data(), input_.size() * 4);
+  }
+
+  ProgramOutcome program(fw::Hal& hal, fw::Driver& driver, const fw::AccelInfo& info) override {
+    ProgramOutcome out;
+    if (!fw::s4d_layer_run(hal, driver, info, job_, &fw_)) out.error = fw_.message;
+    return out;
+  }
+
+  uint64_t job_cycles() const override { return fw_.job.cycles; }
+
+  void report(const energy::TechTable&, json& r) override {
+    r["workload"] = {{"kind", s_.workload.kind.name()}, {"batch", B_}, {"channels", p_.H}, {"modes", p_.M},
+                     {"bidirectional", p_.directions == 2},
+                     {"length", L_}, {"params", params_source_}, {"input", input_source_}};
+    if (o_.bad_command >= 0) r["fault_injection"] = injected_;
+    const fw::S4dPlan& pl = fw_.plan;
+    r["plan"] = {{"passes", pl.passes}, {"seg_len", pl.seg_len}, {"segments_per_row", pl.spr},
+                 {"segments_per_fold", pl.segs_per_fold}, {"folds_per_pass", pl.folds_per_pass},
+                 {"chunk_len", pl.chunk_len}, {"chunks", pl.chunks}, {"commands", fw_.commands}};
+  }
+
+  void check(Soc& soc, json& r) override {
+    output_.resize(input_.size());
+    soc.debug_read(job_.output_addr, output_.data(), output_.size() * 4);
+    const std::vector<double> u(input_.begin(), input_.end());
+    const std::vector<double> ref = s4d_recurrence(p_, u.data(), B_, L_);
+    const ErrorStats e = compare_to_reference(output_.data(), ref.data(), ref.size());
+    r["error_vs_reference"] = {{"max_abs", e.max_abs}, {"max_rel", e.max_rel}, {"ref_max_abs", e.ref_max_abs},
+                               {"reference", "double-precision S4D recurrence (ZOH)"}};
+  }
+
+  void compare(const energy::TechTable& t, json& r) const override {
+    baseline::SsmShape shape;
+    shape.B = B_;
+    shape.H = p_.H;
+    shape.M = p_.M;
+    shape.L = L_;
+    shape.bidirectional = p_.directions == 2;
+    add_layer_baseline_comparison(s_, t, shape, r);
+  }
+
+  void write_output(const std::string& path) const override {
+    io::write_npy_f32(path, input_shape_, output_.data());
+  }
+
+ private:
+  void load_params() {
+    const WorkloadConfig& wl = s_.workload;
+    if (o_.params_path.empty()) {
+      p_ = s4d_init(wl.channels, wl.modes, wl.init, wl.dt_min, wl.dt_max, wl.seed, wl.bidirectional ? 2 : 1);
+      params_source_ = "seeded " + wl.init + " (seed " + std::to_string(wl.seed) + ")";
+      return;
+    }
+    try {
+      p_ = io::load_s4d_params(o_.params_path);
+    } catch (const std::exception& e) {
+      throw InputError(e.what());
+    }
+    params_source_ = o_.params_path;
+    if (wl.bidirectional && p_.directions != 2)
+      throw InputError(o_.params_path + ": workload.bidirectional is true but tensor 'C' holds one direction "
+                       "(expected shape [2, H, M, 2] for a bidirectional layer)");
+  }
+
+  void load_input() {
+    const WorkloadConfig& wl = s_.workload;
+    const uint32_t H = p_.H;
+    if (o_.input_path.empty()) {
+      B_ = wl.batch;
+      L_ = wl.length;
+      input_ = seeded_input(B_, H, L_, wl.seed + 1);
+      input_shape_ = B_ == 1 ? std::vector<size_t>{H, L_} : std::vector<size_t>{B_, H, L_};
+      input_source_ = "seeded normal (seed " + std::to_string(wl.seed + 1) + ")";
+      return;
+    }
+    const std::string& path = o_.input_path;
+    io::NpyArray a;
+    try {
+      a = io::read_npy(path);
+    } catch (const std::exception& e) {
+      throw InputError(e.what());
+    }
+    if (a.dtype != "f4" && a.dtype != "f8")
+      throw InputError(path + ": input must be float32 or float64, got dtype '" + a.dtype + "'");
+    const std::string expect = "(H, L) or (B, H, L) with H = " + std::to_string(H);
+    if (a.shape.size() != 2 && a.shape.size() != 3)
+      throw InputError(path + ": input has " + std::to_string(a.shape.size()) + " dimensions; expected shape " +
+                       expect);
+    const bool batched = a.shape.size() == 3;
+    B_ = batched ? uint32_t(a.shape[0]) : 1;
+    L_ = uint32_t(a.shape.back());
+    const size_t channels = a.shape[batched ? 1 : 0];
+    if (channels != H)
+      throw InputError(path + ": input has " + std::to_string(channels) + " channels but the layer has H = " +
+                       std::to_string(H) + "; expected shape " + expect);
+    if (B_ == 0 || L_ == 0) throw InputError(path + ": input is empty; expected shape " + expect);
+    input_.resize(a.data.size());
+    for (size_t i = 0; i < a.data.size(); ++i) input_[i] = float(a.data[i]);
+    input_shape_ = a.shape;
+    input_source_ = path;
+  }
+
+  // System memory, 4 KiB aligned: parameters, input, output, then the workspace.
+  void layout() {
+    const uint64_t io_bytes = uint64_t(B_) * p_.H * L_ * 4;
+    MemoryLayout m;
+    job_.params_addr = m.place(fw::s4d_param_block_bytes(p_.H, p_.M, p_.directions));
+    job_.input_addr = m.place(io_bytes);
+    job_.output_addr = m.place(io_bytes);
+    job_.workspace_addr = m.end();
+    job_.workspace_bytes = m.workspace_bytes(s_, "the job (parameters, input, output and 1 MiB workspace");
+    job_.H = p_.H;
+    job_.M = p_.M;
+    job_.L = L_;
+    job_.B = B_;
+    job_.directions = p_.directions;
+  }
+
+  S4dParams p_;
+  uint32_t B_ = 1, L_ = 0;
+  std::vector<float> input_;          // [B][H][L]
+  std::vector<size_t> input_shape_;   // as given: (H, L) or (B, H, L)
+  std::string params_source_, input_source_;
+  fw::S4dLayerJob job_{};
+  fw::S4dLayerResult fw_{};
+  std::vector<float> output_;
+  uint64_t stream_base_ = 0;
+  uint32_t stream_len_ = 0;
+  std::string injected_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_s4d_layer_workload(const Scenario& s, const RunOptions& o) {
+  return std::make_unique<S4dLayerWorkload>(s, o);
+}
+
+}  // namespace epochcore

@@ -1,0 +1,132 @@
+// The generic run: elaborate the SoC, run the workload's firmware on the host-driver model,
+// collect the report. The workload kinds are in s4d_layer.cpp, gemm.cpp and s4_model.cpp.
+#include "epochcore/platform/workloads/workload.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "epochcore/platform/report/compare.h"
+#include "epochcore/platform/report/program.h"
+#include "epochcore/platform/report/report.h"
+#include "epochcore/platform/soc/soc.h"
+#include "epochcore/platform/trace/trace_export.h"
+#include "epochcore/platform/workloads/workload_kinds.h"
+
+namespace epochcore {
+
+using nlohmann::json;
+
+std::unique_ptr<Workload> make_workload(const Scenario& s, const RunOptions& o) {
+  switch (s.workload.kind) {
+    case WorkloadKind::S4dLayer: return make_s4d_layer_workload(s, o);
+    case WorkloadKind::Gemm: return make_gemm_workload(s, o);
+    case WorkloadKind::S4Model: return make_s4_model_workload(s, o);
+  }
+  throw std::logic_error("make_workload: unhandled workload.kind");
+}
+
+namespace {
+
+// Runs the simulation to the end with the waveform probe and the trace the options ask
+// for; returns the simulated seconds.
+double simulate(Soc& soc, const Scenario& s, const RunOptions& o) {
+  std::unique_ptr<VcdProbe> vcd;
+  if (!o.vcd_path.empty()) {
+    if (s.run.timing != Timing::Cycle)
+      throw InputError("--vcd " + o.vcd_path + ": waveforms need run.timing: cycle (got '" + s.run.timing.name() +
+                       "')");
+    vcd.reset(new VcdProbe("vcd_probe", o.vcd_path, soc.accel().array(), soc.irq_signal()));
+    if (!vcd->ok()) throw InputError(vcd->error());
+    soc.accel().set_array_probe(vcd.get());
+  }
+  sc_core::sc_start();
+  const double sim_seconds = sc_core::sc_time_stamp().to_seconds();
+  std::string trace_error;
+  if (vcd && !vcd->close(&trace_error)) throw InputError(trace_error);
+  if (!o.trace_path.empty() && !write_chrome_trace(o.trace_path, soc.accel(), soc.clock_period(), &trace_error))
+    throw InputError(trace_error);
+  return sim_seconds;
+}
+
+}  // namespace
+
+RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  Soc soc("soc", s);
+  w.attach(soc);
+
+  // The host program: the loader, then the firmware once the driver has probed the
+  // accelerator.
+  ProgramOutcome outcome;
+  soc.host().program = [&](fw::Hal& hal) {
+    if (!w.load(soc)) {
+      outcome.error = "loader: debug write into system memory failed";
+      return;
+    }
+    fw::Driver driver(hal);
+    fw::AccelInfo info{};
+    const fw::DriverStatus st = driver.probe(&info);
+    if (st != fw::DriverStatus::OK) {
+      outcome.error = std::string("driver probe failed: ") + fw::driver_status_name(st);
+      return;
+    }
+    outcome = w.program(hal, driver, info);
+  };
+  soc.host().on_exit = [] { sc_core::sc_stop(); };
+  const double sim_seconds = simulate(soc, s, o);
+  if (outcome.bad_input) throw InputError(outcome.error);
+  // TODO(lead, protocol checkers): once Soc::protocol_violations() exists, a run with
+  // violations fails here: report them (e.g. r["protocol_violations"]) and make the exit
+  // code 1, as for a firmware error.
+  const bool ok = outcome.error.empty();
+
+  RunResult result;
+  json& r = result.report;
+  r = hardware_report(soc, s, w.job_cycles(), w.per_command_records());
+  r["scenario"] = {{"name", s.name}, {"file", o.scenario_path}, {"effective", scenario_to_json(s)}};
+  r["program"] = {{"name", "epochcore-vp"}, {"version", program_version()}, {"revision", program_revision()}};
+  r["status"] = ok ? "ok" : "error";
+  if (!ok) r["error"] = outcome.error;
+  r["cycles"] = w.job_cycles();
+  r["simulated_seconds"] = sim_seconds;
+  const energy::TechTable tech = load_scenario_tech(s);
+  w.report(tech, r);
+  if (ok) {
+    w.check(soc, r);
+    add_energy_area(s, tech, r);
+    if (o.compare) w.compare(tech, r);
+  } else {
+    result.exit_code = 1;
+    r[w.check_key()] = nullptr;
+  }
+  r["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  if (!o.output_path.empty() && ok) w.write_output(o.output_path);
+  return result;
+}
+
+void check_output_paths(const RunOptions& o) {
+  namespace fs = std::filesystem;
+  const std::pair<const char*, const std::string*> outputs[] = {
+      {"--report", &o.report_path}, {"--output", &o.output_path}, {"--trace", &o.trace_path}, {"--vcd", &o.vcd_path}};
+  for (const auto& [option, path] : outputs) {
+    if (path->empty()) continue;
+    const std::string what = std::string(option) + " " + *path + ": ";
+    std::error_code ec;
+    const fs::path dir = fs::path(*path).parent_path();
+    if (!dir.empty() && !fs::is_directory(dir, ec))
+      throw InputError(what + "directory " + dir.string() + " does not exist");
+    if (fs::is_directory(*path, ec)) throw InputError(what + "is a directory, not a file");
+    const bool existed = fs::exists(*path, ec);
+    errno = 0;
+    std::ofstream f(*path, std::ios::app | std::ios::binary);  // app: an existing file is kept as it is
+    if (!f) throw InputError(what + "cannot be written" + (errno ? std::string(" (") + std::strerror(errno) + ")" : ""));
+    f.close();
+    if (!existed) fs::remove(*path, ec);
+  }
+}
+
+}  // namespace epochcore
