@@ -11,6 +11,8 @@
 #include <sstream>
 #include <utility>
 
+#include "epochcore/description/yaml_load.h"
+
 namespace epochcore::energy {
 namespace {
 
@@ -140,7 +142,7 @@ double sram_curve(const TechTable& t, double capacity_kib, double SramPoint::*fi
 TechTable parse_tech_table(const std::string& yaml_text, const std::string& origin) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    root = load_yaml_document(yaml_text);
   } catch (const YAML::Exception& e) {
     throw TechTableError(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
                          std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
