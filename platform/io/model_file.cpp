@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "epochcore/platform/io/safetensors.h"
+#include "epochcore/platform/io/yaml_load.h"
 
 namespace epochcore::io {
 namespace {
@@ -300,9 +301,10 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
 S4ModelDesc parse_model_description(const std::string& yaml_text, const std::string& origin) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    root = load_yaml_document(yaml_text);
   } catch (const YAML::Exception& e) {
-    throw FormatError(origin + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+    throw FormatError(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
   }
   return parse_model_description(root, origin);
 }

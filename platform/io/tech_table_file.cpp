@@ -3,6 +3,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "epochcore/platform/io/yaml_load.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -124,7 +126,7 @@ ArithmeticFigures read_arithmetic(const MapReader& parent, const std::string& fo
 TechTable parse_tech_table(const std::string& yaml_text, const std::string& origin) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    root = load_yaml_document(yaml_text);
   } catch (const YAML::Exception& e) {
     throw TechTableError(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
                          std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);

@@ -22,6 +22,8 @@
 #include <sstream>
 #include <variant>
 
+#include "epochcore/platform/io/yaml_load.h"
+
 namespace epochcore {
 namespace {
 
@@ -374,7 +376,7 @@ std::string apply_override(std::vector<Field>& fields, const std::string& text) 
   }
   YAML::Node node;
   try {
-    node = YAML::Load(value);
+    node = load_yaml_document(value);
   } catch (const YAML::Exception& e) {
     throw ScenarioError(where + path + ": value is not valid YAML: " + e.msg);
   }
@@ -536,7 +538,7 @@ Scenario parse_scenario(const std::string& yaml_text, const std::string& origin,
   std::vector<Field> fields = fields_of(s);
   FileReader reader{fields, origin, {}};
   try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
+    const std::vector<YAML::Node> docs = load_yaml_documents(yaml_text);
     if (docs.size() > 1)
       throw ScenarioError(origin + ": expected one YAML document, found " +
                           std::to_string(docs.size()));

@@ -509,7 +509,7 @@ TEST_CASE("scenario: workload.kind s4_model, precision and vector keys", "[scena
   CHECK_THROWS_WITH(parse("vector: {lanes: 0}\n"), Contains("vector.lanes: must be in 1..65535, got 0"));
   CHECK_THROWS_WITH(parse("vectr: {lanes: 4}\n"), Contains("vectr: unknown key (did you mean vector?)"));
 
-  for (const std::string& task : {"listops", "text", "retrieval", "image", "pathfinder", "pathx"}) {
+  for (const char* task : {"listops", "text", "retrieval", "image", "pathfinder", "pathx"}) {
     const Scenario lra = load_scenario(std::string(EC_SOURCE_DIR) + "/scenarios/lra/" + task + ".yaml");
     CHECK(lra.workload.kind == WorkloadKind::S4Model);
     CHECK(lra.workload.model == task);
@@ -527,7 +527,7 @@ TEST_CASE("scenario: enum-valued keys are parsed once, at load", "[scenario][enu
   CHECK(s.precision.format.name() == "fp16");
   CHECK(s.run.timing.name() == "fast");
   // Every accepted name maps to its own value and prints back the same.
-  for (const std::string& n : {"fp32", "bf16", "fp16", "int16", "int8"}) {
+  for (const std::string n : {"fp32", "bf16", "fp16", "int16", "int8"}) {
     const Scenario f = parse("", {"precision.format=" + n});
     CHECK(f.precision.format.name() == n);
     CHECK(f.precision.format.value() == numfmt::parse_format(n, "test"));
