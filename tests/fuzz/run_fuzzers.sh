@@ -68,5 +68,6 @@ for h in "${HARNESSES[@]}"; do
   cat "$RUN/$h/result"
   grep -q "^$h .* 0 findings$" "$RUN/$h/result" || findings=$((findings + 1))
 done
+echo "fuzz: $(( ${#HARNESSES[@]} - findings )) passed, $findings failed"
 [ $findings -eq 0 ] || { log "$findings harness(es) with findings"; exit 1; }
 exit 0
