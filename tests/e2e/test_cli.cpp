@@ -136,7 +136,7 @@ TEST_CASE("cli: output paths are checked before simulating", "[e2e][cli][paths]"
 TEST_CASE("cli: the report carries the effective scenario, the version and the revision", "[e2e][cli][report]") {
   const fs::path dir = e2e::scratch_dir("cli-report");
   const std::string args = kSmall + " --set workload.seed=7 --set run.timing=fast --quiet";
-  const e2e::VpResult r = e2e::run_epochcore_vp(dir, args);
+  const e2e::VpResult r = e2e::run_epochcore_vp(dir, args, false);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const json& eff = r.report["scenario"]["effective"];
@@ -165,9 +165,14 @@ TEST_CASE("cli: --check-protocol is accepted and sets run.check_protocol", "[e2e
   CHECK(printed.exit_code == 0);
   CHECK(says(printed.out, "check_protocol: true"));
   CHECK(says(run_cli(dir, "--print-scenario").out, "check_protocol: false"));
-  const e2e::VpResult r = e2e::run_epochcore_vp(dir, kSmall + " --check-protocol --quiet");
+  const e2e::VpResult r = e2e::run_epochcore_vp(dir, kSmall + " --check-protocol --quiet", false);
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.report["status"] == "ok");
   CHECK(r.report["scenario"]["effective"]["run"]["check_protocol"] == true);
+  CHECK(r.report["protocol_violations"] == 0);
+  // Without the option the report has no count (no checker was built).
+  const e2e::VpResult plain = e2e::run_epochcore_vp(dir, kSmall + " --quiet", false);
+  CHECK(plain.exit_code == 0);
+  CHECK(!plain.report.contains("protocol_violations"));
 }

@@ -34,8 +34,8 @@ nlohmann::json comparable(const nlohmann::json& j) {
 
 void same_with_and_without_checker(const std::string& tag, const std::string& args) {
   const auto dir = scratch_dir("protocol-" + tag);
-  const VpResult plain = run_epochcore_vp(dir, args + " --quiet");
-  const VpResult checked = run_epochcore_vp(dir, args + " --quiet --set run.check_protocol=true");
+  const VpResult plain = run_epochcore_vp(dir, args + " --quiet", false);
+  const VpResult checked = run_epochcore_vp(dir, args + " --quiet --set run.check_protocol=true", false);
   INFO(args << "\n" << plain.err << "\n" << checked.err);
   REQUIRE(plain.exit_code == 0);
   REQUIRE(checked.exit_code == 0);  // a violation ends the run with exit status 3
