@@ -11,6 +11,8 @@ ALLOWED = {
     'firmware': {'contract', 'description'},
     'compiler': {'contract', 'description', 'firmware'},
     'platform': {'contract', 'description', 'maths', 'models', 'firmware', 'compiler'},
+    'tools': {'contract'},
+    'examples': {'contract', 'description', 'maths', 'models', 'firmware', 'compiler'},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]epochcore/([a-z_]+)/')
 
