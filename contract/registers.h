@@ -13,6 +13,7 @@ namespace epochcore::regs {
 // All registers are 32 bits wide; accesses must be 4 bytes long and 4-byte aligned.
 constexpr uint32_t kRegBytes = EC_REG_BYTES;
 constexpr uint32_t kCsrWindowBytes = EC_CSR_WINDOW_BYTES;
+constexpr uint32_t kCmdBaseAlign = EC_CMD_BASE_ALIGN;  // CMD_BASE alignment the doorbell enforces
 
 // ID, VERSION, ... = EC_REG_ID, EC_REG_VERSION, ... (the list in regs.h).
 #define EC_CPP_OFFSET_(name, offset, access, reset, fields, desc) name = EC_REG_##name,

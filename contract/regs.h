@@ -19,6 +19,9 @@ extern "C" {
 /* All registers are 32 bits wide; accesses must be 4 bytes long and 4-byte aligned. */
 #define EC_REG_BYTES 4u
 #define EC_CSR_WINDOW_BYTES 0x100u
+/* CMD_BASE (CMD_BASE_HI:CMD_BASE_LO) must be a multiple of this; the doorbell refuses
+ * another base with BAD_STREAM_ADDRESS. */
+#define EC_CMD_BASE_ALIGN 8u
 
 #define EC_ID_VALUE 0x45504F43u /* 'EPOC' */
 #define EC_VERSION_MAJOR_VALUE 1u
@@ -40,7 +43,7 @@ enum ec_access { EC_ACCESS_RO = 0, EC_ACCESS_RW = 1, EC_ACCESS_WO = 2, EC_ACCESS
   X(ERR_CMD_INDEX, 0x014, RO, 0, NONE, "Index (0-based record number) of the offending command; 0xFFFFFFFF for errors not tied to a command.") \
   X(IRQ_ENABLE, 0x018, RW, 0, IRQ, "Bit 0 DONE, bit 1 ERROR: which pending interrupts drive the irq line.") \
   X(IRQ_STATUS, 0x01C, W1C, 0, IRQ, "Pending interrupts, same bits as IRQ_ENABLE; write 1 to clear. irq = (IRQ_STATUS & IRQ_ENABLE) != 0, level.") \
-  X(CMD_BASE_LO, 0x020, RW, 0, NONE, "System-memory address of the command stream, bits 31:0 (8-byte aligned).") \
+  X(CMD_BASE_LO, 0x020, RW, 0, NONE, "System-memory address of the command stream, bits 31:0; must be 8-byte aligned (the doorbell otherwise ends the job with BAD_STREAM_ADDRESS).") \
   X(CMD_BASE_HI, 0x024, RW, 0, NONE, "Command stream address, bits 63:32.") \
   X(CMD_LEN, 0x028, RW, 0, NONE, "Command stream length in bytes: a non-zero multiple of 32.") \
   X(DOORBELL, 0x02C, WO, 0, NONE, "Write 1 to start fetching and executing the stream; reads as 0. Other values are ignored. Ringing it while BUSY gets a TLM command-error response and leaves the running stream alone.") \
@@ -120,18 +123,20 @@ enum ec_reg_field { EC_REGISTER_FIELD_LIST(EC_X_REG_FIELD_) };
 #define EC_FEATURE_SEGMENTS EC_REGF_MASK(FEATURE_SEGMENTS)
 #define EC_FEATURE_REAL_ONLY EC_REGF_MASK(FEATURE_REAL_ONLY)
 
-/* ERR_CAUSE values: X(name, value, raised when). Value 7 is unused. */
+/* ERR_CAUSE values: X(name, value, raised when). Value 7 is unused. The doorbell checks
+ * CMD_LEN (BAD_STREAM_LENGTH) before CMD_BASE (BAD_STREAM_ADDRESS). */
 #define EC_ERROR_LIST(X) \
   X(NONE, 0, "no error") \
   X(UNKNOWN_OPCODE, 1, "the opcode field names no command") \
   X(BAD_SPAD_ADDRESS, 2, "a scratchpad range is misaligned or runs outside its buffer") \
   X(DMA_BUS_ERROR, 3, "a DMA transfer got a bus error (e.g. a system address outside memory); ERR_CMD_INDEX is the DMA command") \
   X(BAD_FIELD, 4, "a field is out of range (zero length, too many segments, bad flags, reserved bits set, ...)") \
-  X(CMD_FETCH_ERROR, 5, "the command stream could not be read from system memory") \
+  X(CMD_FETCH_ERROR, 5, "a command record could not be read from system memory; ERR_CMD_INDEX is the first unreadable record, the ones before it executed") \
   X(BAD_STREAM_LENGTH, 6, "CMD_LEN is zero or not a multiple of 32 (ERR_CMD_INDEX = 0xFFFFFFFF)") \
   X(MISSING_END, 8, "the stream ran out without END (ERR_CMD_INDEX = number of records)") \
   X(BAD_SPAD_ID, 9, "a DMA or RUN_VEC command names a scratchpad id other than 0, 1, 2") \
-  X(BAD_TOKEN, 10, "RUN_VEC EMBED: a token id outside [0, vocab); ERR_CMD_INDEX is the RUN_VEC")
+  X(BAD_TOKEN, 10, "RUN_VEC EMBED: a token id outside [0, vocab); ERR_CMD_INDEX is the RUN_VEC") \
+  X(BAD_STREAM_ADDRESS, 11, "CMD_BASE is not 8-byte aligned (ERR_CMD_INDEX = 0xFFFFFFFF)")
 #define EC_X_ERR_(name, value, desc) EC_ERR_##name = value,
 enum ec_error_cause { EC_ERROR_LIST(EC_X_ERR_) };
 /* ERR_CMD_INDEX of an error that belongs to no record. */

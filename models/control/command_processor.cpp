@@ -26,6 +26,7 @@ void CommandProcessor::thread() {
     wait(start_event_);
     stats_.streams++;
     fetched_count_ = 0;
+    fetch_error_index_ = UINT32_MAX;
     error_detail_.clear();
     uint32_t index = 0;
     const ErrorCause cause = run_stream(&index);
@@ -49,15 +50,43 @@ void CommandProcessor::thread() {
 
 bool CommandProcessor::fetch(uint32_t index, cmd::Record* r) {
   if (index < fetched_first_ || index >= fetched_first_ + fetched_count_) {
+    if (index >= fetch_error_index_) return false;  // known unreadable (found by a retry)
     const uint32_t n = std::min(kFetchRecords, count_ - index);
+    const uint64_t addr = base_ + uint64_t(index) * cmd::kRecordBytes;
+    // Records whose bytes would wrap past the top of the 64-bit address space are
+    // unreadable (no bus access wraps).
+    const uint64_t room = (~uint64_t(0) - addr) / cmd::kRecordBytes +
+                          ((~uint64_t(0) - addr) % cmd::kRecordBytes + 1) / cmd::kRecordBytes;
+    if (room == 0 || addr < base_) {
+      fetch_error_index_ = index;
+      return false;
+    }
+    const uint32_t burst = uint32_t(std::min<uint64_t>(n, room));
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    const bool ok = dma_.read_system(base_ + uint64_t(index) * cmd::kRecordBytes, fetch_buf_,
-                                     n * uint32_t(cmd::kRecordBytes), delay);
+    bool ok = burst == n && dma_.read_system(addr, fetch_buf_, n * uint32_t(cmd::kRecordBytes), delay);
     wait(delay);
-    if (!ok) return false;
-    stats_.fetch_bytes += n * cmd::kRecordBytes;
+    uint32_t got = n;
+    if (!ok) {
+      // Error path only (a normal stream's bursts all succeed, so its timing is
+      // unchanged): a burst crossing the end of memory (or of a mapped range) fails as a
+      // whole, so the records are fetched again one at a time up to the first one that
+      // cannot be read. The ones before it execute; the stream stops at it with
+      // CMD_FETCH_ERROR and its index.
+      got = 0;
+      while (got < burst) {
+        delay = sc_core::SC_ZERO_TIME;
+        ok = dma_.read_system(addr + uint64_t(got) * cmd::kRecordBytes,
+                              fetch_buf_ + got * cmd::kRecordBytes, uint32_t(cmd::kRecordBytes), delay);
+        wait(delay);
+        if (!ok) break;
+        ++got;
+      }
+      if (got < n) fetch_error_index_ = index + got;
+      if (got == 0) return false;
+    }
+    stats_.fetch_bytes += got * cmd::kRecordBytes;
     fetched_first_ = index;
-    fetched_count_ = n;
+    fetched_count_ = got;
   }
   *r = cmd::unpack(fetch_buf_ + (index - fetched_first_) * cmd::kRecordBytes);
   return true;

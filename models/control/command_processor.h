@@ -54,6 +54,8 @@ class CommandProcessor : public sc_core::sc_module {
   void thread();
   // Runs one stream; returns NONE at END, else the error and sets *index.
   regs::ErrorCause run_stream(uint32_t* index);
+  // Record `index` from the fetch buffer, fetching a burst of up to kFetchRecords when it
+  // is not there. False when the record cannot be read; the records before it can be.
   bool fetch(uint32_t index, cmd::Record* r);
   // Waits until the array and the vector unit are idle (the compute queue is empty).
   void wait_compute_idle();
@@ -72,6 +74,8 @@ class CommandProcessor : public sc_core::sc_module {
   uint64_t base_ = 0;
   uint32_t count_ = 0;
   uint32_t fetched_first_ = 0, fetched_count_ = 0;
+  // The first record of this stream known to be unreadable (UINT32_MAX: none found yet).
+  uint32_t fetch_error_index_ = UINT32_MAX;
   uint8_t fetch_buf_[kFetchRecords * cmd::kRecordBytes];
   uint32_t loaded_segments_ = 0;
   sc_core::sc_event start_event_;

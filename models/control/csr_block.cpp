@@ -112,6 +112,10 @@ tlm_response_status CsrBlock::access(bool write, uint32_t offset, uint32_t& valu
         job_finished(ErrorCause::BAD_STREAM_LENGTH, EC_ERR_INDEX_NONE);
         return tlm::TLM_OK_RESPONSE;
       }
+      if (reg(CMD_BASE_LO) % kCmdBaseAlign) {  // checked after the length
+        job_finished(ErrorCause::BAD_STREAM_ADDRESS, EC_ERR_INDEX_NONE);
+        return tlm::TLM_OK_RESPONSE;
+      }
       if (on_doorbell) on_doorbell((uint64_t(reg(CMD_BASE_HI)) << 32) | reg(CMD_BASE_LO), reg(CMD_LEN));
       return tlm::TLM_OK_RESPONSE;
   }
@@ -125,32 +129,44 @@ tlm_response_status CsrBlock::access(bool write, uint32_t offset, uint32_t& valu
   return tlm::TLM_OK_RESPONSE;
 }
 
+// The checks of one transaction, in the documented precedence (docs/registers.md,
+// "Access rules"): when an access breaks several rules, the first one listed here gives
+// the response. The order is that of IEEE 1666-2011's standard error responses
+// (address, command, burst, byte enable); the busy-doorbell refusal, a property of the
+// state rather than of the transaction, comes last (in access()).
+//   1. address: outside the window, not 4-byte aligned, or naming no register -> ADDRESS
+//   2. command: a write to a read-only register -> COMMAND
+//   3. burst: data length other than 4, or streaming width below 4 -> BURST
+//   4. byte enables: a byte-enable pointer is set -> BYTE_ENABLE
+// TLM_IGNORE_COMMAND gets the same checks but the command one (it neither reads nor
+// writes), so an ignore to a hole gets ADDRESS_ERROR like a read or write would.
+tlm_response_status CsrBlock::check_access(const tlm::tlm_generic_payload& tx) const {
+  const uint64_t addr = tx.get_address();
+  const RegisterInfo* info =
+      addr % kRegBytes || addr >= kCsrWindowBytes ? nullptr : find_register(uint32_t(addr));
+  if (!info) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  if (tx.is_write() && info->access == Access::RO) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  if (tx.get_data_length() != kRegBytes || tx.get_streaming_width() < kRegBytes)
+    return tlm::TLM_BURST_ERROR_RESPONSE;
+  if (tx.get_byte_enable_ptr()) return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
+  return tlm::TLM_OK_RESPONSE;
+}
+
 void CsrBlock::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   delay += cfg_.access_latency;
-  if (tx.get_byte_enable_ptr()) {
-    tx.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  const tlm_response_status checked = check_access(tx);
+  if (checked != tlm::TLM_OK_RESPONSE || !(tx.is_read() || tx.is_write())) {
+    tx.set_response_status(checked);  // an error, or an IGNORE that passed the checks
     return;
   }
-  if (tx.get_data_length() != kRegBytes || tx.get_streaming_width() < kRegBytes) {
-    tx.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return;
-  }
-  const uint64_t addr = tx.get_address();
-  if (addr % kRegBytes || addr >= kCsrWindowBytes) {
-    tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
-  if (tx.is_read() || tx.is_write()) {
-    uint32_t value = 0;
-    unsigned char* p = tx.get_data_ptr();
-    if (tx.is_write()) value = p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24);
-    const tlm_response_status st = access(tx.is_write(), uint32_t(addr), value, true);
-    if (st == tlm::TLM_OK_RESPONSE && tx.is_read())
-      for (int i = 0; i < 4; ++i) p[i] = uint8_t(value >> (8 * i));
-    tx.set_response_status(st);
-    return;
-  }
-  tx.set_response_status(tlm::TLM_OK_RESPONSE);  // TLM_IGNORE_COMMAND
+  const uint32_t offset = uint32_t(tx.get_address());
+  uint32_t value = 0;
+  unsigned char* p = tx.get_data_ptr();
+  if (tx.is_write()) value = p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24);
+  const tlm_response_status st = access(tx.is_write(), offset, value, true);
+  if (st == tlm::TLM_OK_RESPONSE && tx.is_read())
+    for (int i = 0; i < 4; ++i) p[i] = uint8_t(value >> (8 * i));
+  tx.set_response_status(st);
 }
 
 unsigned CsrBlock::transport_dbg(tlm::tlm_generic_payload& tx) {

@@ -47,6 +47,8 @@ class CsrBlock : public sc_core::sc_module {
  private:
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   unsigned transport_dbg(tlm::tlm_generic_payload& tx);
+  // The transaction-level checks in their precedence order; OK when all pass.
+  tlm::tlm_response_status check_access(const tlm::tlm_generic_payload& tx) const;
   // Returns the TLM response for one 32-bit access; `side_effects` false for debug.
   tlm::tlm_response_status access(bool write, uint32_t offset, uint32_t& value, bool side_effects);
   uint32_t read_reg(uint32_t offset, bool side_effects);

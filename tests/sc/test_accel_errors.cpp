@@ -163,6 +163,85 @@ void program(Soc& soc, fw::Hal& hal) {
   EC_CHECK(v == 0);
   hal.reg_write(regs::IRQ_STATUS, 0xFFFFFFFF);
 
+  // Streams at the end of memory (4 MiB): the 8-record fetch burst crosses the end, but
+  // the records before the boundary are readable and execute; the stream stops at the
+  // first unreadable record (CMD_FETCH_ERROR, its index) or at END before it.
+  {
+    constexpr uint64_t kMemEnd = 4u << 20;
+    struct Outcome {
+      uint32_t status = 0, cause = 0, index = 0, done = 0;
+    };
+    auto ring = [&](uint64_t base, const std::vector<Record>& records, uint32_t len) {
+      std::vector<uint8_t> bytes(records.size() * kRecordBytes);
+      for (size_t i = 0; i < records.size(); ++i) pack(records[i], &bytes[i * kRecordBytes]);
+      if (!bytes.empty()) EC_CHECK(hal.mem_write(base, bytes.data(), bytes.size()) == fw::HalStatus::OK);
+      hal.reg_write(regs::IRQ_ENABLE, regs::IRQ_DONE | regs::IRQ_ERROR);
+      hal.reg_write(regs::CMD_BASE_LO, uint32_t(base));
+      hal.reg_write(regs::CMD_BASE_HI, uint32_t(base >> 32));
+      hal.reg_write(regs::CMD_LEN, len);
+      hal.reg_write(regs::DOORBELL, 1);
+      hal.wait_for_interrupt();
+      Outcome o;
+      hal.reg_read(regs::STATUS, &o.status);
+      hal.reg_read(regs::ERR_CAUSE, &o.cause);
+      hal.reg_read(regs::ERR_CMD_INDEX, &o.index);
+      hal.reg_read(regs::CMD_DONE, &o.done);
+      hal.reg_write(regs::IRQ_STATUS, regs::IRQ_DONE | regs::IRQ_ERROR);
+      return o;
+    };
+    auto info = [](const char* what, const Outcome& o) {
+      return std::string(what) + ": status " + std::to_string(o.status) + " cause " +
+             regs::error_cause_name(ErrorCause(o.cause)) + " index " + std::to_string(o.index) +
+             " done " + std::to_string(o.done);
+    };
+    // NOP, NOP, END in the last 3 records of memory; CMD_LEN says 8 records.
+    Outcome o = ring(kMemEnd - 3 * kRecordBytes, {encode_nop(), encode_nop(), encode_end()}, 8 * kRecordBytes);
+    EC_CHECK_INFO(o.status == regs::STATUS_DONE && o.cause == 0 && o.done == 3, info("END before the end of memory", o));
+    // Without END: stops at record 3, the first past the end, after the 3 before it.
+    o = ring(kMemEnd - 3 * kRecordBytes, {encode_nop(), encode_nop(), encode_nop()}, 8 * kRecordBytes);
+    EC_CHECK_INFO(o.status == regs::STATUS_ERROR && o.cause == uint32_t(ErrorCause::CMD_FETCH_ERROR) &&
+                      o.index == 3 && o.done == 3,
+                  info("fetch crossing the end of memory", o));
+    // The boundary inside the second burst: 10 readable records, 16 asked for.
+    {
+      std::vector<Record> s(9, encode_nop());
+      s.push_back(encode_dma(true, dma_to_input(kDataAddr, 0, 64)));
+      o = ring(kMemEnd - 10 * kRecordBytes, s, 16 * kRecordBytes);
+      EC_CHECK_INFO(o.status == regs::STATUS_ERROR && o.cause == uint32_t(ErrorCause::CMD_FETCH_ERROR) &&
+                        o.index == 10 && o.done == 10,
+                    info("fetch crossing the end of memory in the second burst", o));
+    }
+    // A stream that is whole in memory but whose last burst is short still runs (the
+    // burst is min(8, records left)): 11 records ending exactly at the end of memory.
+    {
+      std::vector<Record> s(10, encode_nop());
+      s.push_back(encode_end());
+      o = ring(kMemEnd - 11 * kRecordBytes, s, 11 * kRecordBytes);
+      EC_CHECK_INFO(o.status == regs::STATUS_DONE && o.done == 11, info("stream ending at the end of memory", o));
+    }
+    // Nothing readable: index 0, nothing done.
+    o = ring(kMemEnd, {}, 2 * kRecordBytes);
+    EC_CHECK_INFO(o.status == regs::STATUS_ERROR && o.cause == uint32_t(ErrorCause::CMD_FETCH_ERROR) &&
+                      o.index == 0 && o.done == 0,
+                  info("stream past the end of memory", o));
+
+    // CMD_BASE must be 8-byte aligned: the doorbell refuses another base, before fetching.
+    o = ring(kStreamAddr + 4, {encode_end()}, kRecordBytes);
+    EC_CHECK_INFO(o.status == regs::STATUS_ERROR && o.cause == uint32_t(ErrorCause::BAD_STREAM_ADDRESS) &&
+                      o.index == EC_ERR_INDEX_NONE && o.done == 0,
+                  info("misaligned CMD_BASE", o));
+    o = ring(kStreamAddr + 1, {}, kRecordBytes);
+    EC_CHECK_INFO(o.cause == uint32_t(ErrorCause::BAD_STREAM_ADDRESS), info("CMD_BASE + 1", o));
+    // CMD_LEN is checked first.
+    o = ring(kStreamAddr + 4, {}, 20);
+    EC_CHECK_INFO(o.cause == uint32_t(ErrorCause::BAD_STREAM_LENGTH) && o.index == EC_ERR_INDEX_NONE,
+                  info("misaligned CMD_BASE and a bad CMD_LEN", o));
+    // 8-byte aligned (not 32) is enough.
+    o = ring(kStreamAddr + 8, {encode_nop(), encode_end()}, 2 * kRecordBytes);
+    EC_CHECK_INFO(o.status == regs::STATUS_DONE && o.done == 2, info("8-byte aligned CMD_BASE", o));
+    hal.reg_write(regs::CMD_BASE_HI, 0);
+  }
+
   // With the interrupt disabled the line stays low, the status still shows the outcome.
   hal.reg_write(regs::IRQ_ENABLE, 0);
   hal.reg_write(regs::CMD_BASE_LO, uint32_t(kStreamAddr));
