@@ -131,9 +131,10 @@ tlm_response_status CsrBlock::access(bool write, uint32_t offset, uint32_t& valu
 
 // The checks of one transaction, in the documented precedence (docs/registers.md,
 // "Access rules"): when an access breaks several rules, the first one listed here gives
-// the response. The order is that of IEEE 1666-2011's standard error responses
-// (address, command, burst, byte enable); the busy-doorbell refusal, a property of the
-// state rather than of the transaction, comes last (in access()).
+// the response. The order is that in which IEEE 1666-2011 (and tlm_response_status)
+// lists the specific error responses: address, command, burst, byte enable. The
+// busy-doorbell refusal, a property of the state rather than of the transaction, comes
+// last (in access()).
 //   1. address: outside the window, not 4-byte aligned, or naming no register -> ADDRESS
 //   2. command: a write to a read-only register -> COMMAND
 //   3. burst: data length other than 4, or streaming width below 4 -> BURST
