@@ -473,15 +473,18 @@ std::optional<Issue> find_issue(const Scenario& s) {
   c.range("workload.modes", w.modes, 1, 1u << 16);
   c.range("workload.length", w.length, 1, 1u << 24);
   c.range("workload.batch", w.batch, 1, 1u << 16);
-  // Bounds on the state and tensor sizes, so a typo cannot ask for terabytes.
+  // Bounds on the state and tensor sizes, so a typo cannot ask for terabytes. Only an
+  // s4d_layer run uses channels, modes and length: gemm ignores them and s4_model takes
+  // them from the model description (its batch is bounded by the model's sizes).
+  const bool s4d_layer = w.kind == WorkloadKind::S4dLayer;
   const uint64_t states = uint64_t{w.channels} * w.modes * w.batch;
-  if (states > (uint64_t{1} << 28))
+  if (s4d_layer && states > (uint64_t{1} << 28))
     c.fail("workload.channels",
            "channels * modes * batch must be at most 268435456 (2^28), got " +
                std::to_string(states),
            {"workload.modes", "workload.batch"});
   const uint64_t elements = uint64_t{w.channels} * w.length * w.batch;
-  if (elements > (uint64_t{1} << 32))
+  if (s4d_layer && elements > (uint64_t{1} << 32))
     c.fail("workload.length",
            "channels * length * batch must be at most 4294967296 (2^32), got " +
                std::to_string(elements),
@@ -496,14 +499,15 @@ std::optional<Issue> find_issue(const Scenario& s) {
   c.range("workload.gemm_m", w.gemm_m, 1, 1u << 20);
   c.range("workload.gemm_n", w.gemm_n, 1, 1u << 16);
   c.range("workload.gemm_k", w.gemm_k, 1, 1u << 16);
-  // Each operand at most 2^28 floats (1 GiB), so a typo cannot ask for terabytes.
+  // Each operand at most 2^28 floats (1 GiB), so a typo cannot ask for terabytes (gemm
+  // only: the other kinds ignore the gemm_* keys).
   const std::pair<const char*, uint64_t> operands[] = {
       {"workload.gemm_m", uint64_t{w.gemm_m} * w.gemm_k},
       {"workload.gemm_k", uint64_t{w.gemm_k} * w.gemm_n},
       {"workload.gemm_n", uint64_t{w.gemm_m} * w.gemm_n}};
   const char* operand_names[] = {"gemm_m * gemm_k (A)", "gemm_k * gemm_n (B)", "gemm_m * gemm_n (C)"};
   for (int i = 0; i < 3; ++i)
-    if (operands[i].second > (uint64_t{1} << 28))
+    if (w.kind == WorkloadKind::Gemm && operands[i].second > (uint64_t{1} << 28))
       c.fail(operands[i].first,
              std::string(operand_names[i]) + " must be at most 268435456 (2^28) floats, got " +
                  std::to_string(operands[i].second),
