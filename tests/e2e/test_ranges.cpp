@@ -39,7 +39,7 @@ void expect_ok(const VpResult& r) {
 // A small valid parameter set with one value replaced.
 std::string params_with(const std::string& name, const std::string& tensor, size_t index, double value) {
   S4dParams p = s4d_init(4, 2, "s4d_lin", 1e-3, 1e-1, 7, 1);
-  std::vector<double>* t = tensor == "log_dt" ? &p.log_dt : &p.log_A_real;
+  std::vector<double>* t = tensor == "log_dt" ? &p.log_dt : tensor == "C" ? &p.C : &p.log_A_real;
   (*t)[index] = value;
   const std::string path = (dir() / name).string();
   io::save_s4d_params(path, p, "F64");
@@ -129,4 +129,25 @@ TEST_CASE("errors: --params whose exp(log_dt) or exp(log_A_real) leaves double a
       CHECK(!r.report.is_object());  // refused before the run: no report
     }
   }
+}
+
+TEST_CASE("errors: --params whose coefficients are not finite in float32 are refused at load", "[e2e][errors][ranges]") {
+  // C = 1e300 is a finite double, but c = 2*C*(exp(dt*A)-1)/A overflows float32: the
+  // firmware found it during the run (exit 1, no file named).
+  const std::string path = params_with("c_huge.safetensors", "C", 0, 1e300);
+  const VpResult r = run_epochcore_vp(dir(), "--params '" + path + "' " + kTiny);
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains(path) && Catch::Contains("channel 0 mode 0") && Catch::Contains("float32"));
+}
+
+TEST_CASE("errors: a memory.size_mib this host cannot reserve is bad input, not an internal error",
+          "[e2e][errors][ranges]") {
+  // 65536 MiB is in the documented range; where the host refuses that much address space
+  // (no overcommit), the run ends in exit 2 naming the key, else it runs.
+  const VpResult r = run_epochcore_vp(dir(), kTiny + "--set memory.size_mib=65536");
+  INFO(r.err);
+  CHECK((r.exit_code == 0 || r.exit_code == 2));
+  if (r.exit_code == 2) CHECK_THAT(r.err, Catch::Contains("memory.size_mib"));
+  CHECK(r.err.find("internal error") == std::string::npos);
 }
