@@ -22,6 +22,9 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
   csr_cfg.access_latency = period;
 
   // Scratchpads behind a local router: the DMA engine and the external spad socket share it.
+  // Sub-window stride from the actual sizes (models/memory/spad_map.h).
+  spad_map_ = SpadMap::from_sizes(uint64_t(p_.spad[0].size_kib) * 1024, uint64_t(p_.spad[1].size_kib) * 1024,
+                                  uint64_t(p_.spad[2].size_kib) * 1024);
   spad_router_.reset(new Router("spad_router"));
   for (uint8_t i = 0; i < 3; ++i) {
     const SpadParams& s = p_.spad[i];
@@ -33,7 +36,7 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
     } else {
       spad_router_->initiator_socket.bind(spads_[i]->socket);
     }
-    spad_router_->map(spad_local_base(cmd::SpadId(i)), uint64_t(s.size_kib) * 1024, i, kSpadNames[i]);
+    spad_router_->map(spad_map_.base(cmd::SpadId(i)), uint64_t(s.size_kib) * 1024, i, kSpadNames[i]);
     hw.spad_bytes[i] = s.size_kib * 1024u;
     csr_cfg.spad_kib[i] = s.size_kib;
     csr_cfg.spad_geom[i] = EC_REGF_PUT(SPAD_GEOM_BANKS, s.banks) | EC_REGF_PUT(SPAD_GEOM_PORTS, s.ports);
@@ -49,7 +52,7 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
   csr_cfg.vector = EC_REGF_PUT(HW_VECTOR_FORMAT, p_.number_format) | EC_REGF_PUT(HW_VECTOR_LANES, p_.vector_lanes);
   hw.number_format = p_.number_format;
 
-  dma_.reset(new DmaEngine("dma", p_.dma, period, p_.quantum));
+  dma_.reset(new DmaEngine("dma", p_.dma, period, p_.quantum, spad_map_.stride));
   dma_->sys_socket.bind(dma_socket);
   if (p_.check_protocol) {
     checkers_.emplace_back(new ProtocolChecker("check_dma_spad"));

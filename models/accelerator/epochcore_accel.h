@@ -22,6 +22,7 @@
 #include "epochcore/models/control/csr_block.h"
 #include "epochcore/models/dma/dma_engine.h"
 #include "epochcore/models/memory/scratchpad.h"
+#include "epochcore/models/memory/spad_map.h"
 #include "epochcore/models/tlm/protocol_checker.h"
 #include "epochcore/models/vector/vector_unit.h"
 
@@ -66,6 +67,10 @@ class EpochCoreAccel : public sc_core::sc_module {
   const CommandProcessor& command_processor() const { return *cp_; }
   const Scratchpad& spad(cmd::SpadId id) const { return *spads_[uint8_t(id)]; }
   const ActivityLog& activity() const { return activity_; }
+  // The scratchpads' local layout, also that of spad_socket: scratchpad id at
+  // spad_map().base(id), sub-windows spad_map().stride apart (the largest scratchpad
+  // rounded up to a power of two, at least 16 MiB); map spad_map().window_bytes().
+  const SpadMap& spad_map() const { return spad_map_; }
   // Violations seen by the internal checkers (0 when AccelParams::check_protocol is off).
   uint64_t protocol_violations() const;
   size_t protocol_checkers() const { return checkers_.size(); }
@@ -78,6 +83,7 @@ class EpochCoreAccel : public sc_core::sc_module {
   unsigned spad_transport_dbg(tlm::tlm_generic_payload& tx);
 
   AccelParams p_;
+  SpadMap spad_map_;
   ActivityLog activity_;
   tlm_utils::simple_initiator_socket<EpochCoreAccel> spad_forward_;
   std::unique_ptr<Scratchpad> spads_[3];

@@ -23,9 +23,9 @@ sc_time DmaQuantumKeeper::compute_local_quantum() {
 }
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const DmaParams& params, sc_time clock_period,
-                     sc_time quantum)
+                     sc_time quantum, uint64_t spad_stride)
     : sc_module(name), sys_socket("sys_socket"), spad_socket("spad_socket"), params_(params),
-      clock_period_(clock_period) {
+      spad_stride_(spad_stride), clock_period_(clock_period) {
   const std::string err = dma_params_error(params);
   if (!err.empty()) SC_REPORT_ERROR(this->name(), err.c_str());
   if (clock_period == sc_core::SC_ZERO_TIME)
@@ -103,7 +103,7 @@ bool DmaEngine::run_job(const DmaJob& job) {
   advance(params_.setup_cycles);
   Socket& src = job.to_spad ? sys_socket : spad_socket;
   Socket& dst = job.to_spad ? spad_socket : sys_socket;
-  const uint64_t spad_base = spad_local_base(d.spad) + d.spad_addr;
+  const uint64_t spad_base = spad_local_base(d.spad, spad_stride_) + d.spad_addr;
   for (uint32_t row = 0; row < d.rows; ++row) {
     const uint64_t sys_row = d.sys_addr + uint64_t(row) * d.sys_stride;
     const uint64_t spad_row = spad_base + uint64_t(row) * d.spad_stride;

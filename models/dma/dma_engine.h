@@ -6,7 +6,7 @@
 // SC_THREAD. Each row of a job is split into bursts of at most burst_bytes; a burst is
 // a read b_transport on the source socket then a write b_transport on the destination
 // socket, through one preallocated buffer. System side: sys_addr + row * sys_stride;
-// scratchpad side: spad_local_base(spad) + spad_addr + row * spad_stride.
+// scratchpad side: spad_local_base(spad, stride) + spad_addr + row * spad_stride.
 //
 // Timing, exactly (maths/timing/dma_timing.h has the same formula in closed form; each
 // burst's max() is timing::dma_burst_cycles_measured, shared by both):
@@ -39,6 +39,7 @@
 #include "epochcore/maths/timing/dma_timing.h"
 #include "epochcore/contract/commands.h"
 #include "epochcore/contract/registers.h"
+#include "epochcore/models/memory/spad_map.h"
 
 namespace epochcore {
 
@@ -76,8 +77,10 @@ class DmaEngine : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<DmaEngine> spad_socket;  // local scratchpad interconnect
 
   // SC_REPORT_ERROR on unusable parameters (dma_params_error) or a zero clock period.
+  // `spad_stride`: distance between the scratchpads' sub-windows on spad_socket
+  // (SpadMap::stride, models/memory/spad_map.h; the accelerator derives it from the sizes).
   DmaEngine(sc_core::sc_module_name name, const DmaParams& params, sc_core::sc_time clock_period,
-            sc_core::sc_time quantum);
+            sc_core::sc_time quantum, uint64_t spad_stride = kSpadWindowBytes);
 
   void enqueue(const DmaJob& job);  // non-blocking, FIFO; from another SC_THREAD
   bool idle() const { return queue_.empty() && !running_; }
@@ -115,6 +118,7 @@ class DmaEngine : public sc_core::sc_module {
   void advance(uint64_t cycles);  // quantum keeper + busy_cycles
 
   DmaParams params_;
+  uint64_t spad_stride_;
   sc_core::sc_time clock_period_;
   DmaQuantumKeeper qk_;
   std::vector<uint8_t> buffer_;    // one burst

@@ -1,5 +1,7 @@
 #include "epochcore/platform/soc/soc.h"
 
+#include <algorithm>
+
 #include "epochcore/contract/number_format.h"
 
 #include "epochcore/contract/registers.h"
@@ -9,6 +11,25 @@ namespace epochcore {
 
 using sc_core::sc_time;
 using sc_core::SC_NS;
+
+SocAddressMap SocAddressMap::compute(uint64_t memory_bytes, const SpadMap& spad) {
+  SocAddressMap m;
+  m.mem_bytes = memory_bytes;
+  m.csr_bytes = regs::kCsrWindowBytes;
+  // Up to 1 GiB of memory: the historical map. Beyond: the CSRs at the first 1 GiB
+  // boundary at or above the end of memory, the scratchpad window 256 MiB after them.
+  m.csr_base = std::max(kCsrBase, (m.mem_base + memory_bytes + kCsrAlign - 1) / kCsrAlign * kCsrAlign);
+  m.spad_base = m.csr_base + kCsrToSpadWindow;
+  m.spad = spad;
+  return m;
+}
+
+SocAddressMap soc_address_map(const Scenario& s) {
+  return SocAddressMap::compute(uint64_t(s.memory.size_mib) << 20,
+                                SpadMap::from_sizes(uint64_t(s.spad_input.size_kib) * 1024,
+                                                    uint64_t(s.spad_param.size_kib) * 1024,
+                                                    uint64_t(s.spad_output.size_kib) * 1024));
+}
 
 AccelParams accel_params_from(const Scenario& s) {
   AccelParams p;
@@ -30,7 +51,7 @@ AccelParams accel_params_from(const Scenario& s) {
 
 Soc::Soc(sc_core::sc_module_name name, const Scenario& s)
     : sc_core::sc_module(name), memory_bytes_(uint64_t(s.memory.size_mib) << 20),
-      loader_("loader"), irq_("irq") {
+      map_(soc_address_map(s)), loader_("loader"), irq_("irq") {
   const AccelParams ap = accel_params_from(s);
   period_ = ap.array.clock_period;
   tlm::tlm_global_quantum::instance().set(ap.quantum);
@@ -39,7 +60,9 @@ Soc::Soc(sc_core::sc_module_name name, const Scenario& s)
                                  s.memory.bytes_per_ns));
   bus_.reset(new Router("bus"));
   accel_.reset(new EpochCoreAccel("epochcore", ap));
-  host_.reset(new HostDriver("host", kCsrBase));
+  if (accel_->spad_map().stride != map_.spad.stride)
+    SC_REPORT_ERROR(this->name(), "SocAddressMap and the accelerator disagree on the scratchpad stride");
+  host_.reset(new HostDriver("host", map_.csr_base));
 
   // Targets, in map order; with run.check_protocol a ProtocolChecker sits on every
   // socket between an initiator and the bus and between the bus and a target.
@@ -65,9 +88,9 @@ Soc::Soc(sc_core::sc_module_name name, const Scenario& s)
   bind_target(memory_->socket, "check_memory");
   bind_target(accel_->csr_socket, "check_csr");
   bind_target(accel_->spad_socket, "check_spad");
-  bus_->map(kMemBase, memory_bytes_, 0, "memory");
-  bus_->map(kCsrBase, regs::kCsrWindowBytes, 1, "epochcore.csr");
-  bus_->map(kSpadWindowBase, 3 * kSpadWindowBytes, 2, "epochcore.spad");
+  bus_->map(map_.mem_base, map_.mem_bytes, 0, "memory");
+  bus_->map(map_.csr_base, map_.csr_bytes, 1, "epochcore.csr");
+  bus_->map(map_.spad_base, map_.spad_bytes(), 2, "epochcore.spad");
   // Initiators.
   bind_initiator(host_->socket, "check_host");
   bind_initiator(accel_->dma_socket, "check_dma");

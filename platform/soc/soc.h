@@ -1,8 +1,14 @@
 // The top-level SoC: host-driver model, system bus, system memory and the EpochCore
-// accelerator, built from a scenario. System address map:
+// accelerator, built from a scenario. System address map (SocAddressMap, one source for
+// the bus, the host driver and the docs):
 //   0x0000_0000  system memory (memory.size_mib)
-//   0x4000_0000  accelerator CSRs (256 bytes)
-//   0x5000_0000  accelerator scratchpad window (input, param, output at 16 MiB apart)
+//   csr_base     accelerator CSRs (256 bytes): 0x4000_0000, or the first 1 GiB boundary
+//                at or above the end of system memory when memory exceeds 1 GiB
+//   csr_base + 0x1000_0000  accelerator scratchpad window (input, param, output, each in
+//                a sub-window of SpadMap::stride bytes: 16 MiB, or the largest scratchpad
+//                rounded up to a power of two)
+// With memory.size_mib <= 1024 this is the historical map (CSRs 0x4000_0000, scratchpads
+// 0x5000_0000).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -13,6 +19,7 @@
 
 #include "epochcore/models/accelerator/epochcore_accel.h"
 #include "epochcore/models/bus/router.h"
+#include "epochcore/models/memory/spad_map.h"
 #include "epochcore/models/memory/system_memory.h"
 #include "epochcore/models/tlm/protocol_checker.h"
 #include "epochcore/platform/host/host_driver.h"
@@ -21,8 +28,30 @@
 namespace epochcore {
 
 constexpr uint64_t kMemBase = 0x0000'0000;
+// The CSR and scratchpad window bases with memory.size_mib <= 1024 (the default map).
 constexpr uint64_t kCsrBase = 0x4000'0000;
 constexpr uint64_t kSpadWindowBase = 0x5000'0000;
+// Alignment of the CSR window above a large system memory; the scratchpad window follows
+// the CSR window at this offset.
+constexpr uint64_t kCsrAlign = 0x4000'0000;
+constexpr uint64_t kCsrToSpadWindow = kSpadWindowBase - kCsrBase;
+
+// The SoC's system address map, computed from the configuration: no window overlaps
+// another for any memory or scratchpad size.
+struct SocAddressMap {
+  uint64_t mem_base = kMemBase;
+  uint64_t mem_bytes = 0;
+  uint64_t csr_base = kCsrBase;
+  uint64_t csr_bytes = 0;
+  uint64_t spad_base = kSpadWindowBase;
+  SpadMap spad;  // the scratchpads' sub-windows inside the scratchpad window
+
+  uint64_t spad_bytes() const { return spad.window_bytes(); }
+  uint64_t end() const { return spad_base + spad_bytes(); }
+
+  static SocAddressMap compute(uint64_t memory_bytes, const SpadMap& spad);
+};
+SocAddressMap soc_address_map(const Scenario& s);
 
 AccelParams accel_params_from(const Scenario& s);
 
@@ -36,6 +65,7 @@ class Soc : public sc_core::sc_module {
   const EpochCoreAccel& accel() const { return *accel_; }
   SystemMemory& memory() { return *memory_; }
   uint64_t memory_bytes() const { return memory_bytes_; }
+  const SocAddressMap& address_map() const { return map_; }
   sc_core::sc_time clock_period() const { return period_; }
   const sc_core::sc_signal<bool>& irq_signal() const { return irq_; }
 
@@ -56,6 +86,7 @@ class Soc : public sc_core::sc_module {
   ProtocolChecker* new_checker(const char* name);
 
   uint64_t memory_bytes_;
+  SocAddressMap map_;
   sc_core::sc_time period_;
   std::unique_ptr<SystemMemory> memory_;
   std::unique_ptr<Router> bus_;

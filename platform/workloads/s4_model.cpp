@@ -229,12 +229,20 @@ class S4ModelWorkload : public Workload {
       if (!fs::exists(path))
         throw InputError("workload.model: '" + w.model + "' is neither an LRA task (listops, text, retrieval, "
                          "image, pathfinder, pathx) nor an existing model YAML file");
-      desc_ = io::load_model_description(path);
+      try {
+        desc_ = io::load_model_description(path);
+      } catch (const std::exception& e) {
+        throw InputError(std::string("workload.model: ") + e.what());
+      }
       desc_source_ = path;
     }
     if (!w.weights.empty()) {
       const std::string path = resolve_path(w.weights, o_.scenario_path);
-      weights_ = io::load_model_weights(path, desc_);
+      try {
+        weights_ = io::load_model_weights(path, desc_);
+      } catch (const std::exception& e) {
+        throw InputError(std::string("workload.weights: ") + e.what());
+      }
       weights_source_ = path;
     } else {
       weights_ = s4_model_init(desc_, w.seed);
@@ -243,7 +251,16 @@ class S4ModelWorkload : public Workload {
     if (!w.inputs.empty()) {
       const std::string path = resolve_path(w.inputs, o_.scenario_path);
       const std::string lpath = resolve_path(w.lengths, o_.scenario_path);
-      io::ModelInputs in = io::load_model_inputs(path, lpath, desc_);
+      io::ModelInputs in;
+      try {
+        in = io::load_model_inputs(path, lpath, desc_);
+      } catch (const std::exception& e) {
+        // Name the key of the file the message is about (messages start with the path).
+        const std::string what = e.what();
+        const bool lengths = !lpath.empty() && what.compare(0, lpath.size(), lpath) == 0 &&
+                             what.compare(0, path.size() + 1, path + ":") != 0;
+        throw InputError(std::string(lengths ? "workload.lengths: " : "workload.inputs: ") + what);
+      }
       B_ = in.B;
       inputs_ = std::move(in.data);
       lengths_ = std::move(in.lengths);

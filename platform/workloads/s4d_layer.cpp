@@ -120,6 +120,25 @@ class S4dLayerWorkload : public Workload {
     } catch (const std::exception& e) {
       throw InputError(e.what());
     }
+    // The values the discretisation needs (exp(log_dt) positive and finite, exp(log_A_real)
+    // finite), checked now, naming the file and the tensor, rather than after the run.
+    try {
+      check_s4d_params(p_);
+    } catch (const std::invalid_argument& e) {
+      std::string what = e.what();  // "S4dParams.<tensor>[i] = v: ..."
+      const std::string prefix = "S4dParams.";
+      if (what.compare(0, prefix.size(), prefix) == 0) what.erase(0, prefix.size());
+      const std::string tensor = what.substr(0, what.find_first_of("[:"));
+      throw InputError("--params " + o_.params_path + ": tensor '" + tensor + "': " + what);
+    }
+    // Every PE record (a, b, c, d) must be finite in float32: found now rather than by the
+    // firmware during the run (exit 1 without the file's name).
+    {
+      std::vector<cmd::CoeffRecord> records;
+      char why[256] = {0};
+      if (!fw::discretise_zoh(p_, 1, p_.M, false, &records, why, sizeof why))
+        throw InputError("--params " + o_.params_path + ": tensors log_dt, log_A_real, A_imag, C, D: " + why);
+    }
     params_source_ = o_.params_path;
     if (wl.bidirectional && p_.directions != 2)
       throw InputError(o_.params_path + ": workload.bidirectional is true but tensor 'C' holds one direction "

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +57,18 @@ double simulate(Soc& soc, const Scenario& s, const RunOptions& o) {
 
 RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
   const auto wall0 = std::chrono::steady_clock::now();
+  {
+    // System memory is reserved lazily (calloc), but the host must grant the whole address
+    // range: a memory.size_mib beyond what this host allows is bad input (exit 2), not a
+    // failure of the model (which would report it as an internal error).
+    const uint64_t bytes = uint64_t(s.memory.size_mib) << 20;
+    void* probe = std::calloc(size_t(bytes), 1);
+    if (probe == nullptr)
+      throw InputError("memory.size_mib: this host cannot reserve " + std::to_string(s.memory.size_mib) +
+                       " MiB (" + std::to_string(bytes) +
+                       " bytes) of address space for the simulated system memory; use a smaller value");
+    std::free(probe);
+  }
   Soc soc("soc", s);
   w.attach(soc);
 

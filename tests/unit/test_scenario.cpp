@@ -364,9 +364,12 @@ TEST_CASE("scenario: validation ranges name the key and the allowed range", "[sc
       {"dma.setup_cycles=1000001", "dma.setup_cycles: must be in 0..1000000"},
       {"memory.size_mib=0", "memory.size_mib: must be in 1..65536"},
       {"memory.size_mib=65537", "memory.size_mib: must be in 1..65536"},
-      {"memory.latency_ns=-1", "memory.latency_ns: must be a finite number >= 0, got -1"},
-      {"memory.bytes_per_ns=0", "memory.bytes_per_ns: must be a finite number > 0"},
+      {"memory.latency_ns=-1", "memory.latency_ns: must be a finite number >= 0 and <= 1000000, got -1"},
+      {"memory.latency_ns=1e300", "memory.latency_ns: must be a finite number >= 0 and <= 1000000, got 1e+300"},
+      {"memory.bytes_per_ns=0", "memory.bytes_per_ns: must be a finite number >= 0.001, got 0"},
+      {"memory.bytes_per_ns=1e-300", "memory.bytes_per_ns: must be a finite number >= 0.001"},
       {"host.quantum_ns=-5", "host.quantum_ns: must be a finite number > 0"},
+      {"host.quantum_ns=1e300", "host.quantum_ns: must be a finite number > 0 and <= 1000000000"},
       {"workload.kind=s5", "workload.kind: must be one of s4d_layer, gemm, s4_model, got 's5'"},
       {"workload.channels=0", "workload.channels: must be in 1.."},
       {"workload.modes=0", "workload.modes: must be in 1.."},
@@ -497,6 +500,10 @@ TEST_CASE("scenario: workload.kind s4_model, precision and vector keys", "[scena
   CHECK(m.precision.format == numfmt::Format::BF16);
   CHECK(m.vector.lanes == 32);
   check_same(parse(scenario_to_yaml(m)), m);
+  // s4_model ignores channels, modes and length: their products with batch are not checked.
+  CHECK_NOTHROW(parse("workload: {kind: s4_model, model: listops, batch: 65536}\n"));
+  CHECK_NOTHROW(parse("workload: {kind: gemm, batch: 65536, length: 16777216}\n"));
+  CHECK_THROWS_WITH(parse("workload: {batch: 65536}\n"), Contains("workload.length: channels * length * batch"));
   CHECK_THROWS_WITH(parse("workload: {kind: s4_model}\n"),
                     Contains("workload.model: must name an LRA task"));
   CHECK_THROWS_WITH(parse("workload: {model: pathx}\n"),
