@@ -70,8 +70,7 @@ HostMemoryCeiling host_memory_ceiling(const Scenario& s) {
 }
 
 uint64_t soc_host_bytes(const Scenario& s) {
-  return (uint64_t{s.memory.size_mib} << 20) +
-         ((uint64_t{s.spad_input.size_kib} + s.spad_param.size_kib + s.spad_output.size_kib) << 10);
+  return ((uint64_t{s.spad_input.size_kib} + s.spad_param.size_kib + s.spad_output.size_kib) << 10);
 }
 
 std::string host_memory_refusal(const Scenario& s, uint64_t bytes, const std::string& what) {
@@ -80,7 +79,7 @@ std::string host_memory_refusal(const Scenario& s, uint64_t bytes, const std::st
   const uint64_t total = sat_add(bytes, soc);
   if (total <= c.bytes) return "";
   return what + " needs " + format_bytes(bytes) + " of host memory (" + format_bytes(total) +
-         " with the SoC's system memory and scratchpads), more than the ceiling of " +
+         " with the SoC's scratchpads), more than the ceiling of " +
          format_bytes(c.bytes) + " (" + c.origin + "; raise run.host_memory_mib or shrink the input)";
 }
 

@@ -32,11 +32,13 @@ struct HostMemoryCeiling {
 // machine_memory_bytes() (8 GiB when that is unknown).
 HostMemoryCeiling host_memory_ceiling(const Scenario& s);
 
-// Host memory of the SoC itself: system memory (memory.size_mib) and the scratchpads.
+// Host memory of the SoC itself: the scratchpads. System memory (memory.size_mib) comes
+// from calloc and costs only the pages written, so the workloads count the buffers they
+// place in it instead.
 uint64_t soc_host_bytes(const Scenario& s);
 
 // "" when `bytes` fit the ceiling, else the refusal: "<what> needs N MiB of host memory
-// (with the SoC's M MiB), more than the ceiling of C MiB (<origin>)".
+// (with the SoC's scratchpads), more than the ceiling of C MiB (<origin>)".
 std::string host_memory_refusal(const Scenario& s, uint64_t bytes, const std::string& what);
 
 }  // namespace epochcore

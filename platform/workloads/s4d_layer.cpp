@@ -221,7 +221,8 @@ class S4dLayerWorkload : public Workload {
     const uint64_t block = fw::s4d_param_block_bytes(p_.H, p_.M, p_.directions);
     const uint64_t params = sat_add(2 * block, sat_product({file_elements_, 8}));
     const uint64_t elements = sat_product({B_, p_.H, L_});
-    const uint64_t bytes = sat_add(params, sat_product({elements, 4 + 4 + 8 + 8}));
+    // System memory holds the block, input and output too (written pages only).
+    const uint64_t bytes = sat_add(sat_add(params, block), sat_product({elements, 4 + 4 + 8 + 8 + 4 + 4}));
     const std::string params_from = o_.params_path.empty() ? "workload.channels, workload.modes" : o_.params_path;
     const std::string input_from =
         o_.input_path.empty() ? "workload.batch * workload.channels * workload.length" : o_.input_path;
@@ -229,7 +230,7 @@ class S4dLayerWorkload : public Workload {
                         "the s4d_layer run (parameters from " + params_from + ": H = " + std::to_string(p_.H) +
                             ", M = " + std::to_string(p_.M) + "; input from " + input_from + ": B = " +
                             std::to_string(B_) + ", H = " + std::to_string(p_.H) + ", L = " + std::to_string(L_) +
-                            ", " + std::to_string(elements) + " elements, 24 bytes each with output and reference)");
+                            ", " + std::to_string(elements) + " elements, 32 bytes each with output, reference and system memory)");
   }
 
   static constexpr uint64_t kMaxChannels = 1u << 20, kMaxModes = 1u << 16, kMaxLength = 1u << 24,
@@ -286,7 +287,11 @@ class S4dLayerWorkload : public Workload {
     job_.input_addr = m.place(io_bytes);
     job_.output_addr = m.place(io_bytes);
     job_.workspace_addr = m.end();
-    job_.workspace_bytes = m.workspace_bytes(s_, "the job (parameters, input, output and 1 MiB workspace");
+    const std::string input = o_.input_path.empty()
+                                  ? "input"
+                                  : "input " + o_.input_path + " of shape " +
+                                        io::detail::shape_string(input_shape_, true);
+    job_.workspace_bytes = m.workspace_bytes(s_, "the job (parameters, " + input + ", output and 1 MiB workspace");
     job_.H = p_.H;
     job_.M = p_.M;
     job_.L = L_;
