@@ -141,7 +141,17 @@ class S4dLayerWorkload : public Workload {
     };
     // Shapes are checked in full by load_s4d_params; here only what sizes the run.
     const io::TensorInfo* a = find("log_A_real");
-    if (a == nullptr || a->shape.size() != 2 || a->shape[0] == 0 || a->shape[1] == 0) return;
+    if (a == nullptr || a->shape.size() != 2 || a->shape[0] == 0 || a->shape[1] == 0) {
+      // No H and M to size the run by: load_s4d_params names the problem, once the
+      // file's tensors (as double) are known to fit the ceiling.
+      require_host_memory(s_, sat_product({file_elements_, 8}), path + " (its tensors as double)");
+      try {
+        io::load_s4d_params(path);
+      } catch (const std::exception& e) {
+        throw InputError(e.what());
+      }
+      throw InputError(path + ": tensor 'log_A_real' must have shape [H, M] with H, M >= 1");
+    }
     const size_t H = a->shape[0], M = a->shape[1];
     const std::string shape = "tensor 'log_A_real' has shape " + io::detail::shape_string(a->shape);
     if (H > kMaxChannels)

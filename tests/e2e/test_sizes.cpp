@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "epochcore/platform/io/safetensors.h"
 #include "epochcore/tests/e2e/vp_runner.h"
 
 namespace fs = std::filesystem;
@@ -148,6 +149,17 @@ TEST_CASE("sizes: --params with H beyond workload.channels' limit is refused bef
   CHECK(rm.exit_code == 2);
   CHECK(rm.err.find("M = 131072") != std::string::npos);
   CHECK(rm.err.find("workload.modes") != std::string::npos);
+}
+
+TEST_CASE("sizes: --params without log_A_real still names the missing tensor", "[e2e][sizes]") {
+  const fs::path dir = scratch_dir("sizes-params-missing");
+  const fs::path p = dir / "missing.safetensors";
+  epochcore::io::write_safetensors(p.string(), {{"log_dt", epochcore::io::Tensor{"", {8}, std::vector<double>(8, -3.0)}},
+                                                {"D", epochcore::io::Tensor{"", {8}, std::vector<double>(8, 1.0)}}},
+                                   "F32");
+  const VpResult r = run_epochcore_vp(dir, kSmall + " --params '" + p.string() + "'");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("missing tensor 'log_A_real'") != std::string::npos);
 }
 
 TEST_CASE("sizes: a model of H = 65536 is refused by its description, naming H", "[e2e][sizes][model]") {
