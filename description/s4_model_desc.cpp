@@ -1,6 +1,7 @@
 #include "epochcore/description/s4_model_desc.h"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -78,7 +79,31 @@ void check_size_field(const char* name, uint32_t v, uint32_t limit) {
          ": expected an integer in [1, " + std::to_string(limit) + "]");
 }
 
+constexpr uint64_t kSat = std::numeric_limits<uint64_t>::max();
+
+uint64_t mul(uint64_t a, uint64_t b) { return a != 0 && b > kSat / a ? kSat : a * b; }
+uint64_t add(uint64_t a, uint64_t b) { return a > kSat - b ? kSat : a + b; }
+
 }  // namespace
+
+uint64_t s4_model_weight_count(const S4ModelDesc& d) {
+  const uint64_t H = d.H, M = d.M, F = d.d_input, C = d.classes;
+  const uint64_t norm = mul(H, d.norm == NormKind::Batch ? 4 : 2);
+  const uint64_t directions = d.bidirectional ? 2 : 1;
+  // encoder (embedding F*H, or Linear F -> H)
+  uint64_t n = d.input == InputKind::Tokens ? mul(F, H) : add(mul(F, H), H);
+  // per layer: log_dt, log_A_real, A_imag, C, D, output_linear (H -> 2H), norm
+  uint64_t layer = add(mul(H, 2), mul(mul(H, M), add(2, mul(directions, 2))));
+  layer = add(layer, add(mul(mul(H, H), 2), mul(H, 2)));
+  layer = add(layer, norm);
+  n = add(n, mul(layer, d.n_layers));
+  if (d.prenorm) n = add(n, norm);
+  if (d.retrieval)
+    n = add(n, add(add(mul(mul(H, H), 4), H), add(mul(C, H), C)));
+  else
+    n = add(n, add(mul(C, H), C));
+  return n;
+}
 
 void check_s4_block_weights(const S4ModelDesc& d, const S4BlockWeights& b,
                             const std::string& name) {
@@ -92,6 +117,15 @@ void check_s4_model_desc(const S4ModelDesc& d) {
   check_size_field("L", d.L, kMaxModelLength);
   check_size_field("n_layers", d.n_layers, kMaxModelLayers);
   check_size_field("classes", d.classes, kMaxModelClasses);
+  const uint64_t weights = s4_model_weight_count(d);
+  if (weights > kMaxModelWeights)
+    fail("S4ModelDesc: H = " + std::to_string(d.H) + ", M = " + std::to_string(d.M) + ", n_layers = " +
+         std::to_string(d.n_layers) + ", d_input = " + std::to_string(d.d_input) + ", classes = " +
+         std::to_string(d.classes) + (d.bidirectional ? ", bidirectional" : "") + ": the weights would hold " +
+         std::to_string(weights) + " values (" + std::to_string(weights >> 27) +
+         " GiB as double), above the limit of " + std::to_string(kMaxModelWeights) +
+         " (2^30; per layer 2*H*H for output_linear and " + std::to_string(d.bidirectional ? 6 : 4) +
+         "*H*M for the SSM, d_input*H for the encoder, classes*H for the decoder)");
   if (d.pooling != "mean") fail("S4ModelDesc.pooling = '" + d.pooling + "': expected mean");
   if (!(d.dropout >= 0.0 && d.dropout < 1.0))
     fail("S4ModelDesc.dropout: expected a number in [0, 1)");

@@ -42,8 +42,16 @@ constexpr uint32_t kMaxModelWidth = 65536;      // H, M
 constexpr uint32_t kMaxModelLength = 1u << 24;  // L, d_input
 constexpr uint32_t kMaxModelLayers = 1024;
 constexpr uint32_t kMaxModelClasses = 1u << 20;
+// Bound on the weights' total values (8 GiB as double), so that no description within
+// the limits above asks for terabytes (H = 65536 alone would need 2^33 per layer).
+constexpr uint64_t kMaxModelWeights = uint64_t(1) << 30;
 
-// Throws std::invalid_argument naming the field: a size of 0 or above its limit,
+// The number of values the weights of `d` hold (every tensor of docs/models.md), computed
+// without overflow (UINT64_MAX if it would); `d`'s size fields are not checked.
+uint64_t s4_model_weight_count(const S4ModelDesc& d);
+
+// Throws std::invalid_argument naming the field: a size of 0 or above its limit, weights
+// of more than kMaxModelWeights values (naming H, M, n_layers, d_input and classes),
 // pooling other than "mean", dropout outside [0, 1), norm_eps not positive and finite,
 // unknown init, dt bounds not 0 < dt_min < dt_max.
 void check_s4_model_desc(const S4ModelDesc& d);

@@ -355,32 +355,44 @@ S4ModelWeights load_model_weights(const std::string& path, const S4ModelDesc& d)
   } catch (const std::invalid_argument& e) {
     throw FormatError(path + ": cannot load weights for an invalid model: " + e.what());
   }
-  auto tensors = read_safetensors(path);
   S4ModelWeights w = prepare_weights(d);
   const std::string model = "(H=" + std::to_string(d.H) + ", M=" + std::to_string(d.M) +
                             ", d_input=" + std::to_string(d.d_input) +
                             ", classes=" + std::to_string(d.classes) + ")";
+  // Names, dtypes and shapes from the header first: nothing is read for a wrong file.
+  {
+    auto header = read_safetensors_header(path);
+    for (const auto& item : bind(d, w)) {
+      const TensorSpec& spec = item.first;
+      const auto it = header.find(spec.name);
+      if (it == header.end())
+        throw FormatError(path + ": missing tensor '" + spec.name + "' (expected shape " +
+                          shape_text(spec.shape) + " for this model " + model + ")");
+      const TensorInfo& t = it->second;
+      if (t.dtype != "F32" && t.dtype != "F64")
+        throw FormatError(path + ": tensor '" + spec.name + "' has dtype " + t.dtype +
+                          " (expected F32 or F64)");
+      if (t.shape != spec.shape)
+        throw FormatError(path + ": tensor '" + spec.name + "' has shape " + shape_text(t.shape) +
+                          " but expected " + shape_text(spec.shape) + " for this model " + model);
+      header.erase(it);
+    }
+    if (!header.empty()) {
+      std::string names;
+      for (const auto& item : header) names += (names.empty() ? "'" : ", '") + item.first + "'";
+      throw FormatError(path + ": unexpected tensor" + (header.size() > 1 ? "s " : " ") + names +
+                        " (not part of this model " + model + "; docs/models.md lists the names)");
+    }
+  }
+  auto tensors = read_safetensors(path);
   for (auto& [spec, data] : bind(d, w)) {
     const auto it = tensors.find(spec.name);
-    if (it == tensors.end())
-      throw FormatError(path + ": missing tensor '" + spec.name + "' (expected shape " +
-                        shape_text(spec.shape) + " for this model " + model + ")");
+    if (it == tensors.end() || it->second.shape != spec.shape)
+      throw FormatError(path + ": tensor '" + spec.name + "' changed while the file was read");
     Tensor& t = it->second;
-    if (t.dtype != "F32" && t.dtype != "F64")
-      throw FormatError(path + ": tensor '" + spec.name + "' has dtype " + t.dtype +
-                        " (expected F32 or F64)");
-    if (t.shape != spec.shape)
-      throw FormatError(path + ": tensor '" + spec.name + "' has shape " + shape_text(t.shape) +
-                        " but expected " + shape_text(spec.shape) + " for this model " + model);
     check_values(path, spec.name, t.data, d);
     *data = std::move(t.data);
     tensors.erase(it);
-  }
-  if (!tensors.empty()) {
-    std::string names;
-    for (const auto& item : tensors) names += (names.empty() ? "'" : ", '") + item.first + "'";
-    throw FormatError(path + ": unexpected tensor" + (tensors.size() > 1 ? "s " : " ") + names +
-                      " (not part of this model " + model + "; docs/models.md lists the names)");
   }
   try {
     check_s4_model_weights(d, w);
@@ -400,8 +412,9 @@ void save_model_weights(const std::string& path, const S4ModelDesc& d, const S4M
 }
 
 ModelInputs load_model_inputs(const std::string& inputs_path, const std::string& lengths_path,
-                              const S4ModelDesc& d) {
-  const NpyArray a = read_npy(inputs_path);
+                              const S4ModelDesc& d,
+                              const std::function<void(uint32_t B)>& before_read) {
+  const NpyHeader a = read_npy_header(inputs_path);
   const bool tokens = d.input == InputKind::Tokens;
   const bool integer = a.dtype == "i4" || a.dtype == "i8";
   // Expected shape with B left open (0), and an alternative for d_input == 1.
@@ -427,9 +440,26 @@ ModelInputs load_model_inputs(const std::string& inputs_path, const std::string&
     throw FormatError(inputs_path + ": token ids have dtype " + a.dtype +
                       " (expected an integer dtype, int32 or int64)");
   if (a.shape[0] > (1u << 30)) throw FormatError(inputs_path + ": too many inputs (B > 2^30)");
+  const uint32_t B = static_cast<uint32_t>(a.shape[0]);
+  const std::vector<size_t> want_n =
+      d.retrieval ? std::vector<size_t>{B, 2} : std::vector<size_t>{B};
+  if (!lengths_path.empty()) {
+    const NpyHeader n = read_npy_header(lengths_path);
+    if (n.shape != want_n)
+      throw FormatError(lengths_path + ": lengths have shape " + detail::shape_string(n.shape, true) +
+                        " but expected " + detail::shape_string(want_n, true) + " (B = " +
+                        std::to_string(B) + " from " + inputs_path + ")");
+    if (n.dtype != "i4" && n.dtype != "i8")
+      throw FormatError(lengths_path + ": lengths have dtype " + n.dtype +
+                        " (expected an integer dtype, int32 or int64)");
+  }
+  if (before_read) before_read(B);
+  NpyArray data = read_npy(inputs_path);
+  if (data.shape != a.shape)
+    throw FormatError(inputs_path + ": the file changed while it was read");
   ModelInputs in;
-  in.B = static_cast<uint32_t>(a.shape[0]);
-  in.data = a.data;
+  in.B = B;
+  in.data = std::move(data.data);
   if (tokens)
     for (size_t i = 0; i < in.data.size(); ++i)
       if (in.data[i] < 0 || in.data[i] >= d.d_input) {
@@ -440,15 +470,8 @@ ModelInputs load_model_inputs(const std::string& inputs_path, const std::string&
       }
   if (lengths_path.empty()) return in;
   const NpyArray n = read_npy(lengths_path);
-  const std::vector<size_t> want_n =
-      d.retrieval ? std::vector<size_t>{in.B, 2} : std::vector<size_t>{in.B};
   if (n.shape != want_n)
-    throw FormatError(lengths_path + ": lengths have shape " + detail::shape_string(n.shape, true) +
-                      " but expected " + detail::shape_string(want_n, true) + " (B = " +
-                      std::to_string(in.B) + " from " + inputs_path + ")");
-  if (n.dtype != "i4" && n.dtype != "i8")
-    throw FormatError(lengths_path + ": lengths have dtype " + n.dtype +
-                      " (expected an integer dtype, int32 or int64)");
+    throw FormatError(lengths_path + ": the file changed while it was read");
   for (size_t i = 0; i < n.data.size(); ++i) {
     if (n.data[i] < 1 || n.data[i] > d.L)
       throw FormatError(lengths_path + ": length " + std::to_string(int64_t(n.data[i])) +

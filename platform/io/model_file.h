@@ -5,6 +5,7 @@
 // was expected.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,8 @@ struct TensorSpec {
 std::vector<TensorSpec> model_tensor_specs(const S4ModelDesc& d);
 
 // Reads and checks the weights of model `d`: every tensor of model_tensor_specs, no
-// other, each F32 or F64 with exactly its shape; then check_s4_model_weights (an
+// other, each F32 or F64 with exactly its shape (checked from the file's header, before
+// any data is read); then check_s4_model_weights (an
 // exp(log_dt) overflow, say, is reported with the tensor's name).
 S4ModelWeights load_model_weights(const std::string& path, const S4ModelDesc& d);
 // Writes `w` with dtype "F32" or "F64". Throws std::invalid_argument if `w` does not fit
@@ -58,8 +60,11 @@ struct ModelInputs {
 // inputs .npy: tokens (integer dtype) (B, L), retrieval (B, 2, L); values (any dtype)
 // (B, L, d_input), or (B, L) when d_input is 1, retrieval (B, 2, L[, d_input]).
 // lengths .npy (optional, "" for none): integer (B,), retrieval (B, 2), each in [1, L].
-// Token ids must lie in [0, d_input).
+// Token ids must lie in [0, d_input). Both files' headers are checked (shape, dtype)
+// before their data is read; `before_read`, when given, is called with B once the headers
+// are checked and before any data is read (e.g. to refuse B against a memory ceiling).
 ModelInputs load_model_inputs(const std::string& inputs_path, const std::string& lengths_path,
-                              const S4ModelDesc& d);
+                              const S4ModelDesc& d,
+                              const std::function<void(uint32_t B)>& before_read = {});
 
 }  // namespace epochcore::io

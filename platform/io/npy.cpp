@@ -364,11 +364,13 @@ void write_npy(const std::string& path, const std::vector<size_t>& shape, Elemen
 
 }  // namespace
 
-NpyArray read_npy(const std::string& path) {
+namespace {
+
+NpyHeader parse_npy_header(const std::string& path, std::ifstream& in, ElementType& type) {
   std::error_code ec;
   const auto file_size = std::filesystem::file_size(path, ec);
   if (ec) throw FormatError(path + ": cannot read file: " + ec.message());
-  std::ifstream in(path, std::ios::binary);
+  in.open(path, std::ios::binary);
   if (!in) throw FormatError(path + ": cannot open file");
 
   unsigned char pre[12] = {};
@@ -412,8 +414,8 @@ NpyArray read_npy(const std::string& path) {
   const auto& fortran = require(dict, "fortran_order", HeaderValue::Bool, "True or False", path);
   const auto& shape = require(dict, "shape", HeaderValue::Tuple, "a tuple of integers", path);
 
-  NpyArray array;
-  const ElementType type = parse_descr(descr.text, path, array.dtype);
+  NpyHeader array;
+  type = parse_descr(descr.text, path, array.dtype);
   if (fortran.flag)
     throw FormatError(path + ": fortran_order is True (expected C order; save with "
                              "numpy.ascontiguousarray)");
@@ -432,7 +434,28 @@ NpyArray read_npy(const std::string& path) {
     throw FormatError(path + ": " + std::to_string(available - bytes) +
                       " unexpected bytes after the data (expected exactly " +
                       std::to_string(bytes) + " bytes" + what + ")");
-  array.data = detail::read_elements(in, type, elements, array.shape, path);
+  array.elements = elements;
+  array.data_bytes = bytes;
+  array.data_offset = preamble + header_len;
+  return array;
+}
+
+}  // namespace
+
+NpyHeader read_npy_header(const std::string& path) {
+  std::ifstream in;
+  ElementType type;
+  return parse_npy_header(path, in, type);
+}
+
+NpyArray read_npy(const std::string& path) {
+  std::ifstream in;
+  ElementType type;
+  NpyHeader h = parse_npy_header(path, in, type);
+  NpyArray array;
+  array.dtype = std::move(h.dtype);
+  array.shape = std::move(h.shape);
+  array.data = detail::read_elements(in, type, h.elements, array.shape, path);
   return array;
 }
 

@@ -33,6 +33,20 @@ struct NpyArray {
 
 NpyArray read_npy(const std::string& path);
 
+// What a .npy file holds, from its header alone: every check of read_npy that needs no
+// element (magic, version, header dictionary, dtype, C order, element count overflow,
+// file size equal to header + data) is made, no data is read. Use it to compare the
+// shape with what a run needs, and the size with the host-memory ceiling, before
+// read_npy converts the data to doubles (8 bytes per element).
+struct NpyHeader {
+  std::string dtype;          // as NpyArray::dtype
+  std::vector<size_t> shape;
+  size_t elements = 0;        // product of shape
+  size_t data_bytes = 0;      // elements * element size in the file
+  size_t data_offset = 0;     // where the data starts in the file
+};
+NpyHeader read_npy_header(const std::string& path);
+
 // Write a C-order array as format 1.0 (2.0 if the header would not fit). Throws
 // std::invalid_argument if the shape's element count overflows or data is null for a
 // non-empty array, FormatError if the file cannot be written. Values are written as

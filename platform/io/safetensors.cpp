@@ -164,11 +164,15 @@ void check_layout(std::vector<Entry>& entries, uint64_t buffer_size, const std::
 
 }  // namespace
 
-std::map<std::string, Tensor> read_safetensors(const std::string& path) {
+namespace {
+
+// Opens `path` into `in`, checks the whole header; the entries in offset order.
+std::vector<Entry> parse_file_header(const std::string& path, std::ifstream& in,
+                                     uint64_t& data_start) {
   std::error_code ec;
   const uint64_t file_size = std::filesystem::file_size(path, ec);
   if (ec) throw FormatError(path + ": cannot read file: " + ec.message());
-  std::ifstream in(path, std::ios::binary);
+  in.open(path, std::ios::binary);
   if (!in) throw FormatError(path + ": cannot open file");
   unsigned char prefix[8] = {};
   in.read(reinterpret_cast<char*>(prefix), 8);
@@ -188,7 +192,7 @@ std::map<std::string, Tensor> read_safetensors(const std::string& path) {
     throw FormatError(path + ": file ends inside the header");
 
   const json header = parse_header(text, path);
-  const uint64_t data_start = 8 + header_len;
+  data_start = 8 + header_len;
   const uint64_t buffer_size = file_size - data_start;
   std::vector<Entry> entries;
   for (const auto& item : header.items()) {
@@ -198,7 +202,24 @@ std::map<std::string, Tensor> read_safetensors(const std::string& path) {
       entries.push_back(parse_entry(item.key(), item.value(), buffer_size, path));
   }
   check_layout(entries, buffer_size, path);
+  return entries;
+}
 
+}  // namespace
+
+std::map<std::string, TensorInfo> read_safetensors_header(const std::string& path) {
+  std::ifstream in;
+  uint64_t data_start = 0;
+  std::map<std::string, TensorInfo> out;
+  for (const Entry& e : parse_file_header(path, in, data_start))
+    out[e.name] = TensorInfo{dtype_name(e.type), e.shape, e.elements};
+  return out;
+}
+
+std::map<std::string, Tensor> read_safetensors(const std::string& path) {
+  std::ifstream in;
+  uint64_t data_start = 0;
+  const std::vector<Entry> entries = parse_file_header(path, in, data_start);
   std::map<std::string, Tensor> tensors;
   for (const Entry& e : entries) {  // in offset order, so reading is sequential
     in.seekg(static_cast<std::streamoff>(data_start + e.begin));

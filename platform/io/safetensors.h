@@ -31,6 +31,17 @@ struct Tensor {
 
 std::map<std::string, Tensor> read_safetensors(const std::string& path);
 
+// What a safetensors file holds, from its header alone: every check of read_safetensors
+// that needs no element is made (header, entries, offsets, layout), no data is read. Use
+// it to compare names and shapes with what a run needs, and the sizes with the
+// host-memory ceiling, before read_safetensors converts the data to doubles.
+struct TensorInfo {
+  std::string dtype;          // "F32", "F64", "I32" or "I64"
+  std::vector<size_t> shape;
+  size_t elements = 0;
+};
+std::map<std::string, TensorInfo> read_safetensors_header(const std::string& path);
+
 // Write every tensor as `dtype` ("F32" or "F64"; Tensor::dtype is ignored), in name
 // order, header padded with spaces to a multiple of 8 bytes. Throws
 // std::invalid_argument for another dtype, an empty or "__metadata__" name, data whose

@@ -99,6 +99,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("energy.tech", &s.energy.tech);
   add("run.timing", choice_ref(&s.run.timing));
   add("run.check_protocol", &s.run.check_protocol);
+  add("run.host_memory_mib", &s.run.host_memory_mib);
   return f;
 }
 
@@ -456,6 +457,7 @@ std::optional<Issue> find_issue(const Scenario& s) {
   c.real("memory.latency_ns", s.memory.latency_ns, 0, true, 1e6);
   c.real("memory.bytes_per_ns", s.memory.bytes_per_ns, 1e-3, true, kInf);
   c.real("host.quantum_ns", s.host.quantum_ns, 0, false, 1e9);
+  c.range("run.host_memory_mib", s.run.host_memory_mib, 0, 1u << 24);
 
   const WorkloadConfig& w = s.workload;
   // workload.kind, precision.format and run.timing are enums, checked as they are read.

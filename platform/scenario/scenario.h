@@ -144,6 +144,7 @@ struct EnergyConfig {
 struct RunConfig {
   Choice<Timing> timing = Timing::Cycle;  // cycle (PE-level, clocked) | fast (whole passes in bulk)
   bool check_protocol = false;      // a TLM-2.0 base-protocol checker on every socket (--check-protocol)
+  uint32_t host_memory_mib = 0;     // ceiling on the run's host memory; 0: half of the machine's RAM
 };
 
 struct Scenario {

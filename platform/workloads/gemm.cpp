@@ -50,14 +50,21 @@ class GemmWorkload : public Workload {
     job_.M = s_.workload.gemm_m;
     job_.N = s_.workload.gemm_n;
     job_.K = s_.workload.gemm_k;
-    a_ = seeded_matrix(size_t(job_.M) * job_.K, s_.workload.seed + 1);
-    b_ = seeded_matrix(size_t(job_.K) * job_.N, s_.workload.seed);
+    // Sizes before memory: the layout and the host-memory ceiling first, then the operands.
+    const uint64_t a = uint64_t(job_.M) * job_.K, b = uint64_t(job_.K) * job_.N, c = uint64_t(job_.M) * job_.N;
     MemoryLayout m;
-    job_.a_addr = m.place(a_.size() * 4);
-    job_.b_addr = m.place(b_.size() * 4);
-    job_.c_addr = m.place(uint64_t(job_.M) * job_.N * 4);
+    job_.a_addr = m.place(a * 4);
+    job_.b_addr = m.place(b * 4);
+    job_.c_addr = m.place(c * 4);
     job_.workspace_addr = m.end();
     job_.workspace_bytes = m.workspace_bytes(s_, "the GEMM (A, B, C and 1 MiB workspace");
+    // A, B and C as float on the host and in system memory, the reference C as double.
+    require_host_memory(s_, sat_add(sat_product({a + b + c, 8}), sat_product({c, 4 + 8})),
+                        "the GEMM (workload.gemm_m = " + std::to_string(job_.M) + ", gemm_n = " +
+                            std::to_string(job_.N) + ", gemm_k = " + std::to_string(job_.K) +
+                            ": A, B and C as float on the host and in system memory, the reference C as double)");
+    a_ = seeded_matrix(a, s_.workload.seed + 1);
+    b_ = seeded_matrix(b, s_.workload.seed);
   }
 
   bool load(Soc& soc) override {

@@ -44,9 +44,10 @@ std::string resolve_path(const std::string& path, const std::string& scenario_pa
 }
 
 // Seeded inputs: token ids uniform in [0, d_input); values standard normal.
+// The caller has checked the size (check_host_memory): the product cannot overflow.
 std::vector<double> seeded_model_inputs(const S4ModelDesc& d, uint32_t B, uint64_t seed) {
-  const size_t per_step = d.input == InputKind::Tokens ? 1 : d.d_input;
-  std::vector<double> v(size_t(B) * documents_per_input(d) * d.L * per_step);
+  const uint64_t per_step = d.input == InputKind::Tokens ? 1 : d.d_input;
+  std::vector<double> v(sat_product({B, documents_per_input(d), d.L, per_step}));
   Rng rng(seed);
   // min(): u * d_input may round up to d_input for u just below 1.
   for (double& x : v)
@@ -236,6 +237,10 @@ class S4ModelWorkload : public Workload {
       }
       desc_source_ = path;
     }
+    // Sizes before memory: the weights (bounded by the description's check) and the inputs
+    // against the host-memory ceiling before they are seeded or read.
+    const std::string weights_from = w.weights.empty() ? "seeded" : resolve_path(w.weights, o_.scenario_path);
+    check_host_memory(w.inputs.empty() ? w.batch : 0, w.inputs.empty() ? "workload.batch" : "", weights_from);
     if (!w.weights.empty()) {
       const std::string path = resolve_path(w.weights, o_.scenario_path);
       try {
@@ -253,7 +258,11 @@ class S4ModelWorkload : public Workload {
       const std::string lpath = resolve_path(w.lengths, o_.scenario_path);
       io::ModelInputs in;
       try {
-        in = io::load_model_inputs(path, lpath, desc_);
+        in = io::load_model_inputs(path, lpath, desc_, [&](uint32_t B) {
+          check_host_memory(B, path + " (B from its header)", weights_from);
+        });
+      } catch (const InputError&) {
+        throw;
       } catch (const std::exception& e) {
         // Name the key of the file the message is about (messages start with the path).
         const std::string what = e.what();
@@ -271,6 +280,30 @@ class S4ModelWorkload : public Workload {
       inputs_source_ = std::string("seeded ") + (desc_.input == InputKind::Tokens ? "token ids" : "normal values") +
                        " (seed " + std::to_string(w.seed + 1) + ")";
     }
+  }
+
+  // What the run takes at least, with B inputs (0: the weights alone): the weights as
+  // double on the host and in system memory, the inputs as double and in system memory,
+  // per step and channel the activations in system memory and, when the reference model
+  // runs (workload.reference or an integer precision's calibration), its three buffers.
+  void check_host_memory(uint32_t B, const std::string& batch_from, const std::string& weights_from) const {
+    const S4ModelDesc& d = desc_;
+    const uint64_t weights = s4_model_weight_count(d);
+    const uint64_t S = sat_product({B, documents_per_input(d)});
+    const uint64_t steps = sat_product({S, d.L});
+    const uint64_t inputs = sat_product({steps, d.input == InputKind::Tokens ? 1u : d.d_input});
+    const bool reference = s_.workload.reference || numfmt::is_integer(s_.precision.format);
+    const uint64_t activations = sat_product({steps, d.H});
+    const uint64_t bytes = sat_add(sat_add(sat_product({weights, 16}), sat_product({inputs, 12})),
+                                   sat_product({activations, reference ? 32u : 8u}));
+    std::string what = "the s4_model run (" + desc_source_ + ": " + std::to_string(weights) + " weights, " +
+                       weights_from + ")";
+    if (B > 0)
+      what = "the s4_model run (" + desc_source_ + ": " + std::to_string(weights) + " weights, " + weights_from +
+             "; B = " + std::to_string(B) + " from " + batch_from + ": " + std::to_string(inputs) +
+             " input values, " + std::to_string(activations) + " activations per layer of L = " +
+             std::to_string(d.L) + " and H = " + std::to_string(d.H) + ")";
+    require_host_memory(s_, bytes, what);
   }
 
   // After each stage of the model compiler: the hardware counters, for per-stage deltas.

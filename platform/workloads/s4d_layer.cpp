@@ -2,6 +2,7 @@
 // the input from --input (.npy) or seeded; the firmware's S4D kernel
 // (firmware/kernels/s4d_layer) runs it; the output is checked against the double-precision
 // S4D recurrence. --inject-bad-command corrupts one record of the stream it builds.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "epochcore/maths/reference/s4d_reference.h"
 #include "epochcore/platform/io/npy.h"
 #include "epochcore/platform/io/s4d_params_file.h"
+#include "epochcore/platform/io/safetensors.h"
 #include "epochcore/platform/report/compare.h"
 #include "epochcore/platform/soc/soc.h"
 #include "epochcore/platform/workloads/support.h"
@@ -29,10 +31,16 @@ class S4dLayerWorkload : public Workload {
  public:
   using Workload::Workload;
 
+  // Sizes before memory: the parameters' and the input's sizes come from the scenario
+  // or the files' headers, are checked against the scenario's limits, system memory and
+  // the host-memory ceiling, and only then are parameters and input seeded or read.
   void prepare() override {
+    size_params();
+    size_input();
+    layout();
+    check_host_memory();
     load_params();
     load_input();
-    layout();
   }
 
   void attach(Soc& soc) override {
@@ -108,6 +116,137 @@ class S4dLayerWorkload : public Workload {
   }
 
  private:
+  // H, M and directions: the scenario's keys, or --params's header (log_A_real [H, M],
+  // C [2, H, M, 2] for two directions), checked against the keys' limits.
+  void size_params() {
+    const WorkloadConfig& wl = s_.workload;
+    if (o_.params_path.empty()) {
+      p_.H = wl.channels;
+      p_.M = wl.modes;
+      p_.directions = wl.bidirectional ? 2 : 1;
+      return;
+    }
+    const std::string& path = o_.params_path;
+    std::map<std::string, io::TensorInfo> header;
+    try {
+      header = io::read_safetensors_header(path);
+    } catch (const std::exception& e) {
+      throw InputError(e.what());
+    }
+    for (const auto& [name, t] : header) file_elements_ = sat_add(file_elements_, t.elements);
+    const auto find = [&header](const std::string& name) -> const io::TensorInfo* {
+      auto it = header.find(name);
+      if (it == header.end()) it = header.find("kernel." + name);
+      return it == header.end() ? nullptr : &it->second;
+    };
+    // Shapes are checked in full by load_s4d_params; here only what sizes the run.
+    const io::TensorInfo* a = find("log_A_real");
+    if (a == nullptr || a->shape.size() != 2 || a->shape[0] == 0 || a->shape[1] == 0) {
+      // No H and M to size the run by: load_s4d_params names the problem, once the
+      // file's tensors (as double) are known to fit the ceiling.
+      require_host_memory(s_, sat_product({file_elements_, 8}), path + " (its tensors as double)");
+      try {
+        io::load_s4d_params(path);
+      } catch (const std::exception& e) {
+        throw InputError(e.what());
+      }
+      throw InputError(path + ": tensor 'log_A_real' must have shape [H, M] with H, M >= 1");
+    }
+    const size_t H = a->shape[0], M = a->shape[1];
+    const std::string shape = "tensor 'log_A_real' has shape " + io::detail::shape_string(a->shape);
+    if (H > kMaxChannels)
+      throw InputError(path + ": " + shape + ": H = " + std::to_string(H) + " is above the limit of workload.channels (" +
+                       std::to_string(kMaxChannels) + ")");
+    if (M > kMaxModes)
+      throw InputError(path + ": " + shape + ": M = " + std::to_string(M) + " is above the limit of workload.modes (" +
+                       std::to_string(kMaxModes) + ")");
+    const io::TensorInfo* c = find("C");
+    p_.H = uint32_t(H);
+    p_.M = uint32_t(M);
+    p_.directions = c != nullptr && c->shape.size() == 4 && c->shape[0] == 2 ? 2 : 1;
+  }
+
+  // B and L: the scenario's keys, or --input's header (dtype and shape checked against
+  // the layer and the keys' limits before any element is read).
+  void size_input() {
+    const WorkloadConfig& wl = s_.workload;
+    const uint32_t H = p_.H;
+    if (o_.input_path.empty()) {
+      B_ = wl.batch;
+      L_ = wl.length;
+      input_shape_ = B_ == 1 ? std::vector<size_t>{H, L_} : std::vector<size_t>{B_, H, L_};
+      check_states("workload.batch", B_);
+      return;
+    }
+    const std::string& path = o_.input_path;
+    io::NpyHeader a;
+    try {
+      a = io::read_npy_header(path);
+    } catch (const std::exception& e) {
+      throw InputError(e.what());
+    }
+    if (a.dtype != "f4" && a.dtype != "f8")
+      throw InputError(path + ": input must be float32 or float64, got dtype '" + a.dtype + "'");
+    const std::string expect = "(H, L) or (B, H, L) with H = " + std::to_string(H);
+    if (a.shape.size() != 2 && a.shape.size() != 3)
+      throw InputError(path + ": input has " + std::to_string(a.shape.size()) + " dimensions; expected shape " +
+                       expect);
+    const bool batched = a.shape.size() == 3;
+    const size_t B = batched ? a.shape[0] : 1, L = a.shape.back();
+    const size_t channels = a.shape[batched ? 1 : 0];
+    const std::string got = " (shape " + io::detail::shape_string(a.shape, true) + ")";
+    if (channels != H)
+      throw InputError(path + ": input has " + std::to_string(channels) + " channels but the layer has H = " +
+                       std::to_string(H) + "; expected shape " + expect + got);
+    if (B == 0 || L == 0) throw InputError(path + ": input is empty; expected shape " + expect + got);
+    if (B > kMaxBatch)
+      throw InputError(path + ": input has B = " + std::to_string(B) + " sequences, above the limit of " +
+                       "workload.batch (" + std::to_string(kMaxBatch) + "); expected shape " + expect + got);
+    if (L > kMaxLength)
+      throw InputError(path + ": input has L = " + std::to_string(L) + " steps, above the limit of " +
+                       "workload.length (" + std::to_string(kMaxLength) + "); expected shape " + expect + got);
+    if (uint64_t(B) * H * L > kMaxElements)
+      throw InputError(path + ": input has B * H * L = " + std::to_string(uint64_t(B) * H * L) +
+                       " elements, above the limit of workload.channels * length * batch (" +
+                       std::to_string(kMaxElements) + ")" + got);
+    B_ = uint32_t(B);
+    L_ = uint32_t(L);
+    input_shape_ = a.shape;
+    check_states(path + ": input's B", B_);
+  }
+
+  // channels * modes * batch (the recurrence's states), as the scenario bounds it.
+  void check_states(const std::string& who, uint32_t B) const {
+    const uint64_t states = uint64_t(p_.H) * p_.M * B;
+    if (states > kMaxStates)
+      throw InputError(who + " = " + std::to_string(B) + " with H = " + std::to_string(p_.H) + ", M = " +
+                       std::to_string(p_.M) + ": channels * modes * batch = " + std::to_string(states) +
+                       " is above the limit of " + std::to_string(kMaxStates) + " (2^28)");
+  }
+
+  // The parameters twice (vectors and the block written to memory; a file's tensors as
+  // doubles while read), the input and output as float, the reference's input and
+  // output as double: checked against run.host_memory_mib.
+  void check_host_memory() const {
+    const uint64_t block = fw::s4d_param_block_bytes(p_.H, p_.M, p_.directions);
+    const uint64_t params = sat_add(2 * block, sat_product({file_elements_, 8}));
+    const uint64_t elements = sat_product({B_, p_.H, L_});
+    // System memory holds the block, input and output too (written pages only).
+    const uint64_t bytes = sat_add(sat_add(params, block), sat_product({elements, 4 + 4 + 8 + 8 + 4 + 4}));
+    const std::string params_from = o_.params_path.empty() ? "workload.channels, workload.modes" : o_.params_path;
+    const std::string input_from =
+        o_.input_path.empty() ? "workload.batch * workload.channels * workload.length" : o_.input_path;
+    require_host_memory(s_, bytes,
+                        "the s4d_layer run (parameters from " + params_from + ": H = " + std::to_string(p_.H) +
+                            ", M = " + std::to_string(p_.M) + "; input from " + input_from + ": B = " +
+                            std::to_string(B_) + ", H = " + std::to_string(p_.H) + ", L = " + std::to_string(L_) +
+                            ", " + std::to_string(elements) + " elements, 32 bytes each with output, reference and system memory)");
+  }
+
+  static constexpr uint64_t kMaxChannels = 1u << 20, kMaxModes = 1u << 16, kMaxLength = 1u << 24,
+                            kMaxBatch = 1u << 16, kMaxStates = uint64_t(1) << 28,
+                            kMaxElements = uint64_t(1) << 32;  // scenario.cpp's ranges
+
   void load_params() {
     const WorkloadConfig& wl = s_.workload;
     if (o_.params_path.empty()) {
@@ -115,6 +254,7 @@ class S4dLayerWorkload : public Workload {
       params_source_ = "seeded " + wl.init + " (seed " + std::to_string(wl.seed) + ")";
       return;
     }
+    const S4dParams sized = p_;
     try {
       p_ = io::load_s4d_params(o_.params_path);
     } catch (const std::exception& e) {
@@ -140,6 +280,8 @@ class S4dLayerWorkload : public Workload {
         throw InputError("--params " + o_.params_path + ": tensors log_dt, log_A_real, A_imag, C, D: " + why);
     }
     params_source_ = o_.params_path;
+    if (p_.H != sized.H || p_.M != sized.M || p_.directions != sized.directions)
+      throw InputError(o_.params_path + ": the tensors' shapes changed while the file was read");
     if (wl.bidirectional && p_.directions != 2)
       throw InputError(o_.params_path + ": workload.bidirectional is true but tensor 'C' holds one direction "
                        "(expected shape [2, H, M, 2] for a bidirectional layer)");
@@ -147,12 +289,8 @@ class S4dLayerWorkload : public Workload {
 
   void load_input() {
     const WorkloadConfig& wl = s_.workload;
-    const uint32_t H = p_.H;
     if (o_.input_path.empty()) {
-      B_ = wl.batch;
-      L_ = wl.length;
-      input_ = seeded_input(B_, H, L_, wl.seed + 1);
-      input_shape_ = B_ == 1 ? std::vector<size_t>{H, L_} : std::vector<size_t>{B_, H, L_};
+      input_ = seeded_input(B_, p_.H, L_, wl.seed + 1);
       input_source_ = "seeded normal (seed " + std::to_string(wl.seed + 1) + ")";
       return;
     }
@@ -163,23 +301,10 @@ class S4dLayerWorkload : public Workload {
     } catch (const std::exception& e) {
       throw InputError(e.what());
     }
-    if (a.dtype != "f4" && a.dtype != "f8")
-      throw InputError(path + ": input must be float32 or float64, got dtype '" + a.dtype + "'");
-    const std::string expect = "(H, L) or (B, H, L) with H = " + std::to_string(H);
-    if (a.shape.size() != 2 && a.shape.size() != 3)
-      throw InputError(path + ": input has " + std::to_string(a.shape.size()) + " dimensions; expected shape " +
-                       expect);
-    const bool batched = a.shape.size() == 3;
-    B_ = batched ? uint32_t(a.shape[0]) : 1;
-    L_ = uint32_t(a.shape.back());
-    const size_t channels = a.shape[batched ? 1 : 0];
-    if (channels != H)
-      throw InputError(path + ": input has " + std::to_string(channels) + " channels but the layer has H = " +
-                       std::to_string(H) + "; expected shape " + expect);
-    if (B_ == 0 || L_ == 0) throw InputError(path + ": input is empty; expected shape " + expect);
+    if (a.shape != input_shape_)
+      throw InputError(path + ": the input's shape changed while the file was read");
     input_.resize(a.data.size());
     for (size_t i = 0; i < a.data.size(); ++i) input_[i] = float(a.data[i]);
-    input_shape_ = a.shape;
     input_source_ = path;
   }
 
@@ -191,7 +316,11 @@ class S4dLayerWorkload : public Workload {
     job_.input_addr = m.place(io_bytes);
     job_.output_addr = m.place(io_bytes);
     job_.workspace_addr = m.end();
-    job_.workspace_bytes = m.workspace_bytes(s_, "the job (parameters, input, output and 1 MiB workspace");
+    const std::string input = o_.input_path.empty()
+                                  ? "input"
+                                  : "input " + o_.input_path + " of shape " +
+                                        io::detail::shape_string(input_shape_, true);
+    job_.workspace_bytes = m.workspace_bytes(s_, "the job (parameters, " + input + ", output and 1 MiB workspace");
     job_.H = p_.H;
     job_.M = p_.M;
     job_.L = L_;
@@ -201,6 +330,7 @@ class S4dLayerWorkload : public Workload {
 
   S4dParams p_;
   uint32_t B_ = 1, L_ = 0;
+  uint64_t file_elements_ = 0;        // --params: elements of all its tensors
   std::vector<float> input_;          // [B][H][L]
   std::vector<size_t> input_shape_;   // as given: (H, L) or (B, H, L)
   std::string params_source_, input_source_;

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "epochcore/platform/scenario/host_memory.h"
 #include "epochcore/platform/scenario/scenario.h"
 #include "epochcore/platform/workloads/workload.h"
 
@@ -37,6 +38,13 @@ class MemoryLayout {
  private:
   uint64_t next_ = 0x1000;
 };
+
+// Throws InputError when `bytes` of host memory for `what` (naming the keys or file that
+// ask for them) and the SoC's own do not fit the ceiling (run.host_memory_mib).
+inline void require_host_memory(const Scenario& s, uint64_t bytes, const std::string& what) {
+  const std::string refusal = host_memory_refusal(s, bytes, what);
+  if (!refusal.empty()) throw InputError(refusal);
+}
 
 // --params and --input are for s4d_layer: gemm seeds A and B, s4_model names its files with
 // scenario keys. Throws InputError for either on another kind.

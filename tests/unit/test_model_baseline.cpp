@@ -352,6 +352,8 @@ TEST_CASE("model_baseline: bad input is an error naming it", "[model_baseline]")
   CHECK_THROWS_WITH(baseline_s4_model(cfg, v0, d, 1), Contains("layers.0.tail"));
   CHECK_THROWS_WITH(baseline_s4_model(cfg, vp, d, 1u << 21), Contains("at most 1048576"));
   bad = d;
-  bad.H = 65536, bad.L = 1u << 24;
-  CHECK_THROWS_WITH(baseline_s4_model(cfg, vp, bad, 1), Contains("1e18"));
+  bad.H = 65536, bad.L = 1u << 24;  // the description itself bounds the weights (2H*H per layer)
+  CHECK_THROWS_WITH(baseline_s4_model(cfg, vp, bad, 1), Contains("H = 65536") && Contains("weights"));
+  bad.H = 8192, bad.M = 1024;  // within the weights' bound, beyond the counters at 2^20 inputs
+  CHECK_THROWS_WITH(baseline_s4_model(cfg, vp, bad, 1u << 20), Contains("1e18"));
 }
