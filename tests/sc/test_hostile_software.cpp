@@ -222,7 +222,8 @@ void Hostile::random_access(const std::string& step) {
   const bool in_window = off < regs::kCsrWindowBytes;
   const bool aligned = off % 4 == 0;
   const regs::RegisterInfo* reg = in_window && aligned ? regs::find_register(uint32_t(off)) : nullptr;
-  const int rules_broken = (len != 4) + use_be + !reg;
+  const bool ro_write = cmd == tlm::TLM_WRITE_COMMAND && reg && reg->access == regs::Access::RO;
+  const int rules_broken = (len != 4) + use_be + !reg + ro_write;
   if (cmd == tlm::TLM_IGNORE_COMMAND || rules_broken > 0) {
     // Outside the window the access may land in memory or the scratchpad window.
     const uint64_t addr = kCsrBase + off;
@@ -233,6 +234,7 @@ void Hostile::random_access(const std::string& step) {
       if (len != 4) EC_CHECK_INFO(st == tlm::TLM_BURST_ERROR_RESPONSE, info);
       if (use_be) EC_CHECK_INFO(st == tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE, info);
       if (!reg) EC_CHECK_INFO(st == tlm::TLM_ADDRESS_ERROR_RESPONSE, info);
+      if (ro_write) EC_CHECK_INFO(st == tlm::TLM_COMMAND_ERROR_RESPONSE, info);
     }
     if (idle)  // nothing changed (CYCLE_HI too: only a good CYCLE_LO read latches it)
       for (uint32_t r = 0; r < regs::kCsrWindowBytes / 4; ++r)
