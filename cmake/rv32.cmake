@@ -15,7 +15,9 @@ else()
 endif()
 set(EC_RV32_DIR ${CMAKE_BINARY_DIR}/rv32)
 # Freestanding: no libc, no heap, no exceptions, no RTTI; soft-float doubles from libgcc.
-set(EC_RV32_FLAGS -march=rv32imac -mabi=ilp32 -ffreestanding -nostdlib -nostartfiles
+# -misa-spec=2.2: Zicsr and Zifencei are part of I (binutils 2.40 wants them named under the
+# newer spec, and naming them in -march would miss the rv32imac multilib libgcc).
+set(EC_RV32_FLAGS -march=rv32imac -mabi=ilp32 -misa-spec=2.2 -ffreestanding -nostdlib -nostartfiles
     -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit -ffp-contract=off
     -ffunction-sections -fdata-sections -Wl,--gc-sections -g -O2 -Wall -Wextra
     -DEC_FREESTANDING=1 -I${EC_INCLUDE_ROOT})

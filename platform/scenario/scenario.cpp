@@ -76,6 +76,12 @@ std::vector<Field> fields_of(Scenario& s) {
   add("memory.latency_ns", &s.memory.latency_ns);
   add("memory.bytes_per_ns", &s.memory.bytes_per_ns);
   add("host.quantum_ns", &s.host.quantum_ns);
+  add("host.cpu", choice_ref(&s.host.cpu));
+  add("host.firmware", &s.host.firmware);
+  add("host.clock_mhz", &s.host.clock_mhz);
+  add("host.ram_kib", &s.host.ram_kib);
+  add("host.max_instructions", &s.host.max_instructions, true);
+  add("host.max_sim_ms", &s.host.max_sim_ms);
   add("workload.kind", choice_ref(&s.workload.kind));
   add("workload.channels", &s.workload.channels);
   add("workload.modes", &s.workload.modes);
@@ -458,6 +464,17 @@ std::optional<Issue> find_issue(const Scenario& s) {
   c.real("memory.bytes_per_ns", s.memory.bytes_per_ns, 1e-3, true, kInf);
   c.real("host.quantum_ns", s.host.quantum_ns, 0, false, 1e9);
   c.range("run.host_memory_mib", s.run.host_memory_mib, 0, 1u << 24);
+  c.real("host.clock_mhz", s.host.clock_mhz, 0, false, 100000);
+  c.range("host.ram_kib", s.host.ram_kib, 4, 1u << 20);
+  c.real("host.max_sim_ms", s.host.max_sim_ms, 0, true, 1e9);
+  if (s.host.cpu == CpuKind::Model && !s.host.firmware.empty())
+    c.fail("host.firmware", "applies only to host.cpu rv32 (the model runs the firmware compiled into the "
+                            "simulator), got host.cpu 'model'", {"host.cpu"});
+  // An RV32 core addresses 4 GiB: system memory must end below the CSRs at 0x4000_0000.
+  if (s.host.cpu == CpuKind::Rv32 && s.memory.size_mib > 1024)
+    c.fail("memory.size_mib", "must be at most 1024 with host.cpu rv32 (a 32-bit core reaches system memory "
+                              "below the accelerator's CSRs at 0x4000_0000), got " +
+                                  std::to_string(s.memory.size_mib), {"host.cpu"});
 
   const WorkloadConfig& w = s.workload;
   // workload.kind, precision.format and run.timing are enums, checked as they are read.
@@ -522,6 +539,10 @@ std::optional<Issue> find_issue(const Scenario& s) {
 
 const std::vector<std::string>& ChoiceNames<WorkloadKind>::names() {
   static const std::vector<std::string> n{"s4d_layer", "gemm", "s4_model"};
+  return n;
+}
+const std::vector<std::string>& ChoiceNames<CpuKind>::names() {
+  static const std::vector<std::string> n{"model", "rv32"};
   return n;
 }
 const std::vector<std::string>& ChoiceNames<Timing>::names() {

@@ -21,6 +21,7 @@ class ScenarioError : public std::runtime_error {
 // The enum-valued keys: parsed once, when the scenario is loaded.
 enum class WorkloadKind { S4dLayer, Gemm, S4Model };  // workload.kind
 enum class Timing { Cycle, Fast };                    // run.timing
+enum class CpuKind { Model, Rv32 };                   // host.cpu
 // precision.format: numfmt::Format (contract/number_format.h).
 
 // The accepted names of each enum-valued key, in the order of the enum's values.
@@ -30,6 +31,9 @@ template <> struct ChoiceNames<WorkloadKind> {
 };
 template <> struct ChoiceNames<Timing> {
   static const std::vector<std::string>& names();  // cycle, fast
+};
+template <> struct ChoiceNames<CpuKind> {
+  static const std::vector<std::string>& names();  // model, rv32
 };
 template <> struct ChoiceNames<numfmt::Format> {
   static const std::vector<std::string>& names();  // fp32, bf16, fp16, int16, int8
@@ -102,6 +106,14 @@ struct MemoryConfig {
 
 struct HostConfig {
   double quantum_ns = 1000.0;   // temporal-decoupling quantum of the host and DMA
+  // The CPU that runs the firmware (docs/firmware.md): the host-driver model (the firmware
+  // compiled into the simulator) or an RV32IMAC core running the firmware ELF.
+  Choice<CpuKind> cpu = CpuKind::Model;
+  std::string firmware = "";    // rv32: the firmware ELF; "": the one built from firmware/rv32
+  double clock_mhz = 1000.0;    // rv32: the core's clock
+  uint32_t ram_kib = 1024;      // rv32: firmware RAM at 0x8000_0000 (code, data, stack)
+  uint64_t max_instructions = 20000000000ull;  // rv32: the run fails past this many (0: no limit)
+  double max_sim_ms = 0;        // rv32: the run fails past this much simulated time (0: no limit)
 };
 
 struct WorkloadConfig {

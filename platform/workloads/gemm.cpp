@@ -72,10 +72,32 @@ class GemmWorkload : public Workload {
            soc.debug_write(job_.b_addr, b_.data(), b_.size() * 4);
   }
 
-  ProgramOutcome program(fw::Hal& hal, fw::Driver& driver, const fw::AccelInfo& info) override {
-    ProgramOutcome out;
-    if (!fw::gemm_run(hal, driver, info, job_, &fw_)) out.error = fw_.message;
-    return out;
+  ProgramOutcome make_job(Soc&, fw::Hal&, const fw::AccelInfo&, ec_fw_job* job) override {
+    ec_fw_job& j = *job;
+    j = new_job_block(EC_FW_JOB_GEMM);
+    j.gemm_m = job_.M;
+    j.gemm_n = job_.N;
+    j.gemm_k = job_.K;
+    j.a_addr = job_.a_addr;
+    j.b_addr = job_.b_addr;
+    j.c_addr = job_.c_addr;
+    j.workspace_addr = job_.workspace_addr;
+    j.workspace_bytes = job_.workspace_bytes;
+    return {};
+  }
+
+  void take_result(Soc&, const ec_fw_result& r) override {
+    fw_.ok = r.ok != 0;
+    fw_.job = job_result_from(r.job);
+    fw::GemmPlan& pl = fw_.plan;
+    pl.k_blocks = r.plan[0];
+    pl.n_blocks = r.plan[1];
+    pl.m_chunk = r.plan[2];
+    pl.m_chunks = r.plan[3];
+    pl.weights_resident = r.plan[4] != 0;
+    pl.folds = r.plan[5];
+    pl.commands = r.plan[6];
+    pl.stream_bytes = 32ull * pl.commands;
   }
 
   uint64_t job_cycles() const override { return fw_.job.cycles; }

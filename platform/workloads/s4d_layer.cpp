@@ -72,10 +72,39 @@ class S4dLayerWorkload : public Workload {
            soc.debug_write(job_.input_addr, input_.data(), input_.size() * 4);
   }
 
-  ProgramOutcome program(fw::Hal& hal, fw::Driver& driver, const fw::AccelInfo& info) override {
-    ProgramOutcome out;
-    if (!fw::s4d_layer_run(hal, driver, info, job_, &fw_)) out.error = fw_.message;
-    return out;
+  ProgramOutcome make_job(Soc&, fw::Hal&, const fw::AccelInfo&, ec_fw_job* job) override {
+    ec_fw_job& j = *job;
+    j = new_job_block(EC_FW_JOB_S4D_LAYER);
+    j.H = job_.H;
+    j.M = job_.M;
+    j.L = job_.L;
+    j.B = job_.B;
+    j.directions = job_.directions;
+    j.single_buffer = job_.single_buffer;
+    j.resident = job_.resident;
+    j.params_addr = job_.params_addr;
+    j.input_addr = job_.input_addr;
+    j.output_addr = job_.output_addr;
+    j.workspace_addr = job_.workspace_addr;
+    j.workspace_bytes = job_.workspace_bytes;
+    return {};
+  }
+
+  void take_result(Soc&, const ec_fw_result& r) override {
+    fw_.ok = r.ok != 0;
+    fw_.job = job_result_from(r.job);
+    fw_.commands = r.commands;
+    fw::S4dPlan& pl = fw_.plan;
+    pl.passes = r.plan[0];
+    pl.seg_len = r.plan[1];
+    pl.spr = r.plan[2];
+    pl.segs_per_fold = r.plan[3];
+    pl.folds_per_pass = r.plan[4];
+    pl.chunk_len = r.plan[5];
+    pl.chunks = r.plan[6];
+    pl.double_buffered = r.plan[7] != 0;
+    pl.resident = r.plan[8] != 0;
+    fw_.scales = {r.scales[0], r.scales[1], r.scales[2]};
   }
 
   uint64_t job_cycles() const override { return fw_.job.cycles; }

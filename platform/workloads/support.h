@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/runner/job_block.h"
 #include "epochcore/platform/scenario/host_memory.h"
 #include "epochcore/platform/scenario/scenario.h"
 #include "epochcore/platform/workloads/workload.h"
@@ -38,6 +40,26 @@ class MemoryLayout {
  private:
   uint64_t next_ = 0x1000;
 };
+
+// A job block of `kind` with its header filled in.
+inline ec_fw_job new_job_block(uint32_t kind) {
+  ec_fw_job j{};
+  j.magic = EC_FW_JOB_MAGIC;
+  j.version = EC_FW_JOB_VERSION;
+  j.kind = kind;
+  return j;
+}
+
+// The driver's view of one stream's outcome, from the firmware's result block.
+inline fw::JobResult job_result_from(const ec_fw_stage_result& r) {
+  fw::JobResult j;
+  j.ok = r.ok != 0;
+  j.cause = regs::ErrorCause(r.cause);
+  j.cmd_index = r.cmd_index;
+  j.cycles = r.cycles;
+  j.commands_done = r.commands_done;
+  return j;
+}
 
 // Throws InputError when `bytes` of host memory for `what` (naming the keys or file that
 // ask for them) and the SoC's own do not fit the ceiling (run.host_memory_mib).

@@ -6,8 +6,12 @@
 //   attach    the SoC is elaborated: hooks the run needs on it (fault injection, snapshots)
 //   load      first thing in simulation, on the host: the loader puts the tensors into
 //             system memory through the debug back door
-//   program   the firmware on the host-driver model, once the driver has probed the
-//             accelerator
+//   make_job  the job block the firmware runs (firmware/runner/job_block.h), written by the
+//             host side once the tensors are loaded (s4_model: the model compiler writes
+//             the image first, through the loader's back door)
+//   (run)     the firmware runs the job: fw::run_job on the host-driver model
+//             (host.cpu: model) or the firmware ELF on the RV32 core (host.cpu: rv32)
+//   take_result  the firmware's result block (ec_fw_result)
 //   report    after the run: the workload's part of the JSON report
 //   check     after a successful run: the result against the double-precision reference
 //   compare   --compare: the TPU-like baseline on the same work
@@ -23,6 +27,7 @@
 
 #include "epochcore/firmware/driver/driver.h"
 #include "epochcore/firmware/hal/hal.h"
+#include "epochcore/firmware/runner/job_block.h"
 #include "epochcore/maths/energy/tech_table.h"
 #include "epochcore/platform/scenario/scenario.h"
 
@@ -70,8 +75,12 @@ class Workload {
   // From the host thread as simulation starts (the bus bindings are complete only then).
   // False when a back-door write failed.
   virtual bool load(Soc& soc) = 0;
-  // The firmware, on the host, with the probed driver.
-  virtual ProgramOutcome program(fw::Hal& hal, fw::Driver& driver, const fw::AccelInfo& info) = 0;
+  // The job the firmware runs, on either CPU. `loader` writes through the debug back door
+  // (no simulated time); `info` is the accelerator as the driver probes it. An error
+  // (with bad_input for the scenario's mistakes) stops the run before the firmware starts.
+  virtual ProgramOutcome make_job(Soc& soc, fw::Hal& loader, const fw::AccelInfo& info, ec_fw_job* job) = 0;
+  // The firmware's result block, after it ran the job (also when it failed).
+  virtual void take_result(Soc& soc, const ec_fw_result& result) = 0;
 
   // The accelerator's cycles for the whole job (the report's "cycles").
   virtual uint64_t job_cycles() const = 0;
