@@ -18,8 +18,8 @@ set(EC_RV32_DIR ${CMAKE_BINARY_DIR}/rv32)
 # -misa-spec=2.2: Zicsr and Zifencei are part of I (binutils 2.40 wants them named under the
 # newer spec, and naming them in -march would miss the rv32imac multilib libgcc).
 set(EC_RV32_FLAGS -march=rv32imac -mabi=ilp32 -misa-spec=2.2 -ffreestanding -nostdlib -nostartfiles
-    -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit -ffp-contract=off
-    -ffunction-sections -fdata-sections -Wl,--gc-sections -g -O2 -Wall -Wextra
+    -ffp-contract=off
+    -ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,--no-warn-rwx-segments -g -O2 -Wall -Wextra
     -DEC_FREESTANDING=1 -I${EC_INCLUDE_ROOT})
 
 function(ec_rv32_elf name)
@@ -28,7 +28,17 @@ function(ec_rv32_elf name)
   endif()
   cmake_parse_arguments(A "" "LINKER_SCRIPT" "SOURCES;DEFINES;OPTIONS" ${ARGN})
   set(out ${EC_RV32_DIR}/${name}.elf)
+  # C and assembly alone: the C compiler (so .c files are C); any .cpp: the C++ driver.
+  set(compiler ${EC_RV32_CC})
+  foreach(src ${A_SOURCES})
+    if(src MATCHES "\\.cpp$")
+      set(compiler ${EC_RV32_CXX})
+    endif()
+  endforeach()
   set(flags ${EC_RV32_FLAGS} ${A_OPTIONS})
+  if(compiler STREQUAL "${EC_RV32_CXX}")
+    list(APPEND flags -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit)
+  endif()
   foreach(d ${A_DEFINES})
     list(APPEND flags -D${d})
   endforeach()
@@ -39,7 +49,7 @@ function(ec_rv32_elf name)
   endif()
   add_custom_command(OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${EC_RV32_DIR}
-    COMMAND ${EC_RV32_CXX} ${flags} ${A_SOURCES} -lgcc -o ${out}
+    COMMAND ${compiler} ${flags} ${A_SOURCES} -lgcc -o ${out}
     DEPENDS ${deps} IMPLICIT_DEPENDS CXX ${A_SOURCES}
     COMMENT "RV32 ${name}.elf" VERBATIM COMMAND_EXPAND_LISTS)
   add_custom_target(${name} ALL DEPENDS ${out})

@@ -31,6 +31,10 @@ const char* kUsage =
     "  --compare                  also cost the TPU-like baseline and print the comparison\n"
     "  --check-protocol           check every TLM-2.0 socket against the base protocol\n"
     "                             (sets run.check_protocol: true)\n"
+    "  --firmware FILE.elf        run this RV32 ELF on the RV32 core (sets host.cpu: rv32 and\n"
+    "                             host.firmware; docs/firmware.md)\n"
+    "  --gdb PORT                 host.cpu rv32: halt at start and serve GDB on 127.0.0.1:PORT\n"
+    "                             (docs/gdb.md)\n"
     "  --inject-bad-command N     corrupt record N of the command stream (unknown opcode) before the\n"
     "                             doorbell, to exercise the error path end to end\n"
     "  --print-scenario           print the effective scenario as YAML and exit\n"
@@ -53,6 +57,7 @@ struct Args {
 // descriptions below stay empty so the two cannot disagree.
 bool parse_args(int argc, char** argv, Args* a) {
   std::string bad_command;
+  std::string gdb_port;
   std::vector<std::string> scenarios;
   po::options_description opts;
   opts.add_options()
@@ -66,6 +71,8 @@ bool parse_args(int argc, char** argv, Args* a) {
       ("compare", po::bool_switch(&a->run.compare))
       ("check-protocol", po::bool_switch())
       ("inject-bad-command", po::value(&bad_command))
+      ("firmware", po::value<std::string>())
+      ("gdb", po::value<std::string>(&gdb_port))
       ("print-scenario", po::bool_switch(&a->print_scenario))
       ("print-registers", po::bool_switch(&a->print_registers))
       ("quiet", po::bool_switch(&a->run.quiet))
@@ -93,6 +100,24 @@ bool parse_args(int argc, char** argv, Args* a) {
   }
   if (!scenarios.empty()) a->run.scenario_path = scenarios[0];
   if (vm["check-protocol"].as<bool>()) a->overrides.push_back("run.check_protocol=true");
+  if (vm.count("firmware")) {
+    const std::string elf = vm["firmware"].as<std::string>();
+    if (elf.empty()) {
+      std::cerr << "epochcore-vp: --firmware needs an ELF file\n";
+      return false;
+    }
+    a->overrides.push_back("host.cpu=rv32");
+    a->overrides.push_back("host.firmware=" + elf);
+  }
+  if (vm.count("gdb")) {
+    char* end = nullptr;
+    const long port = std::strtol(gdb_port.c_str(), &end, 10);
+    if (gdb_port.empty() || *end || port < 0 || port > 65535) {
+      std::cerr << "epochcore-vp: --gdb needs a TCP port 0..65535 (0: any free port), got '" << gdb_port << "'\n";
+      return false;
+    }
+    a->run.gdb_port = int(port);
+  }
   if (vm.count("inject-bad-command")) {
     char* end = nullptr;
     const long long n = std::strtoll(bad_command.c_str(), &end, 10);

@@ -475,6 +475,14 @@ std::optional<Issue> find_issue(const Scenario& s) {
     c.fail("memory.size_mib", "must be at most 1024 with host.cpu rv32 (a 32-bit core reaches system memory "
                               "below the accelerator's CSRs at 0x4000_0000), got " +
                                   std::to_string(s.memory.size_mib), {"host.cpu"});
+  // ... and the scratchpad window (3 sub-windows of the largest, rounded up to a power of
+  // two) must end below the RV32 devices at 0x6000_0000.
+  if (s.host.cpu == CpuKind::Rv32)
+    for (const auto& [name, spad] : spads)
+      if (spad->size_kib > 65536)
+        c.fail(std::string("scratchpad.") + name + ".size_kib",
+               "must be at most 65536 (64 MiB) with host.cpu rv32 (the scratchpad window sits between the "
+               "CSRs and the RV32 devices at 0x6000_0000), got " + std::to_string(spad->size_kib), {"host.cpu"});
 
   const WorkloadConfig& w = s.workload;
   // workload.kind, precision.format and run.timing are enums, checked as they are read.

@@ -5,6 +5,7 @@
 #include "epochcore/contract/number_format.h"
 
 #include "epochcore/contract/registers.h"
+#include "epochcore/firmware/rv32/rv32_soc.h"
 #include "epochcore/models/memory/spad_map.h"
 
 namespace epochcore {
@@ -62,7 +63,10 @@ Soc::Soc(sc_core::sc_module_name name, const Scenario& s)
   accel_.reset(new EpochCoreAccel("epochcore", ap));
   if (accel_->spad_map().stride != map_.spad.stride)
     SC_REPORT_ERROR(this->name(), "SocAddressMap and the accelerator disagree on the scratchpad stride");
-  host_.reset(new HostDriver("host", map_.csr_base));
+  if (s.host.cpu == CpuKind::Model)
+    host_.reset(new HostDriver("host", map_.csr_base));
+  else
+    rv32_.reset(new Rv32System("rv32", s, *this));
 
   // Targets, in map order; with run.check_protocol a ProtocolChecker sits on every
   // socket between an initiator and the bus and between the bus and a target.
@@ -91,13 +95,33 @@ Soc::Soc(sc_core::sc_module_name name, const Scenario& s)
   bus_->map(map_.mem_base, map_.mem_bytes, 0, "memory");
   bus_->map(map_.csr_base, map_.csr_bytes, 1, "epochcore.csr");
   bus_->map(map_.spad_base, map_.spad_bytes(), 2, "epochcore.spad");
+  if (rv32_) {  // firmware RAM, mailbox, console, exit device (firmware/rv32/rv32_soc.h)
+    bind_target(rv32_->ram().socket, "check_ram");
+    bind_target(rv32_->mailbox().socket, "check_mailbox");
+    bind_target(rv32_->console().socket, "check_console");
+    bind_target(rv32_->exit_device().socket, "check_exit");
+    bus_->map(EC_RV32_RAM_BASE, rv32_->ram().size(), 3, "rv32.ram");
+    bus_->map(EC_RV32_MAILBOX_BASE, EC_RV32_MAILBOX_BYTES, 4, "rv32.mailbox");
+    bus_->map(EC_RV32_CONSOLE_BASE, EC_RV32_CONSOLE_BYTES, 5, "rv32.console");
+    bus_->map(EC_RV32_EXIT_BASE, EC_RV32_EXIT_BYTES, 6, "rv32.exit");
+  }
   // Initiators.
-  bind_initiator(host_->socket, "check_host");
+  if (host_) bind_initiator(host_->socket, "check_host");
+  if (rv32_) bind_initiator(rv32_->cpu().socket, "check_cpu");
   bind_initiator(accel_->dma_socket, "check_dma");
   bind_initiator(loader_, "check_loader");
 
   accel_->irq.bind(irq_);
-  host_->irq.bind(irq_);
+  if (host_) host_->irq.bind(irq_);
+  if (rv32_) rv32_->cpu().irq_external.bind(irq_);
+  SC_HAS_PROCESS(Soc);
+  SC_METHOD(irq_rise);
+  sensitive << irq_.posedge_event();
+  dont_initialize();
+}
+
+void Soc::irq_rise() {
+  if (on_irq_rise) on_irq_rise();
 }
 
 ProtocolChecker* Soc::new_checker(const char* name) {

@@ -11,6 +11,7 @@
 // 0x5000_0000).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "epochcore/models/memory/system_memory.h"
 #include "epochcore/models/tlm/protocol_checker.h"
 #include "epochcore/platform/host/host_driver.h"
+#include "epochcore/platform/soc/rv32_system.h"
 #include "epochcore/platform/scenario/scenario.h"
 
 namespace epochcore {
@@ -60,7 +62,14 @@ class Soc : public sc_core::sc_module {
   Soc(sc_core::sc_module_name name, const Scenario& s);
   const char* kind() const override { return "epochcore::Soc"; }
 
+  // The CPU that runs the firmware (host.cpu): the host-driver model, or the RV32 system.
+  bool has_host_driver() const { return host_ != nullptr; }
   HostDriver& host() { return *host_; }
+  Rv32System& rv32() { return *rv32_; }
+  bool has_rv32() const { return rv32_ != nullptr; }
+  // Called on every rising edge of the accelerator's interrupt (a job finished or
+  // stopped), e.g. to snapshot counters per job whatever CPU runs the firmware.
+  std::function<void()> on_irq_rise;
   EpochCoreAccel& accel() { return *accel_; }
   const EpochCoreAccel& accel() const { return *accel_; }
   SystemMemory& memory() { return *memory_; }
@@ -83,6 +92,7 @@ class Soc : public sc_core::sc_module {
 
  private:
   bool debug(tlm::tlm_command cmd, uint64_t addr, void* data, size_t bytes);
+  void irq_rise();
   ProtocolChecker* new_checker(const char* name);
 
   uint64_t memory_bytes_;
@@ -91,7 +101,8 @@ class Soc : public sc_core::sc_module {
   std::unique_ptr<SystemMemory> memory_;
   std::unique_ptr<Router> bus_;
   std::unique_ptr<EpochCoreAccel> accel_;
-  std::unique_ptr<HostDriver> host_;
+  std::unique_ptr<HostDriver> host_;      // host.cpu: model
+  std::unique_ptr<Rv32System> rv32_;     // host.cpu: rv32
   tlm_utils::simple_initiator_socket<Soc> loader_;
   sc_core::sc_signal<bool> irq_;
   std::vector<std::unique_ptr<ProtocolChecker>> checkers_;  // run.check_protocol

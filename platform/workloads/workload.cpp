@@ -1,5 +1,5 @@
-// The generic run: elaborate the SoC, run the workload's firmware on the host-driver model,
-// collect the report. The workload kinds are in s4d_layer.cpp, gemm.cpp and s4_model.cpp.
+// The generic run: elaborate the SoC, run the workload's job with the firmware on the chosen
+// CPU (host-driver model or RV32 core), collect the report. The workload kinds are in s4d_layer.cpp, gemm.cpp and s4_model.cpp.
 #include "epochcore/platform/workloads/workload.h"
 
 #include <cerrno>
@@ -13,6 +13,8 @@
 #include "epochcore/platform/report/compare.h"
 #include "epochcore/platform/report/program.h"
 #include "epochcore/platform/report/report.h"
+#include "epochcore/firmware/runner/job_runner.h"
+#include "epochcore/platform/soc/loader_hal.h"
 #include "epochcore/platform/soc/soc.h"
 #include "epochcore/platform/trace/trace_export.h"
 #include "epochcore/platform/workloads/workload_kinds.h"
@@ -72,29 +74,55 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
   Soc soc("soc", s);
   w.attach(soc);
 
-  // The host program: the loader, then the firmware once the driver has probed the
-  // accelerator.
+  // The host side of every run, once the bus bindings are complete: the loader writes the
+  // tensors, the driver probes the accelerator through the back door, the workload writes
+  // its job block (s4_model: the model compiler's image first). Then the firmware runs the
+  // job on the chosen CPU and leaves its result block.
+  LoaderHal loader(soc);
   ProgramOutcome outcome;
-  soc.host().program = [&](fw::Hal& hal) {
+  ec_fw_job job{};
+  ec_fw_result result{};
+  auto prepare_job = [&]() -> bool {
     if (!w.load(soc)) {
       outcome.error = "loader: debug write into system memory failed";
-      return;
+      return false;
     }
-    fw::Driver driver(hal);
+    fw::Driver probe(loader);
     fw::AccelInfo info{};
-    const fw::DriverStatus st = driver.probe(&info);
+    const fw::DriverStatus st = probe.probe(&info);
     if (st != fw::DriverStatus::OK) {
       outcome.error = std::string("driver probe failed: ") + fw::driver_status_name(st);
-      return;
+      return false;
     }
-    outcome = w.program(hal, driver, info);
+    outcome = w.make_job(soc, loader, info, &job);
+    return outcome.error.empty();
   };
-  soc.host().on_exit = [] { sc_core::sc_stop(); };
+  bool ran = false;  // the firmware ran the job and left a result block
+  if (s.host.cpu == CpuKind::Model) {
+    soc.host().program = [&](fw::Hal& hal) {
+      if (!prepare_job()) return;
+      fw::run_job(hal, job, &result);
+      ran = true;
+    };
+    soc.host().on_exit = [] { sc_core::sc_stop(); };
+  } else {
+    soc.rv32().boot = [&]() -> bool {
+      if (!prepare_job()) return false;
+      return soc.rv32().write_job(job, &outcome.error);
+    };
+  }
   if (s.run.check_protocol)  // report and count each violation instead of stopping at the first
     sc_core::sc_report_handler::set_actions("/epochcore/tlm_protocol",
                                             sc_core::SC_DISPLAY | sc_core::SC_LOG);
   const double sim_seconds = simulate(soc, s, o);
   if (outcome.bad_input) throw InputError(outcome.error);
+  if (s.host.cpu == CpuKind::Rv32 && outcome.error.empty()) ran = soc.rv32().read_result(&result, &outcome.error);
+  if (ran) {
+    w.take_result(soc, result);
+    if (!result.ok && outcome.error.empty())
+      outcome.error = result.message[0] ? std::string(result.message, strnlen(result.message, sizeof result.message))
+                                        : std::string("the firmware reported a failure without a message");
+  }
   // A base-protocol violation is a bug of a model, not of the user's input: every one was
   // reported as it happened (run.check_protocol keeps the run going); the run fails as an
   // internal error naming how many there were.

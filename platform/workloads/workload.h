@@ -46,6 +46,7 @@ struct RunOptions {
   bool quiet = false;         // no text report on stdout
   bool compare = false;       // --compare: add the TPU-like baseline and the comparison
   int64_t bad_command = -1;   // --inject-bad-command N: record N gets an unknown opcode
+  int gdb_port = -1;          // --gdb PORT (host.cpu rv32): serve GDB on 127.0.0.1:PORT; -1: none
 };
 
 // Bad user input detected before simulation (files, shapes, sizes): exit code 2.
