@@ -51,6 +51,8 @@ class Rv32System : public sc_core::sc_module {
   nlohmann::json report() const;
   // The ELF that runs (set before the simulation starts).
   std::string firmware_path;
+  // Print each console line on stdout as it comes (else only the report has it).
+  bool echo_console = true;
   bool stopped() const { return stopped_; }
   const Rv32Stop& stop() const { return stop_; }
 

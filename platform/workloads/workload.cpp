@@ -14,6 +14,8 @@
 #include "epochcore/platform/report/program.h"
 #include "epochcore/platform/report/report.h"
 #include "epochcore/firmware/runner/job_runner.h"
+#include "epochcore/platform/debug/gdb_server.h"
+#include "epochcore/platform/io/data_dir.h"
 #include "epochcore/platform/soc/loader_hal.h"
 #include "epochcore/platform/soc/soc.h"
 #include "epochcore/platform/trace/trace_export.h"
@@ -33,6 +35,36 @@ std::unique_ptr<Workload> make_workload(const Scenario& s, const RunOptions& o) 
 }
 
 namespace {
+
+// The firmware ELF of a host.cpu rv32 run: host.firmware as given, else relative to the
+// scenario's directory; "" is the project's own firmware, built beside the simulator
+// (<exe dir>/rv32/) or installed (<data dir>/firmware/).
+std::string resolve_firmware(const Scenario& s, const std::string& scenario_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!s.host.firmware.empty()) {
+    const fs::path given(s.host.firmware);
+    if (fs::is_regular_file(given, ec)) return given.string();
+    const fs::path beside = fs::path(scenario_path).parent_path() / given;
+    if (!scenario_path.empty() && given.is_relative() && fs::is_regular_file(beside, ec)) return beside.string();
+    throw InputError("host.firmware: '" + s.host.firmware + "' is not a file (an RV32 ELF; relative paths are "
+                     "taken from the current directory, then the scenario's)");
+  }
+  std::vector<fs::path> looked;
+  const std::string exe = executable_path();
+  if (!exe.empty()) looked.push_back(fs::path(exe).parent_path() / "rv32" / "epochcore-fw.elf");
+  try {
+    looked.push_back(fs::path(data_dir()) / "firmware" / "epochcore-fw.elf");
+  } catch (const DataDirError&) {
+  }
+  for (const fs::path& p : looked)
+    if (fs::is_regular_file(p, ec)) return p.string();
+  std::string where;
+  for (const fs::path& p : looked) where += (where.empty() ? "" : ", ") + p.string();
+  throw InputError("host.firmware: \"\" asks for the project's firmware epochcore-fw.elf, which is not there (" +
+                   where + "): it is built with Debian's gcc-riscv64-unknown-elf (./epochcore deps test, then "
+                   "rebuild), or name an ELF with --firmware");
+}
 
 // Runs the simulation to the end with the waveform probe and the trace the options ask
 // for; returns the simulated seconds.
@@ -71,8 +103,28 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
                        " bytes) of address space for the simulated system memory; use a smaller value");
     std::free(probe);
   }
+  if (s.host.cpu == CpuKind::Model && o.gdb_port >= 0)
+    throw InputError("--gdb: needs host.cpu rv32 (the host-driver model runs the firmware compiled into the "
+                     "simulator; GDB debugs the RV32 core)");
+  if (s.host.cpu == CpuKind::Rv32 && o.bad_command >= 0)
+    throw InputError("--inject-bad-command: needs host.cpu model (it corrupts the stream at the host-driver "
+                     "model's doorbell)");
+  const std::string firmware = s.host.cpu == CpuKind::Rv32 ? resolve_firmware(s, o.scenario_path) : "";
   Soc soc("soc", s);
   w.attach(soc);
+  std::unique_ptr<GdbServer> gdb;
+  if (soc.has_rv32()) {
+    soc.rv32().firmware_path = firmware;
+    soc.rv32().echo_console = !o.quiet;
+    if (o.gdb_port >= 0) {
+      try {
+        gdb.reset(new GdbServer(uint16_t(o.gdb_port)));
+      } catch (const std::exception& e) {
+        throw InputError(std::string("--gdb ") + std::to_string(o.gdb_port) + ": " + e.what());
+      }
+      soc.rv32().set_debugger(gdb.get());
+    }
+  }
 
   // The host side of every run, once the bus bindings are complete: the loader writes the
   // tensors, the driver probes the accelerator through the back door, the workload writes
@@ -131,6 +183,9 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
     throw std::runtime_error(std::to_string(violations) +
                              " TLM-2.0 base-protocol violation(s) (run.check_protocol; messages above)");
   const bool ok = outcome.error.empty();
+  // A user's firmware (--firmware) that exits with 0 without a result block ran fine, but
+  // there is no job outcome to check.
+  const bool checked = ok && ran;
 
   RunResult result;
   json& r = result.report;
@@ -141,19 +196,23 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
   r["status"] = ok ? "ok" : "error";
   if (!ok) r["error"] = outcome.error;
   r["cycles"] = w.job_cycles();
+  r["cpu"] = soc.has_rv32() ? soc.rv32().report() : json{{"kind", "model"}};
   r["simulated_seconds"] = sim_seconds;
   const energy::TechTable tech = load_scenario_tech(s);
   w.report(tech, r);
-  if (ok) {
+  if (checked) {
     w.check(soc, r);
     add_energy_area(s, tech, r);
     if (o.compare) w.compare(tech, r);
+  } else if (ok) {
+    r[w.check_key()] = nullptr;
+    r["firmware_result"] = "none: the firmware exited with 0 without writing a result block";
   } else {
     result.exit_code = 1;
     r[w.check_key()] = nullptr;
   }
   r["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  if (!o.output_path.empty() && ok) w.write_output(o.output_path);
+  if (!o.output_path.empty() && checked) w.write_output(o.output_path);
   return result;
 }
 
