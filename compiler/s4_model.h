@@ -199,7 +199,8 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
                                               const S4ModelPlan& plan, uint32_t layer);
 std::vector<cmd::Record> build_s4_head_stream(const AccelInfo& hw, const S4ModelDesc& d,
                                               const S4ModelPlan& plan);
-// The S4D layer job of block `layer` (z -> s over the S sequences), workspace included.
+// The S4D layer job of block `layer` (z -> s over the S sequences), workspace at
+// plan.mem.workspace (s4_model_compile moves it to the stage's records in the stream region).
 S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint32_t layer,
                              uint64_t workspace_bytes);
 
