@@ -21,6 +21,8 @@
 
 #include "epochcore/firmware/driver/driver.h"
 #include "epochcore/firmware/kernels/s4d_layer.h"
+#include "epochcore/firmware/runner/job_block.h"
+#include "epochcore/firmware/runner/model_image.h"
 #include "epochcore/contract/commands.h"
 #include "epochcore/contract/registers.h"
 #include "epochcore/description/activation_ranges.h"
@@ -71,11 +73,16 @@ struct S4ModelResult {
   std::string streaming_reason;  // S4ModelPlan::streaming_reason of the run
 };
 
-// Memory the run needs from mem_base (weights, activations, workspaces).
-// False with a reason when the model cannot run on this accelerator.
+// Memory the run needs from mem_base: weights, inputs, activations, then the compiled
+// image's stream region (the stage table, every stage's command stream and the SSM
+// stages' coefficient records, all coexisting). False with a reason when the model
+// cannot run on this accelerator.
 bool s4_model_memory_bytes(const AccelInfo& hw, const S4ModelJob& job, uint64_t* bytes,
                            std::string* why);
 
+// Compiles and runs the model: s4_model_compile, then run_model_image
+// (firmware/runner/model_runner.h) with a hook that calls job.on_stage after each stage,
+// then s4_model_collect.
 bool s4_model_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4ModelJob& job,
                   S4ModelResult* result);
 
@@ -123,7 +130,8 @@ struct S4ModelLayout {
   uint64_t x = 0, z = 0, s = 0;  // activations [S][H][L] float32 (resident: only x, z = s = 0)
   uint64_t features = 0;       // [H][S] float32, column col(q)
   uint64_t logits = 0;         // [C][B] float32
-  uint64_t workspace = 0;      // command streams and the S4D kernel's workspace (the rest)
+  uint64_t workspace = 0;      // the compiled image's stream region (stage table, coefficient
+                               // records, command streams): s4_model_compile
 };
 
 // Scratchpad byte offsets of one stage's stream. T: time steps per tile; N = min(cols, T):
@@ -191,8 +199,53 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
                                               const S4ModelPlan& plan, uint32_t layer);
 std::vector<cmd::Record> build_s4_head_stream(const AccelInfo& hw, const S4ModelDesc& d,
                                               const S4ModelPlan& plan);
-// The S4D layer job of block `layer` (z -> s over the S sequences), workspace included.
+// The S4D layer job of block `layer` (z -> s over the S sequences), workspace at
+// plan.mem.workspace (s4_model_compile moves it to the stage's records in the stream region).
 S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint32_t layer,
                              uint64_t workspace_bytes);
+
+// ---------------------------------------------------------------- the compiled image
+// The model compiler as a host tool: s4_model_compile writes everything the runner needs
+// into system memory through `hal` (any Hal: the host-driver model's, or one over the
+// platform's debug back door; it only calls mem_write). Stage by stage, in execution
+// order: encoder, per block layers.i.ssm and layers.i.tail, head.
+
+// One stage of the image: where its stream (and, for an SSM stage, its coefficient
+// records, right before the stream) are in system memory.
+struct S4ModelImageStage {
+  std::string name;          // as ec_model_stage::name
+  int32_t layer = -1;        // block index, -1 for encoder and head
+  uint64_t stream_addr = 0;  // 32-aligned
+  uint32_t stream_bytes = 0; // commands * 32
+  uint32_t commands = 0;
+  uint64_t records_addr = 0; // SSM stages: coefficient records (the kernel's workspace), else 0
+  uint64_t records_bytes = 0;
+  S4dPlan ssm;               // SSM stages: the S4D kernel's plan
+  S4dCoeffScales scales;     // SSM stages: the records' scales (integer formats)
+};
+
+struct S4ModelImage {
+  S4ModelPlan plan;          // weights, activations, scratchpads (plan.mem.logits: the logits)
+  uint32_t B = 0, classes = 0;
+  uint64_t table_addr = 0;   // ec_model_image_header, then one ec_model_stage per stage
+  uint64_t table_bytes = 0;
+  uint64_t streams_begin = 0, streams_end = 0;  // the stream region [begin, end): table, records, streams
+  std::vector<S4ModelImageStage> stages;        // in execution order (the table's order)
+  uint64_t memory_bytes = 0; // from job.mem_base to streams_end (what s4_model_memory_bytes returns)
+};
+
+// Plans the job, writes the weights and inputs (write_s4_model_image), every stage's
+// command stream at its own address in the stream region (which starts where the old
+// per-stage workspace did, S4ModelLayout::workspace), the SSM stages' coefficient
+// records (discretised and formatted on the host) and the stage table. False with a
+// message naming the stage, tensor or buffer (or the memory shortfall).
+bool s4_model_compile(Hal& hal, const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image,
+                      std::string* why);
+
+// After the runner: the per-stage outcomes of `run` (ec_fw_result of run_model_image on
+// image.table_addr) as S4ModelResult stages (names and commands from the image), the
+// cycle sum, the message, and, when run.ok, the logits read through `hal` (any Hal that
+// reads system memory). Returns result->ok.
+bool s4_model_collect(Hal& hal, const S4ModelImage& image, const ec_fw_result& run, S4ModelResult* result);
 
 }  // namespace epochcore::fw

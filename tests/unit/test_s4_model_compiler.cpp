@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "epochcore/firmware/driver/driver.h"
 #include "epochcore/firmware/kernels/gemm.h"
+#include "epochcore/firmware/runner/model_runner.h"
 #include "epochcore/compiler/s4_model.h"
 #include "epochcore/maths/reference/s4_model_calibration.h"
 #include "epochcore/tests/unit/fake_accelerator.h"
@@ -837,4 +839,263 @@ TEST_CASE("compiler: resident exactly when z, s, W_out and the tail's slots fit"
   REQUIRE(fw::plan_s4_model(info, make_job(ml, lc.B, cfg), &plan, &why));
   CHECK_FALSE(plan.resident);
   CHECK(plan.streaming_reason == "resident: a row stride of 65537 words (L = 65536) exceeds the 16-bit RUN_VEC stride");
+}
+
+// ---------------------------------------------------------------- the compiled image
+
+namespace {
+
+// System memory only, as the platform's debug back door (platform/host/debug_hal.h):
+// register accesses fail, so the compiler may only write memory through it.
+class MemoryOnlyHal : public fw::Hal {
+ public:
+  MemoryOnlyHal(uint64_t base, size_t bytes) : base_(base), mem_(bytes, 0) {}
+  fw::HalStatus reg_read(uint32_t, uint32_t*) override { return fw::HalStatus::BUS_ERROR; }
+  fw::HalStatus reg_write(uint32_t, uint32_t) override { return fw::HalStatus::BUS_ERROR; }
+  fw::HalStatus mem_read(uint64_t addr, void* dst, size_t n) override {
+    if (addr < base_ || addr - base_ > mem_.size() || n > mem_.size() - (addr - base_))
+      return fw::HalStatus::BUS_ERROR;
+    std::memcpy(dst, mem_.data() + (addr - base_), n);
+    return fw::HalStatus::OK;
+  }
+  fw::HalStatus mem_write(uint64_t addr, const void* src, size_t n) override {
+    if (addr < base_ || addr - base_ > mem_.size() || n > mem_.size() - (addr - base_))
+      return fw::HalStatus::BUS_ERROR;
+    std::memcpy(mem_.data() + (addr - base_), src, n);
+    return fw::HalStatus::OK;
+  }
+  void wait_for_interrupt() override {}
+  void log(const char*) override {}
+  const std::vector<uint8_t>& bytes() const { return mem_; }
+
+ private:
+  uint64_t base_;
+  std::vector<uint8_t> mem_;
+};
+
+std::vector<uint8_t> read_mem(fw::Hal& hal, uint64_t addr, size_t n) {
+  std::vector<uint8_t> v(n);
+  REQUIRE(hal.mem_read(addr, v.data(), n) == fw::HalStatus::OK);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("compiler image: the stage table is well formed, streams inside memory and disjoint",
+          "[compiler][image]") {
+  ModelCase c;
+  bool allow_resident = true;
+  SECTION("tokens, resident") {}
+  SECTION("bidirectional retrieval, streaming") {
+    c.bidirectional = true;
+    c.retrieval = true;
+    allow_resident = false;
+  }
+  SECTION("values, prenorm, layer norm, three blocks") {
+    c.input = InputKind::Values;
+    c.d_input = 3;
+    c.prenorm = true;
+    c.norm = NormKind::Layer;
+    c.layers = 3;
+  }
+  const ModelData m = make_model(c, 21);
+  const FakeAccelConfig cfg = small_accel();
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  const fw::S4ModelJob job = make_job(m, c.B, cfg, nullptr, 0, allow_resident);
+  fw::S4ModelImage image;
+  std::string why;
+  REQUIRE(fw::s4_model_compile(fake, info, job, &image, &why));
+  INFO(why);
+
+  uint64_t need = 0;
+  REQUIRE(fw::s4_model_memory_bytes(info, job, &need, &why));
+  CHECK(need == image.memory_bytes);
+  CHECK(image.streams_end - job.mem_base == image.memory_bytes);
+  CHECK(image.streams_begin == image.plan.mem.workspace);  // after every weight and activation
+  CHECK(image.streams_end <= job.mem_base + job.mem_bytes);
+
+  // The table as the runner reads it.
+  ec_model_image_header h;
+  REQUIRE(fake.mem_read(image.table_addr, &h, sizeof h) == fw::HalStatus::OK);
+  CHECK(h.magic == EC_MODEL_IMAGE_MAGIC);
+  CHECK(h.version == EC_MODEL_IMAGE_VERSION);
+  CHECK(h.reserved == 0);
+  REQUIRE(h.stages == 2 + 2 * c.layers);
+  REQUIRE(image.stages.size() == h.stages);
+  CHECK(image.table_addr % 32 == 0);
+  CHECK(image.table_bytes == sizeof h + h.stages * sizeof(ec_model_stage));
+
+  std::vector<std::string> names = {"encoder"};
+  for (uint32_t i = 0; i < c.layers; ++i) {
+    names.push_back("layers." + std::to_string(i) + ".ssm");
+    names.push_back("layers." + std::to_string(i) + ".tail");
+  }
+  names.push_back("head");
+  struct Range { uint64_t lo, hi; std::string what; };
+  std::vector<Range> ranges = {{image.table_addr, image.table_addr + image.table_bytes, "table"}};
+  for (uint32_t i = 0; i < h.stages; ++i) {
+    ec_model_stage e;
+    REQUIRE(fake.mem_read(image.table_addr + sizeof h + i * sizeof e, &e, sizeof e) == fw::HalStatus::OK);
+    const fw::S4ModelImageStage& st = image.stages[i];
+    INFO("stage " << i << " " << st.name);
+    CHECK(std::string(e.name, strnlen(e.name, sizeof e.name)) == names[i]);
+    CHECK(e.name[sizeof e.name - 1] == '\0');
+    CHECK(st.name == names[i]);
+    const int32_t layer = i == 0 || i + 1 == h.stages ? -1 : int32_t((i - 1) / 2);
+    CHECK(e.layer == layer);
+    CHECK(st.layer == layer);
+    CHECK(e.stream_addr == st.stream_addr);
+    CHECK(e.stream_bytes == st.stream_bytes);
+    CHECK(e.stream_addr % 32 == 0);
+    CHECK(e.stream_bytes > 0);
+    CHECK(e.stream_bytes == uint64_t(st.commands) * cmd::kRecordBytes);
+    CHECK(e.stream_addr >= image.streams_begin);
+    CHECK(e.stream_addr + e.stream_bytes <= image.streams_end);
+    ranges.push_back({e.stream_addr, e.stream_addr + e.stream_bytes, st.name + " stream"});
+    const bool ssm = st.name.find(".ssm") != std::string::npos;
+    CHECK((st.records_bytes > 0) == ssm);
+    if (ssm) {
+      CHECK(st.records_addr % 32 == 0);
+      CHECK(st.records_addr + st.records_bytes == st.stream_addr);  // the kernel's workspace layout
+      CHECK(st.records_addr >= image.streams_begin);
+      ranges.push_back({st.records_addr, st.records_addr + st.records_bytes, st.name + " records"});
+    }
+    // The stream ends with BARRIER, END.
+    const std::vector<uint8_t> last = read_mem(fake, e.stream_addr + e.stream_bytes - cmd::kRecordBytes,
+                                               cmd::kRecordBytes);
+    CHECK(cmd::opcode_of(cmd::unpack(last.data())) == cmd::Opcode::END);
+  }
+  for (size_t i = 0; i < ranges.size(); ++i)
+    for (size_t j = i + 1; j < ranges.size(); ++j) {
+      INFO(ranges[i].what << " / " << ranges[j].what);
+      CHECK((ranges[i].hi <= ranges[j].lo || ranges[j].hi <= ranges[i].lo));
+    }
+
+  // The image runs: the same logits as s4_model_run, every stage completes every record.
+  std::unique_ptr<ec_fw_result> run(new ec_fw_result());
+  REQUIRE(fw::run_model_image(fake, driver, image.table_addr, run.get()));
+  CHECK(run->ok == 1);
+  CHECK(run->magic == EC_FW_RESULT_MAGIC);
+  CHECK(std::string(run->message).empty());
+  REQUIRE(run->stages == h.stages);
+  uint64_t cycles = 0, commands = 0;
+  for (uint32_t i = 0; i < h.stages; ++i) {
+    CHECK(run->stage[i].ok == 1);
+    CHECK(run->stage[i].commands_done == image.stages[i].commands);
+    cycles += run->stage[i].cycles;
+    commands += image.stages[i].commands;
+  }
+  CHECK(run->job.cycles == cycles);
+  CHECK(run->commands == commands);
+  fw::S4ModelResult collected;
+  REQUIRE(fw::s4_model_collect(fake, image, *run, &collected));
+  CHECK(collected.stages.size() == h.stages);
+  const Run direct = run_on_fake(m, c.B, cfg, nullptr, 0, allow_resident);
+  REQUIRE(direct.result.ok);
+  REQUIRE(collected.logits.size() == direct.result.logits.size());
+  CHECK(std::memcmp(collected.logits.data(), direct.result.logits.data(), collected.logits.size() * 8) == 0);
+  CHECK(relative_error(collected.logits, reference(m, c.B)) <= 1e-4);
+}
+
+TEST_CASE("compiler image: compiling twice gives the same bytes, through any Hal", "[compiler][image]") {
+  ModelCase c;
+  c.bidirectional = true;
+  const ModelData m = make_model(c, 22);
+  const FakeAccelConfig cfg = small_accel();
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  const fw::S4ModelJob job = make_job(m, c.B, cfg);
+  std::string why;
+  MemoryOnlyHal first(cfg.mem_base, cfg.mem_bytes), second(cfg.mem_base, cfg.mem_bytes);
+  fw::S4ModelImage a, b;
+  REQUIRE(fw::s4_model_compile(first, info, job, &a, &why));
+  REQUIRE(fw::s4_model_compile(second, info, job, &b, &why));
+  CHECK(first.bytes() == second.bytes());
+  CHECK(a.table_addr == b.table_addr);
+  CHECK(a.memory_bytes == b.memory_bytes);
+  REQUIRE(a.stages.size() == b.stages.size());
+  for (size_t i = 0; i < a.stages.size(); ++i) {
+    CHECK(a.stages[i].stream_addr == b.stages[i].stream_addr);
+    CHECK(a.stages[i].stream_bytes == b.stages[i].stream_bytes);
+  }
+  // The accelerator's own memory after a compile through it holds the same image.
+  fw::S4ModelImage c3;
+  REQUIRE(fw::s4_model_compile(fake, info, job, &c3, &why));
+  CHECK(read_mem(fake, cfg.mem_base, size_t(a.memory_bytes)) ==
+        std::vector<uint8_t>(first.bytes().begin(), first.bytes().begin() + size_t(a.memory_bytes)));
+  // Too little memory: refused before anything is written.
+  fw::S4ModelJob small = job;
+  small.mem_bytes = a.memory_bytes - 1;
+  MemoryOnlyHal third(cfg.mem_base, cfg.mem_bytes);
+  fw::S4ModelImage d;
+  CHECK_FALSE(fw::s4_model_compile(third, info, small, &d, &why));
+  CHECK(why.find("bytes of system memory") != std::string::npos);
+  CHECK(std::all_of(third.bytes().begin(), third.bytes().end(), [](uint8_t v) { return v == 0; }));
+}
+
+TEST_CASE("compiler image: the runner checks the table and names the failing stage", "[compiler][image]") {
+  ModelCase c;
+  const ModelData m = make_model(c, 23);
+  const FakeAccelConfig cfg = small_accel();
+  FakeAccelerator fake(cfg);
+  fw::Driver driver(fake);
+  fw::AccelInfo info;
+  REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+  const fw::S4ModelJob job = make_job(m, c.B, cfg);
+  std::string why;
+  fw::S4ModelImage image;
+  REQUIRE(fw::s4_model_compile(fake, info, job, &image, &why));
+  std::unique_ptr<ec_fw_result> run(new ec_fw_result());
+  const uint64_t entry = image.table_addr + sizeof(ec_model_image_header);
+
+  SECTION("bad magic") {
+    const uint32_t bad = 0x12345678;
+    REQUIRE(fake.mem_write(image.table_addr, &bad, 4) == fw::HalStatus::OK);
+    CHECK_FALSE(fw::run_model_image(fake, driver, image.table_addr, run.get()));
+    CHECK(std::string(run->message).find("bad magic") != std::string::npos);
+    CHECK(run->stages == 0);
+  }
+  SECTION("too many stages") {
+    const uint32_t many = EC_FW_MAX_STAGES + 1;
+    REQUIRE(fake.mem_write(image.table_addr + 8, &many, 4) == fw::HalStatus::OK);
+    CHECK_FALSE(fw::run_model_image(fake, driver, image.table_addr, run.get()));
+    CHECK(std::string(run->message).find("257 stages") != std::string::npos);
+  }
+  SECTION("unaligned stream of a later stage: nothing runs") {
+    const uint64_t addr = image.stages[3].stream_addr + 4;
+    REQUIRE(fake.mem_write(entry + 3 * sizeof(ec_model_stage), &addr, 8) == fw::HalStatus::OK);
+    CHECK_FALSE(fw::run_model_image(fake, driver, image.table_addr, run.get()));
+    CHECK(std::string(run->message).find("layers.1.ssm (stage 3): stream address") != std::string::npos);
+    CHECK(run->stages == 0);
+  }
+  SECTION("an accelerator error names the stage and the command") {
+    // Stage 2 (layers.0.tail): its first record becomes an unknown opcode.
+    std::vector<uint8_t> rec(cmd::kRecordBytes, 0);
+    rec[0] = 0xEE;
+    REQUIRE(fake.mem_write(image.stages[2].stream_addr, rec.data(), rec.size()) == fw::HalStatus::OK);
+    std::vector<uint32_t> seen;
+    auto hook = [](void* ctx, uint32_t index, const ec_model_stage&, const fw::JobResult&) {
+      static_cast<std::vector<uint32_t>*>(ctx)->push_back(index);
+    };
+    CHECK_FALSE(fw::run_model_image(fake, driver, image.table_addr, run.get(), hook, &seen));
+    const std::string msg = run->message;
+    INFO(msg);
+    CHECK(msg.rfind("layers.0.tail: accelerator error ", 0) == 0);
+    CHECK(msg.find("at command 0 (") != std::string::npos);
+    CHECK(run->ok == 0);
+    CHECK(run->stages == 3);
+    CHECK(run->stage[0].ok == 1);
+    CHECK(run->stage[1].ok == 1);
+    CHECK(run->stage[2].ok == 0);
+    CHECK(seen == std::vector<uint32_t>{0, 1});  // the hook sees the stages that completed
+    fw::S4ModelResult r;
+    CHECK_FALSE(fw::s4_model_collect(fake, image, *run, &r));
+    CHECK(r.message == msg);
+    CHECK(r.stages.size() == 2);
+  }
 }
