@@ -116,16 +116,21 @@ class S4ModelWorkload : public Workload {
     job_.lengths = lengths;
     job_.mem_base = 0x1000;
     job_.mem_bytes = (uint64_t(s_.memory.size_mib) << 20) - job_.mem_base;
-    job_.on_stage = &S4ModelWorkload::on_stage;
-    job_.on_stage_ctx = this;
   }
 
-  void attach(Soc& soc) override { soc_ = &soc; }
+  // Per stage, the hardware counters as the stage's job ends (the interrupt's rising edge:
+  // the same instant on either CPU), for per-stage deltas.
+  void attach(Soc& soc) override {
+    soc_ = &soc;
+    soc.on_irq_rise = [this] { after_stage_.push_back(hardware_report(*soc_, s_, 0, false)); };
+  }
 
-  // The model compiler loads the weights and inputs itself, through the HAL.
+  // The model compiler loads the weights and inputs itself, in make_job.
   bool load(Soc&) override { return true; }
 
-  ProgramOutcome program(fw::Hal& hal, fw::Driver& driver, const fw::AccelInfo& info) override {
+  // The model compiler (a host tool) writes the whole image through the loader's back
+  // door; the firmware's runner then walks its stage table.
+  ProgramOutcome make_job(Soc&, fw::Hal& loader, const fw::AccelInfo& info, ec_fw_job* job) override {
     ProgramOutcome out;
     uint64_t need = 0;
     std::string why;
@@ -140,8 +145,20 @@ class S4ModelWorkload : public Workload {
       out.bad_input = true;
       return out;
     }
-    if (!fw::s4_model_run(hal, driver, info, job_, &fw_)) out.error = fw_.message;
+    if (!fw::s4_model_compile(loader, info, job_, &image_, &why)) {
+      out.error = why;
+      return out;
+    }
+    loader_ = &loader;
+    *job = new_job_block(EC_FW_JOB_MODEL);
+    job->image_addr = image_.table_addr;
     return out;
+  }
+
+  void take_result(Soc&, const ec_fw_result& r) override {
+    fw::s4_model_collect(*loader_, image_, r, &fw_);
+    fw_.resident = image_.plan.resident;
+    fw_.streaming_reason = image_.plan.streaming_reason;
   }
 
   uint64_t job_cycles() const override { return fw_.cycles; }
@@ -306,12 +323,6 @@ class S4ModelWorkload : public Workload {
     require_host_memory(s_, bytes, what);
   }
 
-  // After each stage of the model compiler: the hardware counters, for per-stage deltas.
-  static void on_stage(void* ctx, const fw::S4ModelStage& stage) {
-    auto* self = static_cast<S4ModelWorkload*>(ctx);
-    self->after_stage_.push_back(hardware_report(*self->soc_, self->s_, stage.job.cycles, false));
-  }
-
   S4ModelDesc desc_;
   std::string desc_source_;
   S4ModelWeights weights_;
@@ -325,6 +336,8 @@ class S4ModelWorkload : public Workload {
   std::vector<double> ref_;        // the reference logits (when workload.reference or calibrating)
   fw::S4ModelJob job_;
   fw::S4ModelResult fw_;
+  fw::S4ModelImage image_;
+  fw::Hal* loader_ = nullptr;    // the loader's HAL of the run (make_job to take_result)
   Soc* soc_ = nullptr;
   std::vector<json> after_stage_;  // hardware counters after each stage
   std::vector<float> output_;

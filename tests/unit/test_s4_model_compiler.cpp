@@ -845,7 +845,7 @@ TEST_CASE("compiler: resident exactly when z, s, W_out and the tail's slots fit"
 
 namespace {
 
-// System memory only, as the platform's debug back door (platform/host/debug_hal.h):
+// System memory only, as the platform's debug back door (platform/soc/loader_hal.h):
 // register accesses fail, so the compiler may only write memory through it.
 class MemoryOnlyHal : public fw::Hal {
  public:
