@@ -204,11 +204,11 @@ struct GdbServer::Impl {
     state = State::Done;
   }
 
-  void client_left(DebuggableCpu& cpu) {
+  void client_left(DebuggableCpu& cpu, const char* how = "disconnected") {
     for (uint32_t a : breakpoints) cpu.remove_breakpoint(a);
     breakpoints.clear();
     close_client();
-    note("GDB disconnected; the run goes on without the debugger");
+    note(std::string("GDB ") + how + "; the run goes on without the debugger");
   }
 
   // After W/X: let the client read it and close first (closing with unread data in our
@@ -347,7 +347,7 @@ struct GdbServer::Impl {
           return ResumeAction::Kill;
         case 'D':
           send_packet("OK");
-          client_left(cpu);
+          client_left(cpu, "detached");
           return ResumeAction::Detach;
         case 'H':
         case 'T': reply = "OK"; break;
