@@ -83,7 +83,7 @@ const std::string& GdbServer::target_xml() {
                                   "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6", "pc"};
     std::string x =
         "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
-        "<target version=\"1.0\">\n<architecture>riscv:rv32</architecture>\n"
+        "<target version=\"1.0\">\n<architecture>riscv:rv32</architecture>\n<osabi>none</osabi>\n"
         "<feature name=\"org.gnu.gdb.riscv.cpu\">\n";
     for (unsigned i = 0; i < DebuggableCpu::kNumRegs; ++i) {
       const char* type = (i == 1 || i == 32) ? "code_ptr" : (i >= 2 && i <= 4) ? "data_ptr" : "int";
