@@ -5,6 +5,7 @@
 // the way a CPU would drive a CpuDebugger:
 //   every instruction: pc += 4, t0 (x5) += 1; at kLoopEnd the pc goes back to kRamBase
 //   while t0 < t1 (x6) * 16; at kExitPc the program exits with code a0 (x10);
+//   executing at fault_pc (if set) faults;
 //   a software breakpoint stops before the instruction at its address executes;
 //   interrupt_requested() is polled every kQuantum instructions.
 #pragma once
@@ -23,7 +24,9 @@ class FakeCpu : public epochcore::DebuggableCpu {
   static constexpr uint32_t kLoopEnd = kRamBase + 0x3C, kExitPc = kRamBase + 0x40;
   static constexpr unsigned kQuantum = 64;
 
-  enum class End { Exit, Killed, Running };
+  enum class End { Exit, Fault, Killed, Running };
+
+  uint32_t fault_pc = 0;  // executing the instruction there faults (0: never)
 
   FakeCpu() {
     static const uint32_t first[4] = {0x00108093u, 0x00210113u, 0x00318193u, 0x00420213u};
@@ -77,6 +80,7 @@ class FakeCpu : public epochcore::DebuggableCpu {
         act = ResumeAction::Continue;
       }
       if (act == ResumeAction::Step) {
+        if (regs_[32] == fault_pc) return faulted(dbg);
         if (execute()) return exited(dbg);
         act = dbg->on_stop(*this, StopReason::Step, 0);
         continue;
@@ -89,6 +93,7 @@ class FakeCpu : public epochcore::DebuggableCpu {
           why = StopReason::Interrupt;
           break;
         }
+        if (regs_[32] == fault_pc) return faulted(dbg);
         if (execute()) return exited(dbg);
       }
       act = dbg->on_stop(*this, why, 0);
@@ -109,6 +114,11 @@ class FakeCpu : public epochcore::DebuggableCpu {
   End exited(epochcore::CpuDebugger* dbg) {
     if (dbg) dbg->on_stop(*this, epochcore::StopReason::Exit, exit_code());
     return End::Exit;
+  }
+
+  End faulted(epochcore::CpuDebugger* dbg) {
+    if (dbg) dbg->on_stop(*this, epochcore::StopReason::Fault, 1);
+    return End::Fault;
   }
 
   uint32_t regs_[kNumRegs] = {};

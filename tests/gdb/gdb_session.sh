@@ -4,7 +4,9 @@
 #   1. registers, a breakpoint, continue onto it, memory, stepi, kill;
 #   2. Ctrl-C (SIGINT to gdb) while the program loops, a register written, detach: the
 #      program runs to its end without the debugger;
-#   3. continue to the exit: gdb reports the exit code.
+#   3. continue to the exit: gdb reports the exit code;
+#   4. a fault: gdb reports the program terminated (X0b, SIGSEGV);
+#   5. gdb ends (batch) while the program is stopped: it detaches, the program runs on.
 # Usage: gdb_session.sh FAKE_TARGET. SKIPPED (77) without gdb-multiarch ($GDB overrides).
 set -u
 FAKE=${1:?usage: gdb_session.sh FAKE_TARGET}
@@ -117,6 +119,22 @@ show exit "$work/gdb3.out"
 expect "$work/gdb3.out" '^Breakpoint 1, 0x80000020 in'
 expect "$work/gdb3.out" '^\[Inferior 1 \(Remote target\) exited with code 03\]'
 end_target exit 3
+
+# 4. A fault ends the run.
+start_target --fault-at 0x80000020
+timeout 60 "$GDB" -batch -nx -ex "target remote 127.0.0.1:$port" -ex continue >"$work/gdb4.out" 2>&1
+show fault "$work/gdb4.out"
+expect "$work/gdb4.out" '^Program terminated with signal SIGSEGV'
+end_target fault 3
+
+# 5. gdb quits with the program stopped: qAttached says 1, so it detaches.
+start_target --exit-code 4
+timeout 60 "$GDB" -batch -nx -ex "target remote 127.0.0.1:$port" -ex 'break *0x80000008' \
+  -ex continue >"$work/gdb5.out" 2>&1
+show quit "$work/gdb5.out"
+expect "$work/gdb5.out" '^Breakpoint 1, 0x80000008 in'
+expect "$work/gdb5.out" '^\[Inferior 1 \(Remote target\) detached\]'
+end_target quit 4
 
 if [ $failures -ne 0 ]; then
   echo "$failures check(s) FAILED"

@@ -2,7 +2,8 @@
 // (tests/gdb/fake_cpu.h) running in a second thread, driven by a scripted RSP client over a
 // real loopback socket in the test's thread: framing, checksums and acks (a bad checksum is
 // NAKed, a NAK makes the server retransmit), no-ack mode, escapes, the target description,
-// g/G/p/P/m/M/X, Z0/z0, c onto a breakpoint, s, Ctrl-C, k, D, a client that leaves mid-run
+// g/G/p/P/m/M/X, Z0/z0, c onto a breakpoint, s, Ctrl-C, k, D, exit and fault replies, a
+// client that leaves mid-run
 // or before the first packet, bind errors. Plain C++ (no simulation), Catch2 under sc_main.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
@@ -122,7 +123,11 @@ struct Target {
   GdbServer server{0, &log};
   FakeCpu cpu;
   FakeCpu::End end = FakeCpu::End::Running;
-  std::thread thread{[this] { end = cpu.run(&server); }};
+  std::thread thread;
+  explicit Target(uint32_t fault_pc = 0) {
+    cpu.fault_pc = fault_pc;
+    thread = std::thread([this] { end = cpu.run(&server); });
+  }
   ~Target() {
     if (thread.joinable()) thread.join();
   }
@@ -314,6 +319,17 @@ TEST_CASE("gdb server: a client that leaves mid-run or at once is a detach", "[g
     t.join();
     CHECK(t.end == FakeCpu::End::Exit);
   }
+}
+
+TEST_CASE("gdb server: a fault ends the run with X0b", "[gdb]") {
+  Target t(0x80000008u);
+  Client c(t.server.port());
+  CHECK(c.cmd("?") == "S05");
+  CHECK(c.cmd("c") == "X0b");
+  CHECK(c.get() == -1);
+  t.join();
+  CHECK(t.end == FakeCpu::End::Fault);
+  CHECK(t.log.str().find("the run faulted") != std::string::npos);
 }
 
 TEST_CASE("gdb server: bind errors name the port", "[gdb]") {
