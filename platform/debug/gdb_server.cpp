@@ -24,6 +24,7 @@ using asio::ip::tcp;
 struct Disconnected {};  // the client went away (thrown inside the server only)
 
 constexpr unsigned kMaxMemBytes = 2048;  // per m/M/X packet (PacketSize=0x1000 below)
+constexpr size_t kMaxPacket = 0x1000;     // what we accept (PacketSize); longer is dropped
 constexpr const char* kSupported = "PacketSize=1000;QStartNoAckMode+;qXfer:features:read+";
 
 int hex_digit(char c) {
@@ -122,7 +123,9 @@ struct GdbServer::Impl {
       in_pos = 0;
       char buf[4096];
       boost::system::error_code ec;
-      const size_t n = sock.read_some(asio::buffer(buf), ec);
+      size_t n = 0;
+      do n = sock.read_some(asio::buffer(buf), ec);
+      while (ec == asio::error::interrupted);
       if (ec || n == 0) throw Disconnected{};
       in.assign(buf, n);
     }
@@ -171,16 +174,24 @@ struct GdbServer::Impl {
       if (c != '$') continue;  // acks, stray Ctrl-C, noise between packets
       std::string body;
       uint8_t sum = 0;
+      bool overlong = false;  // longer than we said we take: read to its end, never run it
       while ((c = read_byte()) != '#') {
         if (c == '$') {  // a packet restarted: drop the partial one
           body.clear();
           sum = 0;
+          overlong = false;
           continue;
         }
-        body += c;
+        if (body.size() >= kMaxPacket) overlong = true;
+        if (!overlong) body += c;
         sum = static_cast<uint8_t>(sum + static_cast<uint8_t>(c));
       }
       const int hi = hex_digit(read_byte()), lo = hex_digit(read_byte());
+      if (overlong) {  // framed, but not run: an error reply
+        if (ack_mode) write_raw("+");
+        send_packet("E01");
+        continue;
+      }
       if (ack_mode) {
         if (hi < 0 || lo < 0 || hi * 16 + lo != sum) {
           write_raw("-");
@@ -418,7 +429,10 @@ ResumeAction GdbServer::on_stop(DebuggableCpu& cpu, StopReason why, int exit_cod
   try {
     if (s.state == Impl::State::Listening) {
       boost::system::error_code ec, ignored;
-      if (!ended) s.acceptor.accept(s.sock, ec);  // the simulation waits for the client here
+      if (!ended) {  // the simulation waits for the client here
+        do s.acceptor.accept(s.sock, ec);
+        while (ec == asio::error::interrupted);
+      }
       s.acceptor.close(ignored);  // one client: nobody else connects later
       if (ended || ec) {
         if (ec) s.note("GDB server: accept failed (" + ec.message() + "); running without GDB");
@@ -460,8 +474,8 @@ bool GdbServer::interrupt_requested() {
   for (ssize_t i = 0; i < n; ++i) {
     if (buf[i] == '\x03')
       ctrl_c = true;
-    else
-      s.in += buf[i];  // anything else is kept for the packet reader
+    else if (s.in.size() - s.in_pos < kMaxPacket * 4)
+      s.in += buf[i];  // anything else is kept for the packet reader (bounded)
   }
   return ctrl_c;
 }

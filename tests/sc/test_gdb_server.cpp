@@ -216,6 +216,12 @@ TEST_CASE("gdb server: handshake, target description, registers and memory", "[g
   c.raw("$g#00");
   CHECK(c.get() == '-');
   CHECK(c.cmd("p20") == le(0x80000000u));
+  // A packet longer than PacketSize is read to its end and answered with an error, never
+  // run (its tail here would be a kill); a packet restarted with '$' drops the partial one.
+  c.send("M80000100,1:" + std::string(5000, '0') + "k");
+  CHECK(c.recv() == "E01");
+  c.raw("$m8000");
+  CHECK(c.cmd("p20") == le(0x80000000u));
   // A NAK from the client makes the server send the packet again.
   c.send("p20");
   CHECK(c.recv('-') == le(0x80000000u));
