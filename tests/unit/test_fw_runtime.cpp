@@ -12,6 +12,7 @@
 
 #include "epochcore/firmware/runtime/fw_format.h"
 #include "epochcore/firmware/runtime/fw_math.h"
+#include "epochcore/firmware/runtime/fw_selftest.h"
 
 using namespace epochcore;
 
@@ -115,4 +116,12 @@ TEST_CASE("fw_format matches vsnprintf for the messages' conversions", "[firmwar
   char small[8];
   CHECK(fw::fw_format(small, sizeof small, "%s", "0123456789") == 10);
   CHECK(std::string(small) == "0123456");
+}
+
+TEST_CASE("fw_math and the discretisation give the pinned bits (the RV32 self-test's reference)",
+          "[firmware][fw_math]") {
+  // firmware/rv32/selftest.cpp computes the same fingerprints on the RV32 core: a change
+  // here must be a deliberate change of the maths, and changes the constants both use.
+  CHECK(fw::fw_math_fingerprint(100000) == fw::kFwMathFingerprint100k);
+  CHECK(fw::fw_zoh_fingerprint(20000) == fw::kFwZohFingerprint20k);
 }
