@@ -1,8 +1,9 @@
 #include "epochcore/contract/commands.h"
 
+#if __STDC_HOSTED__
 #include <cmath>
 #include <cstdio>
-#include <cstring>
+#endif
 
 namespace epochcore::cmd {
 
@@ -14,12 +15,12 @@ using regs::ErrorCause;
 
 ec_record to_c(const Record& r) {
   ec_record c;
-  std::memcpy(c.w, r.w, sizeof c.w);
+  __builtin_memcpy(c.w, r.w, sizeof c.w);
   return c;
 }
 Record from_c(const ec_record& c) {
   Record r;
-  std::memcpy(r.w, c.w, sizeof r.w);
+  __builtin_memcpy(r.w, c.w, sizeof r.w);
   return r;
 }
 
@@ -33,6 +34,7 @@ const OpcodeInfo kOpcodes[] = {EC_OPCODE_LIST(EC_CPP_OP_)};
 #undef EC_CPP_OP_
 static_assert(sizeof(kOpcodes) / sizeof(kOpcodes[0]) == kNumOpcodes, "one row per opcode");
 
+#if __STDC_HOSTED__
 std::string opcodes_markdown_table() {
   std::string t = "| code | opcode | unit | what it does |\n| --- | --- | --- | --- |\n";
   char code[8];
@@ -42,6 +44,7 @@ std::string opcodes_markdown_table() {
   }
   return t;
 }
+#endif
 
 Opcode opcode_of(const Record& r) { return static_cast<Opcode>(GET(r, W0_OPCODE)); }
 uint8_t flags_of(const Record& r) { return static_cast<uint8_t>(GET(r, W0_FLAGS)); }
@@ -120,12 +123,12 @@ Record encode_run_gemm(const RunGemm& c) {
 
 static uint32_t float_bits(float f) {
   uint32_t u;
-  std::memcpy(&u, &f, 4);
+  __builtin_memcpy(&u, &f, 4);
   return u;
 }
 static float bits_float(uint32_t u) {
   float f;
-  std::memcpy(&f, &u, 4);
+  __builtin_memcpy(&f, &u, 4);
   return f;
 }
 
@@ -269,6 +272,7 @@ uint32_t segments_per_row(const HwLimits& hw, uint32_t seg_len) {
   return hw.segments ? hw.cols / seg_len : 1;
 }
 
+#if __STDC_HOSTED__  // validation: the platform and the tests (std::string reasons)
 // A range [addr, addr + (n-1)*stride + bytes) inside a buffer of `size` bytes, 4-aligned.
 static bool range_ok(uint64_t addr, uint64_t n, uint64_t stride, uint64_t bytes, uint64_t size) {
   if (addr % 4 || stride % 4 || bytes % 4) return false;
@@ -413,5 +417,7 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
   }
   return fail(ErrorCause::UNKNOWN_OPCODE, "opcode is not defined");
 }
+
+#endif  // __STDC_HOSTED__
 
 }  // namespace epochcore::cmd

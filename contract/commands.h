@@ -3,9 +3,11 @@
 // contract/cmd.h (opcodes, flags, field words/shifts/widths, coefficient record); every
 // value here is taken from it. docs/commands.md describes every field and error.
 #pragma once
-#include <cstddef>
-#include <cstdint>
+#include <stddef.h>
+#include <stdint.h>
+#if __STDC_HOSTED__
 #include <string>
+#endif
 
 #include "epochcore/contract/cmd.h"
 #include "epochcore/contract/registers.h"
@@ -58,8 +60,10 @@ struct OpcodeInfo {
   const char* description;
 };
 extern const OpcodeInfo kOpcodes[];
+#if __STDC_HOSTED__
 // The opcode table in Markdown, as docs/commands.md holds it.
 std::string opcodes_markdown_table();
+#endif
 
 struct DmaDesc {
   uint64_t sys_addr = 0;    // words 1 (low) and 2 (high)
@@ -190,10 +194,12 @@ struct HwLimits {
   uint8_t number_format = 0;  // regs::NumberFormat: RUN_VEC's out_scale rule
 };
 uint32_t segments_per_row(const HwLimits& hw, uint32_t seg_len);
+#if __STDC_HOSTED__  // (the firmware never validates: the command processor does)
 regs::ErrorCause validate(const Record& r, const HwLimits& hw);
 // Like validate, but for RUN_SSM also needs the loaded segment count; and a text
 // saying which field is wrong (for traces and tests).
 regs::ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
                           std::string* why);
+#endif
 
 }  // namespace epochcore::cmd

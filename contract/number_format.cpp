@@ -1,22 +1,31 @@
 #include "epochcore/contract/number_format.h"
 
-#include <cmath>
-#include <cstring>
-#include <limits>
 
 namespace epochcore::numfmt {
 namespace {
 
+// Plain integer and float code only (no <cmath>): the firmware's RV32 build uses these
+// helpers on its coefficient records and must round exactly as the host does.
 uint32_t bits_of(float x) {
   uint32_t b;
-  std::memcpy(&b, &x, sizeof b);
+  __builtin_memcpy(&b, &x, sizeof b);
   return b;
 }
 
 float float_of(uint32_t b) {
   float x;
-  std::memcpy(&x, &b, sizeof x);
+  __builtin_memcpy(&x, &b, sizeof x);
   return x;
+}
+
+bool is_finite(float x) { return (bits_of(x) & 0x7F800000u) != 0x7F800000u; }
+bool is_nan(float x) { return (bits_of(x) & 0x7FFFFFFFu) > 0x7F800000u; }
+float abs_of(float x) { return float_of(bits_of(x) & 0x7FFFFFFFu); }
+
+// floor(v) for |v| < 2^23 (exact: the truncation toward zero is exact there).
+float floor_small(float v) {
+  const float t = float(int32_t(v));
+  return t > v ? t - 1.0f : t;
 }
 
 // Drops the low `shift` bits of v (1 <= shift <= 31), rounding to nearest, ties to even.
@@ -30,7 +39,7 @@ uint32_t shift_right_rne(uint32_t v, uint32_t shift) {
 // Round to nearest integer, ties to even, independent of the FPU rounding mode.
 // |v| must be below 2^23 so that floor and the subtraction are exact.
 int32_t round_half_even(float v) {
-  const float lower = std::floor(v);
+  const float lower = floor_small(v);
   const float frac = v - lower;
   int32_t q = int32_t(lower);
   if (frac > 0.5f || (frac == 0.5f && (q & 1))) ++q;
@@ -55,6 +64,7 @@ const char* format_names() {
   return kNames;
 }
 
+#if __STDC_HOSTED__
 std::optional<Format> try_parse_format(const std::string& name) {
 #define EC_CPP_FMT_(name_, value, lower, bits) \
   if (name == lower) return Format::name_;
@@ -68,6 +78,7 @@ Format parse_format(const std::string& name, const std::string& where) {
   throw NumberFormatError(where + ": unknown number format '" + name + "' (expected one of " +
                           format_names() + ")");
 }
+#endif
 
 uint32_t format_bits(Format f) {
 #define EC_CPP_FMT_(name, value, lower, bits) \
@@ -121,7 +132,7 @@ float fp16_bits_to_float(uint16_t h) {
   const uint32_t mant = h & 0x03FFu;
   if (exp == 0x1Fu) return float_of(sign | 0x7F800000u | (mant << 13));
   if (exp == 0) {
-    const float magnitude = std::ldexp(float(mant), -24);  // exact: mant < 2^10
+    const float magnitude = float(mant) * 5.9604644775390625e-08f;  // * 2^-24, exact: mant < 2^10
     return sign ? -magnitude : magnitude;
   }
   return float_of(sign | ((exp - 15u + 127u) << 23) | (mant << 13));
@@ -143,16 +154,16 @@ float symmetric_scale(Format f, const float* x, size_t n) {
   if (qmax == 0 || !x) return 1.0f;
   float max_abs = 0.0f;
   for (size_t i = 0; i < n; ++i)
-    if (std::isfinite(x[i]) && std::fabs(x[i]) > max_abs) max_abs = std::fabs(x[i]);
+    if (is_finite(x[i]) && abs_of(x[i]) > max_abs) max_abs = abs_of(x[i]);
   if (max_abs == 0.0f) return 1.0f;
   const float scale = max_abs / float(qmax);
   // A tensor of tiny subnormals would give scale 0: use the smallest positive float.
-  return scale > 0.0f ? scale : std::numeric_limits<float>::denorm_min();
+  return scale > 0.0f ? scale : __FLT_DENORM_MIN__;
 }
 
 int32_t quantise_to_int(float x, float scale, Format f) {
   const int32_t qmax = int_qmax(f);
-  if (qmax == 0 || !(scale > 0.0f) || !std::isfinite(scale) || std::isnan(x)) return 0;
+  if (qmax == 0 || !(scale > 0.0f) || !is_finite(scale) || is_nan(x)) return 0;
   const float v = x / scale;
   if (v >= float(qmax)) return qmax;  // saturate (also +inf)
   if (v <= -float(qmax)) return -qmax;
@@ -218,7 +229,7 @@ QuantDot dot_int(const T* a, const T* b, size_t n, Accumulator acc) {
     const int64_t p = int64_t(a[i]) * int64_t(b[i]);
     wrapped += uint32_t(p);
     exact += p;
-    if (exact > std::numeric_limits<int32_t>::max() || exact < std::numeric_limits<int32_t>::min())
+    if (exact > INT32_MAX || exact < INT32_MIN)
       r.overflowed = true;
   }
   r.acc = int32_t(wrapped);

@@ -4,11 +4,13 @@
 // bits. The simulator keeps values in float; "quantise" gives the float value a tensor has
 // once stored in the format. Plain C++. Rules and scales: docs/precisions.md.
 #pragma once
-#include <cstddef>
-#include <cstdint>
+#include <stddef.h>
+#include <stdint.h>
+#if __STDC_HOSTED__
 #include <optional>
 #include <stdexcept>
 #include <string>
+#endif
 
 #include "epochcore/contract/regs.h"
 
@@ -19,16 +21,18 @@ namespace epochcore::numfmt {
 enum class Format { EC_FORMAT_LIST(EC_CPP_FMT_) };
 #undef EC_CPP_FMT_
 
+#if __STDC_HOSTED__
 // Unknown format name; the message names where it came from and the accepted names.
 class NumberFormatError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-const char* format_name(Format f);          // "fp32", "bf16", "fp16", "int16", "int8"
 std::optional<Format> try_parse_format(const std::string& name);  // exact lower-case name
 // Throws NumberFormatError "<where>: unknown number format 'x' (expected one of fp32, ...)".
 Format parse_format(const std::string& name, const std::string& where);
+#endif
+const char* format_name(Format f);          // "fp32", "bf16", "fp16", "int16", "int8"
 const char* format_names();  // "fp32, bf16, fp16, int16, int8"
 uint32_t format_bits(Format f);  // 32, 16, 16, 16, 8
 bool is_integer(Format f);       // INT16, INT8

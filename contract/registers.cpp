@@ -1,6 +1,8 @@
 #include "epochcore/contract/registers.h"
 
+#if __STDC_HOSTED__
 #include <cstdio>
+#endif
 
 namespace epochcore::regs {
 
@@ -51,6 +53,7 @@ const char* access_name(Access a) {
   return "?";
 }
 
+#if __STDC_HOSTED__
 std::string registers_markdown_table() {
   std::string t = "| offset | name | access | reset | description |\n| --- | --- | --- | --- | --- |\n";
   char buf[64];
@@ -91,6 +94,7 @@ std::string register_fields_markdown_table() {
   }
   return t;
 }
+#endif
 
 const char* error_cause_name(ErrorCause cause) {
   for (size_t i = 0; i < kNumErrorCauses; ++i)

@@ -2,9 +2,11 @@
 // contract/regs.h (EC_REGISTER_LIST and friends); every value here is taken from it.
 // docs/registers.md is rendered from kRegisters (a unit test keeps the two in step).
 #pragma once
-#include <cstddef>
-#include <cstdint>
+#include <stddef.h>
+#include <stdint.h>
+#if __STDC_HOSTED__
 #include <string>
+#endif
 
 #include "epochcore/contract/regs.h"
 
@@ -100,12 +102,14 @@ constexpr size_t register_index(uint32_t offset) {
 // Returns nullptr for offsets that name no register.
 const RegisterInfo* find_register(uint32_t offset);
 
+#if __STDC_HOSTED__
 // The register table in Markdown, as docs/registers.md holds it.
 std::string registers_markdown_table();
 // The error-cause table in Markdown.
 std::string error_causes_markdown_table();
 // The bit-field table of the packed registers in Markdown.
 std::string register_fields_markdown_table();
+#endif
 
 // ERR_CAUSE values with their "raised when" text, in value order.
 struct ErrorCauseInfo {

@@ -1,6 +1,6 @@
 #include "epochcore/firmware/driver/driver.h"
 
-#include <cstdio>
+#include "epochcore/firmware/kernels/kernel_util.h"
 
 namespace epochcore::fw {
 
@@ -123,8 +123,7 @@ DriverStatus Driver::wait(JobResult* result) {
   if (result) *result = r;
   if (status & STATUS_ERROR) {
     char line[160];
-    std::snprintf(line, sizeof line, "epochcore: job error %s at command %u",
-                  error_cause_name(r.cause), unsigned(index));
+    fail(line, sizeof line, "epochcore: job error %s at command %u", error_cause_name(r.cause), unsigned(index));
     hal_.log(line);
     return DriverStatus::JOB_ERROR;
   }

@@ -2,7 +2,7 @@
 // Plain C++17 on top of the HAL (no SystemC, no exceptions, no iostream) so the same
 // source runs in the host-driver model, on an instruction-set simulator and in tests.
 #pragma once
-#include <cstdint>
+#include <stdint.h>
 
 #include "epochcore/firmware/hal/hal.h"
 #include "epochcore/contract/commands.h"

@@ -2,8 +2,8 @@
 // The host-driver model implements it with timed TLM transactions; an instruction-set
 // simulator port would implement it with loads and stores. No SystemC types here.
 #pragma once
-#include <cstddef>
-#include <cstdint>
+#include <stddef.h>
+#include <stdint.h>
 
 namespace epochcore::fw {
 

@@ -2,13 +2,17 @@
 // LIMA-PE array in MAC mode, weight-stationary (RUN_GEMM, docs/commands.md). K is folded
 // onto the array rows (later K folds accumulate in the output scratchpad), N onto the
 // columns, and M is cut into chunks that the input and output scratchpads hold.
+// Builds hosted and freestanding (docs/firmware.md); build_gemm_stream is host-only.
 #pragma once
-#include <cstddef>
-#include <cstdint>
-#include <vector>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/kernels/record_sink.h"
 #include "epochcore/contract/commands.h"
+#if __STDC_HOSTED__
+#include <vector>
+#endif
 
 namespace epochcore::fw {
 
@@ -42,7 +46,10 @@ bool plan_gemm(const AccelInfo& hw, const GemmJob& job, GemmPlan* plan, char* wh
 // tiles are packed k x n row-major in the parameter scratchpad by 2-D DMA: all at once
 // (resident) or each before its fold, alternating between two slots. BARRIERs separate
 // every DMA from the compute that depends on it, as docs/commands.md requires.
+void emit_gemm_stream(const AccelInfo& hw, const GemmPlan& plan, const GemmJob& job, RecordSink& sink);
+#if __STDC_HOSTED__
 std::vector<cmd::Record> build_gemm_stream(const AccelInfo& hw, const GemmPlan& plan, const GemmJob& job);
+#endif
 
 struct GemmResult {
   bool ok = false;

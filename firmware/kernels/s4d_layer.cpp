@@ -1,14 +1,7 @@
 #include "epochcore/firmware/kernels/s4d_layer.h"
 
-#include <algorithm>
-#include <cmath>
-#include <complex>
-#include <cstdint>
-#include <cstdarg>
-#include <cstdio>
-#include <cstring>
-
 #include "epochcore/firmware/kernels/kernel_util.h"
+#include "epochcore/firmware/runtime/fw_math.h"
 #include "epochcore/contract/number_format.h"
 
 namespace epochcore::fw {
@@ -19,26 +12,90 @@ namespace {
 void put_u32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
 }
+uint32_t get_u32(const uint8_t* p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+}
+#if __STDC_HOSTED__
 void put_f64(uint8_t* p, double d) {
-  uint64_t v;
-  std::memcpy(&v, &d, 8);
+  const uint64_t v = fw_bits(d);
   for (int i = 0; i < 8; ++i) p[i] = uint8_t(v >> (8 * i));
 }
+#endif
 double get_f64(const uint8_t* p) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v |= uint64_t(p[i]) << (8 * i);
-  double d;
-  std::memcpy(&d, &v, 8);
-  return d;
+  return fw_double(v);
+}
+float f32_of(uint32_t v) {
+  float f;
+  __builtin_memcpy(&f, &v, 4);
+  return f;
 }
 void put_coeff(uint8_t* p, const cmd::CoeffRecord& r) {
   const float f[8] = {r.a_re, r.a_im, r.b_re, r.b_im, r.c_re, r.c_im, r.d, r.reserved};
-  for (int i = 0; i < 8; ++i) {
-    uint32_t v;
-    std::memcpy(&v, &f[i], 4);
-    put_u32(p + 4 * i, v);
-  }
+  for (int i = 0; i < 8; ++i) put_u32(p + 4 * i, fw_bits(f[i]));
 }
+cmd::CoeffRecord get_coeff(const uint8_t* p) {
+  float f[8];
+  for (int i = 0; i < 8; ++i) f[i] = f32_of(get_u32(p + 4 * i));
+  return cmd::CoeffRecord{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+}
+
+// The parameter block's tensors (s4d_layer.h): byte offset, values, values per channel.
+struct BlockTensor {
+  const char* name;
+  uint64_t offset, count, per;
+};
+void block_tensors(uint32_t H, uint32_t M, uint32_t dirs, BlockTensor t[5]) {
+  const uint64_t hm = uint64_t(H) * M;
+  t[0] = {"log_dt", 0, H, 1};
+  t[1] = {"log_A_real", 8ull * H, hm, M};
+  t[2] = {"A_imag", 8ull * (H + hm), hm, M};
+  t[3] = {"C", 8ull * (H + 2 * hm), 2ull * dirs * hm, 2ull * M};
+  t[4] = {"D", 8ull * (H + 2 * hm + 2ull * dirs * hm), H, 1};
+}
+
+// The parameter block is read through the HAL in pieces of up to kChunk values (4 KiB:
+// the host-driver model's largest burst), never copied whole: the RV32 build has no heap.
+constexpr uint32_t kChunk = 512;
+
+// Reads n <= kChunk float64 values at addr, converting in place (any host byte order).
+bool read_f64s(Hal& hal, uint64_t addr, double* out, uint32_t n) {
+  if (n > kChunk) return false;
+  if (n == 0) return true;
+  uint8_t* raw = reinterpret_cast<uint8_t*>(out);
+  if (hal.mem_read(addr, raw, 8 * size_t(n)) != HalStatus::OK) return false;
+  for (uint32_t i = 0; i < n; ++i) out[i] = get_f64(raw + 8 * i);  // 8 bytes in, 8 bytes out
+  return true;
+}
+
+// One tensor of the block read through a window of kChunk values: value(i) refills the
+// window from index i when i is outside it. The kernels walk each tensor forwards, so a
+// tensor is read about once, in kChunk-value pieces.
+class TensorWindow {
+ public:
+  TensorWindow(Hal& hal, uint64_t addr, uint64_t count) : hal_(hal), addr_(addr), count_(count) {}
+  bool value(uint64_t i, double* v) {
+    if (i < first_ || i >= first_ + n_) {
+      if (i >= count_) return false;
+      first_ = i;
+      n_ = uint32_t(fw_min<uint64_t>(kChunk, count_ - i));
+      if (!read_f64s(hal_, addr_ + 8 * i, buf_, n_)) {
+        n_ = 0;
+        return false;
+      }
+    }
+    *v = buf_[i - first_];
+    return true;
+  }
+
+ private:
+  Hal& hal_;
+  uint64_t addr_, count_;
+  uint64_t first_ = 0;
+  uint32_t n_ = 0;
+  double buf_[kChunk];
+};
 
 // Bytes a fold of n segments occupies in a scratchpad for a chunk of c steps.
 uint64_t fold_span(uint64_t n, uint32_t c, uint32_t banks) {
@@ -76,6 +133,53 @@ size_t s4d_param_block_bytes(uint32_t H, uint32_t M, uint32_t directions) {
   return 8 * (2 * size_t(H) + (2 + 2 * size_t(directions)) * size_t(H) * M);
 }
 
+bool check_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, uint32_t directions,
+                           bool real_only, char* why, size_t why_len) {
+  if (directions != 1 && directions != 2)
+    return fail(why, why_len, "parameter block: directions = %u (expected 1, or 2 for a bidirectional layer)",
+                directions);
+  if (8 * (2 * uint64_t(H) + 6 * uint64_t(H) * M) > SIZE_MAX / 2)
+    return fail(why, why_len, "parameter block for H=%u M=%u is too large for this machine", H, M);
+  const size_t bytes = s4d_param_block_bytes(H, M, directions);
+  const uint64_t hm = uint64_t(H) * M;
+  BlockTensor tensors[5];
+  block_tensors(H, M, directions, tensors);
+  double v[kChunk];
+  for (const BlockTensor& t : tensors) {
+    for (uint64_t i0 = 0; i0 < t.count; i0 += kChunk) {
+      const uint32_t n = uint32_t(fw_min<uint64_t>(kChunk, t.count - i0));
+      if (!read_f64s(hal, addr + t.offset + 8 * i0, v, n))
+        return fail(why, why_len, "parameter block at 0x%llx (%zu bytes): system memory read failed",
+                    (unsigned long long)addr, bytes);
+      for (uint32_t k = 0; k < n; ++k) {
+        const uint64_t i = i0 + k;
+        if (!fw_isfinite(v[k]))
+          return fail(why, why_len, "parameter block: %s[%zu] (%schannel %zu) is not finite", t.name, size_t(i),
+                      directions == 2 && t.offset == tensors[3].offset ? (i < 2 * hm ? "forward, " : "backward, ")
+                                                                       : "",
+                      size_t((i / t.per) % H));
+      }
+    }
+  }
+  // With A real the state x stays real (b = 1, u real), so Im(C) cannot reach the output
+  // 2 Re(C' x): only a complex A needs complex PEs (discretise_zoh zeroes c_im).
+  if (real_only) {
+    const BlockTensor& t = tensors[2];
+    for (uint64_t i0 = 0; i0 < t.count; i0 += kChunk) {
+      const uint32_t n = uint32_t(fw_min<uint64_t>(kChunk, t.count - i0));
+      if (!read_f64s(hal, addr + t.offset + 8 * i0, v, n))
+        return fail(why, why_len, "parameter block at 0x%llx (%zu bytes): system memory read failed",
+                    (unsigned long long)addr, bytes);
+      for (uint32_t k = 0; k < n; ++k)
+        if (v[k] != 0.0)
+          return fail(why, why_len, "real-only accelerator: A_imag[%zu] (channel %zu) = %g is not zero",
+                      size_t(i0 + k), size_t((i0 + k) / M), v[k]);
+    }
+  }
+  return true;
+}
+
+#if __STDC_HOSTED__
 std::vector<uint8_t> encode_s4d_param_block(const S4dParams& p) {
   const size_t hm = size_t(p.H) * p.M;
   std::vector<uint8_t> out(s4d_param_block_bytes(p.H, p.M, p.directions));
@@ -118,7 +222,7 @@ bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, uint3
     t.v->resize(t.n);
     for (size_t i = 0; i < t.n; ++i, p += 8) {
       (*t.v)[i] = get_f64(p);
-      if (!std::isfinite((*t.v)[i]))
+      if (!fw_isfinite((*t.v)[i]))
         return fail(why, why_len, "parameter block: %s[%zu] (%schannel %zu) is not finite", t.name, i,
                     directions == 2 && t.v == &r.C ? (i < 2 * hm ? "forward, " : "backward, ") : "",
                     (i / t.per) % H);
@@ -127,6 +231,8 @@ bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, uint3
   *out = r;
   return true;
 }
+
+#endif  // __STDC_HOSTED__
 
 uint32_t conflict_free_stride_words(uint32_t words, uint32_t banks) {
   if (banks <= 1) return words;
@@ -158,14 +264,14 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   p.seg_len = uint32_t(ceil_div(job.M, p.passes));
   p.spr = hw.segments ? hw.cols / p.seg_len : 1;
   p.items = uint32_t(items);
-  uint64_t spf = std::min<uint64_t>(uint64_t(hw.rows) * p.spr, items);
+  uint64_t spf = fw_min<uint64_t>(uint64_t(hw.rows) * p.spr, items);
   // Fewer segments per fold when the scratchpads cannot hold a whole array's worth.
-  spf = std::min<uint64_t>(spf, par_b / (uint64_t(p.seg_len) * sizeof(cmd::CoeffRecord)));
+  spf = fw_min<uint64_t>(spf, par_b / (uint64_t(p.seg_len) * sizeof(cmd::CoeffRecord)));
   if (spf == 0)
     return fail(why, why_len, "parameter scratchpad (%u bytes) cannot hold one segment's %u coefficient records",
                 par_b, p.seg_len);
   if (!job.resident) {
-    spf = std::min<uint64_t>(spf, std::min(in_b, out_b) / 4);  // one time step per segment
+    spf = fw_min<uint64_t>(spf, fw_min(in_b, out_b) / 4);  // one time step per segment
     if (spf == 0)
       return fail(why, why_len, "input/output scratchpads (%u/%u bytes) cannot hold one time step", in_b, out_b);
   } else if (!resident_rows_fit(hw, job, items, why, why_len)) {
@@ -211,7 +317,7 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
     if (p.double_buffered) {
       const uint64_t groups = uint64_t(job.directions) * p.passes * p.folds_per_pass;  // runs per chunk
       const uint64_t min_chunks = ceil_div(kMinDoubleBufferedRuns, groups);
-      p.chunk_len = uint32_t(std::min<uint64_t>(p.chunk_len, ceil_div(job.L, min_chunks)));
+      p.chunk_len = uint32_t(fw_min<uint64_t>(p.chunk_len, ceil_div(job.L, min_chunks)));
       if (p.chunk_len > kChunkAlignSteps) p.chunk_len -= p.chunk_len % kChunkAlignSteps;
     }
     p.in_stride = 4 * conflict_free_stride_words(p.chunk_len, in_banks);
@@ -251,6 +357,174 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   return true;
 }
 
+
+namespace {
+
+// Complex arithmetic in plain doubles (no <complex>): the same operations in both builds.
+struct Cplx {
+  double re, im;
+};
+Cplx cmul(Cplx a, Cplx b) { return {a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
+// a / b by Smith's method (no overflow of |b|^2 for large b).
+Cplx cdiv(Cplx a, Cplx b) {
+  if (fw_fabs(b.re) >= fw_fabs(b.im)) {
+    const double r = b.im / b.re, den = b.re + b.im * r;
+    return {(a.re + a.im * r) / den, (a.im - a.re * r) / den};
+  }
+  const double r = b.re / b.im, den = b.re * r + b.im;
+  return {(a.re * r + a.im) / den, (a.im * r - a.re) / den};
+}
+
+bool record_finite(const cmd::CoeffRecord& r) {
+  return fw_isfinite(r.a_re) && fw_isfinite(r.a_im) && fw_isfinite(r.c_re) && fw_isfinite(r.c_im) &&
+         fw_isfinite(r.d);
+}
+
+}  // namespace
+
+bool zoh_mode_record(double dt, double log_A_real, double A_imag, double C_re, double C_im, bool real_only,
+                     cmd::CoeffRecord* out) {
+  const Cplx A{-fw_exp(log_A_real), A_imag};
+  const Cplx C{C_re, C_im};
+  const Cplx dtA{dt * A.re, dt * A.im};
+  // Abar = exp(dt*A) = exp(Re) (cos Im + i sin Im)
+  const double mag = fw_exp(dtA.re);
+  const Cplx Abar{mag * fw_cos(dtA.im), mag * fw_sin(dtA.im)};
+  // (exp(dt*A) - 1)/A tends to dt as A -> 0 (only reachable when exp underflows).
+  const Cplx Cp = A.re == 0.0 && A.im == 0.0 ? Cplx{C.re * dt, C.im * dt}
+                                             : cdiv(cmul(C, Cplx{Abar.re - 1.0, Abar.im}), A);
+  cmd::CoeffRecord& r = *out;
+  r = cmd::CoeffRecord{0, 0, 0, 0, 0, 0, 0, 0};
+  r.a_re = float(Abar.re);
+  r.a_im = float(Abar.im);
+  r.b_re = 1.0f;
+  r.c_re = float(2.0 * Cp.re);  // conjugate-pair factor 2 folded into c
+  r.c_im = real_only ? 0.0f : float(2.0 * Cp.im);
+  return record_finite(r);
+}
+
+bool discretise_zoh_block(Hal& hal, uint64_t params_addr, uint32_t H, uint32_t M, uint32_t dirs,
+                          uint32_t passes, uint32_t seg_len, bool real_only, uint64_t records_addr,
+                          uint64_t group_stride, char* why, size_t why_len) {
+  if (dirs != 1 && dirs != 2)
+    return fail(why, why_len, "S4D parameters: directions = %u (expected 1 or 2)", dirs);
+  if (uint64_t(passes) * seg_len < M)
+    return fail(why, why_len, "discretise: passes*seg_len = %u*%u < M = %u", passes, seg_len, M);
+  BlockTensor t[5];
+  block_tensors(H, M, dirs, t);
+  const uint64_t hm = uint64_t(H) * M;
+  TensorWindow log_dt(hal, params_addr + t[0].offset, t[0].count), log_a(hal, params_addr + t[1].offset, t[1].count),
+      a_im(hal, params_addr + t[2].offset, t[2].count), c(hal, params_addr + t[3].offset, t[3].count),
+      d(hal, params_addr + t[4].offset, t[4].count);
+  auto read_failed = [&]() {
+    return fail(why, why_len, "parameter block at 0x%llx: system memory read failed",
+                (unsigned long long)params_addr);
+  };
+  // Each (direction, pass) group of records, channel-major, in pieces of kOut records.
+  constexpr uint32_t kOut = 128;  // 4 KiB
+  uint8_t out[kOut * sizeof(cmd::CoeffRecord)];
+  const uint64_t group_records = uint64_t(H) * seg_len;
+  for (uint32_t dir = 0; dir < dirs; ++dir) {
+    for (uint32_t p = 0; p < passes; ++p) {
+      const uint64_t group_addr = records_addr + (uint64_t(dir) * passes + p) * group_stride;
+      uint32_t h_cached = 0xFFFFFFFFu;
+      double dt = 0.0, D = 0.0;
+      for (uint64_t j0 = 0; j0 < group_records; j0 += kOut) {
+        const uint32_t k = uint32_t(fw_min<uint64_t>(kOut, group_records - j0));
+        for (uint32_t j = 0; j < k; ++j) {
+          const uint32_t h = uint32_t((j0 + j) / seg_len), s = uint32_t((j0 + j) % seg_len);
+          const uint32_t n = p * seg_len + s;
+          cmd::CoeffRecord r{0, 0, 0, 0, 0, 0, 0, 0};  // padding modes (n >= M) are all zero
+          if (n < M) {
+            if (h != h_cached) {
+              double ldt = 0.0;
+              if (!log_dt.value(h, &ldt) || !d.value(h, &D)) return read_failed();
+              dt = fw_exp(ldt);
+              h_cached = h;
+            }
+            const uint64_t i = uint64_t(h) * M + n, ci = dir * hm + i;
+            double la = 0.0, ai = 0.0, cre = 0.0, cim = 0.0;
+            if (!log_a.value(i, &la) || !a_im.value(i, &ai) || !c.value(2 * ci, &cre) || !c.value(2 * ci + 1, &cim))
+              return read_failed();
+            bool ok = zoh_mode_record(dt, la, ai, cre, cim, real_only, &r);
+            r.d = dir == 0 && n == 0 ? float(D) : 0.0f;  // D u_t is added once, forward
+            ok = ok && fw_isfinite(r.d);
+            if (!ok)
+              return fail(why, why_len,
+                          "discretise: %schannel %u mode %u gives a coefficient that is not finite in float32",
+                          dir ? "backward " : "", h, n);
+          }
+          put_coeff(out + j * sizeof(cmd::CoeffRecord), r);
+        }
+        const uint64_t addr = group_addr + j0 * sizeof(cmd::CoeffRecord);
+        if (hal.mem_write(addr, out, k * sizeof(cmd::CoeffRecord)) != HalStatus::OK)
+          return fail(why, why_len, "workspace write of coefficient records at 0x%llx failed",
+                      (unsigned long long)addr);
+      }
+    }
+  }
+  return true;
+}
+
+bool coeff_format_of(uint8_t number_format, numfmt::Format* format, char* why, size_t why_len) {
+  using numfmt::Format;
+  switch (regs::NumberFormat(number_format)) {
+    case regs::NumberFormat::FP32: *format = Format::FP32; return true;
+    case regs::NumberFormat::BF16: *format = Format::BF16; return true;
+    case regs::NumberFormat::FP16: *format = Format::FP16; return true;
+    case regs::NumberFormat::INT16: *format = Format::INT16; return true;
+    case regs::NumberFormat::INT8: *format = Format::INT8; return true;
+  }
+  return fail(why, why_len, "accelerator number format %u is unknown (expected 0..4: fp32, bf16, fp16, int16, int8)",
+              unsigned(number_format));
+}
+
+void CoeffMaxAbs::add(const cmd::CoeffRecord& r) {
+  auto upd = [](float& m, float x) {
+    const float a = x < 0.0f ? -x : x;
+    if (fw_isfinite(x) && a > m) m = a;
+  };
+  upd(b, r.b_re);
+  upd(b, r.b_im);
+  upd(c, r.c_re);
+  upd(c, r.c_im);
+  upd(d, r.d);
+}
+
+S4dCoeffScales coeff_scales(numfmt::Format f, const CoeffMaxAbs& m) {
+  // symmetric_scale over the largest finite magnitude alone gives the scale of the whole
+  // tensor (it depends on that maximum only).
+  S4dCoeffScales sc;
+  if (!numfmt::is_integer(f)) return sc;
+  sc.b = numfmt::symmetric_scale(f, &m.b, 1);
+  sc.c = numfmt::symmetric_scale(f, &m.c, 1);
+  sc.d = numfmt::symmetric_scale(f, &m.d, 1);
+  return sc;
+}
+
+bool format_coeff_record(numfmt::Format f, const S4dCoeffScales& sc, uint64_t index, cmd::CoeffRecord* rec,
+                         char* why, size_t why_len) {
+  using numfmt::Format;
+  if (f == Format::FP32) return true;
+  cmd::CoeffRecord& r = *rec;
+  struct Value { const char* name; float* v; float scale; };
+  const Value values[] = {{"b_re", &r.b_re, sc.b}, {"b_im", &r.b_im, sc.b}, {"c_re", &r.c_re, sc.c},
+                          {"c_im", &r.c_im, sc.c}, {"d", &r.d, sc.d}};
+  for (const Value& v : values) {
+    const float x = *v.v;
+    switch (f) {
+      case Format::BF16: *v.v = numfmt::round_to_bf16(x); break;
+      case Format::FP16: *v.v = numfmt::round_to_fp16(x); break;
+      default: *v.v = float(numfmt::quantise_to_int(x, v.scale, f)) * v.scale; break;
+    }
+    if (!fw_isfinite(*v.v))
+      return fail(why, why_len, "coefficient record %zu: %s = %g does not fit %s", size_t(index), v.name, double(x),
+                  numfmt::format_name(f));
+  }
+  return true;
+}
+
+#if __STDC_HOSTED__
 bool discretise_zoh(const S4dParams& prm, uint32_t passes, uint32_t seg_len, bool real_only,
                     std::vector<cmd::CoeffRecord>* records, char* why, size_t why_len) {
   const uint32_t H = prm.H, M = prm.M, dirs = prm.directions;
@@ -263,8 +537,6 @@ bool discretise_zoh(const S4dParams& prm, uint32_t passes, uint32_t seg_len, boo
                 dirs);
   if (uint64_t(passes) * seg_len < M)
     return fail(why, why_len, "discretise: passes*seg_len = %u*%u < M = %u", passes, seg_len, M);
-  // With A real the state x stays real (b = 1, u real), so Im(C) cannot reach the output
-  // 2 Re(C' x): only a complex A needs complex PEs. c_im is zeroed below.
   if (real_only) {
     for (size_t i = 0; i < hm; ++i) {
       if (prm.A_imag[i] != 0.0)
@@ -275,24 +547,15 @@ bool discretise_zoh(const S4dParams& prm, uint32_t passes, uint32_t seg_len, boo
   records->assign(size_t(dirs) * passes * H * seg_len, cmd::CoeffRecord{0, 0, 0, 0, 0, 0, 0, 0});
   for (uint32_t dir = 0; dir < dirs; ++dir) {
     for (uint32_t h = 0; h < H; ++h) {
-      const double dt = std::exp(prm.log_dt[h]);
+      const double dt = fw_exp(prm.log_dt[h]);
       for (uint32_t n = 0; n < M; ++n) {
         const size_t i = size_t(h) * M + n, ci = dir * hm + i;
-        const std::complex<double> A(-std::exp(prm.log_A_real[i]), prm.A_imag[i]);
-        const std::complex<double> C(prm.C[2 * ci], prm.C[2 * ci + 1]);
-        const std::complex<double> Abar = std::exp(dt * A);
-        // (exp(dt*A) - 1)/A tends to dt as A -> 0 (only reachable when exp underflows).
-        const std::complex<double> Cp = A == 0.0 ? C * dt : C * (Abar - 1.0) / A;
         const uint32_t p = n / seg_len, s = n % seg_len;
         cmd::CoeffRecord& r = (*records)[((size_t(dir) * passes + p) * H + h) * seg_len + s];
-        r.a_re = float(Abar.real());
-        r.a_im = float(Abar.imag());
-        r.b_re = 1.0f;
-        r.c_re = float(2.0 * Cp.real());  // conjugate-pair factor 2 folded into c
-        r.c_im = real_only ? 0.0f : float(2.0 * Cp.imag());
+        bool ok = zoh_mode_record(dt, prm.log_A_real[i], prm.A_imag[i], prm.C[2 * ci], prm.C[2 * ci + 1],
+                                  real_only, &r);
         r.d = dir == 0 && n == 0 ? float(prm.D[h]) : 0.0f;  // D u_t is added once, forward
-        if (!std::isfinite(r.a_re) || !std::isfinite(r.a_im) || !std::isfinite(r.c_re) ||
-            !std::isfinite(r.c_im) || !std::isfinite(r.d))
+        if (!ok || !fw_isfinite(r.d))
           return fail(why, why_len,
                       "discretise: %schannel %u mode %u gives a coefficient that is not finite in float32",
                       dir ? "backward " : "", h, n);
@@ -304,58 +567,20 @@ bool discretise_zoh(const S4dParams& prm, uint32_t passes, uint32_t seg_len, boo
 
 bool apply_coeff_format(uint8_t number_format, std::vector<cmd::CoeffRecord>* records,
                         S4dCoeffScales* scales, char* why, size_t why_len) {
-  using numfmt::Format;
-  Format f;
-  switch (regs::NumberFormat(number_format)) {
-    case regs::NumberFormat::FP32: f = Format::FP32; break;
-    case regs::NumberFormat::BF16: f = Format::BF16; break;
-    case regs::NumberFormat::FP16: f = Format::FP16; break;
-    case regs::NumberFormat::INT16: f = Format::INT16; break;
-    case regs::NumberFormat::INT8: f = Format::INT8; break;
-    default:
-      return fail(why, why_len,
-                  "accelerator number format %u is unknown (expected 0..4: fp32, bf16, fp16, int16, int8)",
-                  unsigned(number_format));
-  }
+  numfmt::Format f = numfmt::Format::FP32;
+  if (!coeff_format_of(number_format, &f, why, why_len)) return false;
   *scales = S4dCoeffScales{};
-  if (f == Format::FP32) return true;
-  std::vector<cmd::CoeffRecord>& rec = *records;
-  S4dCoeffScales sc;
-  if (numfmt::is_integer(f)) {
-    // One scale per coefficient kind over the whole layer (both directions, all passes).
-    std::vector<float> b, c, d;
-    for (const cmd::CoeffRecord& r : rec) {
-      b.insert(b.end(), {r.b_re, r.b_im});
-      c.insert(c.end(), {r.c_re, r.c_im});
-      d.push_back(r.d);
-    }
-    sc.b = numfmt::symmetric_scale(f, b.data(), b.size());
-    sc.c = numfmt::symmetric_scale(f, c.data(), c.size());
-    sc.d = numfmt::symmetric_scale(f, d.data(), d.size());
-  }
-  auto stored = [f](float x, float scale) {
-    switch (f) {
-      case Format::BF16: return numfmt::round_to_bf16(x);
-      case Format::FP16: return numfmt::round_to_fp16(x);
-      default: return float(numfmt::quantise_to_int(x, scale, f)) * scale;
-    }
-  };
-  for (size_t i = 0; i < rec.size(); ++i) {
-    cmd::CoeffRecord& r = rec[i];
-    struct Value { const char* name; float* v; float scale; };
-    const Value values[] = {{"b_re", &r.b_re, sc.b}, {"b_im", &r.b_im, sc.b}, {"c_re", &r.c_re, sc.c},
-                            {"c_im", &r.c_im, sc.c}, {"d", &r.d, sc.d}};
-    for (const Value& v : values) {
-      const float x = *v.v;
-      *v.v = stored(x, v.scale);
-      if (!std::isfinite(*v.v))
-        return fail(why, why_len, "coefficient record %zu: %s = %g does not fit %s", i, v.name, double(x),
-                    numfmt::format_name(f));
-    }
-  }
+  if (f == numfmt::Format::FP32) return true;
+  // One scale per coefficient kind over the whole layer (both directions, all passes).
+  CoeffMaxAbs m;
+  for (const cmd::CoeffRecord& r : *records) m.add(r);
+  const S4dCoeffScales sc = coeff_scales(f, m);
+  for (size_t i = 0; i < records->size(); ++i)
+    if (!format_coeff_record(f, sc, i, &(*records)[i], why, why_len)) return false;
   *scales = sc;
   return true;
 }
+#endif  // __STDC_HOSTED__
 
 bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayerJob& job,
                    S4dLayerResult* result) {
@@ -381,43 +606,76 @@ bool s4d_layer_run(Hal& hal, Driver& driver, const AccelInfo& hw, const S4dLayer
                     ranges[i].name, (unsigned long long)ranges[i].lo, (unsigned long long)ranges[i].hi,
                     ranges[j].name, (unsigned long long)ranges[j].lo, (unsigned long long)ranges[j].hi);
 
-  S4dParams params;
-  if (!read_s4d_param_block(hal, job.params_addr, job.H, job.M, job.directions, &params, msg, msg_len))
+  // The parameters are read from memory tensor by tensor (no copy of the block) and each
+  // record is written to the workspace as it is made: records [dir][pass][item][PE],
+  // channel h's records of a direction and pass repeated for every batch element (dp =
+  // dir*P + p indexes both). Batch element 0's copy is made first; the integer formats'
+  // scales come from a pass over it, then the format is applied and the copies written.
+  if (!check_s4d_param_block(hal, job.params_addr, job.H, job.M, job.directions, hw.real_only, msg, msg_len))
     return false;
-  std::vector<cmd::CoeffRecord> records;
-  if (!discretise_zoh(params, plan.passes, plan.seg_len, hw.real_only, &records, msg, msg_len))
+  numfmt::Format format = numfmt::Format::FP32;
+  if (!coeff_format_of(hw.number_format, &format, msg, msg_len)) return false;
+  const uint64_t pass_bytes = uint64_t(job.H) * plan.seg_len * sizeof(cmd::CoeffRecord);
+  const uint64_t group_stride = pass_bytes * job.B;
+  if (!discretise_zoh_block(hal, job.params_addr, job.H, job.M, job.directions, plan.passes, plan.seg_len,
+                            hw.real_only, job.workspace_addr, group_stride, msg, msg_len))
     return false;
-  if (!apply_coeff_format(hw.number_format, &records, &r.scales, msg, msg_len)) return false;
-
-  // Records [dir][pass][item][PE]: channel h's records of a direction and pass repeated for
-  // every batch element (dp = dir*P + p indexes both).
-  const size_t pass_bytes = size_t(job.H) * plan.seg_len * sizeof(cmd::CoeffRecord);
-  std::vector<uint8_t> bytes(pass_bytes);
-  for (uint32_t dp = 0; dp < job.directions * plan.passes; ++dp) {
-    for (size_t i = 0; i < size_t(job.H) * plan.seg_len; ++i)
-      put_coeff(&bytes[i * sizeof(cmd::CoeffRecord)], records[size_t(dp) * job.H * plan.seg_len + i]);
-    for (uint32_t b = 0; b < job.B; ++b) {
-      const uint64_t addr = job.workspace_addr + (uint64_t(dp) * job.B + b) * pass_bytes;
-      if (hal.mem_write(addr, bytes.data(), pass_bytes) != HalStatus::OK)
-        return fail(msg, msg_len, "workspace write of coefficient records at 0x%llx failed",
-                    (unsigned long long)addr);
-    }
+  const uint32_t groups = job.directions * plan.passes;
+  const uint64_t group_records = uint64_t(job.H) * plan.seg_len;
+  constexpr uint32_t kBuf = 128;  // 4 KiB
+  uint8_t buf[kBuf * sizeof(cmd::CoeffRecord)];
+  if (numfmt::is_integer(format)) {
+    CoeffMaxAbs m;
+    for (uint32_t dp = 0; dp < groups; ++dp)
+      for (uint64_t i0 = 0; i0 < group_records; i0 += kBuf) {
+        const uint32_t n = uint32_t(fw_min<uint64_t>(kBuf, group_records - i0));
+        const uint64_t addr = job.workspace_addr + dp * group_stride + i0 * sizeof(cmd::CoeffRecord);
+        if (hal.mem_read(addr, buf, n * sizeof(cmd::CoeffRecord)) != HalStatus::OK)
+          return fail(msg, msg_len, "workspace read of coefficient records at 0x%llx failed",
+                      (unsigned long long)addr);
+        for (uint32_t k = 0; k < n; ++k) m.add(get_coeff(buf + k * sizeof(cmd::CoeffRecord)));
+      }
+    r.scales = coeff_scales(format, m);
+  }
+  if (format != numfmt::Format::FP32 || job.B > 1) {
+    for (uint32_t dp = 0; dp < groups; ++dp)
+      for (uint64_t i0 = 0; i0 < group_records; i0 += kBuf) {
+        const uint32_t n = uint32_t(fw_min<uint64_t>(kBuf, group_records - i0));
+        const uint64_t src = job.workspace_addr + dp * group_stride + i0 * sizeof(cmd::CoeffRecord);
+        if (hal.mem_read(src, buf, n * sizeof(cmd::CoeffRecord)) != HalStatus::OK)
+          return fail(msg, msg_len, "workspace read of coefficient records at 0x%llx failed",
+                      (unsigned long long)src);
+        if (format != numfmt::Format::FP32) {
+          for (uint32_t k = 0; k < n; ++k) {
+            cmd::CoeffRecord rec = get_coeff(buf + k * sizeof(cmd::CoeffRecord));
+            if (!format_coeff_record(format, r.scales, dp * group_records + i0 + k, &rec, msg, msg_len))
+              return false;
+            put_coeff(buf + k * sizeof(cmd::CoeffRecord), rec);
+          }
+        }
+        for (uint32_t b = format != numfmt::Format::FP32 ? 0 : 1; b < job.B; ++b) {
+          const uint64_t addr = src + b * pass_bytes;
+          if (hal.mem_write(addr, buf, n * sizeof(cmd::CoeffRecord)) != HalStatus::OK)
+            return fail(msg, msg_len, "workspace write of coefficient records at 0x%llx failed",
+                        (unsigned long long)addr);
+        }
+      }
   }
 
-  const std::vector<cmd::Record> stream = build_s4d_stream(plan, job);
-  r.commands = uint32_t(stream.size());
   const uint64_t stream_addr = s4d_stream_addr(job, plan);
-  bytes.resize(stream.size() * cmd::kRecordBytes);
-  for (size_t i = 0; i < stream.size(); ++i) cmd::pack(stream[i], &bytes[i * cmd::kRecordBytes]);
-  if (hal.mem_write(stream_addr, bytes.data(), bytes.size()) != HalStatus::OK)
+  MemorySink sink(hal, stream_addr);
+  emit_s4d_stream(plan, job, sink);
+  if (!sink.flush())
     return fail(msg, msg_len, "workspace write of the command stream at 0x%llx failed",
-                (unsigned long long)stream_addr);
+                (unsigned long long)sink.failed_addr());
+  r.commands = uint32_t(sink.count());
+  const uint64_t stream_bytes = sink.count() * cmd::kRecordBytes;
 
-  const DriverStatus status = driver.run(stream_addr, uint32_t(bytes.size()), &r.job);
+  const DriverStatus status = driver.run(stream_addr, uint32_t(stream_bytes), &r.job);
   if (status == DriverStatus::JOB_ERROR) {
     const char* op = "no command";
     uint8_t rec[cmd::kRecordBytes];
-    if (r.job.cmd_index < stream.size() &&
+    if (r.job.cmd_index < sink.count() &&
         hal.mem_read(stream_addr + uint64_t(r.job.cmd_index) * cmd::kRecordBytes, rec, sizeof rec) ==
             HalStatus::OK)
       op = cmd::opcode_name(uint8_t(cmd::opcode_of(cmd::unpack(rec))));

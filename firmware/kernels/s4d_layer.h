@@ -5,14 +5,23 @@
 // one step behind (see build_s4d_stream). Where the scratchpads hold two time chunks the
 // stream is double-buffered (the next chunk's DMA_IN and the previous chunk's DMA_OUT
 // overlap this chunk's RUN_SSM); docs/commands.md shows both forms.
+//
+// Builds hosted (the host-driver model) and freestanding (RV32, docs/firmware.md): the
+// declarations under __STDC_HOSTED__ are host conveniences (std::vector, S4dParams) for
+// the tests, the platform and the model compiler, thin wrappers over the same core.
 #pragma once
-#include <cstddef>
-#include <cstdint>
-#include <vector>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "epochcore/firmware/driver/driver.h"
+#include "epochcore/firmware/kernels/record_sink.h"
 #include "epochcore/contract/commands.h"
+#include "epochcore/contract/number_format.h"
+#if __STDC_HOSTED__
+#include <vector>
+
 #include "epochcore/description/s4d_params.h"
+#endif
 
 namespace epochcore::fw {
 
@@ -21,12 +30,19 @@ namespace epochcore::fw {
 // with C laid out [dir][h][m][re, im] (dirs = 1, or 2 for a bidirectional layer: the
 // forward C, then the backward C), as S4dParams::C.
 size_t s4d_param_block_bytes(uint32_t H, uint32_t M, uint32_t directions = 1);
+// Checks a block in memory, reading it tensor by tensor through the HAL (every value
+// finite; directions 1 or 2; with real_only, every A_imag zero). False with a reason
+// naming the tensor.
+bool check_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, uint32_t directions,
+                           bool real_only, char* why, size_t why_len);
+#if __STDC_HOSTED__
 // The block's bytes for `params` (sizes taken from params.H, params.M, params.directions).
 std::vector<uint8_t> encode_s4d_param_block(const S4dParams& params);
 // Reads and checks a block (every value finite; directions 1 or 2). False with a reason
 // naming the tensor.
 bool read_s4d_param_block(Hal& hal, uint64_t addr, uint32_t H, uint32_t M, uint32_t directions,
                           S4dParams* out, char* why, size_t why_len);
+#endif
 
 struct S4dLayerJob {
   uint32_t H = 0, M = 0, L = 0, B = 0;
@@ -110,9 +126,24 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
 // d = D[h] on PE 0 of the forward pass 0 only (0 on every backward record); padding
 // modes (p*S + s >= M) are all zero. Refuses (false, reason) when real_only and A has an
 // imaginary part, or when a record is not finite in float32.
+// One mode's record (a, b, c; d left 0): dt = exp(log_dt) as the caller computed it with
+// fw_exp. The maths is fw_math's exp/sin/cos and plain double operations, so the host and
+// the RV32 build give the same bits. False when a value is not finite in float32.
+bool zoh_mode_record(double dt, double log_A_real, double A_imag, double C_re, double C_im,
+                     bool real_only, cmd::CoeffRecord* record);
+// discretise_zoh over the parameter block in memory (read tensor by tensor through the
+// HAL, a few modes at a time), writing each record as it is made: record (dp, h, s) of
+// direction-and-pass dp = dir*passes + p goes to records_addr + dp*group_stride +
+// 32*(h*seg_len + s) (group_stride = 32*H*seg_len gives discretise_zoh's vector layout).
+// The block must have passed check_s4d_param_block. The same reasons as discretise_zoh.
+bool discretise_zoh_block(Hal& hal, uint64_t params_addr, uint32_t H, uint32_t M, uint32_t directions,
+                          uint32_t passes, uint32_t seg_len, bool real_only, uint64_t records_addr,
+                          uint64_t group_stride, char* why, size_t why_len);
+#if __STDC_HOSTED__
 bool discretise_zoh(const S4dParams& params, uint32_t passes, uint32_t seg_len,
                     bool real_only, std::vector<cmd::CoeffRecord>* records, char* why,
                     size_t why_len);
+#endif
 
 // Number formats (docs/precisions.md): the stored value of b, c and d in the accelerator's
 // format. bf16/fp16 round each value; int16/int8 quantise with one symmetric per-tensor
@@ -126,8 +157,21 @@ struct S4dCoeffScales {
 // number_format is a regs::NumberFormat value (AccelInfo::number_format). fp32 leaves the
 // records untouched. False with a reason for an unknown format or a value the format
 // cannot hold (fp16 overflow), naming the record.
+// The core both builds share: the format of a regs::NumberFormat value (false: unknown),
+// the integer scales from the largest finite magnitudes, and one record in the format.
+bool coeff_format_of(uint8_t number_format, numfmt::Format* format, char* why, size_t why_len);
+struct CoeffMaxAbs {
+  float b = 0.0f, c = 0.0f, d = 0.0f;  // over the finite values of each kind
+  void add(const cmd::CoeffRecord& r);
+};
+S4dCoeffScales coeff_scales(numfmt::Format format, const CoeffMaxAbs& max_abs);
+// `index` only names the record in the reason.
+bool format_coeff_record(numfmt::Format format, const S4dCoeffScales& scales, uint64_t index,
+                         cmd::CoeffRecord* record, char* why, size_t why_len);
+#if __STDC_HOSTED__
 bool apply_coeff_format(uint8_t number_format, std::vector<cmd::CoeffRecord>* records,
                         S4dCoeffScales* scales, char* why, size_t why_len);
+#endif
 
 // Where the stream starts: right after the coefficient records.
 uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan);
@@ -141,7 +185,10 @@ uint64_t s4d_stream_addr(const S4dLayerJob& job, const S4dPlan& plan);
 // The runs and their order are the same single- or double-buffered; only the buffers,
 // the DMA placement and the barriers differ (docs/commands.md). A resident plan has the
 // same runs in the same order (one chunk each), reading and writing the resident rows.
+void emit_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job, RecordSink& sink);
+#if __STDC_HOSTED__
 std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job);
+#endif
 // The number of records build_s4d_stream returns, without building the stream (the
 // plan's `commands` before it is set: only its other fields are read).
 uint64_t count_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job);

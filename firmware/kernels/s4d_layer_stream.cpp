@@ -1,9 +1,9 @@
 // S4D layer command streams, single- and double-buffered, and over resident rows
 // (s4d_layer.h; docs/commands.md lists them). All visit the same runs in the same order:
 // direction, pass, fold, chunk.
-#include <algorithm>
-
 #include "epochcore/firmware/kernels/s4d_layer.h"
+
+#include "epochcore/firmware/kernels/kernel_util.h"
 
 namespace epochcore::fw {
 
@@ -11,15 +11,7 @@ namespace {
 
 using cmd::SpadId;
 
-// Collects the records, or only counts them (out == nullptr).
-struct Sink {
-  std::vector<cmd::Record>* out = nullptr;
-  uint64_t count = 0;
-  void push(const cmd::Record& r) {
-    ++count;
-    if (out) out->push_back(r);
-  }
-};
+using Sink = RecordSink;
 
 // One RUN_SSM of the stream and the windows it works on.
 struct Run {
@@ -47,11 +39,11 @@ Run run_at(const S4dPlan& plan, uint32_t L, uint64_t k) {
   r.pass = uint32_t(fold_in_dir / plan.folds_per_pass);
   r.fold_seq = (r.reverse ? uint64_t(plan.passes) * plan.folds_per_pass : 0) + fold_in_dir;
   r.c0 = fold * plan.segs_per_fold;
-  r.n = std::min(plan.segs_per_fold, plan.items - r.c0);
+  r.n = fw_min(plan.segs_per_fold, plan.items - r.c0);
   r.first_record = (uint64_t(r.reverse) * plan.passes + r.pass) * plan.items + r.c0;
   const uint32_t steps = r.reverse ? plan.reverse_len : L;
   const uint32_t j0 = chunk * plan.chunk_len;
-  r.len = std::min(plan.chunk_len, steps - j0);
+  r.len = fw_min(plan.chunk_len, steps - j0);
   r.out_step = r.reverse ? steps - j0 - r.len : j0;
   r.in_step = r.reverse ? r.out_step + 1 : j0;
   r.first_chunk = chunk == 0;
@@ -212,16 +204,20 @@ void build(const S4dPlan& plan, const S4dLayerJob& job, Sink& s) {
 
 }  // namespace
 
+void emit_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job, RecordSink& sink) { build(plan, job, sink); }
+
+#if __STDC_HOSTED__
 std::vector<cmd::Record> build_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job) {
   std::vector<cmd::Record> records;
   records.reserve(size_t(plan.commands));
-  Sink s{&records};
+  VectorSink s(&records);
   build(plan, job, s);
   return records;
 }
+#endif
 
 uint64_t count_s4d_stream(const S4dPlan& plan, const S4dLayerJob& job) {
-  Sink s;
+  CountingSink s;
   build(plan, job, s);
   return s.count;
 }

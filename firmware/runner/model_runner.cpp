@@ -1,126 +1,123 @@
-// The runner of a compiled model's image: walks the stage table, submits each stream,
-// waits, records its outcome. No allocation, no exceptions, no std::string: only the
-// driver, the HAL and snprintf.
 #include "epochcore/firmware/runner/model_runner.h"
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-
-#include "epochcore/contract/commands.h"
-#include "epochcore/contract/registers.h"
+#include "epochcore/firmware/kernels/kernel_util.h"
 
 namespace epochcore::fw {
 
 namespace {
 
-void zero(void* p, size_t n) {
-  unsigned char* b = static_cast<unsigned char*>(p);
-  for (size_t i = 0; i < n; ++i) b[i] = 0;
+uint32_t le32(const uint8_t* p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
 }
 
-// Ends `result` as failed with the message; returns false.
-bool failed(ec_fw_result* r, DriverStatus status, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
-bool failed(ec_fw_result* r, DriverStatus status, const char* fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  vsnprintf(r->message, sizeof r->message, fmt, args);
-  va_end(args);
-  r->ok = 0;
-  r->driver_status = uint32_t(status);
-  r->job.ok = 0;
-  return false;
+// The table is little-endian in memory; decode it field by field (any host byte order).
+ec_model_image_header decode_header(const uint8_t* p) {
+  return ec_model_image_header{le32(p), le32(p + 4), le32(p + 8), le32(p + 12)};
+}
+
+ec_model_stage decode_stage(const uint8_t* p) {
+  ec_model_stage s;
+  s.stream_addr = uint64_t(le32(p)) | (uint64_t(le32(p + 4)) << 32);
+  s.stream_bytes = le32(p + 8);
+  s.layer = int32_t(le32(p + 12));
+  for (uint32_t i = 0; i < EC_MODEL_STAGE_NAME_BYTES; ++i) s.name[i] = char(p[16 + i]);
+  s.name[EC_MODEL_STAGE_NAME_BYTES - 1] = '\0';  // a name that fills the field is cut
+  return s;
+}
+
+ec_fw_stage_result stage_result(const JobResult& j) {
+  ec_fw_stage_result r;
+  r.ok = j.ok ? 1u : 0u;
+  r.cause = uint32_t(j.cause);
+  r.cmd_index = j.cmd_index;
+  r.commands_done = j.commands_done;
+  r.cycles = j.cycles;
+  return r;
+}
+
+// Everything but the per-stage slots, cleared (the slots of stages run are written).
+void clear_result(ec_fw_result* r) {
+  uint8_t* p = reinterpret_cast<uint8_t*>(r);
+  for (size_t i = 0; i < offsetof(ec_fw_result, stage); ++i) p[i] = 0;
+  r->magic = EC_FW_RESULT_MAGIC;
 }
 
 }  // namespace
 
-bool run_model_image(Hal& hal, Driver& driver, uint64_t image_addr, ec_fw_result* result, ModelStageHook on_stage,
-                     void* ctx) {
-  ec_fw_result* r = result;
-  zero(r, sizeof *r);
-  r->magic = EC_FW_RESULT_MAGIC;
+bool run_model_image(Hal& hal, Driver& driver, uint64_t image_addr, ec_fw_result* result,
+                     ModelStageHook on_stage, void* ctx) {
+  ec_fw_result& r = *result;
+  clear_result(&r);
+  r.job.cmd_index = EC_ERR_INDEX_NONE;
+  char* msg = r.message;
+  const size_t msg_len = sizeof r.message;
 
-  ec_model_image_header header;
-  if (hal.mem_read(image_addr, &header, sizeof header) != HalStatus::OK)
-    return failed(r, DriverStatus::OK, "model image at 0x%llx: reading the stage table header failed",
-                  (unsigned long long)image_addr);
-  if (header.magic != EC_MODEL_IMAGE_MAGIC)
-    return failed(r, DriverStatus::OK, "model image at 0x%llx: bad magic 0x%08x (expected 0x%08x)",
-                  (unsigned long long)image_addr, unsigned(header.magic), unsigned(EC_MODEL_IMAGE_MAGIC));
-  if (header.version != EC_MODEL_IMAGE_VERSION)
-    return failed(r, DriverStatus::OK, "model image at 0x%llx: version %u (expected %u)",
-                  (unsigned long long)image_addr, unsigned(header.version), unsigned(EC_MODEL_IMAGE_VERSION));
-  if (header.stages == 0 || header.stages > EC_FW_MAX_STAGES)
-    return failed(r, DriverStatus::OK, "model image at 0x%llx: %u stages (expected 1 to %u)",
-                  (unsigned long long)image_addr, unsigned(header.stages), unsigned(EC_FW_MAX_STAGES));
-
-  // Check the whole table before running anything.
-  for (uint32_t i = 0; i < header.stages; ++i) {
-    ec_model_stage st;
-    const uint64_t at = image_addr + sizeof header + uint64_t(i) * sizeof st;
-    if (hal.mem_read(at, &st, sizeof st) != HalStatus::OK)
-      return failed(r, DriverStatus::OK, "model image: reading stage %u's table entry at 0x%llx failed", unsigned(i),
-                    (unsigned long long)at);
-    st.name[EC_MODEL_STAGE_NAME_BYTES - 1] = '\0';
-    if (st.stream_addr % 8 != 0)
-      return failed(r, DriverStatus::OK, "%s (stage %u): stream address 0x%llx is not 8-aligned", st.name,
-                    unsigned(i), (unsigned long long)st.stream_addr);
-    if (st.stream_bytes == 0 || st.stream_bytes % cmd::kRecordBytes != 0)
-      return failed(r, DriverStatus::OK, "%s (stage %u): stream of %u bytes is not a non-zero multiple of %u",
-                    st.name, unsigned(i), unsigned(st.stream_bytes), unsigned(cmd::kRecordBytes));
+  uint8_t raw[sizeof(ec_model_stage)];
+  if (hal.mem_read(image_addr, raw, sizeof(ec_model_image_header)) != HalStatus::OK) {
+    r.driver_status = uint32_t(DriverStatus::BUS_ERROR);
+    return fail(msg, msg_len, "model image at 0x%llx: system memory read failed", (unsigned long long)image_addr);
   }
+  const ec_model_image_header h = decode_header(raw);
+  if (h.magic != EC_MODEL_IMAGE_MAGIC)
+    return fail(msg, msg_len, "model image at 0x%llx: bad magic 0x%08x (expected 0x%08x, \"ECMI\")",
+                (unsigned long long)image_addr, unsigned(h.magic), unsigned(EC_MODEL_IMAGE_MAGIC));
+  if (h.version != EC_MODEL_IMAGE_VERSION)
+    return fail(msg, msg_len, "model image: version %u is not supported (expected %u)", unsigned(h.version),
+                unsigned(EC_MODEL_IMAGE_VERSION));
+  if (h.stages == 0 || h.stages > EC_FW_MAX_STAGES)
+    return fail(msg, msg_len, "model image: %u stages (expected 1..%u)", unsigned(h.stages),
+                unsigned(EC_FW_MAX_STAGES));
 
-  for (uint32_t i = 0; i < header.stages; ++i) {
-    ec_model_stage st;
-    const uint64_t at = image_addr + sizeof header + uint64_t(i) * sizeof st;
-    if (hal.mem_read(at, &st, sizeof st) != HalStatus::OK)
-      return failed(r, DriverStatus::OK, "model image: reading stage %u's table entry at 0x%llx failed", unsigned(i),
-                    (unsigned long long)at);
-    st.name[EC_MODEL_STAGE_NAME_BYTES - 1] = '\0';
-    const uint32_t records = st.stream_bytes / uint32_t(cmd::kRecordBytes);
-    JobResult job;
-    const DriverStatus status = driver.run(st.stream_addr, st.stream_bytes, &job);
-    ec_fw_stage_result& out = r->stage[i];
-    out.ok = status == DriverStatus::OK && job.ok;
-    out.cause = uint32_t(job.cause);
-    out.cmd_index = job.cmd_index;
-    out.commands_done = job.commands_done;
-    out.cycles = job.cycles;
-    r->stages = i + 1;
-    r->commands += records;
-    r->job.cycles += job.cycles;
-    r->job.commands_done += job.commands_done;
-    r->job.cause = out.cause;
-    r->job.cmd_index = out.cmd_index;
-    if (status == DriverStatus::JOB_ERROR) {
-      // Name the failing command from the stream itself.
-      char what[64] = "no command";
-      uint8_t rec[cmd::kRecordBytes];
-      if (job.cmd_index < records &&
-          hal.mem_read(st.stream_addr + uint64_t(job.cmd_index) * cmd::kRecordBytes, rec, sizeof rec) ==
-              HalStatus::OK) {
-        const cmd::Record record = cmd::unpack(rec);
-        const cmd::Opcode op = cmd::opcode_of(record);
-        if (op == cmd::Opcode::RUN_VEC)
-          snprintf(what, sizeof what, "%s %s", cmd::opcode_name(uint8_t(op)),
-                   cmd::vec_op_name(uint8_t(cmd::decode_run_vec(record).op)));
-        else
-          snprintf(what, sizeof what, "%s", cmd::opcode_name(uint8_t(op)));
-      }
-      return failed(r, status, "%s: accelerator error %s at command %u (%s)", st.name,
-                    regs::error_cause_name(job.cause), unsigned(job.cmd_index), what);
+  // Check the whole table before running anything: a bad entry is an image error, not a
+  // half-run model.
+  const uint64_t table = image_addr + sizeof(ec_model_image_header);
+  for (uint32_t i = 0; i < h.stages; ++i) {
+    const uint64_t at = table + uint64_t(i) * sizeof(ec_model_stage);
+    if (hal.mem_read(at, raw, sizeof raw) != HalStatus::OK) {
+      r.driver_status = uint32_t(DriverStatus::BUS_ERROR);
+      return fail(msg, msg_len, "model image: stage %u's entry at 0x%llx: system memory read failed", unsigned(i),
+                  (unsigned long long)at);
     }
-    if (status != DriverStatus::OK)
-      return failed(r, status, "%s: driver error %s", st.name, driver_status_name(status));
-    if (!job.ok)
-      return failed(r, status, "%s: the stream did not complete (cause %s)", st.name,
-                    regs::error_cause_name(job.cause));
-    if (on_stage) on_stage(ctx, i, st, job);
+    const ec_model_stage s = decode_stage(raw);
+    if (s.stream_addr % 8 || s.stream_bytes == 0 || s.stream_bytes % cmd::kRecordBytes)
+      return fail(msg, msg_len,
+                  "model image: stage %u (%s): stream at 0x%llx of %u bytes (needs an 8-aligned address and a "
+                  "non-zero multiple of 32 bytes)",
+                  unsigned(i), s.name, (unsigned long long)s.stream_addr, unsigned(s.stream_bytes));
   }
-  r->ok = 1;
-  r->job.ok = 1;
-  r->job.cause = 0;
-  r->job.cmd_index = 0;
+
+  for (uint32_t i = 0; i < h.stages; ++i) {
+    const uint64_t at = table + uint64_t(i) * sizeof(ec_model_stage);
+    if (hal.mem_read(at, raw, sizeof raw) != HalStatus::OK) {
+      r.driver_status = uint32_t(DriverStatus::BUS_ERROR);
+      return fail(msg, msg_len, "model image: stage %u's entry at 0x%llx: system memory read failed", unsigned(i),
+                  (unsigned long long)at);
+    }
+    const ec_model_stage s = decode_stage(raw);
+    JobResult job;
+    const DriverStatus st = driver.run(s.stream_addr, s.stream_bytes, &job);
+    if (st == DriverStatus::OK || st == DriverStatus::JOB_ERROR || st == DriverStatus::NO_COMPLETION) {
+      // The stream ran: record it (a failed stream's slot says where it stopped).
+      r.stage[i] = stage_result(job);
+      r.stages = i + 1;
+      r.job.cycles += job.cycles;
+      r.job.commands_done += job.commands_done;
+      r.commands += s.stream_bytes / uint32_t(cmd::kRecordBytes);
+      if (on_stage) on_stage(ctx, i, s, job);
+    }
+    if (st != DriverStatus::OK) {
+      r.driver_status = uint32_t(st);
+      r.job.cause = uint32_t(job.cause);
+      r.job.cmd_index = job.cmd_index;
+      if (st == DriverStatus::JOB_ERROR)
+        return fail(msg, msg_len, "stage %u (%s): accelerator error %s at command %u", unsigned(i), s.name,
+                    regs::error_cause_name(job.cause), unsigned(job.cmd_index));
+      return fail(msg, msg_len, "stage %u (%s): driver error %s", unsigned(i), s.name, driver_status_name(st));
+    }
+  }
+  r.job.ok = 1;
+  r.job.cmd_index = EC_ERR_INDEX_NONE;
+  r.ok = 1;
   return true;
 }
 
