@@ -1,6 +1,8 @@
 #include "epochcore/platform/soc/rv32_system.h"
 
+#include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <vector>
 
 #include "epochcore/firmware/rv32/rv32_soc.h"
@@ -31,7 +33,7 @@ Rv32System::Rv32System(sc_core::sc_module_name name, const Scenario& s, Soc& soc
   console_.reset(new Console("console"));
   exit_.reset(new ExitDevice("exit"));
 
-  Rv32Config c;
+  Rv32CpuConfig c;
   c.clock_period = cycle;
   c.quantum = sc_time(s.host.quantum_ns, SC_NS);
   c.max_instructions = s.host.max_instructions;
@@ -39,6 +41,7 @@ Rv32System::Rv32System(sc_core::sc_module_name name, const Scenario& s, Soc& soc
   c.clint_base = EC_RV32_CLINT_BASE;
   c.mtime_hz = EC_RV32_MTIME_HZ;
   c.start_held = true;  // released by boot_thread once the ELF and the job are in memory
+  c.reset_pc = EC_RV32_RAM_BASE;
   cpu_.reset(new Rv32Cpu("cpu", c));
   cpu_->on_stop = [this](const Rv32Stop& stop) {
     stop_ = stop;
@@ -46,6 +49,9 @@ Rv32System::Rv32System(sc_core::sc_module_name name, const Scenario& s, Soc& soc
     sc_core::sc_stop();
   };
   exit_->on_exit = [this](uint32_t code) { cpu_->request_exit(code); };
+  console_->on_line = [this](const std::string& line) {
+    if (echo_console) std::cout << "rv32 console: " << line << "\n";
+  };
 
   SC_HAS_PROCESS(Rv32System);
   SC_THREAD(boot_thread);
@@ -64,21 +70,22 @@ void Rv32System::boot_thread() {
 }
 
 bool Rv32System::write_job(const ec_fw_job& job, std::string* why) {
-  const std::vector<ElfRegion> regions = {
-      {EC_RV32_RAM_BASE, ram_->size(), "firmware RAM (host.ram_kib)"},
-      {0, soc_.memory_bytes(), "system memory (memory.size_mib)"}};
-  ElfImage elf;
+  // Segments may go into the firmware RAM or system memory, nowhere else.
+  const std::vector<io::ElfRegion> regions = {{EC_RV32_RAM_BASE, ram_->size()}, {0, soc_.memory_bytes()}};
+  io::ElfFile elf;
   try {
-    elf = read_elf_file(firmware_path, regions);
-  } catch (const ElfError& e) {
-    *why = std::string("host.firmware: ") + e.what();
+    elf = io::read_elf32(firmware_path, regions);
+  } catch (const io::ElfError& e) {
+    *why = std::string("host.firmware: ") + e.what() + " (the firmware RAM is " + hex(EC_RV32_RAM_BASE) + ".." +
+           hex(EC_RV32_RAM_BASE + ram_->size()) + ", host.ram_kib; system memory 0x0.." +
+           hex(soc_.memory_bytes()) + ")";
+    bad_firmware = true;
     return false;
   }
-  for (const ElfSegment& seg : elf.segments) {
-    std::vector<uint8_t> bytes(seg.data);
-    bytes.resize(seg.mem_bytes, 0);  // .bss and the like: zero-filled
-    if (!bytes.empty() && !soc_.debug_write(seg.addr, bytes.data(), bytes.size())) {
-      *why = "host.firmware: " + firmware_path + ": loading a segment at " + hex(seg.addr) + " failed";
+  for (const io::ElfSegment& seg : elf.segments) {
+    const std::vector<uint8_t> bytes = seg.image();  // .bss and the like: zero-filled
+    if (!bytes.empty() && !soc_.debug_write(seg.paddr, bytes.data(), bytes.size())) {
+      *why = "host.firmware: " + firmware_path + ": loading a segment at " + hex(seg.paddr) + " failed";
       return false;
     }
   }
@@ -97,7 +104,9 @@ bool Rv32System::read_result(ec_fw_result* result, std::string* why) {
     return false;
   }
   if (stop_.kind != Rv32Stop::Kind::Exit) {
-    *why = "firmware fault: " + stop_.cause;
+    *why = std::string(stop_.kind == Rv32Stop::Kind::Limit ? "firmware stopped: " : "firmware fault: ") +
+           stop_.cause;
+    if (stop_.cause.find("pc=") == std::string::npos) *why += " at pc=" + hex(stop_.pc) + ", tval=" + hex(stop_.tval);
     return false;
   }
   std::memset(result, 0, sizeof *result);

@@ -53,6 +53,8 @@ class Rv32System : public sc_core::sc_module {
   std::string firmware_path;
   // Print each console line on stdout as it comes (else only the report has it).
   bool echo_console = true;
+  // write_job failed on the ELF itself (bad input: exit 2).
+  bool bad_firmware = false;
   bool stopped() const { return stopped_; }
   const Rv32Stop& stop() const { return stop_; }
 

@@ -160,7 +160,9 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
   } else {
     soc.rv32().boot = [&]() -> bool {
       if (!prepare_job()) return false;
-      return soc.rv32().write_job(job, &outcome.error);
+      if (soc.rv32().write_job(job, &outcome.error)) return true;
+      outcome.bad_input = soc.rv32().bad_firmware;
+      return false;
     };
   }
   if (s.run.check_protocol)  // report and count each violation instead of stopping at the first
