@@ -1,0 +1,148 @@
+// Testbench of Rv32Cpu (docs/iss.md).
+//
+//   test_rv32_cpu               the fault and stop tests: hand-encoded programs in RAM,
+//                               one independent system each, all simulated together
+//   test_rv32_cpu FILE.elf      runs an ISA test ELF (tests/rv32/isa): passes when it
+//                               writes 0 to the exit device; SKIPPED (77) when FILE is
+//                               missing (no cross compiler)
+//
+// Every CPU socket has a protocol checker; no violation may be counted.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rv32_system.h"
+
+using namespace epochcore;
+using ec_test::Rv32System;
+
+namespace {
+
+// Hand encoders (RISC-V base formats).
+uint32_t i_type(uint32_t op, uint32_t rd, uint32_t f3, uint32_t rs1, int32_t imm) {
+  return op | rd << 7 | f3 << 12 | rs1 << 15 | (uint32_t(imm) & 0xFFF) << 20;
+}
+uint32_t s_type(uint32_t f3, uint32_t rs1, uint32_t rs2, int32_t imm) {
+  const uint32_t u = uint32_t(imm);
+  return 0x23 | (u & 0x1F) << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | (u >> 5 & 0x7F) << 25;
+}
+uint32_t lui(uint32_t rd, uint32_t v) { return 0x37 | rd << 7 | (v & 0xFFFFF000u); }
+uint32_t addi(uint32_t rd, uint32_t rs1, int32_t imm) { return i_type(0x13, rd, 0, rs1, imm); }
+uint32_t lw(uint32_t rd, uint32_t rs1, int32_t imm) { return i_type(0x03, rd, 2, rs1, imm); }
+uint32_t sw(uint32_t rs2, uint32_t rs1, int32_t imm) { return s_type(2, rs1, rs2, imm); }
+uint32_t csrrw(uint32_t rd, uint32_t csr, uint32_t rs1) { return i_type(0x73, rd, 1, rs1, int32_t(csr)); }
+uint32_t csrrs(uint32_t rd, uint32_t csr, uint32_t rs1) { return i_type(0x73, rd, 2, rs1, int32_t(csr)); }
+constexpr uint32_t kNop = 0x00000013, kEcall = 0x00000073, kWfi = 0x10500073, kLoop = 0x0000006F;  // jal x0, 0
+constexpr uint32_t A0 = 10, A1 = 11, T0 = 5;
+
+struct Case {
+  std::string name;
+  std::vector<uint32_t> words;
+  Rv32Stop::Kind kind;
+  std::string cause;  // expected substring ("" for Exit)
+  uint32_t pc, tval, exit_code;
+  uint64_t max_instructions = 100000;
+  sc_core::sc_time max_time = sc_core::sc_time(1, sc_core::SC_MS);
+  std::unique_ptr<Rv32System> sys = nullptr;
+};
+
+const uint32_t R = EC_RV32_RAM_BASE;
+
+std::vector<Case> make_cases() {
+  std::vector<Case> c;
+  c.push_back({"illegal_no_handler", {kNop, kNop, csrrs(A0, 0x7C0, 0)}, Rv32Stop::Kind::Fault,
+               "trap with no handler: illegal instruction at pc=0x80000008 tval=0x7c002573", R + 8, 0x7C002573u, 0});
+  c.push_back({"misaligned_load", {lui(A0, R), lw(A1, A0, 2)}, Rv32Stop::Kind::Fault,
+               "trap with no handler: load address misaligned at pc=0x80000004 tval=0x80000002", R + 4, R + 2, 0});
+  c.push_back({"unmapped_load", {lui(A0, 0x10000000u), addi(A0, A0, 0x10), lw(A1, A0, 0)}, Rv32Stop::Kind::Fault,
+               "trap with no handler: load access fault at pc=0x80000008 tval=0x10000010", R + 8, 0x10000010u, 0});
+  c.push_back({"unmapped_store", {lui(A0, 0x10000000u), sw(A1, A0, 4)}, Rv32Stop::Kind::Fault,
+               "trap with no handler: store/AMO access fault at pc=0x80000004 tval=0x10000004", R + 4, 0x10000004u, 0});
+  c.push_back({"ecall_no_handler", {kNop, kEcall}, Rv32Stop::Kind::Fault,
+               "trap with no handler: environment call from M-mode at pc=0x80000004", R + 4, 0, 0});
+  c.push_back({"fetch_unmapped", {lui(T0, 0x20000000u), i_type(0x67, 0, 0, T0, 0)}, Rv32Stop::Kind::Fault,
+               "trap with no handler: instruction access fault at pc=0x20000000 tval=0x20000000", 0x20000000u,
+               0x20000000u, 0});
+  c.push_back({"trap_loop", {lui(T0, 0x20000000u), csrrw(0, 0x305, T0), kEcall}, Rv32Stop::Kind::Fault,
+               "trap loop: instruction access fault fetching the trap handler at pc=0x20000000", 0x20000000u,
+               0x20000000u, 0});
+  c.push_back({"wfi_nothing_enabled", {kNop, kWfi}, Rv32Stop::Kind::Fault,
+               "wfi with no interrupt source enabled in mie", R + 4, 0, 0});
+  Case lim{"instruction_limit", {kNop, kLoop}, Rv32Stop::Kind::Limit, "instruction limit reached: 5000 instructions",
+           R + 4, 0, 0};
+  lim.max_instructions = 5000;
+  c.push_back(std::move(lim));
+  Case tl{"time_limit", {kNop, kLoop}, Rv32Stop::Kind::Limit, "simulated-time limit reached", R + 4, 0, 0};
+  tl.max_instructions = 0;
+  tl.max_time = sc_core::sc_time(20, sc_core::SC_US);
+  c.push_back(std::move(tl));
+  // Console "ok\n", then exit code 5.
+  c.push_back({"console_exit",
+               {lui(T0, EC_RV32_CONSOLE_BASE), addi(A0, 0, 'o'), sw(A0, T0, 0), addi(A0, 0, 'k'), sw(A0, T0, 0),
+                addi(A0, 0, '\n'), sw(A0, T0, 0), lui(T0, EC_RV32_EXIT_BASE), addi(A0, 0, 5), sw(A0, T0, 0), kLoop},
+               Rv32Stop::Kind::Exit, "", R + 40, 0, 5});
+  return c;
+}
+
+int run_cases() {
+  return ec_test::run_testbench("test_rv32_cpu", [] {
+    std::vector<Case> cases = make_cases();
+    for (Case& k : cases) {
+      Rv32CpuConfig cfg;
+      cfg.max_instructions = k.max_instructions;
+      cfg.max_time = k.max_time;
+      k.sys.reset(new Rv32System(k.name.c_str(), cfg, 64 * 1024));
+      k.sys->load_words(k.words.data(), k.words.size());
+    }
+    sc_core::sc_start();
+    for (Case& k : cases) {
+      const Rv32System& s = *k.sys;
+      const std::string info = k.name + ": " + s.describe();
+      EC_CHECK_INFO(s.stopped, info);
+      EC_CHECK_INFO(s.stop.kind == k.kind, info);
+      EC_CHECK_INFO(s.stop.cause.find(k.cause) != std::string::npos, info + " (want '" + k.cause + "')");
+      EC_CHECK_INFO(s.stop.pc == k.pc, info);
+      EC_CHECK_INFO(s.stop.tval == k.tval, info);
+      EC_CHECK_INFO(s.stop.exit_code == k.exit_code, info);
+      if (k.name == "console_exit") EC_CHECK_INFO(s.console.text() == "ok\n", s.console.text());
+      if (k.name == "instruction_limit") EC_CHECK_INFO(s.cpu.instructions() == 5000, info);
+      if (k.name == "time_limit")
+        EC_CHECK_INFO(sc_core::sc_time(20, sc_core::SC_US) <= sc_core::sc_time_stamp(), info);
+    }
+  }, true, 1);
+}
+
+int run_elf(const std::string& path) {
+  if (!std::ifstream(path)) {
+    std::printf("SKIPPED: %s not built (no RISC-V cross compiler?)\n", path.c_str());
+    return 77;
+  }
+  return ec_test::run_testbench("test_rv32_cpu", [&] {
+    Rv32CpuConfig cfg;
+    cfg.reset_pc = io::read_elf32(path).entry;
+    cfg.max_instructions = 50000000;
+    cfg.max_time = sc_core::sc_time(1, sc_core::SC_SEC);
+    Rv32System sys("sys", cfg, EC_RV32_RAM_DEFAULT_BYTES, sc_core::sc_time(10, sc_core::SC_NS));
+    sys.load_elf(path);
+    sys.console.on_line = [](const std::string& l) { std::printf("console: %s\n", l.c_str()); };
+    sc_core::sc_start();
+    const auto st = sys.cpu.stats();
+    std::printf("%s: %s; %llu instructions, %llu cycles, %s, wfi %s, dmi %llu, bus %llu\n", path.c_str(),
+                sys.describe().c_str(), (unsigned long long)st.instructions, (unsigned long long)st.cycles,
+                sc_core::sc_time_stamp().to_string().c_str(), st.wfi_time.to_string().c_str(),
+                (unsigned long long)st.dmi_accesses, (unsigned long long)st.bus_accesses);
+    EC_CHECK_INFO(sys.stopped && sys.stop.kind == Rv32Stop::Kind::Exit && sys.stop.exit_code == 0,
+                  sys.describe() + (sys.stopped && sys.stop.kind == Rv32Stop::Kind::Exit
+                                        ? " (the failing check's number)"
+                                        : ""));
+  }, true, 1);
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  if (argc > 1) return run_elf(argv[1]);
+  return run_cases();
+}
