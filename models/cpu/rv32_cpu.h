@@ -37,9 +37,9 @@ struct Rv32CpuConfig {
   sc_core::sc_time clock_period = sc_core::sc_time(10, sc_core::SC_NS);  // 100 MHz
   uint32_t reset_pc = 0x80000000u;  // EC_RV32_RAM_BASE (firmware/rv32/rv32_soc.h)
   uint32_t a0 = 0, a1 = 0;          // initial a0/a1 (e.g. hart id and a job block address)
-  sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_US);
+  sc_core::sc_time quantum = sc_core::sc_time(10, sc_core::SC_US);  // 1000 cycles at 100 MHz
   Rv32Timing timing;
-  uint64_t max_instructions = 0;                  // 0: no limit
+  uint64_t max_instructions = 0;                      // 0: no limit
   sc_core::sc_time max_time = sc_core::SC_ZERO_TIME;  // 0: none (simulated time since the start)
   uint32_t clint_base = 0x60000000u;  // EC_RV32_CLINT_BASE
   uint32_t clint_size = 0x00010000u;  // EC_RV32_CLINT_BYTES
