@@ -3,7 +3,8 @@
 // addresses of firmware/rv32/rv32_soc.h.
 //
 // The interrupt trigger (testbench only, at EC_RV32_MAILBOX_BASE): a 32-bit write of N
-// at offset 0 raises irq_external N ns later; a write at offset 4 lowers it.
+// at offset 0 raises irq_external N ns later; a write at offset 4 lowers it; a read of
+// offset 0 returns the line's level (an interrupt handler polls it until the line is low).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -39,8 +40,14 @@ struct IrqTrigger : sc_core::sc_module {
   }
   void drive() { irq.write(raise_.triggered()); }
   void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
-    if (!t.is_write() || t.get_data_length() != 4 || t.get_address() > 4) {
+    if (t.get_data_length() != 4 || t.get_address() > 4 || (t.is_read() && t.get_address() != 0)) {
       t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      return;
+    }
+    if (t.is_read()) {
+      const uint32_t level = irq.read() ? 1 : 0;
+      std::memcpy(t.get_data_ptr(), &level, 4);
+      t.set_response_status(tlm::TLM_OK_RESPONSE);
       return;
     }
     uint32_t v;
