@@ -310,9 +310,7 @@ bool Rv32Cpu::bus_access(Rv32Access kind, uint32_t addr, uint8_t* data, unsigned
   tx_.set_dmi_allowed(false);
   tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_time delay = sc_core::SC_ZERO_TIME;
-  in_store_ = write;
   socket->b_transport(tx_, delay);
-  in_store_ = false;
   ++bus_transactions_;
   cycles += (to_ps(delay) + period_ps_ - 1) / period_ps_;
   if (write && tx_.is_response_ok()) core_.invalidate_code(addr, len);

@@ -153,7 +153,6 @@ class Rv32Cpu : public sc_core::sc_module, public DebuggableCpu {
   Rv32Stop stop_;
   sc_core::sc_time wfi_time_;
   uint64_t clint_accesses_ = 0, syncs_ = 0, bus_transactions_ = 0, dmi_in_callback_ = 0;
-  bool in_store_ = false;
   tlm::tlm_generic_payload tx_;
 
   CpuDebugger* debugger_ = nullptr;

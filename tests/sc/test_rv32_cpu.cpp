@@ -86,6 +86,41 @@ std::vector<Case> make_cases() {
   return c;
 }
 
+// A scripted debugger: halts at start, sets a breakpoint, patches memory and a register,
+// steps once from the breakpoint, then continues to the exit.
+struct ScriptedDebugger : CpuDebugger {
+  std::vector<std::string> log;
+  uint32_t bp_a0 = 0, step_pc = 0, mem_word = 0;
+  int polls = 0;
+  ResumeAction on_stop(DebuggableCpu& cpu, StopReason why, int code) override {
+    char b[96];
+    std::snprintf(b, sizeof b, "%d pc=0x%08x code=%d", int(why), cpu.read_reg(32), code);
+    log.push_back(b);
+    switch (why) {
+      case StopReason::Start: {
+        cpu.add_breakpoint(EC_RV32_RAM_BASE + 12);
+        const uint32_t patched = 0x00750513;  // addi a0, a0, 7 over the second addi a0, a0, 1
+        cpu.write_mem(EC_RV32_RAM_BASE + 4, reinterpret_cast<const uint8_t*>(&patched), 4);
+        cpu.read_mem(EC_RV32_RAM_BASE + 4, reinterpret_cast<uint8_t*>(&mem_word), 4);
+        return ResumeAction::Continue;
+      }
+      case StopReason::Breakpoint:
+        bp_a0 = cpu.read_reg(10);
+        cpu.write_reg(11, 40);
+        return ResumeAction::Step;
+      case StopReason::Step:
+        step_pc = cpu.read_reg(32);
+        return ResumeAction::Continue;
+      default:
+        return ResumeAction::Continue;
+    }
+  }
+  bool interrupt_requested() override {
+    ++polls;
+    return false;
+  }
+};
+
 int run_cases() {
   return ec_test::run_testbench("test_rv32_cpu", [] {
     std::vector<Case> cases = make_cases();
@@ -96,7 +131,24 @@ int run_cases() {
       k.sys.reset(new Rv32System(k.name.c_str(), cfg, 64 * 1024));
       k.sys->load_words(k.words.data(), k.words.size());
     }
+    // The debugger seam: a0 = 1 + 7 (patched) at the breakpoint, a1 = 40 + 2 after the
+    // step, exit code a0 + a1 = 50.
+    Rv32CpuConfig dcfg;
+    dcfg.max_instructions = 100000;
+    Rv32System dbg_sys("debugged", dcfg, 64 * 1024);
+    const uint32_t prog[] = {addi(A0, 0, 1), addi(A0, A0, 1), kNop, addi(A1, A1, 2),
+                             0x00b50533u /* add a0, a0, a1 */, lui(T0, EC_RV32_EXIT_BASE), sw(A0, T0, 0), kLoop};
+    dbg_sys.load_words(prog, sizeof prog / 4);
+    ScriptedDebugger dbg;
+    dbg_sys.cpu.set_debugger(&dbg);
     sc_core::sc_start();
+    for (const auto& l : dbg.log) std::printf("debugger: %s\n", l.c_str());
+    EC_CHECK_INFO(dbg_sys.describe().find("exit code=50") == 0, dbg_sys.describe());
+    EC_CHECK(dbg.log.size() == 4);
+    EC_CHECK(dbg.mem_word == 0x00750513u);
+    EC_CHECK(dbg.bp_a0 == 8);
+    EC_CHECK(dbg.step_pc == EC_RV32_RAM_BASE + 16);
+    EC_CHECK(dbg.log.size() == 4 && dbg.log[3].find(std::to_string(int(StopReason::Exit))) == 0);
     for (Case& k : cases) {
       const Rv32System& s = *k.sys;
       const std::string info = k.name + ": " + s.describe();
