@@ -14,8 +14,11 @@ t_ecall:
     la t0, t_ecall
     CHECK_EQ 2, s11, 0
     bne s10, t0, fail_mepc
+    .option push
+    .option norvc
 t_ebreak:
-    ebreak
+    ebreak                   # the 32-bit form (the assembler would compress it)
+    .option pop
     CHECK_EQ 3, s9, 3
     la t0, t_ebreak
     bne s10, t0, fail_mepc
