@@ -119,6 +119,7 @@ t_csr_unknown:
     # FENCE.I after overwriting an instruction that already ran
     li a0, 0
     li s1, 2
+    .balign 4                # the patching store must be aligned
 2:
     .option push
     .option norvc
