@@ -321,14 +321,13 @@ bool Rv32Core::write_csr(uint32_t csr, uint32_t v) {
 }
 
 // false: the instruction trapped (illegal).
-bool Rv32Core::csr_op(const Rv32Decoded& d) {
+bool Rv32Core::csr_op(const Rv32Decoded& d, uint32_t rs1_value, uint32_t& old) {
   using namespace rv32op;
   const uint32_t csr = uint32_t(d.imm) & 0xFFF;
   const bool imm = d.op >= CSRRWI;
-  const uint32_t src = imm ? d.rs1 : x_[d.rs1];
+  const uint32_t src = imm ? d.rs1 : rs1_value;
   const uint32_t kind = imm ? d.op - CSRRWI : d.op - CSRRW;  // 0 write, 1 set, 2 clear
   const bool writes = kind == 0 || d.rs1 != 0;
-  uint32_t old = 0;
   if (!read_csr(csr, old) || (writes && (csr >> 10) == 3)) return false;
   if (writes) {
     const uint32_t nv = kind == 0 ? src : kind == 1 ? (old | src) : (old & ~src);
@@ -336,7 +335,6 @@ bool Rv32Core::csr_op(const Rv32Decoded& d) {
     // This instruction retires after the write: the next one reads the value written.
     if (csr == 0xB02 || csr == 0xB82) minstret_off_ -= 1;
   }
-  x_[d.rd] = old;
   return true;
 }
 
@@ -403,7 +401,9 @@ Rv32Core::RunResult Rv32Core::run(uint64_t cycle_limit) {
 
 void Rv32Core::exec_loop() {
   using namespace rv32op;
-  uint32_t* const x = x_;
+  // Only this loop writes the registers while it runs (restrict: stores to them cannot
+  // change the core's other members, which then stay in host registers).
+  uint32_t* __restrict const x = x_;
   Rv32Decoded tmp;
   while (cycles_ < limit_) {
     const uint32_t pc = pc_;
@@ -497,14 +497,18 @@ void Rv32Core::exec_loop() {
           limit_ = 0;
         }
         break;
-      case CSRRW: case CSRRS: case CSRRC: case CSRRWI: case CSRRSI: case CSRRCI:
-        if (!csr_op(*d)) {  // mtval: the instruction's bits (CSR instructions are never compressed)
-          const uint32_t f3 = op >= CSRRWI ? op - CSRRWI + 5u : op - CSRRW + 1u;
-          trap(rv32::kCauseIllegal, 0x73u | (rd & 31u) << 7 | f3 << 12 | uint32_t(d->rs1) << 15 |
-                                        (uint32_t(imm) & 0xFFFu) << 20);
-          continue;
+      case CSRRW: case CSRRS: case CSRRC: case CSRRWI: case CSRRSI: case CSRRCI: {
+        uint32_t old = 0;
+        if (csr_op(*d, a, old)) {
+          x[rd] = old;
+          break;
         }
-        break;
+        // mtval: the instruction's bits (CSR instructions are never compressed)
+        const uint32_t f3 = op >= CSRRWI ? op - CSRRWI + 5u : op - CSRRW + 1u;
+        trap(rv32::kCauseIllegal,
+             0x73u | (rd & 31u) << 7 | f3 << 12 | uint32_t(d->rs1) << 15 | (uint32_t(imm) & 0xFFFu) << 20);
+        continue;
+      }
       case LR: {
         uint32_t v;
         if (!load(a, v, rv32::kCauseLoadMisaligned, rv32::kCauseLoadFault)) continue;
@@ -552,7 +556,7 @@ void Rv32Core::exec_loop() {
     cycles_ += cost;
     ++instret_;
   }
-  x_[32] = 0;
+  x[32] = 0;
 }
 
 }  // namespace epochcore

@@ -165,7 +165,7 @@ class Rv32Core {
   bool take_interrupt();
   void trap(uint32_t cause, uint32_t tval);
   void fault(const std::string& text, uint32_t pc, uint32_t tval);
-  bool csr_op(const Rv32Decoded& d);
+  bool csr_op(const Rv32Decoded& d, uint32_t rs1_value, uint32_t& old);  // false: illegal
   void recheck() { events_ |= kEvRecheck; limit_ = 0; }
   uint64_t time_now() const;
 
