@@ -325,3 +325,25 @@ TEST_CASE("rv32 core: ebreak and c.ebreak", "[rv32_core]") {
   REQUIRE(c.core.run(100) == Rv32Core::RunResult::Fault);
   CHECK(c.core.fault_text() == "trap with no handler: breakpoint at pc=0x80000002 tval=0x80000002");
 }
+
+TEST_CASE("rv32 core: removed DMI regions go to the slow path; invalidate_code", "[rv32_core]") {
+  Machine m;
+  m.put({addi(A0, X0, 1), kEcall});
+  m.run_to_ecall();
+  CHECK(m.core.reg(A0) == 1);
+  // A debugger-style write behind the core's back: without invalidate_code the old
+  // predecoded instruction would run again.
+  m.core.clear_fault();
+  m.core.set_pc(kBase);
+  m.put({addi(A0, X0, 9)});
+  m.core.invalidate_code(kBase, 4);
+  m.run_to_ecall();
+  CHECK(m.core.reg(A0) == 9);
+  // Without the RAM region every fetch goes to the bus, which answers nothing there.
+  m.core.clear_fault();
+  m.core.set_pc(kBase);
+  m.core.remove_regions(kBase, kBase + 3);
+  CHECK(m.core.region_count() == 0);
+  REQUIRE(m.core.run(100) == Rv32Core::RunResult::Fault);
+  CHECK(m.core.fault_text() == "trap with no handler: instruction access fault at pc=0x80000000 tval=0x80000000");
+}
