@@ -53,6 +53,8 @@ Rv32Cpu::Stats Rv32Cpu::stats() const {
   s.bus_accesses = bus_transactions_;
   s.clint_accesses = clint_accesses_;
   s.syncs = syncs_;
+  s.dmi_grants = dmi_grants_;
+  s.dmi_invalidations = dmi_invalidations_;
   return s;
 }
 
@@ -348,10 +350,12 @@ bool Rv32Cpu::try_dmi(uint32_t addr, bool write) {
   r.read_latency = uint32_t((to_ps(dmi.get_read_latency()) + period_ps_ - 1) / period_ps_);
   r.write_latency = uint32_t((to_ps(dmi.get_write_latency()) + period_ps_ - 1) / period_ps_);
   core_.add_region(r);
+  ++dmi_grants_;
   return true;
 }
 
 void Rv32Cpu::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+  ++dmi_invalidations_;
   if (start <= 0xFFFFFFFFull) core_.remove_regions(uint32_t(start), uint32_t(std::min<uint64_t>(end, 0xFFFFFFFFull)));
   denied_.clear();
 }

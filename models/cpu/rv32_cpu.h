@@ -72,6 +72,8 @@ class Rv32Cpu : public sc_core::sc_module, public DebuggableCpu {
     uint64_t bus_accesses = 0;    // through b_transport
     uint64_t clint_accesses = 0;
     uint64_t syncs = 0;
+    uint64_t dmi_grants = 0;         // DMI regions obtained
+    uint64_t dmi_invalidations = 0;  // invalidate_direct_mem_ptr calls received
   };
 
   Rv32Cpu(sc_core::sc_module_name name, const Rv32CpuConfig& config = Rv32CpuConfig{});
@@ -153,6 +155,7 @@ class Rv32Cpu : public sc_core::sc_module, public DebuggableCpu {
   Rv32Stop stop_;
   sc_core::sc_time wfi_time_;
   uint64_t clint_accesses_ = 0, syncs_ = 0, bus_transactions_ = 0, dmi_in_callback_ = 0;
+  uint64_t dmi_grants_ = 0, dmi_invalidations_ = 0;
   tlm::tlm_generic_payload tx_;
 
   CpuDebugger* debugger_ = nullptr;

@@ -34,8 +34,13 @@ uint32_t lw(uint32_t rd, uint32_t rs1, int32_t imm) { return i_type(0x03, rd, 2,
 uint32_t sw(uint32_t rs2, uint32_t rs1, int32_t imm) { return s_type(2, rs1, rs2, imm); }
 uint32_t csrrw(uint32_t rd, uint32_t csr, uint32_t rs1) { return i_type(0x73, rd, 1, rs1, int32_t(csr)); }
 uint32_t csrrs(uint32_t rd, uint32_t csr, uint32_t rs1) { return i_type(0x73, rd, 2, rs1, int32_t(csr)); }
+uint32_t bne(uint32_t rs1, uint32_t rs2, int32_t imm) {
+  const uint32_t u = uint32_t(imm);
+  return 0x63 | (u >> 11 & 1) << 7 | (u >> 1 & 0xF) << 8 | 1u << 12 | rs1 << 15 | rs2 << 20 | (u >> 5 & 0x3F) << 25 |
+         (u >> 12 & 1) << 31;
+}
 constexpr uint32_t kNop = 0x00000013, kEcall = 0x00000073, kWfi = 0x10500073, kLoop = 0x0000006F;  // jal x0, 0
-constexpr uint32_t A0 = 10, A1 = 11, T0 = 5;
+constexpr uint32_t A0 = 10, A1 = 11, T0 = 5, T1 = 6;
 
 struct Case {
   std::string name;
@@ -121,6 +126,19 @@ struct ScriptedDebugger : CpuDebugger {
   }
 };
 
+// Invalidates the RAM's DMI (as a memory remapping would) 5 us into the run.
+struct Invalidator : sc_core::sc_module {
+  SystemMemory& ram;
+  Invalidator(sc_core::sc_module_name n, SystemMemory& r) : sc_core::sc_module(n), ram(r) {
+    SC_HAS_PROCESS(Invalidator);
+    SC_THREAD(run);
+  }
+  void run() {
+    wait(5, sc_core::SC_US);
+    ram.socket->invalidate_direct_mem_ptr(0, ram.size() - 1);
+  }
+};
+
 int run_cases() {
   return ec_test::run_testbench("test_rv32_cpu", [] {
     std::vector<Case> cases = make_cases();
@@ -141,8 +159,19 @@ int run_cases() {
     dbg_sys.load_words(prog, sizeof prog / 4);
     ScriptedDebugger dbg;
     dbg_sys.cpu.set_debugger(&dbg);
+    Rv32System inval_sys("invalidated", dcfg, 64 * 1024);
+    const uint32_t loop[] = {lui(T0, 20000 << 12), i_type(0x13, T0, 5, T0, 12) /* srli t0, t0, 12 */,
+                             addi(T0, T0, -1), bne(T0, 0, -4), lui(T1, EC_RV32_EXIT_BASE), sw(0, T1, 0), kLoop};
+    inval_sys.load_words(loop, sizeof loop / 4);
+    Invalidator inval("invalidator", inval_sys.ram);
     sc_core::sc_start();
     for (const auto& l : dbg.log) std::printf("debugger: %s\n", l.c_str());
+    // DMI invalidated by the RAM (through the bus) while the CPU runs from it: the CPU
+    // drops the region, asks again and finishes.
+    EC_CHECK_INFO(inval_sys.describe().find("exit code=0") == 0, inval_sys.describe());
+    EC_CHECK_INFO(inval_sys.cpu.stats().dmi_invalidations == 1 && inval_sys.cpu.stats().dmi_grants == 2,
+                  std::to_string(inval_sys.cpu.stats().dmi_grants) + " grants");
+    EC_CHECK(inval_sys.cpu.instructions() == 2 * 20000 + 4);
     EC_CHECK_INFO(dbg_sys.describe().find("exit code=50") == 0, dbg_sys.describe());
     EC_CHECK(dbg.log.size() == 4);
     EC_CHECK(dbg.mem_word == 0x00750513u);
