@@ -123,13 +123,14 @@ void Rv32Core::select_code_region(uint32_t pc) {
   code_size_ = 0;
   code_ = nullptr;
   for (Region& g : regions_) {
-    if (pc - g.r.base >= g.r.size || !g.r.read || g.r.read_latency != 0) continue;
+    if (pc - g.r.base >= g.r.size || !g.r.read) continue;
     if (!g.code && g.r.size <= kMaxCachedRegionBytes)
       g.code.reset(new Rv32Decoded[(g.r.size + 1) / 2]());
     if (g.code) {
       code_base_ = g.r.base;
       code_size_ = g.r.size & ~1u;
       code_ = g.code.get();
+      code_latency_ = g.r.read_latency;
     }
     return;
   }
@@ -344,6 +345,7 @@ const Rv32Decoded* Rv32Core::fetch_decode(uint32_t pc, Rv32Decoded& tmp) {
   if (pc - code_base_ >= code_size_) select_code_region(pc);
   uint16_t lo = 0, hi = 0;
   uint32_t bad = pc;
+  const uint64_t c0 = cycles_;
   bool ok = fetch16(pc, lo);
   if (ok && (lo & 3) == 3) {
     bad = pc + 2;
@@ -372,6 +374,11 @@ const Rv32Decoded* Rv32Core::fetch_decode(uint32_t pc, Rv32Decoded& tmp) {
       d->cost = uint8_t(timing_.system);
     }
     d->len = 2;
+  }
+  if (d != &tmp) {
+    // Predecoded: the fetch's DMI latency is paid at every execution, through the cost.
+    cycles_ = c0;
+    d->cost = uint8_t(std::min<uint32_t>(255, d->cost + code_latency_));
   }
   return d;
 }
@@ -428,7 +435,7 @@ void Rv32Core::exec_loop() {
       case JALR: x[rd] = npc; npc = (a + uint32_t(imm)) & ~1u; break;
 #define EC_BRANCH(OP, COND) \
   case OP:                  \
-    if (COND) { npc = pc + uint32_t(imm); cost = timing_.branch_taken; } \
+    if (COND) { npc = pc + uint32_t(imm); cost = cost - timing_.branch + timing_.branch_taken; } \
     break;
       EC_BRANCH(BEQ, a == b)
       EC_BRANCH(BNE, a != b)

@@ -76,7 +76,7 @@ struct Rv32Decoded {
   uint8_t rs2 = 0;
   int32_t imm = 0;  // immediate; CSR number for CSR ops; raw bits for illegal ones
   uint8_t len = 4;  // 2 (compressed) or 4
-  uint8_t cost = 1; // cycles (a taken branch costs Rv32Timing::branch_taken instead)
+  uint8_t cost = 1; // cycles, with the fetch latency (a taken branch: branch_taken instead of branch)
 };
 
 class Rv32Core {
@@ -176,7 +176,7 @@ class Rv32Core {
   uint32_t events_ = 0;
 
   // The code region of the current pc (cache of regions_).
-  uint32_t code_base_ = 0, code_size_ = 0;
+  uint32_t code_base_ = 0, code_size_ = 0, code_latency_ = 0;
   Rv32Decoded* code_ = nullptr;
   // The last data region hit.
   const Region* data_ = nullptr;

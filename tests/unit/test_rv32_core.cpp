@@ -49,8 +49,9 @@ struct Machine {
   uint32_t dev = 0;
   unsigned dev_accesses = 0;
 
-  explicit Machine(const Rv32Timing& t = Rv32Timing{}) : core(t) {
+  explicit Machine(const Rv32Timing& t = Rv32Timing{}, uint32_t read_latency = 0) : core(t) {
     Rv32DmiRegion r;
+    r.read_latency = read_latency;
     r.base = kBase;
     r.size = uint32_t(ram.size());
     r.ptr = ram.data();
@@ -346,4 +347,14 @@ TEST_CASE("rv32 core: removed DMI regions go to the slow path; invalidate_code",
   CHECK(m.core.region_count() == 0);
   REQUIRE(m.core.run(100) == Rv32Core::RunResult::Fault);
   CHECK(m.core.fault_text() == "trap with no handler: instruction access fault at pc=0x80000000 tval=0x80000000");
+}
+
+TEST_CASE("rv32 core: a DMI read latency is paid by every execution of a predecoded instruction", "[rv32_core]") {
+  Rv32Timing t;
+  Machine m(t, 2);
+  m.put({addi(T0, X0, 3), addi(T0, T0, -1), b_(-4, X0, T0, 1), kEcall});
+  m.run_to_ecall();
+  // addi, 3x (addi, bne), 2 of them taken; every fetch +2
+  CHECK(m.core.cycles() == (t.alu + 2) * 4 + (t.branch_taken + 2) * 2 + (t.branch + 2));
+  CHECK(m.core.instret() == 7);
 }
