@@ -102,6 +102,7 @@ void Rv32Cpu::update_irqs() {
 // ---------------------------------------------------------------- the run
 
 void Rv32Cpu::thread() {
+  if (cfg_.start_held && !released_) wait(release_event_);
   qk_.quantum = cfg_.quantum > sc_core::SC_ZERO_TIME ? cfg_.quantum : cfg_.clock_period;
   qk_.reset();
   base_ps_ = to_ps(sc_core::sc_time_stamp());
@@ -266,6 +267,11 @@ void Rv32Cpu::finish(Rv32Stop::Kind kind, uint32_t code, const std::string& caus
     debugger_->on_stop(*this, kind == Rv32Stop::Kind::Exit ? StopReason::Exit : StopReason::Fault,
                        kind == Rv32Stop::Kind::Exit ? int(code) : -1);
   if (on_stop) on_stop(stop_);
+}
+
+void Rv32Cpu::release() {
+  released_ = true;
+  release_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void Rv32Cpu::request_exit(uint32_t code) {

@@ -45,6 +45,8 @@ struct Rv32CpuConfig {
   uint32_t clint_size = 0x00010000u;  // EC_RV32_CLINT_BYTES
   uint64_t mtime_hz = 10000000u;      // EC_RV32_MTIME_HZ
   bool use_dmi = true;
+  // Held in reset until release(): the platform loads the firmware and the job first.
+  bool start_held = false;
 };
 
 struct Rv32Stop {
@@ -79,6 +81,9 @@ class Rv32Cpu : public sc_core::sc_module, public DebuggableCpu {
   Rv32Cpu(sc_core::sc_module_name name, const Rv32CpuConfig& config = Rv32CpuConfig{});
   const char* kind() const override { return "epochcore::Rv32Cpu"; }
 
+  // Lets a core configured with start_held run (from the reset pc, or what write_reg(32)
+  // set). Once.
+  void release();
   // A device calls this during one of the CPU's stores (the exit device).
   void request_exit(uint32_t code);
   void set_debugger(CpuDebugger* d) { debugger_ = d; }
@@ -159,6 +164,8 @@ class Rv32Cpu : public sc_core::sc_module, public DebuggableCpu {
   tlm::tlm_generic_payload tx_;
 
   CpuDebugger* debugger_ = nullptr;
+  bool released_ = false;
+  sc_core::sc_event release_event_;
   std::set<uint32_t> breakpoints_;
 };
 

@@ -99,7 +99,7 @@ std::string format_model_report(const Scenario& s, const json& r) {
   os << line;
   os << "  inputs     " << wl["batch"] << " (" << wl["inputs"].get<std::string>() << "); weights "
      << wl["weights"].get<std::string>() << "; precision " << s.precision.format.name() << "\n";
-  os << array_line(s);
+  os << array_line(s) << cpu_line(r);
   if (r["status"] != "ok") {
     os << "  status     ERROR: " << r["error"].get<std::string>() << "\n";
     return os.str();

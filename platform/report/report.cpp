@@ -125,6 +125,16 @@ std::string array_line(const Scenario& s) {
   return os.str();
 }
 
+std::string cpu_line(const json& r) {
+  if (!r.contains("cpu") || r["cpu"]["kind"] != "rv32") return "";
+  const json& c = r["cpu"];
+  char line[512];
+  std::snprintf(line, sizeof line, "  cpu        RV32IMAC %.0f MHz: %llu instructions, %llu cycles, %.3g us asleep in wfi (%s)\n",
+                c["clock_mhz"].get<double>(), (unsigned long long)c["instructions"].get<uint64_t>(), (unsigned long long)c["cycles"].get<uint64_t>(),
+                c["wfi_seconds"].get<double>() * 1e6, c["firmware"].get<std::string>().c_str());
+  return line;
+}
+
 std::string format_report(const Scenario& s, const json& r) {
   if (s.workload.kind == WorkloadKind::S4Model) return format_model_report(s, r);
   std::ostringstream os;
@@ -138,7 +148,7 @@ std::string format_report(const Scenario& s, const json& r) {
     os << "  workload   " << (wl["bidirectional"].get<bool>() ? "bidirectional " : "") << "S4D layer B="
        << wl["batch"] << " H=" << wl["channels"] << " M=" << wl["modes"] << " L=" << wl["length"]
        << "  (params: " << wl["params"].get<std::string>() << ")\n";
-  os << array_line(s);
+  os << array_line(s) << cpu_line(r);
   if (r["status"] != "ok") {
     os << "  status     ERROR: " << r["error"].get<std::string>() << "\n";
     return os.str();
@@ -177,9 +187,13 @@ std::string format_report(const Scenario& s, const json& r) {
                 u64(d["transfers"]), u64(d["bytes_to_spad"]), u64(d["bytes_from_spad"]), u64(d["busy_cycles"]));
   os << line;
   const json& e = r["error_vs_reference"];
-  std::snprintf(line, sizeof line, "  error      max_abs %.3e, max_rel %.3e (vs double-precision reference)\n",
-                e["max_abs"].get<double>(), e["max_rel"].get<double>());
-  os << line;
+  if (e.is_null()) {
+    os << "  error      not checked: " << r.value("firmware_result", std::string("no result")) << "\n";
+  } else {
+    std::snprintf(line, sizeof line, "  error      max_abs %.3e, max_rel %.3e (vs double-precision reference)\n",
+                  e["max_abs"].get<double>(), e["max_rel"].get<double>());
+    os << line;
+  }
   std::snprintf(line, sizeof line, "  wall       %.3f s\n", r["wall_seconds"].get<double>());
   os << line;
   return os.str();

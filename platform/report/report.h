@@ -22,5 +22,7 @@ nlohmann::json hardware_report(const Soc& soc, const Scenario& s, uint64_t job_c
 std::string format_report(const Scenario& s, const nlohmann::json& report);
 // Its "  array ..." line: the array's shape, segments, clock and timing.
 std::string array_line(const Scenario& s);
+// The RV32 core's line of the text report ("" with host.cpu model).
+std::string cpu_line(const nlohmann::json& r);
 
 }  // namespace epochcore

@@ -133,7 +133,7 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
   LoaderHal loader(soc);
   ProgramOutcome outcome;
   ec_fw_job job{};
-  ec_fw_result result{};
+  ec_fw_result fw_result{};
   auto prepare_job = [&]() -> bool {
     if (!w.load(soc)) {
       outcome.error = "loader: debug write into system memory failed";
@@ -153,7 +153,7 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
   if (s.host.cpu == CpuKind::Model) {
     soc.host().program = [&](fw::Hal& hal) {
       if (!prepare_job()) return;
-      fw::run_job(hal, job, &result);
+      fw::run_job(hal, job, &fw_result);
       ran = true;
     };
     soc.host().on_exit = [] { sc_core::sc_stop(); };
@@ -170,11 +170,11 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
                                             sc_core::SC_DISPLAY | sc_core::SC_LOG);
   const double sim_seconds = simulate(soc, s, o);
   if (outcome.bad_input) throw InputError(outcome.error);
-  if (s.host.cpu == CpuKind::Rv32 && outcome.error.empty()) ran = soc.rv32().read_result(&result, &outcome.error);
+  if (s.host.cpu == CpuKind::Rv32 && outcome.error.empty()) ran = soc.rv32().read_result(&fw_result, &outcome.error);
   if (ran) {
-    w.take_result(soc, result);
-    if (!result.ok && outcome.error.empty())
-      outcome.error = result.message[0] ? std::string(result.message, strnlen(result.message, sizeof result.message))
+    w.take_result(soc, fw_result);
+    if (!fw_result.ok && outcome.error.empty())
+      outcome.error = fw_result.message[0] ? std::string(fw_result.message, strnlen(fw_result.message, sizeof fw_result.message))
                                         : std::string("the firmware reported a failure without a message");
   }
   // A base-protocol violation is a bug of a model, not of the user's input: every one was

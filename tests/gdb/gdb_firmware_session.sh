@@ -1,24 +1,30 @@
 #!/bin/sh
 # gdb-multiarch on real firmware in the simulator (docs/gdb.md):
-#   gdb_firmware_session.sh [--break FUNC] [--print EXPR] [--status N] ELF_PATH VP_COMMAND...
+#   gdb_firmware_session.sh [--break FUNC] [--print EXPR] [--word ADDR VALUE] [--status N]
+#                           ELF_PATH VP_COMMAND...
 # starts VP_COMMAND (a simulator command line with `--gdb PORT`; PORT 0 picks a free
 # port) in the background, waits for its "epochcore: waiting for GDB on 127.0.0.1:PORT"
 # line, then runs gdb-multiarch in batch mode: file ELF_PATH, target remote, break FUNC
 # (main), continue, info registers a0, next, info locals, p EXPR (if given), continue to
 # the end. Checks gdb's output (stopped in FUNC, a0 shown, the step, the expression
-# printed, the program exited) and the simulator's exit status (N, default 0).
+# printed, the program exited) and the simulator's exit status (N, default 0). --word reads
+# the 32-bit word at ADDR through GDB at the breakpoint (e.g. an accelerator register) and
+# expects VALUE.
 # SKIPPED (77) without gdb-multiarch ($GDB overrides) or without ELF_PATH.
-# Not registered in ctest yet: it needs the RV32 ISS and its --gdb option.
+# Registered in ctest as gdb_firmware_session (tests/CMakeLists.txt).
 set -u
 GDB=${GDB:-gdb-multiarch}
 FUNC=main
 EXPR=
 STATUS=0
+WORD_ADDR=
+WORD_VALUE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --break) FUNC=$2; shift 2 ;;
     --print) EXPR=$2; shift 2 ;;
     --status) STATUS=$2; shift 2 ;;
+    --word) WORD_ADDR=$2; WORD_VALUE=$3; shift 3 ;;
     *) break ;;
   esac
 done
@@ -75,7 +81,9 @@ if [ -z "$port" ]; then
 fi
 
 set -- -batch -nx -ex "file $ELF" -ex "target remote 127.0.0.1:$port" -ex "break $FUNC" \
-  -ex continue -ex 'info registers a0' -ex next -ex 'info locals'
+  -ex continue -ex 'info registers a0'
+[ -n "$WORD_ADDR" ] && set -- "$@" -ex "x/1wx $WORD_ADDR"
+set -- "$@" -ex next -ex 'info locals'
 [ -n "$EXPR" ] && set -- "$@" -ex "p $EXPR"
 set -- "$@" -ex continue
 # 300 s: the firmware runs to its end inside the last continue.
@@ -94,6 +102,7 @@ else
   fail "no source line after 'next'"
 fi
 [ -n "$EXPR" ] && expect '^\$1 = '
+[ -n "$WORD_ADDR" ] && expect "^$WORD_ADDR( <[^>]*>)?:[[:space:]]+$WORD_VALUE"
 expect '^\[Inferior 1 \(Remote target\) exited (normally|with code [0-9]+)\]'
 
 i=0
