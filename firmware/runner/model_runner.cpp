@@ -103,15 +103,22 @@ bool run_model_image(Hal& hal, Driver& driver, uint64_t image_addr, ec_fw_result
       r.job.cycles += job.cycles;
       r.job.commands_done += job.commands_done;
       r.commands += s.stream_bytes / uint32_t(cmd::kRecordBytes);
-      if (on_stage) on_stage(ctx, i, s, job);
+      if (on_stage && st == DriverStatus::OK) on_stage(ctx, i, s, job);  // completed stages only
     }
     if (st != DriverStatus::OK) {
       r.driver_status = uint32_t(st);
       r.job.cause = uint32_t(job.cause);
       r.job.cmd_index = job.cmd_index;
-      if (st == DriverStatus::JOB_ERROR)
-        return fail(msg, msg_len, "stage %u (%s): accelerator error %s at command %u", unsigned(i), s.name,
-                    regs::error_cause_name(job.cause), unsigned(job.cmd_index));
+      if (st == DriverStatus::JOB_ERROR) {
+        // Name the offending record's opcode as the stream holds it.
+        uint8_t op = 0xFF;
+        const bool have = job.cmd_index < s.stream_bytes / uint32_t(cmd::kRecordBytes) &&
+                          hal.mem_read(s.stream_addr + uint64_t(job.cmd_index) * cmd::kRecordBytes, &op, 1) ==
+                              HalStatus::OK;
+        return fail(msg, msg_len, "stage %u (%s): accelerator error %s at command %u (opcode 0x%02x %s)",
+                    unsigned(i), s.name, regs::error_cause_name(job.cause), unsigned(job.cmd_index),
+                    unsigned(have ? op : 0xFF), have ? cmd::opcode_name(op) : "?");
+      }
       return fail(msg, msg_len, "stage %u (%s): driver error %s", unsigned(i), s.name, driver_status_name(st));
     }
   }

@@ -1070,7 +1070,7 @@ TEST_CASE("compiler image: the runner checks the table and names the failing sta
     const uint64_t addr = image.stages[3].stream_addr + 4;
     REQUIRE(fake.mem_write(entry + 3 * sizeof(ec_model_stage), &addr, 8) == fw::HalStatus::OK);
     CHECK_FALSE(fw::run_model_image(fake, driver, image.table_addr, run.get()));
-    CHECK(std::string(run->message).find("layers.1.ssm (stage 3): stream address") != std::string::npos);
+    CHECK(std::string(run->message).find("stage 3 (layers.1.ssm): stream at") != std::string::npos);
     CHECK(run->stages == 0);
   }
   SECTION("an accelerator error names the stage and the command") {
@@ -1085,8 +1085,8 @@ TEST_CASE("compiler image: the runner checks the table and names the failing sta
     CHECK_FALSE(fw::run_model_image(fake, driver, image.table_addr, run.get(), hook, &seen));
     const std::string msg = run->message;
     INFO(msg);
-    CHECK(msg.rfind("layers.0.tail: accelerator error ", 0) == 0);
-    CHECK(msg.find("at command 0 (") != std::string::npos);
+    CHECK(msg.rfind("stage 2 (layers.0.tail): accelerator error UNKNOWN_OPCODE", 0) == 0);
+    CHECK(msg.find("at command 0 (opcode 0xee") != std::string::npos);
     CHECK(run->ok == 0);
     CHECK(run->stages == 3);
     CHECK(run->stage[0].ok == 1);
