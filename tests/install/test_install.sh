@@ -58,6 +58,16 @@ installed)
   grep -qF "\"$prefix/share/epochcore/tech/45nm.yaml\"" "$work/report.json" \
     || fail "the report does not name $prefix/share/epochcore/tech/45nm.yaml"
 
+  if command -v riscv64-unknown-elf-gcc >/dev/null 2>&1; then
+    step "the installed simulator runs its firmware on the RV32 core (share/epochcore/firmware)"
+    (cd "$work" && env -u EPOCHCORE_DATA_DIR "$prefix/bin/epochcore-vp" --set host.cpu=rv32 \
+        --set workload.channels=4 --set workload.length=64 --set array.rows=4 --set array.cols=4 \
+        --quiet --report "$work/report_rv32.json") >"$work/vp_rv32.log" 2>&1 \
+      || { cat "$work/vp_rv32.log"; fail "installed epochcore-vp with host.cpu rv32 failed"; }
+    grep -qF "\"$prefix/share/epochcore/firmware/epochcore-fw.elf\"" "$work/report_rv32.json" \
+      || fail "the report does not name $prefix/share/epochcore/firmware/epochcore-fw.elf"
+  fi
+
   step "examples/foreign_soc against the installed package"
   cmake -S "$src/examples/foreign_soc" -B "$work/foreign_soc" -DCMAKE_PREFIX_PATH="$prefix" \
         -DCMAKE_BUILD_TYPE=Release >"$work/foreign_soc.log"
