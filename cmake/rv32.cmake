@@ -20,7 +20,11 @@ set(EC_RV32_DIR ${CMAKE_BINARY_DIR}/rv32)
 set(EC_RV32_FLAGS -march=rv32imac -mabi=ilp32 -misa-spec=2.2 -ffreestanding -nostdlib -nostartfiles
     -ffp-contract=off
     -ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,--no-warn-rwx-segments -g -O2 -Wall -Wextra
-    -DEC_FREESTANDING=1 -I${EC_INCLUDE_ROOT})
+    -DEC_FREESTANDING=1 -I${EC_INCLUDE_ROOT}
+    # No build-machine paths in the ELFs (they are installed): source paths relative to the
+    # tree, as in the host build (GDB: run it from the source root).
+    -ffile-prefix-map=${PROJECT_BINARY_DIR}/include/= -ffile-prefix-map=${PROJECT_SOURCE_DIR}/=
+    -Wa,--debug-prefix-map=${PROJECT_SOURCE_DIR}/=)
 
 function(ec_rv32_elf name)
   if(NOT EC_RV32_FOUND)
