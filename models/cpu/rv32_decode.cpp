@@ -163,7 +163,7 @@ void Rv32Core::decode(uint32_t insn, Rv32Decoded& d, const Rv32Timing& t) {
       if (f3 > 2) return illegal();
       static const uint8_t ops[3] = {SB, SH, SW};
       d.op = ops[f3];
-      d.imm = ((int32_t(insn) >> 25) << 5) | int32_t(rd);
+      d.imm = int32_t(uint32_t(int32_t(insn) >> 25) << 5) | int32_t(rd);  // shift as unsigned: no UB on negatives
       d.cost = uint8_t(t.store);
       return;
     }

@@ -52,7 +52,7 @@ void require_same_on_both_cpus(const std::string& args) {
 }  // namespace
 
 TEST_CASE("rv32: the default scenario gives the same output and cycles on both CPUs", "[rv32]") {
-  require_same_on_both_cpus("'" + kSrc + "/scenarios/default.yaml' --set workload.length=512");
+  require_same_on_both_cpus("'" + kSrc + "/scenarios/default.yaml'");
 }
 
 TEST_CASE("rv32: an LRA layer (bidirectional ListOps) gives the same output and cycles", "[rv32]") {
