@@ -43,6 +43,8 @@ class CommandProcessor : public sc_core::sc_module {
 
   void start(uint64_t base, uint32_t len);  // from the doorbell
   const CommandProcessorStats& stats() const { return stats_; }
+  // Records in the stream of the last doorbell (the progress line's total).
+  uint32_t stream_commands() const { return count_; }
   const std::vector<CommandTrace>& trace() const { return trace_; }
   // The reason text of the last error (which field was wrong), for logs and tests.
   const std::string& last_error_detail() const { return error_detail_; }

@@ -11,6 +11,7 @@
 
 #include "epochcore/contract/registers.h"
 #include "epochcore/platform/report/compare.h"
+#include "epochcore/platform/report/flat_metrics.h"
 #include "epochcore/platform/report/program.h"
 #include "epochcore/platform/report/report.h"
 #include "epochcore/platform/workloads/workload.h"
@@ -26,6 +27,10 @@ const char* kUsage =
     "  --output FILE.npy          write the accelerator's output (float32, shape of the input)\n"
     "  --report FILE.json         write the report as JSON\n"
     "  --trace FILE.json          write a Chrome/Perfetto trace of commands, DMA transfers and passes\n"
+    "  --csv FILE.csv             write the report as one flat CSV row with a header (docs/report.md,\n"
+    "                             \"Flat CSV row\"); also written when the run fails\n"
+    "  --progress                 show the progress line on stderr even when it is not a terminal\n"
+    "                             (by default only on a terminal, for runs longer than ~2 s)\n"
     "  --vcd FILE.vcd             write a waveform of the array and the interrupt (run.timing: cycle)\n"
     "  --set key.path=value       override a scenario key (repeatable)\n"
     "  --compare                  also cost the TPU-like baseline and print the comparison\n"
@@ -39,7 +44,7 @@ const char* kUsage =
     "                             doorbell, to exercise the error path end to end\n"
     "  --print-scenario           print the effective scenario as YAML and exit\n"
     "  --print-registers          print the register map and error causes (Markdown) and exit\n"
-    "  --quiet                    no text report on stdout\n"
+    "  --quiet                    no text report on stdout, no progress line\n"
     "  --version                  print the version and the source revision and exit\n"
     "  --help                     this text\n"
     "Without a scenario file the built-in defaults are used (docs/scenarios.md).\n";
@@ -51,6 +56,7 @@ struct Args {
   bool print_registers = false;
   bool help = false;
   bool version = false;
+  bool progress = false;
 };
 
 // Returns false (after printing why) on a usage error. The help text is kUsage: the
@@ -67,6 +73,8 @@ bool parse_args(int argc, char** argv, Args* a) {
       ("report", po::value(&a->run.report_path))
       ("trace", po::value(&a->run.trace_path))
       ("vcd", po::value(&a->run.vcd_path))
+      ("csv", po::value(&a->run.csv_path))
+      ("progress", po::bool_switch(&a->progress))
       ("set", po::value(&a->overrides)->composing())
       ("compare", po::bool_switch(&a->run.compare))
       ("check-protocol", po::bool_switch())
@@ -98,6 +106,7 @@ bool parse_args(int argc, char** argv, Args* a) {
     std::cerr << "epochcore-vp: more than one scenario given (" << scenarios[0] << ", " << scenarios[1] << ")\n";
     return false;
   }
+  if (a->progress) a->run.progress = 1;
   if (!scenarios.empty()) a->run.scenario_path = scenarios[0];
   if (vm["check-protocol"].as<bool>()) a->overrides.push_back("run.check_protocol=true");
   if (vm.count("firmware")) {
@@ -128,6 +137,27 @@ bool parse_args(int argc, char** argv, Args* a) {
     a->run.bad_command = n;
   }
   return true;
+}
+
+// --csv: the report as one flat row. Returns false (after saying why) when it cannot be written.
+bool write_csv(const std::string& path, const nlohmann::json& report) {
+  if (path.empty()) return true;
+  std::ofstream f(path, std::ios::binary);
+  f << epochcore::flat_metrics_csv(epochcore::flat_metrics(report));
+  f.close();
+  if (!f) {
+    std::cerr << "epochcore-vp: cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
+// The row of a run that stopped with an exception (bad input found while simulating, an
+// internal error): status error, the message, no metrics.
+nlohmann::json failed_report(const epochcore::Scenario& s, const std::string& error) {
+  return {{"scenario", {{"name", s.name}, {"effective", {{"workload", {{"kind", s.workload.kind.name()}}}}}}},
+          {"status", "error"},
+          {"error", error}};
 }
 
 }  // namespace
@@ -185,13 +215,16 @@ int sc_main(int argc, char** argv) {
         return 2;
       }
     }
+    if (!write_csv(args.run.csv_path, r.report)) return 2;
     if (r.exit_code != 0) std::cerr << "epochcore-vp: " << r.report["error"].get<std::string>() << "\n";
     return r.exit_code;
   } catch (const InputError& e) {
     std::cerr << "epochcore-vp: " << e.what() << "\n";
+    write_csv(args.run.csv_path, failed_report(scenario, e.what()));
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "epochcore-vp: internal error: " << e.what() << "\n";
+    write_csv(args.run.csv_path, failed_report(scenario, std::string("internal error: ") + e.what()));
     return 3;
   }
 }

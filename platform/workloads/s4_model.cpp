@@ -161,6 +161,12 @@ class S4ModelWorkload : public Workload {
     fw_.streaming_reason = image_.plan.streaming_reason;
   }
 
+  std::vector<ProgressStage> progress_stages() const override {
+    std::vector<ProgressStage> out;
+    for (const fw::S4ModelImageStage& st : image_.stages) out.push_back({st.name, st.commands});
+    return out;
+  }
+
   uint64_t job_cycles() const override { return fw_.cycles; }
   bool per_command_records() const override { return false; }
 

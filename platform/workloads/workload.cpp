@@ -10,6 +10,8 @@
 #include <fstream>
 #include <memory>
 
+#include <unistd.h>
+
 #include "epochcore/platform/report/compare.h"
 #include "epochcore/platform/report/program.h"
 #include "epochcore/platform/report/report.h"
@@ -19,6 +21,7 @@
 #include "epochcore/platform/soc/loader_hal.h"
 #include "epochcore/platform/soc/soc.h"
 #include "epochcore/platform/trace/trace_export.h"
+#include "epochcore/platform/workloads/progress.h"
 #include "epochcore/platform/workloads/workload_kinds.h"
 
 namespace epochcore {
@@ -68,7 +71,7 @@ std::string resolve_firmware(const Scenario& s, const std::string& scenario_path
 
 // Runs the simulation to the end with the waveform probe and the trace the options ask
 // for; returns the simulated seconds.
-double simulate(Soc& soc, const Scenario& s, const RunOptions& o) {
+double simulate(Soc& soc, const Scenario& s, const RunOptions& o, const Workload& w) {
   std::unique_ptr<VcdProbe> vcd;
   if (!o.vcd_path.empty()) {
     if (s.run.timing != Timing::Cycle)
@@ -78,7 +81,15 @@ double simulate(Soc& soc, const Scenario& s, const RunOptions& o) {
     if (!vcd->ok()) throw InputError(vcd->error());
     soc.accel().set_array_probe(vcd.get());
   }
+  // The progress line: --progress forces it (from the start), a terminal on stderr shows
+  // it after 2 s of wall time; --quiet silences it.
+  std::unique_ptr<ProgressMeter> progress;
+  if (!o.quiet && (o.progress == 1 || (o.progress < 0 && isatty(STDERR_FILENO))))
+    progress.reset(new ProgressMeter(
+        "progress", soc.accel().command_processor(), [&w] { return w.progress_stages(); },
+        o.progress == 1 ? 0.0 : 2.0));
   sc_core::sc_start();
+  if (progress) progress->finish();
   const double sim_seconds = sc_core::sc_time_stamp().to_seconds();
   std::string trace_error;
   if (vcd && !vcd->close(&trace_error)) throw InputError(trace_error);
@@ -168,7 +179,7 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
   if (s.run.check_protocol)  // report and count each violation instead of stopping at the first
     sc_core::sc_report_handler::set_actions("/epochcore/tlm_protocol",
                                             sc_core::SC_DISPLAY | sc_core::SC_LOG);
-  const double sim_seconds = simulate(soc, s, o);
+  const double sim_seconds = simulate(soc, s, o, w);
   if (outcome.bad_input) throw InputError(outcome.error);
   if (s.host.cpu == CpuKind::Rv32 && outcome.error.empty()) ran = soc.rv32().read_result(&fw_result, &outcome.error);
   if (ran) {
@@ -221,7 +232,8 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
 void check_output_paths(const RunOptions& o) {
   namespace fs = std::filesystem;
   const std::pair<const char*, const std::string*> outputs[] = {
-      {"--report", &o.report_path}, {"--output", &o.output_path}, {"--trace", &o.trace_path}, {"--vcd", &o.vcd_path}};
+      {"--report", &o.report_path}, {"--output", &o.output_path}, {"--trace", &o.trace_path}, {"--vcd", &o.vcd_path},
+      {"--csv", &o.csv_path}};
   for (const auto& [option, path] : outputs) {
     if (path->empty()) continue;
     const std::string what = std::string(option) + " " + *path + ": ";

@@ -35,6 +35,12 @@ namespace epochcore {
 
 class Soc;
 
+// A stage of the progress line (platform/workloads/progress.h).
+struct ProgressStage {
+  std::string name;
+  uint64_t commands = 0;
+};
+
 struct RunOptions {
   std::string scenario_path;  // for the report, and to resolve the paths a scenario names
   std::string params_path;    // --params FILE.safetensors
@@ -43,6 +49,8 @@ struct RunOptions {
   std::string report_path;    // --report FILE.json
   std::string trace_path;     // --trace FILE.json (Chrome/Perfetto trace events)
   std::string vcd_path;       // --vcd FILE.vcd (cycle mode only)
+  std::string csv_path;       // --csv FILE.csv: the report as one flat row (docs/report.md)
+  int progress = -1;          // --progress: 1 forces the stderr progress line; -1: when stderr is a TTY
   bool quiet = false;         // no text report on stdout
   bool compare = false;       // --compare: add the TPU-like baseline and the comparison
   int64_t bad_command = -1;   // --inject-bad-command N: record N gets an unknown opcode
@@ -91,6 +99,9 @@ class Workload {
   // The workload's part of the report: "workload", "plan" and its own sections. Called
   // whether or not the firmware succeeded.
   virtual void report(const energy::TechTable& t, nlohmann::json& r) = 0;
+  // The progress line's stages (a whole model's, in execution order, once make_job
+  // compiled them); empty for one command stream (layer, GEMM).
+  virtual std::vector<ProgressStage> progress_stages() const { return {}; }
   // The report key check() fills; null in the report of a failed run.
   virtual const char* check_key() const { return "error_vs_reference"; }
   // After a successful run: reads the result from system memory and compares it with the

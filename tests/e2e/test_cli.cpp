@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -99,7 +101,7 @@ TEST_CASE("cli: --version prints the version and the source revision", "[e2e][cl
 TEST_CASE("cli: output paths are checked before simulating", "[e2e][cli][paths]") {
   const fs::path dir = e2e::scratch_dir("cli-paths");
   const std::string missing_dir = (dir / "no" / "such" / "dir").string();
-  for (const char* option : {"--report", "--output", "--trace", "--vcd"}) {
+  for (const char* option : {"--report", "--output", "--trace", "--vcd", "--csv"}) {
     DYNAMIC_SECTION(option << " in a missing directory") {
       const std::string path = missing_dir + "/f.out";
       const Cli r = run_cli(dir, kSmall + " " + option + " '" + path + "'");
@@ -175,4 +177,113 @@ TEST_CASE("cli: --check-protocol is accepted and sets run.check_protocol", "[e2e
   const e2e::VpResult plain = e2e::run_epochcore_vp(dir, kSmall + " --quiet", false);
   CHECK(plain.exit_code == 0);
   CHECK(!plain.report.contains("protocol_violations"));
+}
+
+namespace {
+
+// One RFC 4180 record (no line breaks inside fields in these tests): its fields.
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> f(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') f.back() += '"', ++i;
+      else if (c == '"') quoted = false;
+      else f.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      f.emplace_back();
+    } else {
+      f.back() += c;
+    }
+  }
+  return f;
+}
+
+// The header and the row of a --csv file, as column -> value.
+std::vector<std::pair<std::string, std::string>> read_csv_row(const fs::path& p, std::string* header) {
+  std::istringstream in(e2e::read_text(p));
+  std::string h, v, extra;
+  std::getline(in, h);
+  std::getline(in, v);
+  REQUIRE_FALSE(std::getline(in, extra));  // exactly two lines
+  *header = h;
+  const auto hs = csv_fields(h), vs = csv_fields(v);
+  REQUIRE(hs.size() == vs.size());
+  std::vector<std::pair<std::string, std::string>> row;
+  for (size_t i = 0; i < hs.size(); ++i) row.emplace_back(hs[i], vs[i]);
+  return row;
+}
+
+std::string col(const std::vector<std::pair<std::string, std::string>>& row, const std::string& k) {
+  for (const auto& [c, v] : row)
+    if (c == k) return v;
+  FAIL("no column " << k);
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("cli: --csv writes the report as one flat row, the same columns for every kind", "[e2e][cli][csv][report]") {
+  const fs::path dir = e2e::scratch_dir("cli-csv");
+  const fs::path layer = dir / "layer.csv", gemm = dir / "gemm.csv", failed = dir / "failed.csv";
+  const fs::path layer_json = dir / "layer.json";
+  const Cli a = run_cli(dir, kSmall + " --quiet --csv '" + layer.string() + "' --report '" + layer_json.string() + "'");
+  INFO(a.err);
+  REQUIRE(a.exit_code == 0);
+  std::string h1, h2, h3;
+  const auto r1 = read_csv_row(layer, &h1);
+  const json rep = json::parse(e2e::read_text(layer_json));
+  CHECK(r1.front().first == "scenario");
+  CHECK(r1.back().first == "wall_seconds");
+  CHECK(col(r1, "status") == "ok");
+  CHECK(col(r1, "error").empty());
+  CHECK(col(r1, "workload") == "s4d_layer");
+  CHECK(col(r1, "cycles") == std::to_string(rep["cycles"].get<uint64_t>()));
+  // Full precision: the doubles read back exactly.
+  CHECK(std::strtod(col(r1, "pe_utilization").c_str(), nullptr) == rep["pe_utilization"].get<double>());
+  CHECK(std::strtod(col(r1, "energy_pj_total").c_str(), nullptr) == rep["energy_pj"]["total"].get<double>());
+  CHECK(col(r1, "stall_dma_wait_cycles") == std::to_string(rep["stalls"]["dma_wait_cycles"].get<uint64_t>()));
+  CHECK_FALSE(col(r1, "error_max_abs").empty());
+  CHECK(col(r1, "class_agreement").empty());
+  CHECK(col(r1, "cpu_instructions").empty());  // host.cpu model
+  for (const auto& [k, v] : rep["energy_pj"]["by_component"].items()) CHECK_FALSE(col(r1, "energy_pj_" + k).empty());
+  for (const auto& [k, v] : rep["area_mm2"]["by_component"].items()) CHECK_FALSE(col(r1, "area_mm2_" + k).empty());
+
+  const Cli g = run_cli(dir, "--set workload.kind=gemm --set workload.gemm_m=8 --set workload.gemm_n=8 "
+                             "--set workload.gemm_k=8 --set array.rows=4 --set array.cols=4 --quiet --csv '" +
+                                 gemm.string() + "'");
+  INFO(g.err);
+  REQUIRE(g.exit_code == 0);
+  const auto r2 = read_csv_row(gemm, &h2);
+  CHECK(h2 == h1);
+  CHECK(col(r2, "workload") == "gemm");
+
+  // A failed job (exit 1) still writes its row: status error, the message quoted as needed.
+  const Cli f = run_cli(dir, kSmall + " --quiet --inject-bad-command 2 --csv '" + failed.string() + "'");
+  CHECK(f.exit_code == 1);
+  const auto r3 = read_csv_row(failed, &h3);
+  CHECK(h3 == h1);
+  CHECK(col(r3, "status") == "error");
+  CHECK_FALSE(col(r3, "error").empty());
+  CHECK(says(f.err, col(r3, "error")));
+}
+
+TEST_CASE("cli: --progress shows the progress line on stderr; without it, none off a terminal", "[e2e][cli][progress]") {
+  const fs::path dir = e2e::scratch_dir("cli-progress");
+  const Cli p = run_cli(dir, kSmall + " --progress");
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  CHECK(says(p.err, "\repochcore-vp: commands "));
+  CHECK(says(p.err, "100.0%"));
+  CHECK(says(p.err, ", simulated "));
+  CHECK(p.err.back() == '\n');
+  const Cli n = run_cli(dir, kSmall);  // stderr is a file here, not a terminal
+  REQUIRE(n.exit_code == 0);
+  CHECK_FALSE(says(n.err, "\r"));
+  const Cli q = run_cli(dir, kSmall + " --progress --quiet");
+  REQUIRE(q.exit_code == 0);
+  CHECK_FALSE(says(q.err, "\r"));
 }
