@@ -1,12 +1,14 @@
 #include "epochcore/platform/trace/trace_export.h"
 
+#include <algorithm>
+
 #include "epochcore/contract/commands.h"
 #include "epochcore/platform/trace/trace_events.h"
 
 namespace epochcore {
 
 bool write_chrome_trace(const std::string& path, const EpochCoreAccel& accel, sc_core::sc_time period,
-                        std::string* error) {
+                        std::string* error, const std::vector<std::string>& stage_names) {
   TraceEventWriter t(path);
   if (!t.ok()) {
     *error = t.error();
@@ -46,6 +48,51 @@ bool write_chrome_trace(const std::string& path, const EpochCoreAccel& accel, sc
                    {{"index", a.cmd_index}, {"cycles", dur / p}, {"elements", a.elements}});
         break;
     }
+  }
+  // Counter tracks: (time, value) steps; at one time an operation's end comes before the
+  // next one's start.
+  struct Step {
+    uint64_t ps;
+    int order;  // 0: an end, 1: a start
+    double value;
+  };
+  std::vector<Step> util, dma;
+  const double pes = double(accel.array().params().rows) * double(accel.array().params().cols);
+  for (const Activity& a : accel.activity().entries) {
+    const uint64_t dur = a.end_ps - a.start_ps;
+    if (a.unit == Activity::ARRAY) {
+      const double cycles = double(dur / p);
+      util.push_back({a.start_ps, 1, cycles > 0 && pes > 0 ? double(a.active_pe_cycles) / (pes * cycles) : 0.0});
+      util.push_back({a.end_ps, 0, 0.0});
+    } else if (a.unit == Activity::DMA) {
+      dma.push_back({a.start_ps, 1, double(a.bytes)});
+      dma.push_back({a.end_ps, 0, -double(a.bytes)});
+    }
+  }
+  auto by_time = [](const Step& x, const Step& y) { return x.ps != y.ps ? x.ps < y.ps : x.order < y.order; };
+  std::stable_sort(util.begin(), util.end(), by_time);
+  std::stable_sort(dma.begin(), dma.end(), by_time);
+  for (const Step& st : util) t.counter(pid, "array utilization", st.ps, st.value);
+  double in_flight = 0;
+  for (size_t i = 0; i < dma.size(); ++i) {
+    in_flight += dma[i].value;
+    // One sample per time: the sum after every change at that time.
+    if (i + 1 == dma.size() || dma[i + 1].ps != dma[i].ps) t.counter(pid, "dma bytes in flight", dma[i].ps, in_flight);
+  }
+
+  // Stages: the k-th stream starts at its first command (index 0) and ends with its END.
+  if (!stage_names.empty()) {
+    t.set_thread_name(pid, 5, "stages");
+    t.set_thread_sort_index(pid, 5, 0);
+    std::vector<uint64_t> starts, ends;
+    for (const CommandTrace& c : accel.command_processor().trace())
+      if (c.index == 0) starts.push_back(c.issued.value());
+    for (const Activity& a : accel.activity().entries)
+      if (a.unit == Activity::COMMAND_PROCESSOR && a.opcode == uint8_t(cmd::Opcode::END)) ends.push_back(a.end_ps);
+    for (size_t k = 0; k < stage_names.size() && k < starts.size() && k < ends.size(); ++k)
+      if (ends[k] >= starts[k])
+        t.complete(pid, 5, stage_names[k].c_str(), "stage", starts[k], ends[k] - starts[k],
+                   {{"stage", uint64_t(k)}, {"cycles", (ends[k] - starts[k]) / p}});
   }
   return t.close(error);
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <systemc>
 
@@ -13,9 +14,13 @@
 namespace epochcore {
 
 // Tracks: pid 1 "epochcore", tid 1 command processor (issue instants, barrier waits),
-// tid 2 DMA (transfers), tid 3 array (coefficient loads and passes).
+// tid 2 DMA (transfers), tid 3 array (coefficient loads and passes), tid 4 vector unit,
+// tid 5 "stages" (with `stage_names`, a whole model's stages in execution order: one slice
+// per stage, from its stream's first command to its END); counter tracks "array
+// utilization" (active PE-cycles / (PEs x cycles) of each array operation, 0 between
+// them) and "dma bytes in flight" (the bytes of the DMA transfers under way).
 bool write_chrome_trace(const std::string& path, const EpochCoreAccel& accel, sc_core::sc_time period,
-                        std::string* error);
+                        std::string* error, const std::vector<std::string>& stage_names = {});
 
 // Records, per array beat: busy, opcode, command index, beat index, the cycles the beat
 // took (1 + stalls), feeding/draining, active PEs and one valid bit per row; and the irq.

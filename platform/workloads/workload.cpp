@@ -69,6 +69,13 @@ std::string resolve_firmware(const Scenario& s, const std::string& scenario_path
                    "rebuild), or name an ELF with --firmware");
 }
 
+// The trace's stage names: a whole model's stages, in execution order.
+std::vector<std::string> stage_names(const Workload& w) {
+  std::vector<std::string> names;
+  for (const ProgressStage& st : w.progress_stages()) names.push_back(st.name);
+  return names;
+}
+
 // Runs the simulation to the end with the waveform probe and the trace the options ask
 // for; returns the simulated seconds.
 double simulate(Soc& soc, const Scenario& s, const RunOptions& o, const Workload& w) {
@@ -93,7 +100,7 @@ double simulate(Soc& soc, const Scenario& s, const RunOptions& o, const Workload
   const double sim_seconds = sc_core::sc_time_stamp().to_seconds();
   std::string trace_error;
   if (vcd && !vcd->close(&trace_error)) throw InputError(trace_error);
-  if (!o.trace_path.empty() && !write_chrome_trace(o.trace_path, soc.accel(), soc.clock_period(), &trace_error))
+  if (!o.trace_path.empty() && !write_chrome_trace(o.trace_path, soc.accel(), soc.clock_period(), &trace_error, stage_names(w)))
     throw InputError(trace_error);
   return sim_seconds;
 }

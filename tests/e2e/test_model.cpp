@@ -300,3 +300,46 @@ TEST_CASE("model: a PyTorch-exported model runs on the simulator and agrees with
     CHECK(r.report["workload"]["batch"] == 4);
   }
 }
+
+TEST_CASE("model: --trace has one slice per stage on the stages track; --csv and --progress name them", "[model][trace][csv][progress]") {
+  const std::string m = model_file("tokens", kTokensModel);
+  const std::string trace = (dir() / "stages.json").string(), csv = (dir() / "stages.csv").string();
+  const VpResult r = run_epochcore_vp(
+      dir(), model_args(m, 1, "fast", "fp32", "--trace '" + trace + "' --csv '" + csv + "'"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json t = json::parse(read_text(trace));
+  int stages_tid = -1;
+  for (const json& e : t["traceEvents"])
+    if (e["ph"] == "M" && e["name"] == "thread_name" && e["args"]["name"] == "stages") stages_tid = e["tid"];
+  REQUIRE(stages_tid > 0);
+  std::vector<std::string> names;
+  std::vector<double> durs;
+  for (const json& e : t["traceEvents"])
+    if (e["ph"] == "X" && e["tid"] == stages_tid) {
+      names.push_back(e["name"]);
+      durs.push_back(e["dur"].get<double>());
+    }
+  const json& stages = r.report["stages"];
+  REQUIRE(names.size() == stages.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    CHECK(names[i] == stages[i]["name"].get<std::string>());
+    CHECK(durs[i] > 0);
+  }
+  CHECK(names.front() == "encoder");
+  CHECK(names.back() == "head");
+  // The CSV row of a model has the layer's columns plus class_agreement.
+  const std::string text = read_text(csv);
+  CHECK(text.find(",class_agreement,") != std::string::npos);
+  CHECK(text.find("\ndefault,ok,,s4_model,") != std::string::npos);
+  // --progress (without --quiet): the stage line on stderr, ended with a newline.
+  const VpResult p = run_epochcore_vp(dir(), "--set workload.kind=s4_model --set workload.model='" + m +
+                                                  "' --set workload.batch=1 --set run.timing=fast "
+                                                  "--set array.rows=8 --set array.cols=8 "
+                                                  "--set scratchpad.param.size_kib=256 --progress");
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  CHECK(p.err.find("\repochcore-vp: stage " + std::to_string(stages.size()) + "/" +
+                   std::to_string(stages.size()) + " head, 100.0%") != std::string::npos);
+  CHECK(p.err.back() == '\n');
+}

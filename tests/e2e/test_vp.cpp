@@ -1,6 +1,7 @@
 // End-to-end tests: run the built simulator (epochcore-vp) as a user does and check its
 // report and output files against the double-precision reference, the closed-form ProDF
 // timing, and files written by an independent tool (numpy).
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -382,6 +383,22 @@ TEST_CASE("trace option writes a trace-event timeline, vcd option a waveform", "
   }
   CHECK(complete == r.report["commands"].size());  // one slice per executed operation
   CHECK(passes == r.report["array_counters"]["passes"].get<uint64_t>());
+  // Counter tracks: array utilisation in [0, 1], back to 0 at the end; DMA bytes in flight
+  // never negative, back to 0 at the end, and at some point at least one transfer's bytes.
+  std::vector<double> util, in_flight;
+  for (const json& e : t["traceEvents"]) {
+    if (e["ph"] != "C") continue;
+    if (e["name"] == "array utilization") util.push_back(e["args"]["value"].get<double>());
+    if (e["name"] == "dma bytes in flight") in_flight.push_back(e["args"]["value"].get<double>());
+  }
+  REQUIRE_FALSE(util.empty());
+  REQUIRE_FALSE(in_flight.empty());
+  for (double u : util) CHECK((u >= 0 && u <= 1));
+  for (double b : in_flight) CHECK(b >= 0);
+  CHECK(util.back() == 0);
+  CHECK(in_flight.back() == 0);
+  CHECK(*std::max_element(util.begin(), util.end()) > 0);
+  CHECK(*std::max_element(in_flight.begin(), in_flight.end()) > 0);
   const std::string v = slurp(vcd);
   for (const char* var : {"busy", "beat", "beat_cycles", "active_pes", "row_valid", "irq"})
     CHECK(v.find(std::string(" ") + var + " $end") != std::string::npos);
