@@ -8,6 +8,7 @@
 // Inside: CSR block, command processor, DMA engine, three scratchpads behind a local
 // router, the R x C LIMA-PE array and the vector unit.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -76,6 +77,13 @@ class EpochCoreAccel : public sc_core::sc_module {
   size_t protocol_checkers() const { return checkers_.size(); }
   // Attaches a per-beat waveform probe to the array (cycle mode).
   void set_array_probe(ArrayProbe* probe) { array_->set_probe(probe); }
+  // Waveform hooks (--vcd): the DMA's busy edges, the command processor's state, STATUS.
+  void set_unit_hooks(std::function<void(bool)> dma_busy, std::function<void(CpState)> cp_state,
+                      std::function<void(uint32_t)> status) {
+    dma_->on_busy = std::move(dma_busy);
+    cp_->on_state = std::move(cp_state);
+    csr_->on_status = std::move(status);
+  }
 
  private:
   // The external scratchpad window forwards into the local router.

@@ -31,6 +31,7 @@ void CommandProcessor::thread() {
     uint32_t index = 0;
     const ErrorCause cause = run_stream(&index);
     // In-flight work drains before the status is posted, so software sees a quiet unit.
+    set_state(CpState::WAIT_ALL);
     wait_all_idle();
     // A unit error of an earlier command than the one the stream stopped at wins (it
     // can surface while the units drain).
@@ -45,6 +46,7 @@ void CommandProcessor::thread() {
     }
     if (dma_.has_error()) dma_.clear_error();
     if (vector_.has_error()) vector_.clear_error();
+    set_state(CpState::IDLE);
   }
 }
 
@@ -62,6 +64,7 @@ bool CommandProcessor::fetch(uint32_t index, cmd::Record* r) {
       return false;
     }
     const uint32_t burst = uint32_t(std::min<uint64_t>(n, room));
+    set_state(CpState::FETCH);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     bool ok = burst == n && dma_.read_system(addr, fetch_buf_, n * uint32_t(cmd::kRecordBytes), delay);
     wait(delay);
@@ -107,6 +110,7 @@ bool CommandProcessor::unit_error(ErrorCause* cause, uint32_t* index) const {
 
 void CommandProcessor::wait_compute_idle() {
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  if (!array_.idle() || !vector_.idle()) set_state(CpState::WAIT_COMPUTE);
   while (!array_.idle() || !vector_.idle()) {
     if (!array_.idle())
       wait(array_.idle_event());
@@ -148,12 +152,14 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
     if (unit_error(&unit_cause, index)) return unit_cause;  // an earlier command failed: stop there
     cmd::Record r;
     if (!fetch(i, &r)) return ErrorCause::CMD_FETCH_ERROR;
+    set_state(CpState::DECODE);
     wait(period_);  // decode
     const ErrorCause bad = cmd::validate(r, hw_, loaded_segments_, &error_detail_);
     if (bad != ErrorCause::NONE) return bad;
 
     const cmd::Opcode op = cmd::opcode_of(r);
     trace_.push_back({i, uint8_t(op), sc_core::sc_time_stamp()});
+    set_state(CpState::ISSUE);
     stats_.commands++;
     stats_.by_opcode[uint8_t(op)]++;
     switch (op) {
@@ -194,6 +200,7 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
       }
       case cmd::Opcode::BARRIER:
       case cmd::Opcode::END: {
+        set_state(CpState::WAIT_ALL);
         Activity a;
         a.unit = Activity::COMMAND_PROCESSOR;
         a.opcode = uint8_t(op);

@@ -7,6 +7,7 @@
 // command) stops the stream with its cause and command index.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <systemc>
@@ -34,6 +35,16 @@ struct CommandProcessorStats {
   uint64_t wait_dma_cycles = 0;    // ... for the DMA at a barrier, compute idle (compute starved by data movement)
 };
 
+// What the command processor is doing, for waveforms (--vcd: epochcore.command_processor.state).
+enum class CpState : uint8_t {
+  IDLE = 0,          // no stream (waiting for the doorbell)
+  FETCH = 1,         // reading command records from system memory
+  DECODE = 2,        // decoding and validating a record
+  ISSUE = 3,         // handing the command to its unit
+  WAIT_COMPUTE = 4,  // waiting for the array / vector unit before a dependent command
+  WAIT_ALL = 5,      // BARRIER, END or the drain after the stream: waiting for every unit
+};
+
 class CommandProcessor : public sc_core::sc_module {
  public:
   CommandProcessor(sc_core::sc_module_name name, const cmd::HwLimits& hw, CsrBlock& csr,
@@ -45,6 +56,8 @@ class CommandProcessor : public sc_core::sc_module {
   const CommandProcessorStats& stats() const { return stats_; }
   // Records in the stream of the last doorbell (the progress line's total).
   uint32_t stream_commands() const { return count_; }
+  // Called at each state change (simulated time: now); unset, nothing happens.
+  std::function<void(CpState)> on_state;
   const std::vector<CommandTrace>& trace() const { return trace_; }
   // The reason text of the last error (which field was wrong), for logs and tests.
   const std::string& last_error_detail() const { return error_detail_; }
@@ -63,6 +76,9 @@ class CommandProcessor : public sc_core::sc_module {
   void wait_compute_idle();
   // Waits for the compute units and the DMA; returns (in ps) how long it waited for
   // compute (array and vector unit) and for the DMA.
+  void set_state(CpState s) {
+    if (on_state) on_state(s);
+  }
   void wait_all_idle(uint64_t* array_ps = nullptr, uint64_t* dma_ps = nullptr);
   // The error of the earliest command that failed in the DMA engine or the vector unit.
   bool unit_error(regs::ErrorCause* cause, uint32_t* index) const;

@@ -57,6 +57,7 @@ void CsrBlock::job_started() {
   reg(ERR_CMD_INDEX) = 0;
   reg(CMD_DONE) = 0;
   busy_since_ = sc_core::sc_time_stamp();
+  if (on_status) on_status(reg(STATUS));
 }
 
 void CsrBlock::job_finished(ErrorCause cause, uint32_t cmd_index) {
@@ -70,6 +71,7 @@ void CsrBlock::job_finished(ErrorCause cause, uint32_t cmd_index) {
     reg(ERR_CMD_INDEX) = cmd_index;
     raise(IRQ_ERROR);
   }
+  if (on_status) on_status(reg(STATUS));
 }
 
 // Registers whose read is computed; every other register reads its stored value.
@@ -101,6 +103,7 @@ tlm_response_status CsrBlock::access(bool write, uint32_t offset, uint32_t& valu
         reg(STATUS) = reg(ERR_CAUSE) = reg(ERR_CMD_INDEX) = reg(IRQ_STATUS) = reg(CMD_DONE) = 0;
         cycles_done_ = 0;
         update_irq();
+        if (on_status) on_status(reg(STATUS));
       }
       return tlm::TLM_OK_RESPONSE;  // SOFT_RESET self-clears; CTRL has no other bits yet
     case IRQ_ENABLE: reg(IRQ_ENABLE) = value & (IRQ_DONE | IRQ_ERROR); update_irq(); return tlm::TLM_OK_RESPONSE;

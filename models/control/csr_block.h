@@ -36,6 +36,8 @@ class CsrBlock : public sc_core::sc_module {
 
   // Called on a valid doorbell with the stream address and length.
   std::function<void(uint64_t base, uint32_t len)> on_doorbell;
+  // Called after STATUS changed (job start and end, soft reset) with its new value.
+  std::function<void(uint32_t status)> on_status;
 
   // Command-processor side.
   void job_started();

@@ -69,11 +69,13 @@ void DmaEngine::run() {
     const DmaJob job = queue_.front();
     queue_.pop_front();
     running_ = true;
+    if (on_busy) on_busy(true);
     qk_.reset();  // the job starts now, with no local time ahead
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     const bool ok = run_job(job);
     qk_.sync();   // completion at the job's true end time
     running_ = false;
+    if (on_busy) on_busy(false);
     if (activity_) {
       Activity a;
       a.unit = Activity::DMA;

@@ -27,6 +27,7 @@
 // that failed.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <deque>
 #include <vector>
 
@@ -84,6 +85,9 @@ class DmaEngine : public sc_core::sc_module {
 
   void enqueue(const DmaJob& job);  // non-blocking, FIFO; from another SC_THREAD
   bool idle() const { return queue_.empty() && !running_; }
+  // Called when a transfer starts (true) and ends (false), at its exact start and end
+  // times (the quantum keeper is reset at the start and synchronised at the end).
+  std::function<void(bool busy)> on_busy;
   const sc_core::sc_event& idle_event() const { return idle_event_; }
   size_t queued() const { return queue_.size(); }
 

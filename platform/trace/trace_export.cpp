@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "epochcore/contract/commands.h"
+#include "epochcore/contract/registers.h"
 #include "epochcore/platform/trace/trace_events.h"
 
 namespace epochcore {
@@ -97,10 +98,10 @@ bool write_chrome_trace(const std::string& path, const EpochCoreAccel& accel, sc
   return t.close(error);
 }
 
-VcdProbe::VcdProbe(sc_core::sc_module_name name, const std::string& path, const SystolicArray& array,
+VcdProbe::VcdProbe(sc_core::sc_module_name name, const std::string& path, EpochCoreAccel& accel,
                    const sc_core::sc_signal<bool>& irq)
-    : sc_core::sc_module(name), vcd_(path, "1ps"), irq_(irq), rows_(array.params().rows),
-      cols_(array.params().cols) {
+    : sc_core::sc_module(name), vcd_(path, "1ps"), irq_(irq), rows_(accel.array().params().rows),
+      cols_(accel.array().params().cols) {
   const std::string scope = "epochcore.array";
   busy_ = vcd_.add_wire(scope, "busy", 1);
   opcode_ = vcd_.add_wire(scope, "opcode", 8);
@@ -112,8 +113,26 @@ VcdProbe::VcdProbe(sc_core::sc_module_name name, const std::string& path, const 
   active_ = vcd_.add_wire(scope, "active_pes", 32);
   if (rows_ <= 64) row_valid_ = vcd_.add_wire(scope, "row_valid", rows_);
   irq_id_ = vcd_.add_wire("epochcore", "irq", 1);
+  dma_busy_ = vcd_.add_wire("epochcore.dma", "busy", 1);
+  cp_state_ = vcd_.add_wire("epochcore.command_processor", "state", 3);
+  status_busy_ = vcd_.add_wire("epochcore.csr", "status_busy", 1);
+  status_done_ = vcd_.add_wire("epochcore.csr", "status_done", 1);
+  status_error_ = vcd_.add_wire("epochcore.csr", "status_error", 1);
   vcd_.change(busy_, 0, 0);
   vcd_.change(irq_id_, 0, 0);
+  vcd_.change(dma_busy_, 0, 0);
+  vcd_.change(cp_state_, 0, uint64_t(CpState::IDLE));
+  vcd_.change(status_busy_, 0, 0);
+  vcd_.change(status_done_, 0, 0);
+  vcd_.change(status_error_, 0, 0);
+  accel.set_unit_hooks([this](bool b) { vcd_.change(dma_busy_, now_ps(), b); },
+                       [this](CpState st) { vcd_.change(cp_state_, now_ps(), uint64_t(st)); },
+                       [this](uint32_t status) {
+                         const uint64_t t = now_ps();
+                         vcd_.change(status_busy_, t, (status & regs::STATUS_BUSY) != 0);
+                         vcd_.change(status_done_, t, (status & regs::STATUS_DONE) != 0);
+                         vcd_.change(status_error_, t, (status & regs::STATUS_ERROR) != 0);
+                       });
   SC_HAS_PROCESS(VcdProbe);
   SC_METHOD(irq_changed);
   sensitive << irq_;

@@ -26,7 +26,8 @@ bool write_chrome_trace(const std::string& path, const EpochCoreAccel& accel, sc
 // took (1 + stalls), feeding/draining, active PEs and one valid bit per row; and the irq.
 class VcdProbe : public sc_core::sc_module, public ArrayProbe {
  public:
-  VcdProbe(sc_core::sc_module_name name, const std::string& path, const SystolicArray& array,
+  // Also hooks the accelerator's DMA, command processor and STATUS (set_unit_hooks).
+  VcdProbe(sc_core::sc_module_name name, const std::string& path, EpochCoreAccel& accel,
            const sc_core::sc_signal<bool>& irq);
   const char* kind() const override { return "epochcore::VcdProbe"; }
   void on_beat(const SystolicArray& array, const ArrayBeat& beat) override;
@@ -42,6 +43,7 @@ class VcdProbe : public sc_core::sc_module, public ArrayProbe {
   VcdWriter vcd_;
   const sc_core::sc_signal<bool>& irq_;
   uint32_t rows_, cols_;
+  int dma_busy_, cp_state_, status_busy_, status_done_, status_error_;
   int busy_, opcode_, cmd_index_, beat_, beat_cycles_, feeding_, draining_, active_, row_valid_ = -1, irq_id_;
 };
 

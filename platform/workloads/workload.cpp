@@ -84,7 +84,7 @@ double simulate(Soc& soc, const Scenario& s, const RunOptions& o, const Workload
     if (s.run.timing != Timing::Cycle)
       throw InputError("--vcd " + o.vcd_path + ": waveforms need run.timing: cycle (got '" + s.run.timing.name() +
                        "')");
-    vcd.reset(new VcdProbe("vcd_probe", o.vcd_path, soc.accel().array(), soc.irq_signal()));
+    vcd.reset(new VcdProbe("vcd_probe", o.vcd_path, soc.accel(), soc.irq_signal()));
     if (!vcd->ok()) throw InputError(vcd->error());
     soc.accel().set_array_probe(vcd.get());
   }

@@ -400,8 +400,11 @@ TEST_CASE("trace option writes a trace-event timeline, vcd option a waveform", "
   CHECK(*std::max_element(util.begin(), util.end()) > 0);
   CHECK(*std::max_element(in_flight.begin(), in_flight.end()) > 0);
   const std::string v = slurp(vcd);
-  for (const char* var : {"busy", "beat", "beat_cycles", "active_pes", "row_valid", "irq"})
+  for (const char* var : {"busy", "beat", "beat_cycles", "active_pes", "row_valid", "irq", "state", "status_busy",
+                          "status_done", "status_error"})
     CHECK(v.find(std::string(" ") + var + " $end") != std::string::npos);
+  for (const char* scope : {"dma", "command_processor", "csr"})
+    CHECK(v.find(std::string("$scope module ") + scope + " $end") != std::string::npos);
   CHECK(v.find("$enddefinitions $end") != std::string::npos);
 
   const VpRun fast = run_vp("--set run.timing=fast --vcd '" + vcd + "'");
