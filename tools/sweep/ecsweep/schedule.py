@@ -38,7 +38,8 @@ class Progress:
         self.stream.flush()
 
     def close(self):
-        self.draw("\n")
+        self.stream.write("\n")
+        self.stream.flush()
 
 
 def cache_dir(output, key):

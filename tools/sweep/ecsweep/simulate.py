@@ -73,11 +73,12 @@ def cache_key(effective, base, version):
 
 
 def flatten_report(report):
-    """FALLBACK for simulators without --csv: the JSON report's scalars, dotted names."""
+    """FALLBACK for simulators without --csv: the JSON report's scalars, nested names
+    joined with '_' (energy_pj.total -> energy_pj_total), lists left out."""
     flat = {}
     for k, v in flatten(report).items():
         if isinstance(v, (int, float, str, bool)) or v is None:
-            flat[k] = v
+            flat[k.replace(".", "_")] = v
     return flat
 
 
