@@ -73,8 +73,10 @@ def plot_axes(out, rows, axis_keys, metric):
     import matplotlib.pyplot as plt
     ok = [r for r in rows if r["exit_status"] == 0 and num(r.get(metric)) is not None]
     files = []
-    for ax_key in axis_keys:
-        others = [k for k in axis_keys if k != ax_key]
+    # axes of one value (e.g. a zip group fixing the layer size) get no plot and no legend
+    varied = [k for k in axis_keys if len({str(r[k]) for r in ok}) > 1]
+    for ax_key in varied:
+        others = [k for k in varied if k != ax_key]
         groups = {}
         for r in ok:
             groups.setdefault(tuple(str(r[k]) for k in others), []).append(r)
