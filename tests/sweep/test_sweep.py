@@ -136,7 +136,9 @@ for row in good_rows[:1] + good_rows[-1:]:
           f"row {sets} equals the single run in all {len(metric_cols)} metric columns (diff: {diff[:5]})")
 
 pngs = [f for f in os.listdir(OUT) if f.endswith(".png")]
-check("pareto.png" in pngs and len(pngs) >= 5, f"plots written: {sorted(pngs)}")
+# one PNG per axis with more than one value among the completed points, and the Pareto plot
+check(sorted(pngs) == ["cycles_vs_array.cols.png", "cycles_vs_array.rows.png",
+                       "cycles_vs_vector.lanes.png", "pareto.png"], f"plots written: {sorted(pngs)}")
 summary = open(os.path.join(OUT, "summary.md")).read()
 check("![Pareto front](pareto.png)" in summary and "## Pareto front" in summary, "summary.md embeds the plots")
 
