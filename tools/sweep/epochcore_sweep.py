@@ -35,6 +35,7 @@ def main(argv=None):
     ap.add_argument("--output", default=None, help="output folder (overrides the sweep file's)")
     ap.add_argument("--dry-run", action="store_true", help="validate and list the points, run nothing")
     a = ap.parse_args(argv)
+    a.vp = os.path.abspath(a.vp)  # workers may run in another directory
     if not os.access(a.vp, os.X_OK):
         fail(f"simulator '{a.vp}' not found or not executable (build it, or give --vp)")
     try:
