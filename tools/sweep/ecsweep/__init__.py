@@ -1,0 +1,2 @@
+"""EpochCore design-space sweeps: spec (sweep file), simulate (one point, cache),
+schedule (Dask), outputs (CSV, JSONL, plots, summary)."""
