@@ -37,7 +37,10 @@ def rows_of(points, results, axis_keys):
 
 
 def write_tables(out, points, results, rows, axis_keys, metric_cols):
-    cols = list(axis_keys) + [c for c in metric_cols if c not in axis_keys] + ["exit_status", "error"]
+    # The point's own exit status and error close the row (the simulator's row has an
+    # `error` column too: the sweep's, from the process, is the one kept).
+    cols = (list(axis_keys) + [c for c in metric_cols if c not in axis_keys and c not in ("exit_status", "error")]
+            + ["exit_status", "error"])
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
