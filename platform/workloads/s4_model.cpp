@@ -156,9 +156,7 @@ class S4ModelWorkload : public Workload {
   }
 
   void take_result(Soc&, const ec_fw_result& r) override {
-    fw::s4_model_collect(*loader_, image_, r, &fw_);
-    fw_.resident = image_.plan.resident;
-    fw_.streaming_reason = image_.plan.streaming_reason;
+    fw::s4_model_collect(*loader_, image_, r, &fw_);  // also resident / streaming_reason
   }
 
   std::vector<ProgressStage> progress_stages() const override {
