@@ -18,6 +18,10 @@ const char* const kEnergyComponents[] = {"pe_arithmetic", "pe_registers", "opera
 const char* const kAreaComponents[] = {"pe_arithmetic", "pe_registers", "pe_segments", "spad_input", "spad_param",
                                        "spad_output",   "dma",          "control",     "vector_unit"};
 
+// --compare's figures (report "comparison", compare.cpp): empty without --compare.
+const char* const kComparison[] = {"baseline_cycles", "baseline_energy_pj", "speedup_end_to_end", "energy_ratio",
+                                   "area_ratio"};
+
 // The value at a path of object keys, or nullptr.
 const json* at(const json& j, std::initializer_list<const char*> path) {
   const json* p = &j;
@@ -55,8 +59,9 @@ const std::vector<std::string>& flat_metric_columns() {
     for (const char* s : kEnergyComponents) c.push_back(std::string("energy_pj_") + s);
     c.push_back("area_mm2_total");
     for (const char* s : kAreaComponents) c.push_back(std::string("area_mm2_") + s);
-    for (const char* s : {"error_max_abs", "error_max_rel", "class_agreement", "cpu_instructions", "wall_seconds"})
-      c.push_back(s);
+    for (const char* s : {"error_max_abs", "error_max_rel", "class_agreement", "cpu_instructions"}) c.push_back(s);
+    for (const char* s : kComparison) c.push_back(s);
+    c.push_back("wall_seconds");
     return c;
   }();
   return cols;
@@ -89,6 +94,7 @@ std::vector<std::pair<std::string, std::string>> flat_metrics(const json& r) {
   add("error_max_rel", has_acc ? at(*acc, {"max_rel"}) : nullptr);
   add("class_agreement", has_acc ? at(*acc, {"class_agreement"}) : nullptr);
   add("cpu_instructions", at(r, {"cpu", "instructions"}));
+  for (const char* s : kComparison) add(s, at(r, {"comparison", s}));
   add("wall_seconds", at(r, {"wall_seconds"}));
   return row;
 }

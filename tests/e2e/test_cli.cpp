@@ -249,6 +249,7 @@ TEST_CASE("cli: --csv writes the report as one flat row, the same columns for ev
   CHECK_FALSE(col(r1, "error_max_abs").empty());
   CHECK(col(r1, "class_agreement").empty());
   CHECK(col(r1, "cpu_instructions").empty());  // host.cpu model
+  CHECK(col(r1, "baseline_cycles").empty());   // no --compare
   for (const auto& [k, v] : rep["energy_pj"]["by_component"].items()) CHECK_FALSE(col(r1, "energy_pj_" + k).empty());
   for (const auto& [k, v] : rep["area_mm2"]["by_component"].items()) CHECK_FALSE(col(r1, "area_mm2_" + k).empty());
 
@@ -260,6 +261,21 @@ TEST_CASE("cli: --csv writes the report as one flat row, the same columns for ev
   const auto r2 = read_csv_row(gemm, &h2);
   CHECK(h2 == h1);
   CHECK(col(r2, "workload") == "gemm");
+
+  // --compare fills the baseline columns from the report's "comparison".
+  const fs::path cmp_csv = dir / "compare.csv", cmp_json = dir / "compare.json";
+  const Cli c = run_cli(dir, kSmall + " --quiet --compare --csv '" + cmp_csv.string() + "' --report '" +
+                                 cmp_json.string() + "'");
+  INFO(c.err);
+  REQUIRE(c.exit_code == 0);
+  std::string hc;
+  const auto rc = read_csv_row(cmp_csv, &hc);
+  CHECK(hc == h1);
+  const json cj = json::parse(e2e::read_text(cmp_json));
+  CHECK(col(rc, "baseline_cycles") == std::to_string(cj["comparison"]["baseline_cycles"].get<uint64_t>()));
+  CHECK(std::strtod(col(rc, "speedup_end_to_end").c_str(), nullptr) ==
+        cj["comparison"]["speedup_end_to_end"].get<double>());
+  CHECK(std::strtod(col(rc, "area_ratio").c_str(), nullptr) == cj["comparison"]["area_ratio"].get<double>());
 
   // A failed job (exit 1) still writes its row: status error, the message quoted as needed.
   const Cli f = run_cli(dir, kSmall + " --quiet --inject-bad-command 2 --csv '" + failed.string() + "'");

@@ -80,7 +80,7 @@ def main(argv=None):
             last = err.strip().splitlines()[-1] if err.strip() else f"exit {rc}"
             sets = ", ".join(f"{k}={v}" for k, v in p.items())
             fail(f"point {i} ({sets}): {last}")
-        jobs.append((i, simulate.cache_key(text, base, version), base, p))
+        jobs.append((i, simulate.cache_key(text, base, version, sw.flags), base, p))
     print(f"epochcore sweep: {len(points)} points ({dropped} dropped by the constraints), "
           f"{'--csv rows' if use_csv else 'JSON flattening (simulator without --csv)'}, output {out}",
           file=sys.stderr)
@@ -91,7 +91,7 @@ def main(argv=None):
 
     # ---- run -----------------------------------------------------------------------------
     os.makedirs(out, exist_ok=True)
-    results = schedule.run_all(jobs, out, a.vp, use_csv, workers=a.workers, scheduler=a.scheduler)
+    results = schedule.run_all(jobs, out, a.vp, use_csv, sw.flags, workers=a.workers, scheduler=a.scheduler)
 
     # ---- outputs ---------------------------------------------------------------------------
     rows, metric_cols = outputs.rows_of(points, results, sw.axis_keys)

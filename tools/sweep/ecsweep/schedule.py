@@ -71,7 +71,7 @@ def store(output, key, res):
         json.dump({"exit_status": res["exit_status"], "error": res.get("error", "")}, f)
 
 
-def run_all(jobs, output, vp, use_csv, workers=None, scheduler=None):
+def run_all(jobs, output, vp, use_csv, flags=(), workers=None, scheduler=None):
     """jobs: list of (index, key, base, point). Returns {index: result}; cached ones are
     read, the others run on Dask (a LocalCluster of single-threaded worker processes, or
     the cluster at `scheduler`) and stored in the cache."""
@@ -100,7 +100,7 @@ def run_all(jobs, output, vp, use_csv, workers=None, scheduler=None):
         try:
             futs = {}
             for idx, key, base, point in todo:
-                f = client.submit(run_point, vp, base, point, use_csv, pure=False,
+                f = client.submit(run_point, vp, base, point, use_csv, list(flags), pure=False,
                                   key=f"point-{idx}-{key[:16]}")
                 futs[f] = (idx, key)
             for f in as_completed(futs):

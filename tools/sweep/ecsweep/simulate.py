@@ -60,9 +60,10 @@ def input_files(effective, base):
     return paths
 
 
-def cache_key(effective, base, version):
+def cache_key(effective, base, version, flags=()):
     h = hashlib.sha256()
     h.update(b"scenario\0" + effective.encode())
+    h.update(b"\0flags\0" + " ".join(flags).encode())
     for p in input_files(effective, base):
         h.update(b"\0file\0" + p.encode() + b"\0")
         with open(p, "rb") as f:
@@ -89,12 +90,12 @@ def parse_csv_row(text):
     return dict(zip(rows[0], rows[1]))
 
 
-def run_point(vp, base, point, use_csv):
+def run_point(vp, base, point, use_csv, flags=()):
     """Runs one point in its own simulator process. Returns a dict with the report text,
     the CSV row text, exit status and stderr. Runs on a Dask worker."""
     with tempfile.TemporaryDirectory(prefix="ecsweep-") as tmp:
         rep, row = os.path.join(tmp, "report.json"), os.path.join(tmp, "row.csv")
-        cmd = [vp, base] + set_args(point) + ["--quiet", "--report", rep]
+        cmd = [vp, base] + set_args(point) + list(flags) + ["--quiet", "--report", rep]
         if use_csv:
             cmd += ["--csv", row]
         env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")

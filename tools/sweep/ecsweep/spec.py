@@ -6,7 +6,7 @@ import random
 
 import yaml
 
-TOP_KEYS = {"base", "axes", "constraints", "metrics", "output", "plot_metric"}
+TOP_KEYS = {"base", "axes", "compare", "constraints", "metrics", "output", "plot_metric"}
 AXES_KEYS = {"grid", "zip", "random"}
 OPS = {
     "<=": lambda a, b: a <= b, "<": lambda a, b: a < b, "==": lambda a, b: a == b,
@@ -136,6 +136,11 @@ class Sweep:
         if not isinstance(self.metrics, list):
             raise SweepError("'metrics' must be a list of column names")
         self.plot_metric = doc.get("plot_metric", "cycles")
+        compare = doc.get("compare", False)
+        if not isinstance(compare, bool):
+            raise SweepError("compare: true or false (true: every point also costs the TPU-like baseline)")
+        # simulator flags every point gets (and that go into its cache key)
+        self.flags = ["--compare"] if compare else []
         out = doc.get("output") or "sweep-out"
         self.output = out if os.path.isabs(out) else os.path.join(here, out)
 
