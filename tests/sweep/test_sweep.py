@@ -153,5 +153,51 @@ check(r.returncode == 0 and runs(LOG) - n_first == 6, f"adding vector.lanes=32 r
 with open(os.path.join(OUT, "results.csv")) as f:
     check(len(list(csv.DictReader(f))) == 18, "results.csv now has 18 rows")
 
+# ---- 5. two bases and seeded random axes: base is an axis; same seed, same points --------
+OTHER = os.path.join(tmp, "other_base.yaml")
+with open(OTHER, "w") as f:
+    f.write("name: tiny_other\narray:\n  rows: 4\n  cols: 4\n")
+OUT2 = os.path.join(tmp, "out_random")
+
+
+def random_body(seed):
+    return (f"base: [{BASE}, {OTHER}]\naxes:\n{ZIP}  random:\n    samples: 3\n    seed: {seed}\n    keys:\n"
+            "      vector.lanes: [4, 8, 16]\n"
+            "      memory.latency_ns: {min: 10, max: 200, log: true}\n"
+            "      dma.setup_cycles: {min: 8, max: 64, int: true}\n"
+            f"output: {OUT2}\n")
+
+
+def dry_points(seed):
+    r = sweep(tmp, f"random_{seed}.yaml", random_body(seed), ["--dry-run"])
+    return r.returncode, [l.split(" ", 2)[2] for l in r.stdout.splitlines() if l[:1].isdigit()]
+
+
+rc1, p1 = dry_points(7)
+rc2, p2 = dry_points(7)
+rc3, p3 = dry_points(8)
+check(rc1 == 0 and len(p1) == 6, f"2 bases x 3 random samples: 6 points listed ({len(p1)})")
+check(p1 == p2 and p1 != p3, "random samples: the same seed gives the same points, another seed others")
+before = runs(LOG)
+r = sweep(tmp, "random_7.yaml", random_body(7))
+check(r.returncode == 0 and runs(LOG) - before == 6, f"the random sweep runs 6 points: {runs(LOG) - before}")
+with open(os.path.join(OUT2, "results.csv")) as f:
+    rrows = list(csv.DictReader(f))
+check(list(rrows[0])[:1] == ["base"] and {x["base"] for x in rrows} == {BASE, OTHER},
+      "results.csv: base is the first column, both bases present")
+check(all(x["exit_status"] == "0" for x in rrows), "every random point completes")
+check({x["scenario"] for x in rrows} == {"tiny_other", json.load(open(os.path.join(tmp, "single.json")))["scenario"]["name"]},
+      "each row ran its own base (scenario names)")
+lat = [float(x["memory.latency_ns"]) for x in rrows]
+setup = [x["dma.setup_cycles"] for x in rrows]
+check(all(10 <= v <= 200 for v in lat) and all(s.isdigit() and 8 <= int(s) <= 64 for s in setup),
+      f"random values in range, int keys integral: {lat[:3]} {setup[:3]}")
+
+stem = os.path.splitext(os.path.basename(BASE))[0]
+check(os.path.exists(os.path.join(OUT2, f"pareto_{stem}.png")) and os.path.exists(os.path.join(OUT2, "pareto_other_base.png"))
+      and not os.path.exists(os.path.join(OUT2, "pareto.png")), "several bases: one Pareto front per base")
+summary2 = open(os.path.join(OUT2, "summary.md")).read()
+check("## Pareto front: other_base" in summary2 and f"## Pareto front: {stem}" in summary2, "summary.md: a front per base")
+
 print("FAILED: " + "; ".join(failures) if failures else "PASS")
 sys.exit(1 if failures else 0)

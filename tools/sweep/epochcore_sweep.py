@@ -97,10 +97,9 @@ def main(argv=None):
     rows, metric_cols = outputs.rows_of(points, results, sw.axis_keys)
     outputs.write_tables(out, points, results, rows, sw.axis_keys, metric_cols)
     axis_pngs = outputs.plot_axes(out, rows, sw.axis_keys, sw.plot_metric)
-    pareto_png, objs, front = outputs.plot_pareto(out, rows)
+    fronts = outputs.plot_paretos(out, rows, len(sw.bases) > 1)
     n_cached = sum(1 for r in results.values() if r.get("cached"))
-    outputs.write_summary(out, sw, rows, sw.axis_keys, axis_pngs, pareto_png, objs, front,
-                          dropped, len(points) - n_cached, n_cached)
+    outputs.write_summary(out, sw, rows, sw.axis_keys, axis_pngs, fronts, dropped, len(points) - n_cached, n_cached)
     n_failed = sum(1 for r in rows if r["exit_status"] != 0)
     print(f"epochcore sweep: {len(points)} points, {len(points) - n_cached} run, {n_cached} cached, "
           f"{n_failed} failed; {out}/results.csv, summary.md", file=sys.stderr)

@@ -84,20 +84,23 @@ def plot_axes(out, rows, axis_keys, metric):
         for r in ok:
             groups.setdefault(tuple(str(r[k]) for k in others), []).append(r)
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        _, cats = _x([r[ax_key] for r in ok] or [0])
+        _, cats = _x([label(ax_key, r[ax_key]) for r in ok] or [0])
         if len(groups) <= 12:
             for g, rs in sorted(groups.items()):
                 xs, _ = _x([r[ax_key] for r in rs])
                 if cats:
-                    xs = [cats.index(str(r[ax_key])) for r in rs]
+                    xs = [cats.index(label(ax_key, r[ax_key])) for r in rs]
                 pts = sorted(zip(xs, [num(r[metric]) for r in rs]))
-                label = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in zip(others, g)) or metric
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+                name = ", ".join(f"{k.split('.')[-1]}={label(k, v)}" for k, v in zip(others, g)) or metric
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=name)
             if len(groups) > 1:
                 ax.legend(fontsize=7, loc="best")
         else:
-            xs = [cats.index(str(r[ax_key])) for r in ok] if cats else [num(r[ax_key]) for r in ok]
+            xs = [cats.index(label(ax_key, r[ax_key])) for r in ok] if cats else [num(r[ax_key]) for r in ok]
             ax.scatter(xs, [num(r[metric]) for r in ok], s=12, alpha=0.6)
+        ys = [num(r[metric]) for r in ok]
+        if min(ys) > 0 and max(ys) / min(ys) > 30:  # decades apart: log scale
+            ax.set_yscale("log")
         if cats:
             ax.set_xticks(range(len(cats)))
             ax.set_xticklabels(cats)
@@ -126,13 +129,21 @@ def pareto_front(rows, objs):
     return front
 
 
-def plot_pareto(out, rows):
-    """The latency / energy / area Pareto front: three 2-D projections in one PNG.
-    Returns (file name or None, objectives, [(point number, row)] of the front)."""
+def label(key, value):
+    """A value as plots and the summary show it: a base scenario by its file stem."""
+    if key == "base":
+        return os.path.splitext(os.path.basename(str(value)))[0]
+    return str(value)
+
+
+def plot_pareto(out, rows, name="pareto.png", title=""):
+    """The latency / energy / area Pareto front of `rows` (indices into the sweep's rows):
+    three 2-D projections in one PNG. Returns (file name or None, objectives,
+    [(point number, row)] of the front)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    ok = [(i, r) for i, r in enumerate(rows) if r["exit_status"] == 0]
+    ok = [(i, r) for i, r in rows if r["exit_status"] == 0]
     if not ok:
         return None, [], []
     lat = next((m for m in LATENCY if all(num(r.get(m)) is not None for _, r in ok)), None)
@@ -151,19 +162,37 @@ def plot_pareto(out, rows):
         for i, r in front_rows:
             ax.annotate(f"#{i}", (num(r[a]), num(r[b])), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
+        for setter, key in ((ax.set_xscale, a), (ax.set_yscale, b)):
+            vals = [num(r[key]) for _, r in ok]
+            if min(vals) > 0 and max(vals) / min(vals) > 30:  # decades apart: log scale
+                setter("log")
         ax.set_xlabel(a)
         ax.set_ylabel(b)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle("Pareto front: " + " / ".join(objs) + " (lower is better)")
+    fig.suptitle((title + ": " if title else "") + "Pareto front: " + " / ".join(objs) + " (lower is better)")
     fig.tight_layout()
-    fig.savefig(os.path.join(out, "pareto.png"), dpi=100)
+    fig.savefig(os.path.join(out, name), dpi=100)
     plt.close(fig)
-    return "pareto.png", objs, front_rows
+    return name, objs, front_rows
 
 
-def write_summary(out, sweep, rows, axis_keys, axis_pngs, pareto_png, objs, front_rows,
-                  n_dropped, n_ran, n_cached):
+def plot_paretos(out, rows, several_bases):
+    """One Pareto front per base scenario when there are several (different workloads are
+    not comparable), else one. Returns [(title, png, objectives, front rows)]."""
+    numbered = list(enumerate(rows))
+    if not several_bases:
+        return [("", *plot_pareto(out, numbered))]
+    fronts, groups = [], {}
+    for i, r in numbered:
+        groups.setdefault(str(r["base"]), []).append((i, r))
+    for base, members in groups.items():
+        stem = label("base", base)
+        fronts.append((stem, *plot_pareto(out, members, f"pareto_{stem}.png", stem)))
+    return fronts
+
+
+def write_summary(out, sweep, rows, axis_keys, axis_pngs, fronts, n_dropped, n_ran, n_cached):
     failed = [(i, r) for i, r in enumerate(rows) if r["exit_status"] != 0]
     L = ["# Sweep summary", "",
          f"Sweep file: `{sweep.path}`  ", f"Base: {', '.join(f'`{b}`' for b in sweep.bases)}  ",
@@ -173,16 +202,19 @@ def write_summary(out, sweep, rows, axis_keys, axis_pngs, pareto_png, objs, fron
     L += ["## Points", "", "| # | " + " | ".join(axis_keys + metrics) + " | exit |",
           "|" + "---|" * (len(axis_keys) + len(metrics) + 2)]
     for i, r in enumerate(rows):
-        L.append(f"| {i} | " + " | ".join(str(r.get(k, "")) for k in axis_keys + metrics)
+        L.append(f"| {i} | " + " | ".join(label(k, r.get(k, "")) for k in axis_keys + metrics)
                  + f" | {r['exit_status']} |")
     L.append("")
-    if pareto_png:
-        L += ["## Pareto front", "", f"Objectives (all minimised): {', '.join(objs)}. "
+    for title, pareto_png, objs, front_rows in fronts:
+        if not pareto_png:
+            continue
+        L += [f"## Pareto front{': ' + title if title else ''}", "",
+              f"Objectives (all minimised): {', '.join(objs)}. "
               "Red: the points no other point beats on every objective; labels are point numbers.",
               "", f"![Pareto front]({pareto_png})", "",
               "| # | " + " | ".join(axis_keys + objs) + " |", "|" + "---|" * (len(axis_keys) + len(objs) + 1)]
         for i, r in front_rows:
-            L.append(f"| {i} | " + " | ".join(str(r.get(k, "")) for k in axis_keys + objs) + " |")
+            L.append(f"| {i} | " + " | ".join(label(k, r.get(k, "")) for k in axis_keys + objs) + " |")
         L.append("")
     if axis_pngs:
         L += [f"## {sweep.plot_metric} against each axis", ""]
