@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "epochcore/maths/reference/mamba_reference.h"
 #include "epochcore/maths/reference/s4_model_reference.h"
 #include "epochcore/platform/io/model_file.h"
 #include "epochcore/platform/io/npy.h"
@@ -106,4 +107,30 @@ TEST_CASE("mamba models exported from PyTorch float64 agree with the double-prec
   }
   std::error_code ec;
   fs::remove_all(root, ec);
+}
+
+TEST_CASE("softplus_torch agrees with torch's F.softplus bit for bit, threshold included", "[torch][mamba]") {
+  if (!torch_available()) {
+    std::printf("SKIPPED: python3-torch is not installed (apt-get install python3-torch)\n");
+    WARN("SKIPPED: python3-torch is not installed (apt-get install python3-torch)");
+    return;
+  }
+  const double xs[] = {-30.0, -3.5, 0.0, 0.75, 19.0, 20.0, 20.0000001, 20.5, 35.0};
+  const fs::path out = fs::temp_directory_path() / ("epochcore-softplus-" + std::to_string(::getpid()) + ".txt");
+  const std::string cmd = std::string(kPython) +
+                          " -c 'import torch, torch.nn.functional as F; "
+                          "x = torch.tensor([-30.0, -3.5, 0.0, 0.75, 19.0, 20.0, 20.0000001, 20.5, 35.0], "
+                          "dtype=torch.float64); print(\" \".join(v.hex() for v in F.softplus(x).tolist()))' > '" +
+                          out.string() + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream in(out);
+  for (double x : xs) {
+    std::string hex;
+    REQUIRE(in >> hex);
+    const double want = std::strtod(hex.c_str(), nullptr);  // C99 hex float, exact
+    INFO("x = " << x << ", torch " << hex);
+    CHECK(softplus_torch(x) == want);
+  }
+  std::error_code ec;
+  fs::remove(out, ec);
 }
