@@ -415,6 +415,15 @@ TEST_CASE("mamba: safetensors names, round trip and errors naming file, tensor a
   CHECK(specs[3].shape == std::vector<size_t>{8, 1, 4});  // conv1d [Din, 1, K]
   CHECK(specs[5].shape == std::vector<size_t>{1 + 6, 8});  // x_proj [R + 2N, Din]
   CHECK(specs[8].shape == std::vector<size_t>{8, 3});      // A_log [Din, N]
+  uint64_t total = 0;
+  for (const io::TensorSpec& spec : specs) {
+    uint64_t n = 1;
+    for (size_t e : spec.shape) n *= e;
+    total += n;
+  }
+  CHECK(total == s4_model_weight_count(d));
+  S4ModelDesc huge = mamba_desc(65536, 16, 8, 1024);
+  CHECK_THROWS_WITH(check_s4_model_desc(huge), Contains("block mamba with H = 65536") && Contains("above the limit"));
 
   const fs::path dir = fs::temp_directory_path() / ("epochcore-mamba-" + std::to_string(::getpid()));
   fs::create_directories(dir);
