@@ -320,6 +320,11 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
     *why = std::string("model: ") + e.what();
     return false;
   }
+  if (d.block == BlockKind::Mamba) {
+    *why = "model: block 'mamba' is not yet mapped onto the accelerator (the double-precision reference "
+           "runs it: s4_model_forward / mamba_model_features, maths/reference/mamba_reference.h)";
+    return false;
+  }
   if (job.B == 0 || !job.inputs) {
     *why = job.B == 0 ? "model job: B must be at least 1" : "model job: inputs is null";
     return false;

@@ -40,6 +40,14 @@ void check_unused_linear(const std::string& name, const LinearWeights& lin, cons
 }
 
 void check_norm(const S4ModelDesc& d, const std::string& name, const NormWeights& n) {
+  if (d.norm == NormKind::RMS) {  // Mamba's RMSNorm: a weight, no bias
+    check_count(name + ".weight", n.weight.size(), d.H, "H");
+    check_finite(name + ".weight", n.weight);
+    check_count(name + ".bias", n.bias.size(), 0, "0 (RMSNorm)");
+    check_count(name + ".running_mean", n.running_mean.size(), 0, "0 (RMSNorm)");
+    check_count(name + ".running_var", n.running_var.size(), 0, "0 (RMSNorm)");
+    return;
+  }
   const bool batch = d.norm == NormKind::Batch;
   check_count(name + ".weight", n.weight.size(), d.H, "H");
   check_count(name + ".bias", n.bias.size(), d.H, "H");
@@ -92,6 +100,10 @@ uint64_t s4_model_weight_count(const S4ModelDesc& d) {
   const uint64_t directions = d.bidirectional ? 2 : 1;
   // encoder (embedding F*H, or Linear F -> H)
   uint64_t n = d.input == InputKind::Tokens ? mul(F, H) : add(mul(F, H), H);
+  if (d.block == BlockKind::Mamba) {  // layers, norm_f (weight only), head
+    n = add(add(n, mul(mamba_layer_weight_count(d), d.n_layers)), H);
+    return d.retrieval ? add(n, add(add(mul(mul(H, H), 4), H), add(mul(C, H), C))) : add(n, add(mul(C, H), C));
+  }
   // per layer: log_dt, log_A_real, A_imag, C, D, output_linear (H -> 2H), norm
   uint64_t layer = add(mul(H, 2), mul(mul(H, M), add(2, mul(directions, 2))));
   layer = add(layer, add(mul(mul(H, H), 2), mul(H, 2)));
@@ -113,11 +125,20 @@ void check_s4_block_weights(const S4ModelDesc& d, const S4BlockWeights& b,
 void check_s4_model_desc(const S4ModelDesc& d) {
   check_size_field("d_input", d.d_input, kMaxModelLength);
   check_size_field("H", d.H, kMaxModelWidth);
-  check_size_field("M", d.M, kMaxModelWidth);
+  const bool mamba = d.block == BlockKind::Mamba;
+  if (!mamba) check_size_field("M", d.M, kMaxModelWidth);
   check_size_field("L", d.L, kMaxModelLength);
   check_size_field("n_layers", d.n_layers, kMaxModelLayers);
   check_size_field("classes", d.classes, kMaxModelClasses);
+  if (mamba) check_mamba_model_desc(d);
+  else if (d.norm == NormKind::RMS)
+    fail("S4ModelDesc.norm = rms: expected batch or layer for block s4d (rms is for block mamba)");
   const uint64_t weights = s4_model_weight_count(d);
+  if (mamba && weights > kMaxModelWeights)
+    fail("S4ModelDesc: block mamba with H = " + std::to_string(d.H) + ", expand = " + std::to_string(d.expand) +
+         ", d_state = " + std::to_string(d.d_state) + ", n_layers = " + std::to_string(d.n_layers) +
+         ": the weights would hold " + std::to_string(weights) + " values, above the limit of " +
+         std::to_string(kMaxModelWeights) + " (2^30)");
   if (weights > kMaxModelWeights)
     fail("S4ModelDesc: H = " + std::to_string(d.H) + ", M = " + std::to_string(d.M) + ", n_layers = " +
          std::to_string(d.n_layers) + ", d_input = " + std::to_string(d.d_input) + ", classes = " +
@@ -149,9 +170,17 @@ void check_s4_model_weights(const S4ModelDesc& d, const S4ModelWeights& w) {
     check_count("embedding", w.embedding.size(), 0, "0 (value inputs use the encoder)");
     check_linear("encoder", w.encoder, d.d_input, H, "d_input", "H");
   }
-  check_count("layers", w.layers.size(), d.n_layers, "n_layers");
-  for (size_t i = 0; i < w.layers.size(); ++i)
-    check_block(d, w.layers[i], "layers[" + std::to_string(i) + "]");
+  if (d.block == BlockKind::Mamba) {
+    check_count("layers", w.layers.size(), 0, "0 (block mamba uses mamba_layers)");
+    check_count("mamba_layers", w.mamba_layers.size(), d.n_layers, "n_layers");
+    for (size_t i = 0; i < w.mamba_layers.size(); ++i)
+      check_mamba_block_weights(d, w.mamba_layers[i], "layers[" + std::to_string(i) + "]");
+  } else {
+    check_count("mamba_layers", w.mamba_layers.size(), 0, "0 (block s4d)");
+    check_count("layers", w.layers.size(), d.n_layers, "n_layers");
+    for (size_t i = 0; i < w.layers.size(); ++i)
+      check_block(d, w.layers[i], "layers[" + std::to_string(i) + "]");
+  }
   if (d.prenorm) {
     check_norm(d, "final_norm", w.final_norm);
   } else if (!w.final_norm.weight.empty() || !w.final_norm.bias.empty() ||

@@ -12,7 +12,13 @@
 namespace epochcore {
 
 enum class InputKind { Tokens, Values };
-enum class NormKind { Batch, Layer };
+enum class NormKind { Batch, Layer,
+                      RMS };  // RMS: Mamba blocks only (weight, no bias; docs/models.md)
+// The residual block of every layer (docs/models.md): S4D + GLU, or a Mamba (S6) mixer.
+enum class BlockKind {
+  S4D,
+  Mamba,
+};
 
 // A model description (the model YAML of docs/models.md).
 struct S4ModelDesc {
@@ -35,6 +41,12 @@ struct S4ModelDesc {
   // Seeded initialisation only (s4_model_init):
   std::string init = "s4d_lin";
   double dt_min = 1e-3, dt_max = 1e-1;
+  BlockKind block = BlockKind::S4D;
+  // Mamba blocks only (block == Mamba; M unused, norm RMS, prenorm, unidirectional):
+  uint32_t d_state = 16;       // N, state size per inner channel
+  uint32_t d_conv = 4;         // K, causal depthwise conv taps
+  uint32_t expand = 2;         // Din = expand * H
+  uint32_t dt_rank = 0;        // R; 0 = "auto", ceil(H / 16) (mamba_dt_rank)
 };
 
 // Limits that keep every size product far from overflow (checked by check_s4_model_desc).
@@ -45,6 +57,8 @@ constexpr uint32_t kMaxModelClasses = 1u << 20;
 // Bound on the weights' total values (8 GiB as double), so that no description within
 // the limits above asks for terabytes (H = 65536 alone would need 2^33 per layer).
 constexpr uint64_t kMaxModelWeights = uint64_t(1) << 30;
+constexpr uint32_t kMaxMambaConv = 1024;   // d_conv
+constexpr uint32_t kMaxMambaExpand = 64;   // expand
 
 // The number of values the weights of `d` hold (every tensor of docs/models.md), computed
 // without overflow (UINT64_MAX if it would); `d`'s size fields are not checked.
@@ -54,7 +68,12 @@ uint64_t s4_model_weight_count(const S4ModelDesc& d);
 // of more than kMaxModelWeights values (naming H, M, n_layers, d_input and classes),
 // pooling other than "mean", dropout outside [0, 1), norm_eps not positive and finite,
 // unknown init, dt bounds not 0 < dt_min < dt_max.
+// Block mamba: M is not used (nor checked); d_state, d_conv, expand, dt_rank (0 or at
+// most Din) in range, norm RMS, prenorm, not bidirectional (check_mamba_model_desc).
 void check_s4_model_desc(const S4ModelDesc& d);
+void check_mamba_model_desc(const S4ModelDesc& d);
+// Values of one Mamba layer (mixer and its norm), saturating like s4_model_weight_count.
+uint64_t mamba_layer_weight_count(const S4ModelDesc& d);
 
 struct LinearWeights {           // torch.nn.Linear: y = W x + b
   uint32_t in = 0, out = 0;
@@ -73,11 +92,32 @@ struct S4BlockWeights {
   NormWeights norm;
 };
 
+// A Mamba mixer and its pre-norm (state_dict names of state-spaces/mamba's Mamba module,
+// docs/models.md). Din = expand*H, R = dt_rank, N = d_state, K = d_conv.
+struct MambaBlockWeights {
+  std::vector<double> in_proj;      // [2Din][H]: rows [0, Din) give x, [Din, 2Din) the gate z
+  std::vector<double> conv_weight;  // [Din][K] (conv1d.weight [Din, 1, K])
+  std::vector<double> conv_bias;    // [Din]
+  std::vector<double> x_proj;       // [R+2N][Din]: rows dt_low (R), B (N), C (N)
+  std::vector<double> dt_proj;      // [Din][R]
+  std::vector<double> dt_bias;      // [Din]
+  std::vector<double> A_log;        // [Din][N], A = -exp(A_log)
+  std::vector<double> D;            // [Din]
+  std::vector<double> out_proj;     // [H][Din]
+  std::vector<double> norm;         // [H], RMSNorm weight
+};
+inline uint32_t mamba_inner_width(const S4ModelDesc& d) { return d.expand * d.H; }
+inline uint32_t mamba_dt_rank(const S4ModelDesc& d) { return d.dt_rank ? d.dt_rank : (d.H + 15) / 16; }
+// One Mamba layer's weights; messages start with "S4ModelWeights.<name>.".
+void check_mamba_block_weights(const S4ModelDesc& d, const MambaBlockWeights& b,
+                               const std::string& name);
+
 struct S4ModelWeights {
   std::vector<double> embedding;   // tokens: [d_input][H]
   LinearWeights encoder;           // values: d_input -> H
-  std::vector<S4BlockWeights> layers;
-  NormWeights final_norm;          // prenorm only
+  std::vector<S4BlockWeights> layers;        // block S4D
+  std::vector<MambaBlockWeights> mamba_layers;  // block Mamba (then `layers` is empty)
+  NormWeights final_norm;          // prenorm only (RMS: weight only, the Mamba norm_f)
   LinearWeights decoder;           // not retrieval: H -> classes
   LinearWeights retrieval_hidden;  // retrieval: 4H -> H
   LinearWeights retrieval_out;     // retrieval: H -> classes

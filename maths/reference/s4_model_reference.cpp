@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "epochcore/maths/reference/mamba_reference.h"
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/reference/s4d_reference.h"
 
@@ -94,6 +95,7 @@ double gelu_exact(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0
 
 S4ModelWeights s4_model_init(const S4ModelDesc& d, uint64_t seed) {
   check_s4_model_desc(d);
+  if (d.block == BlockKind::Mamba) return mamba_model_init(d, seed);
   Rng rng(seed);
   S4ModelWeights w;
   w.layers.resize(d.n_layers);
@@ -221,6 +223,10 @@ void block_pass(const S4ModelDesc& d, const S4BlockWeights& block, std::vector<d
 // Encoder, blocks, final norm and mean pooling: features [S][H] (ranges recorded with `r`).
 std::vector<double> features_pass(const S4ModelDesc& d, const S4ModelWeights& w, const double* inputs,
                                   uint32_t S, const uint32_t* lengths, ActivationRanges* r) {
+  if (d.block == BlockKind::Mamba) {
+    if (r) fail("activation ranges: block mamba is not calibrated (it is not mapped onto the accelerator)");
+    return mamba_model_features(d, w, inputs, S, lengths);
+  }
   check_lengths(d, lengths, S);
   std::vector<double> x = s4_model_encode(d, w, inputs, S);  // checks d and w
   if (r) {
@@ -292,6 +298,8 @@ std::vector<double> forward_pass(const S4ModelDesc& d, const S4ModelWeights& w, 
 void s4_model_block(const S4ModelDesc& d, const S4BlockWeights& block, std::vector<double>& x,
                     uint32_t S, const uint32_t* lengths) {
   check_s4_model_desc(d);
+  if (d.block == BlockKind::Mamba)
+    fail("s4_model_block: the description's block is mamba (use mamba_model_block)");
   check_s4_block_weights(d, block, "block");
   const size_t H = d.H, L = d.L;
   if (x.size() != S * H * L)

@@ -42,9 +42,10 @@ namespace epochcore {
 //   out (+-1/sqrt(H)), weight then bias each.
 // The norms are perturbed from torch's identity initialisation so that their datapath
 // matters in comparisons. Throws what check_s4_model_desc throws.
+// Block mamba: mamba_model_init (maths/reference/mamba_reference.h).
 S4ModelWeights s4_model_init(const S4ModelDesc& d, uint64_t seed);
 
-// Logits [B][classes] for B inputs.
+// Logits [B][classes] for B inputs; block mamba runs mamba_model_features (mamba_reference.h).
 //   inputs: tokens [B][docs][L] ids (integers in [0, d_input), given as double);
 //           values [B][docs][L][d_input]   (docs = documents_per_input(d));
 //   lengths: null (every sequence has length L) or [B][docs], each in [1, L].

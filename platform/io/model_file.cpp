@@ -24,7 +24,11 @@ namespace {
 const char* const kKeys[] = {"task",      "description", "input",         "d_input",  "H",
                              "N",         "M",           "L",             "n_layers", "prenorm",
                              "norm",      "bidirectional", "pooling",     "classes",  "retrieval",
-                             "dropout",   "norm_eps",    "init",          "dt_min",   "dt_max"};
+                             "dropout",   "norm_eps",    "init",          "dt_min",   "dt_max",
+                             "block",     "d_state",     "d_conv",        "expand",   "dt_rank"};
+// Keys of one block kind only (docs/models.md).
+const char* const kS4dOnlyKeys[] = {"N", "M", "bidirectional", "init"};
+const char* const kMambaOnlyKeys[] = {"d_state", "d_conv", "expand", "dt_rank"};
 
 std::string where(const std::string& origin, const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -138,6 +142,23 @@ std::vector<std::pair<TensorSpec, std::vector<double>*>> bind(const S4ModelDesc&
     add("encoder.weight", {H, F}, &w.encoder.weight);
     add("encoder.bias", {H}, &w.encoder.bias);
   }
+  // Mamba layers: state-spaces/mamba's Mamba module (mixer) and Block (norm), then norm_f.
+  const size_t Din = mamba_inner_width(d), NS = d.d_state, K = d.d_conv, R = mamba_dt_rank(d);
+  for (size_t i = 0; i < w.mamba_layers.size(); ++i) {
+    const std::string p = "layers." + std::to_string(i) + ".";
+    MambaBlockWeights& b = w.mamba_layers[i];
+    add(p + "mixer.in_proj.weight", {2 * Din, H}, &b.in_proj);
+    add(p + "mixer.conv1d.weight", {Din, 1, K}, &b.conv_weight);
+    add(p + "mixer.conv1d.bias", {Din}, &b.conv_bias);
+    add(p + "mixer.x_proj.weight", {R + 2 * NS, Din}, &b.x_proj);
+    add(p + "mixer.dt_proj.weight", {Din, R}, &b.dt_proj);
+    add(p + "mixer.dt_proj.bias", {Din}, &b.dt_bias);
+    add(p + "mixer.A_log", {Din, NS}, &b.A_log);
+    add(p + "mixer.D", {Din}, &b.D);
+    add(p + "mixer.out_proj.weight", {H, Din}, &b.out_proj);
+    add(p + "norm.weight", {H}, &b.norm);
+  }
+  if (d.block == BlockKind::Mamba) add("norm_f.weight", {H}, &w.final_norm.weight);
   for (size_t i = 0; i < w.layers.size(); ++i) {
     const std::string p = "layers." + std::to_string(i) + ".";
     S4BlockWeights& b = w.layers[i];
@@ -152,7 +173,7 @@ std::vector<std::pair<TensorSpec, std::vector<double>*>> bind(const S4ModelDesc&
     add(p + "layer.output_linear.bias", {2 * H}, &b.output_linear.bias);
     add_norm(p + "norm.", b.norm);
   }
-  if (d.prenorm) add_norm("norm.", w.final_norm);
+  if (d.prenorm && d.block != BlockKind::Mamba) add_norm("norm.", w.final_norm);
   if (d.retrieval) {
     add("decoder.retrieval.classifier.0.weight", {H, 4 * H}, &w.retrieval_hidden.weight);
     add("decoder.retrieval.classifier.0.bias", {H}, &w.retrieval_hidden.bias);
@@ -169,7 +190,8 @@ std::vector<std::pair<TensorSpec, std::vector<double>*>> bind(const S4ModelDesc&
 S4ModelWeights prepare_weights(const S4ModelDesc& d) {
   S4ModelWeights w;
   if (d.input == InputKind::Values) w.encoder.in = d.d_input, w.encoder.out = d.H;
-  w.layers.resize(d.n_layers);
+  if (d.block == BlockKind::Mamba) w.mamba_layers.resize(d.n_layers);
+  else w.layers.resize(d.n_layers);
   for (S4BlockWeights& b : w.layers) {
     b.ssm.H = d.H;
     b.ssm.M = d.M;
@@ -200,6 +222,8 @@ void check_values(const std::string& path, const std::string& name, const std::v
       problem = "dt = exp(log_dt) must be a positive finite number";
     if (ends_with(name, ".kernel.log_A_real") && !std::isfinite(std::exp(v[i])))
       problem = "exp(log_A_real) overflows";
+    if (ends_with(name, ".mixer.A_log") && !std::isfinite(std::exp(v[i])))
+      problem = "A = -exp(A_log) overflows";
     if (ends_with(name, ".running_var") && !(v[i] + d.norm_eps > 0.0))
       problem = "running_var + norm_eps must be positive";
     if (!problem.empty()) {
@@ -235,6 +259,7 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
     throw FormatError(where(origin, map) + "expected a map of model keys (task, input, H, ...)");
   S4ModelDesc d;
   std::set<std::string> seen;
+  std::map<std::string, YAML::Node> key_nodes;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key_node = it->first;
     const YAML::Node value = it->second;
@@ -244,6 +269,7 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
       throw FormatError(where(origin, key_node) + unknown_key_message(key));
     if (!seen.insert(key).second) throw FormatError(where(origin, key_node) + key + ": duplicate key");
+    key_nodes[key] = key_node;
     const ValueReader r{origin, key, value};
     if (key == "task") d.task = r.text("a name");
     else if (key == "description") d.description = value.IsNull() ? "" : r.text("a string");
@@ -259,7 +285,19 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
     else if (key == "L") d.L = r.size(kMaxModelLength);
     else if (key == "n_layers") d.n_layers = r.size(kMaxModelLayers);
     else if (key == "prenorm") d.prenorm = r.flag();
-    else if (key == "norm") d.norm = r.choice({"batch", "layer"}) == "batch" ? NormKind::Batch : NormKind::Layer;
+    else if (key == "norm") {
+      const std::string n = r.choice({"batch", "layer", "rms"});
+      d.norm = n == "batch" ? NormKind::Batch : n == "layer" ? NormKind::Layer : NormKind::RMS;
+    }
+    else if (key == "block") d.block = r.choice({"s4d", "mamba"}) == "mamba" ? BlockKind::Mamba : BlockKind::S4D;
+    else if (key == "d_state") d.d_state = r.size(kMaxModelWidth);
+    else if (key == "d_conv") d.d_conv = r.size(kMaxMambaConv);
+    else if (key == "expand") d.expand = r.size(kMaxMambaExpand);
+    else if (key == "dt_rank") {
+      if (value.IsScalar() && value.Scalar() == "auto") d.dt_rank = 0;
+      else d.dt_rank = static_cast<uint32_t>(
+          ValueReader{origin, key, value}.size(uint64_t(kMaxMambaExpand) * kMaxModelWidth));
+    }
     else if (key == "bidirectional") d.bidirectional = r.flag();
     else if (key == "pooling") d.pooling = r.choice({"mean"});
     else if (key == "classes") d.classes = r.size(kMaxModelClasses);
@@ -276,6 +314,17 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
     else if (key == "dt_min") d.dt_min = r.number("a positive number");
     else if (key == "dt_max") d.dt_max = r.number("a positive number");
   }
+  const bool mamba = d.block == BlockKind::Mamba;
+  for (const char* key : mamba ? kS4dOnlyKeys : kMambaOnlyKeys)
+    if (seen.count(key))
+      throw FormatError(where(origin, key_nodes[key]) + key + ": not a key of block " +
+                        (mamba ? "mamba (the state size is d_state; Mamba is causal, A_log is initialised "
+                                 "S4D-real)"
+                               : "s4d (d_state, d_conv, expand and dt_rank are for block: mamba)"));
+  if (mamba) {  // Mamba's residual blocks: RMSNorm before the mixer, and norm_f
+    if (!seen.count("norm")) d.norm = NormKind::RMS;
+    if (!seen.count("prenorm")) d.prenorm = true;
+  }
   if (seen.count("N") && seen.count("M"))
     throw FormatError(origin + ": N and M: give only one (N = 2M)");
   const char* required[][2] = {{"task", "a name"},
@@ -283,12 +332,12 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
                                {"d_input", "vocabulary size or features per step"},
                                {"H", "model width"},
                                {"L", "sequence length"},
-                               {"n_layers", "number of S4 blocks"},
+                               {"n_layers", "number of residual blocks"},
                                {"classes", "number of output classes"}};
   for (const auto& [key, what] : required)
     if (!seen.count(key))
       throw FormatError(origin + ": missing key '" + key + "' (" + what + ")");
-  if (!seen.count("N") && !seen.count("M"))
+  if (!mamba && !seen.count("N") && !seen.count("M"))
     throw FormatError(origin + ": missing key 'N' (state size; or 'M' = N/2 complex modes)");
   try {
     check_s4_model_desc(d);
@@ -319,6 +368,30 @@ S4ModelDesc load_model_description(const std::string& path) {
 
 std::string model_description_to_yaml(const S4ModelDesc& d) {
   std::ostringstream y;
+  if (d.block == BlockKind::Mamba) {
+    y << "task: " << yaml_string(d.task) << "\n"
+      << "description: " << yaml_string(d.description) << "\n"
+      << "block: mamba\n"
+      << "input: " << (d.input == InputKind::Tokens ? "tokens" : "values") << "\n"
+      << "d_input: " << d.d_input << "\n"
+      << "H: " << d.H << "\n"
+      << "d_state: " << d.d_state << "\n"
+      << "d_conv: " << d.d_conv << "\n"
+      << "expand: " << d.expand << "\n"
+      << "dt_rank: " << (d.dt_rank ? std::to_string(d.dt_rank) : std::string("auto")) << "\n"
+      << "L: " << d.L << "\n"
+      << "n_layers: " << d.n_layers << "\n"
+      << "prenorm: " << (d.prenorm ? "true" : "false") << "\n"
+      << "norm: " << (d.norm == NormKind::RMS ? "rms" : d.norm == NormKind::Batch ? "batch" : "layer") << "\n"
+      << "pooling: " << d.pooling << "\n"
+      << "classes: " << d.classes << "\n"
+      << "retrieval: " << (d.retrieval ? "true" : "false") << "\n"
+      << "dropout: " << yaml_double(d.dropout) << "\n"
+      << "norm_eps: " << yaml_double(d.norm_eps) << "\n"
+      << "dt_min: " << yaml_double(d.dt_min) << "\n"
+      << "dt_max: " << yaml_double(d.dt_max) << "\n";
+    return y.str();
+  }
   y << "task: " << yaml_string(d.task) << "\n"
     << "description: " << yaml_string(d.description) << "\n"
     << "input: " << (d.input == InputKind::Tokens ? "tokens" : "values") << "\n"
@@ -328,7 +401,7 @@ std::string model_description_to_yaml(const S4ModelDesc& d) {
     << "L: " << d.L << "\n"
     << "n_layers: " << d.n_layers << "\n"
     << "prenorm: " << (d.prenorm ? "true" : "false") << "\n"
-    << "norm: " << (d.norm == NormKind::Batch ? "batch" : "layer") << "\n"
+    << "norm: " << (d.norm == NormKind::Batch ? "batch" : d.norm == NormKind::Layer ? "layer" : "rms") << "\n"
     << "bidirectional: " << (d.bidirectional ? "true" : "false") << "\n"
     << "pooling: " << d.pooling << "\n"
     << "classes: " << d.classes << "\n"
@@ -356,7 +429,12 @@ S4ModelWeights load_model_weights(const std::string& path, const S4ModelDesc& d)
     throw FormatError(path + ": cannot load weights for an invalid model: " + e.what());
   }
   S4ModelWeights w = prepare_weights(d);
-  const std::string model = "(H=" + std::to_string(d.H) + ", M=" + std::to_string(d.M) +
+  const std::string model = "(H=" + std::to_string(d.H) +
+                            (d.block == BlockKind::Mamba
+                                 ? ", block mamba: Din=" + std::to_string(mamba_inner_width(d)) +
+                                       ", N=d_state=" + std::to_string(d.d_state) + ", K=d_conv=" +
+                                       std::to_string(d.d_conv) + ", R=dt_rank=" + std::to_string(mamba_dt_rank(d))
+                                 : ", M=" + std::to_string(d.M)) +
                             ", d_input=" + std::to_string(d.d_input) +
                             ", classes=" + std::to_string(d.classes) + ")";
   // Names, dtypes and shapes from the header first: nothing is read for a wrong file.

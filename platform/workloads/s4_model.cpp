@@ -258,6 +258,10 @@ class S4ModelWorkload : public Workload {
       }
       desc_source_ = path;
     }
+    if (desc_.block == BlockKind::Mamba)
+      throw InputError("workload.model: block 'mamba' is not yet mapped onto the accelerator; the reference "
+                       "runs it with s4_model_forward (maths/reference/mamba_reference.h), checked against "
+                       "PyTorch by scenarios/models/export_mamba_model.py");
     // Sizes before memory: the weights (bounded by the description's check) and the inputs
     // against the host-memory ceiling before they are seeded or read.
     const std::string weights_from = w.weights.empty() ? "seeded" : resolve_path(w.weights, o_.scenario_path);

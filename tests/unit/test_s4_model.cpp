@@ -524,7 +524,8 @@ TEST_CASE("model_file: description keys, defaults and errors", "[s4_model][io]")
   CHECK(desc_error(with("bidirectional: true", "bidirectinal: true")) ==
         "m.yaml:10:1: bidirectinal: unknown key (did you mean bidirectional?); valid keys: task, "
         "description, input, d_input, H, N, M, L, n_layers, prenorm, norm, bidirectional, "
-        "pooling, classes, retrieval, dropout, norm_eps, init, dt_min, dt_max");
+        "pooling, classes, retrieval, dropout, norm_eps, init, dt_min, dt_max, block, d_state, "
+        "d_conv, expand, dt_rank");
   CHECK(desc_error(with("H: 256", "H: abc")) ==
         "m.yaml:4:4: H: expected an integer in [1, 65536], got 'abc'");
   CHECK(desc_error(with("H: 256", "H: 0")) ==
@@ -536,7 +537,7 @@ TEST_CASE("model_file: description keys, defaults and errors", "[s4_model][io]")
   CHECK(desc_error(with("L: 2048\n", "")) == "m.yaml: missing key 'L' (sequence length)");
   CHECK_THAT(desc_error(with("N: 4\n", "")), Contains("missing key 'N'"));
   CHECK(desc_error(with("norm: batch", "norm: group")) ==
-        "m.yaml:9:7: norm: expected one of batch, layer, got 'group'");
+        "m.yaml:9:7: norm: expected one of batch, layer, rms, got 'group'");
   CHECK_THAT(desc_error(with("pooling: mean", "pooling: max")), Contains("pooling: expected one of mean"));
   CHECK_THAT(desc_error(with("prenorm: false", "prenorm: 1")), Contains("prenorm: expected true or false, got '1'"));
   CHECK_THAT(desc_error(with("dropout: 0.0", "dropout: 1.5")), Contains("dropout: expected a number in [0, 1)"));
