@@ -22,7 +22,8 @@ namespace epochcore::io {
 // Keys (docs/models.md): task, description, input (tokens | values), d_input, H, N or M
 // (exactly one; N = 2M must be even), L, n_layers, prenorm, norm (batch | layer),
 // bidirectional, pooling (mean), classes, retrieval, dropout, norm_eps, init, dt_min,
-// dt_max. Required: task, input, d_input, H, N or M, L, n_layers, classes; the others
+// dt_max, and block (s4d | liquid_s4) with, for liquid_s4 only, liquid_kernel (polyb | kb |
+// kb_repo), liquid_degree (2..8), allcombs, lcontract (none | tanh | lecun). Required: task, input, d_input, H, N or M, L, n_layers, classes; the others
 // have the defaults of S4ModelDesc. Unknown keys (with a suggestion when close to a
 // valid one), duplicate keys, wrong types and out-of-range values are errors.
 S4ModelDesc load_model_description(const std::string& path);

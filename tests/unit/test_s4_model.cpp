@@ -524,7 +524,8 @@ TEST_CASE("model_file: description keys, defaults and errors", "[s4_model][io]")
   CHECK(desc_error(with("bidirectional: true", "bidirectinal: true")) ==
         "m.yaml:10:1: bidirectinal: unknown key (did you mean bidirectional?); valid keys: task, "
         "description, input, d_input, H, N, M, L, n_layers, prenorm, norm, bidirectional, "
-        "pooling, classes, retrieval, dropout, norm_eps, init, dt_min, dt_max");
+        "pooling, classes, retrieval, dropout, norm_eps, init, dt_min, dt_max, block, "
+        "liquid_kernel, liquid_degree, allcombs, lcontract");
   CHECK(desc_error(with("H: 256", "H: abc")) ==
         "m.yaml:4:4: H: expected an integer in [1, 65536], got 'abc'");
   CHECK(desc_error(with("H: 256", "H: 0")) ==
