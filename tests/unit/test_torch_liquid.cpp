@@ -76,8 +76,9 @@ TEST_CASE("Liquid-S4 models exported from PyTorch agree with the double-precisio
   fs::create_directories(root);
   int n = 0;
   for (const LiquidCase& c : kCases) {
+    ++n;  // outside the section: Catch runs the test case once per section
     DYNAMIC_SECTION(c.name) {
-      const fs::path dir = root / std::to_string(++n);
+      const fs::path dir = root / std::to_string(n);
       fs::create_directories(dir);
       const fs::path yaml = dir / "in.yaml", out = dir / "out";
       std::ofstream(yaml) << c.yaml;
@@ -111,6 +112,19 @@ TEST_CASE("Liquid-S4 models exported from PyTorch agree with the double-precisio
       INFO("max |C++ - PyTorch| = " << max_diff << ", max |logit| = " << max_ref);
       REQUIRE(max_ref > 0.0);
       CHECK(rel <= 1e-12);
+
+      // Not vacuous: without the liquid terms (the same weights as an S4D model) the logits
+      // differ clearly (padding or tiny coefficients could otherwise hide the liquid terms).
+      S4ModelDesc plain = d;
+      plain.block = BlockKind::S4D;
+      S4ModelWeights wp = w;
+      for (S4BlockWeights& b : wp.layers) b.liquid = LiquidWeights();
+      const std::vector<double> s4d =
+          s4_model_forward(plain, wp, in.data.data(), in.B, in.lengths.empty() ? nullptr : in.lengths.data());
+      double liquid_effect = 0.0;
+      for (size_t i = 0; i < logits.size(); ++i) liquid_effect = std::max(liquid_effect, std::abs(logits[i] - s4d[i]));
+      std::printf("  liquid terms change the logits by %.3g relative\n", liquid_effect / max_ref);
+      CHECK(liquid_effect / max_ref > 1e-6);
 
       // The coefficients the script wrote are the repository's, as the C++ computes them
       // from the same (file) parameters (F64 files: the parameters are exactly the ones used).
