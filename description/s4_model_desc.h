@@ -43,6 +43,7 @@ struct S4ModelDesc {
   // Seeded initialisation only (s4_model_init):
   std::string init = "s4d_lin";
   double dt_min = 1e-3, dt_max = 1e-1;
+  // Each block's SSM (the YAML's `block`):
   BlockKind block = BlockKind::S4D;
   // Liquid-S4 only (block LiquidS4), docs/models.md "Liquid-S4 blocks":
   LiquidKernel liquid_kernel = LiquidKernel::PolyB;  // the repository README's recommendation
