@@ -314,6 +314,12 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
     return false;
   }
   const S4ModelDesc& d = *job.desc;
+  if (d.block == BlockKind::LiquidS4) {
+    *why = "model: block: liquid_s4 is not supported on the accelerator (no liquid-term kernel, "
+           "PE variant or compiler mapping yet); the double-precision reference "
+           "(s4_model_forward) computes it";
+    return false;
+  }
   try {
     check_s4_model_weights(d, *job.weights);  // checks the description too
   } catch (const std::invalid_argument& e) {

@@ -65,6 +65,38 @@ void check_norm(const S4ModelDesc& d, const std::string& name, const NormWeights
            "]: running_var + eps must be positive");
 }
 
+// "[2][1][256]" style text of a shape.
+std::string dims(std::initializer_list<size_t> shape) {
+  std::string t;
+  for (size_t v : shape) t += "[" + std::to_string(v) + "]";
+  return t;
+}
+
+void check_liquid(const S4ModelDesc& d, const LiquidWeights& l, const std::string& name) {
+  const size_t dirs = d.bidirectional ? 2 : 1, H = d.H;
+  const bool liquid = d.block == BlockKind::LiquidS4;
+  const bool polyb = liquid && d.liquid_kernel == LiquidKernel::PolyB;
+  const bool kb = liquid && !polyb;
+  const size_t orders = liquid ? d.liquid_degree - 1 : 0;
+  if (polyb && l.gamma.size() != dirs * orders * H)
+    fail("S4ModelWeights." + name + ".gamma: expected [directions][P-1][H] = " +
+         dims({dirs, orders, H}) + " = " + std::to_string(dirs * orders * H) + " values, got " +
+         std::to_string(l.gamma.size()));
+  if (!polyb && !l.gamma.empty())
+    fail("S4ModelWeights." + name + ".gamma: expected empty (" +
+         (liquid ? "liquid_kernel kb/kb_repo uses S" : "not a liquid_s4 block") + "), got " +
+         std::to_string(l.gamma.size()) + " values");
+  if (kb && l.S.size() != dirs * H)
+    fail("S4ModelWeights." + name + ".S: expected [directions][H] = " + dims({dirs, H}) + " = " +
+         std::to_string(dirs * H) + " values, got " + std::to_string(l.S.size()));
+  if (!kb && !l.S.empty())
+    fail("S4ModelWeights." + name + ".S: expected empty (" +
+         (liquid ? "liquid_kernel polyb uses gamma" : "not a liquid_s4 block") + "), got " +
+         std::to_string(l.S.size()) + " values");
+  check_finite(name + ".gamma", l.gamma);
+  check_finite(name + ".S", l.S);
+}
+
 void check_block(const S4ModelDesc& d, const S4BlockWeights& b, const std::string& name) {
   const S4dParams& p = b.ssm;
   if (p.H != d.H || p.M != d.M || p.directions != (d.bidirectional ? 2u : 1u))
@@ -77,6 +109,7 @@ void check_block(const S4ModelDesc& d, const S4BlockWeights& b, const std::strin
   } catch (const std::invalid_argument& e) {
     fail("S4ModelWeights." + name + ".ssm: " + e.what());
   }
+  check_liquid(d, b.liquid, name + ".liquid");
   check_linear(name + ".output_linear", b.output_linear, d.H, 2 * size_t(d.H), "H", "2H");
   check_norm(d, name + ".norm", b.norm);
 }
@@ -108,6 +141,9 @@ uint64_t s4_model_weight_count(const S4ModelDesc& d) {
   uint64_t layer = add(mul(H, 2), mul(mul(H, M), add(2, mul(directions, 2))));
   layer = add(layer, add(mul(mul(H, H), 2), mul(H, 2)));
   layer = add(layer, norm);
+  if (d.block == BlockKind::LiquidS4)  // gamma [directions][P-1][H] or S [directions][H]
+    layer = add(layer, mul(mul(H, directions),
+                           d.liquid_kernel == LiquidKernel::PolyB ? d.liquid_degree - 1 : 1));
   n = add(n, mul(layer, d.n_layers));
   if (d.prenorm) n = add(n, norm);
   if (d.retrieval)
@@ -115,6 +151,19 @@ uint64_t s4_model_weight_count(const S4ModelDesc& d) {
   else
     n = add(n, add(mul(C, H), C));
   return n;
+}
+
+uint32_t liquid_allcombs_window(uint32_t L, uint32_t p) {
+  // math.comb(n, p) >= L, with the product saturated (it only grows with n).
+  for (uint64_t n = 2; n < L; ++n) {
+    uint64_t c = 1;  // binom(n, k) for k = 1..p, exact: c * (n - k + 1) is divisible by k
+    for (uint64_t k = 1; k <= p; ++k) {
+      if (k > n) { c = 0; break; }
+      c = mul(c, n - k + 1) / k;
+    }
+    if (c >= L) return uint32_t(n);
+  }
+  return 0;
 }
 
 void check_s4_block_weights(const S4ModelDesc& d, const S4BlockWeights& b,
@@ -157,6 +206,20 @@ void check_s4_model_desc(const S4ModelDesc& d) {
   if (!(std::isfinite(d.dt_min) && std::isfinite(d.dt_max) && d.dt_min > 0.0 &&
         d.dt_min < d.dt_max))
     fail("S4ModelDesc.dt_min, dt_max: expected finite 0 < dt_min < dt_max");
+  if (d.block != BlockKind::LiquidS4) return;
+  if (d.liquid_degree < 2 || d.liquid_degree > kMaxLiquidDegree)
+    fail("S4ModelDesc.liquid_degree = " + std::to_string(d.liquid_degree) +
+         ": expected an integer in [2, " + std::to_string(kMaxLiquidDegree) + "]");
+  if (d.allcombs && d.liquid_kernel == LiquidKernel::KB)
+    fail("S4ModelDesc.allcombs = true with liquid_kernel kb: kb is the causal form and needs "
+         "allcombs: false (the p-subsets of allcombs are not a time series; use polyb or kb_repo)");
+  if (d.allcombs)
+    for (uint32_t p = 2; p <= d.liquid_degree; ++p)
+      if (liquid_allcombs_window(d.L, p) == 0)
+        fail("S4ModelDesc.allcombs = true: L = " + std::to_string(d.L) +
+             " is too short for the repository's construction at order p = " + std::to_string(p) +
+             " (no n in [2, L) with binom(n, p) >= L; the repository crashes there): use "
+             "allcombs: false, a longer L or a lower liquid_degree");
 }
 
 void check_s4_model_weights(const S4ModelDesc& d, const S4ModelWeights& w) {

@@ -14,11 +14,15 @@ namespace epochcore {
 enum class InputKind { Tokens, Values };
 enum class NormKind { Batch, Layer,
                       RMS };  // RMS: Mamba blocks only (weight, no bias; docs/models.md)
-// The residual block of every layer (docs/models.md): S4D + GLU, or a Mamba (S6) mixer.
+// What each block's sequence mixer is (the model YAML's `block`). One enumerator a line.
 enum class BlockKind {
-  S4D,
-  Mamba,
+  S4D,       // `block: s4d` (default): the S4D layer + GLU of docs/models.md
+  LiquidS4,  // `block: liquid_s4`: S4D plus the liquid terms (docs/models.md "Liquid-S4 blocks")
+  Mamba,     // `block: mamba`: a Mamba (S6) mixer (docs/models.md "Mamba blocks")
 };
+// Liquid-S4 (raminmh/liquid-s4, /work/notes/liquid_s4_spec.md): `liquid_kernel`, `lcontract`.
+enum class LiquidKernel { PolyB, KB, KBRepo };  // polyb | kb (causal form) | kb_repo (reference only)
+enum class LiquidContract { None, Tanh, Lecun };
 
 // A model description (the model YAML of docs/models.md).
 struct S4ModelDesc {
@@ -41,13 +45,21 @@ struct S4ModelDesc {
   // Seeded initialisation only (s4_model_init):
   std::string init = "s4d_lin";
   double dt_min = 1e-3, dt_max = 1e-1;
+  // Each block's sequence mixer (the YAML's `block`):
   BlockKind block = BlockKind::S4D;
   // Mamba blocks only (block == Mamba; M unused, norm RMS, prenorm, unidirectional):
   uint32_t d_state = 16;       // N, state size per inner channel
   uint32_t d_conv = 4;         // K, causal depthwise conv taps
   uint32_t expand = 2;         // Din = expand * H
   uint32_t dt_rank = 0;        // R; 0 = "auto", ceil(H / 16) (mamba_dt_rank)
+  // Liquid-S4 only (block LiquidS4), docs/models.md "Liquid-S4 blocks":
+  LiquidKernel liquid_kernel = LiquidKernel::PolyB;  // the repository README's recommendation
+  uint32_t liquid_degree = 2;                        // P in [2, kMaxLiquidDegree]
+  bool allcombs = false;  // the streaming "neighbouring terms" form; the repository's default is true
+  LiquidContract lcontract = LiquidContract::None;
 };
+
+constexpr uint32_t kMaxLiquidDegree = 8;
 
 // Limits that keep every size product far from overflow (checked by check_s4_model_desc).
 constexpr uint32_t kMaxModelWidth = 65536;      // H, M
@@ -67,7 +79,9 @@ uint64_t s4_model_weight_count(const S4ModelDesc& d);
 // Throws std::invalid_argument naming the field: a size of 0 or above its limit, weights
 // of more than kMaxModelWeights values (naming H, M, n_layers, d_input and classes),
 // pooling other than "mean", dropout outside [0, 1), norm_eps not positive and finite,
-// unknown init, dt bounds not 0 < dt_min < dt_max.
+// unknown init, dt bounds not 0 < dt_min < dt_max; for Liquid-S4 blocks: liquid_degree
+// outside [2, 8], kb with allcombs (kb is the causal form), allcombs with an L too small
+// for the repository's index construction at some order (liquid_allcombs_window).
 // Block mamba: M is not used (nor checked); d_state, d_conv, expand, dt_rank (0 or at
 // most Din) in range, norm RMS, prenorm, not bidirectional (check_mamba_model_desc).
 void check_s4_model_desc(const S4ModelDesc& d);
@@ -86,8 +100,16 @@ struct NormWeights {
   std::vector<double> running_mean, running_var;  // [H], BatchNorm only (empty for LayerNorm)
 };
 
+// The liquid coefficients of one Liquid-S4 block, stored explicitly (the repository's are
+// frozen init copies outside its state_dict). Exactly the one the kernel uses is non-empty.
+struct LiquidWeights {
+  std::vector<double> gamma;  // polyb: [directions][P-1][H], gamma of order p at [dir][p-2][h]
+  std::vector<double> S;      // kb, kb_repo: [directions][H]
+};
+
 struct S4BlockWeights {
   S4dParams ssm;                 // directions 2 when bidirectional
+  LiquidWeights liquid;          // Liquid-S4 blocks only (empty for S4D)
   LinearWeights output_linear;   // H -> 2H, rows [0, H) are GLU's a, [H, 2H) its gate b
   NormWeights norm;
 };
@@ -132,6 +154,11 @@ void check_s4_model_weights(const S4ModelDesc& d, const S4ModelWeights& w);
 // "S4ModelWeights.<name>".
 void check_s4_block_weights(const S4ModelDesc& d, const S4BlockWeights& b,
                             const std::string& name);
+
+// Liquid-S4 with allcombs: the repository's window n* for order p at length L, the
+// smallest n in [2, L) with binom(n, p) >= L (s4.py get_combs_cache); 0 when there is none
+// (the repository then crashes; check_s4_model_desc refuses the description).
+uint32_t liquid_allcombs_window(uint32_t L, uint32_t p);
 
 // Number of sequences (documents) per input: 2 for retrieval, else 1.
 inline uint32_t documents_per_input(const S4ModelDesc& d) { return d.retrieval ? 2 : 1; }

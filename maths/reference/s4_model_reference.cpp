@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "epochcore/maths/reference/mamba_reference.h"
+#include "epochcore/maths/reference/liquid_s4_reference.h"
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/reference/s4d_reference.h"
 
@@ -101,6 +102,8 @@ S4ModelWeights s4_model_init(const S4ModelDesc& d, uint64_t seed) {
   w.layers.resize(d.n_layers);
   for (S4BlockWeights& b : w.layers)
     b.ssm = s4d_init(d.H, d.M, d.init, d.dt_min, d.dt_max, rng.next(), d.bidirectional ? 2 : 1);
+  if (d.block == BlockKind::LiquidS4)  // computed from the SSM as the export script does
+    for (S4BlockWeights& b : w.layers) b.liquid = liquid_coefficients_repo(liquid_spec(d), b.ssm);
   if (d.input == InputKind::Tokens) {
     w.embedding.resize(size_t(d.d_input) * d.H);
     for (double& v : w.embedding) v = rng.normal();
@@ -182,7 +185,11 @@ void block_pass(const S4ModelDesc& d, const S4BlockWeights& block, std::vector<d
       for (size_t h = 0; h < H; ++h)
         for (size_t t = lengths[s]; t < L; ++t) z[(s * H + h) * L + t] = 0.0;
   if (r) r->ssm_in = max_abs(z);
-  std::vector<double> g = s4d_recurrence(block.ssm, z.data(), uint32_t(S), d.L);
+  // Liquid-S4: the liquid terms see the masked z too, flipped over the padded length L.
+  std::vector<double> g =
+      d.block == BlockKind::LiquidS4
+          ? liquid_s4_layer(liquid_spec(d), block.ssm, block.liquid, z.data(), uint32_t(S), d.L)
+          : s4d_recurrence(block.ssm, z.data(), uint32_t(S), d.L);
   if (r) r->ssm_out = max_abs(g);
   for (double& v : g) v = gelu_exact(v);
   if (r) r->gelu = max_abs(g);

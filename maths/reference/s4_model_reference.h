@@ -41,7 +41,9 @@ namespace epochcore {
 //   decoder weight then bias, uniform +-1/sqrt(H); or retrieval hidden (+-1/sqrt(4H)) then
 //   out (+-1/sqrt(H)), weight then bias each.
 // The norms are perturbed from torch's identity initialisation so that their datapath
-// matters in comparisons. Throws what check_s4_model_desc throws.
+// matters in comparisons. Liquid-S4 blocks draw nothing more: their coefficients are
+// liquid_coefficients_repo(liquid_spec(d), the layer's SSM) (liquid_s4_reference.h), as
+// scenarios/models/export_s4_model.py computes them. Throws what check_s4_model_desc throws.
 // Block mamba: mamba_model_init (maths/reference/mamba_reference.h).
 S4ModelWeights s4_model_init(const S4ModelDesc& d, uint64_t seed);
 

@@ -25,10 +25,12 @@ const char* const kKeys[] = {"task",      "description", "input",         "d_inp
                              "N",         "M",           "L",             "n_layers", "prenorm",
                              "norm",      "bidirectional", "pooling",     "classes",  "retrieval",
                              "dropout",   "norm_eps",    "init",          "dt_min",   "dt_max",
-                             "block",     "d_state",     "d_conv",        "expand",   "dt_rank"};
+                             "block",     "d_state",     "d_conv",        "expand",   "dt_rank",
+                             "liquid_kernel", "liquid_degree", "allcombs", "lcontract"};
 // Keys of one block kind only (docs/models.md).
-const char* const kS4dOnlyKeys[] = {"N", "M", "bidirectional", "init"};
+const char* const kS4dOnlyKeys[] = {"N", "M", "bidirectional", "init"};  // not mamba
 const char* const kMambaOnlyKeys[] = {"d_state", "d_conv", "expand", "dt_rank"};
+const char* const kLiquidKeys[] = {"liquid_kernel", "liquid_degree", "allcombs", "lcontract"};
 
 std::string where(const std::string& origin, const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -169,6 +171,13 @@ std::vector<std::pair<TensorSpec, std::vector<double>*>> bind(const S4ModelDesc&
         d.bidirectional ? std::vector<size_t>{2, H, M, 2} : std::vector<size_t>{H, M, 2},
         &b.ssm.C);
     add(p + "layer.D", {H}, &b.ssm.D);
+    if (d.block == BlockKind::LiquidS4) {  // docs/models.md "Liquid-S4 blocks"
+      const size_t dirs = d.bidirectional ? 2 : 1;
+      if (d.liquid_kernel == LiquidKernel::PolyB)
+        add(p + "layer.liquid.gamma", {dirs, size_t(d.liquid_degree) - 1, H}, &b.liquid.gamma);
+      else
+        add(p + "layer.liquid.S", {dirs, H}, &b.liquid.S);
+    }
     add(p + "layer.output_linear.weight", {2 * H, H}, &b.output_linear.weight);
     add(p + "layer.output_linear.bias", {2 * H}, &b.output_linear.bias);
     add_norm(p + "norm.", b.norm);
@@ -289,7 +298,10 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
       const std::string n = r.choice({"batch", "layer", "rms"});
       d.norm = n == "batch" ? NormKind::Batch : n == "layer" ? NormKind::Layer : NormKind::RMS;
     }
-    else if (key == "block") d.block = r.choice({"s4d", "mamba"}) == "mamba" ? BlockKind::Mamba : BlockKind::S4D;
+    else if (key == "block") {
+      const std::string b = r.choice({"s4d", "liquid_s4", "mamba"});
+      d.block = b == "mamba" ? BlockKind::Mamba : b == "liquid_s4" ? BlockKind::LiquidS4 : BlockKind::S4D;
+    }
     else if (key == "d_state") d.d_state = r.size(kMaxModelWidth);
     else if (key == "d_conv") d.d_conv = r.size(kMaxMambaConv);
     else if (key == "expand") d.expand = r.size(kMaxMambaExpand);
@@ -313,6 +325,21 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
     else if (key == "init") d.init = r.choice({"s4d_lin", "s4d_inv", "s4d_real"});
     else if (key == "dt_min") d.dt_min = r.number("a positive number");
     else if (key == "dt_max") d.dt_max = r.number("a positive number");
+    else if (key == "liquid_kernel") {
+      const std::string k = r.choice({"polyb", "kb", "kb_repo"});
+      d.liquid_kernel = k == "polyb" ? LiquidKernel::PolyB : k == "kb" ? LiquidKernel::KB : LiquidKernel::KBRepo;
+    }
+    else if (key == "liquid_degree") {
+      const std::string expected = "an integer in [2, " + std::to_string(kMaxLiquidDegree) + "]";
+      const std::string t = r.text(expected);
+      if (t.size() != 1 || t[0] < '2' || uint32_t(t[0] - '0') > kMaxLiquidDegree) r.fail(expected);
+      d.liquid_degree = uint32_t(t[0] - '0');
+    }
+    else if (key == "allcombs") d.allcombs = r.flag();
+    else if (key == "lcontract") {
+      const std::string g = r.choice({"none", "tanh", "lecun"});
+      d.lcontract = g == "none" ? LiquidContract::None : g == "tanh" ? LiquidContract::Tanh : LiquidContract::Lecun;
+    }
   }
   const bool mamba = d.block == BlockKind::Mamba;
   for (const char* key : mamba ? kS4dOnlyKeys : kMambaOnlyKeys)
@@ -325,6 +352,11 @@ S4ModelDesc parse_model_description(const YAML::Node& map, const std::string& or
     if (!seen.count("norm")) d.norm = NormKind::RMS;
     if (!seen.count("prenorm")) d.prenorm = true;
   }
+  if (d.block != BlockKind::LiquidS4)
+    for (const char* k : kLiquidKeys)
+      if (seen.count(k))
+        throw FormatError(where(origin, key_nodes[k]) + k + ": only for block: liquid_s4 (block is " +
+                          (mamba ? "mamba" : "s4d") + ")");
   if (seen.count("N") && seen.count("M"))
     throw FormatError(origin + ": N and M: give only one (N = 2M)");
   const char* required[][2] = {{"task", "a name"},
@@ -411,6 +443,15 @@ std::string model_description_to_yaml(const S4ModelDesc& d) {
     << "init: " << d.init << "\n"
     << "dt_min: " << yaml_double(d.dt_min) << "\n"
     << "dt_max: " << yaml_double(d.dt_max) << "\n";
+  if (d.block == BlockKind::LiquidS4) {
+    const LiquidKernel k = d.liquid_kernel;
+    const LiquidContract g = d.lcontract;
+    y << "block: liquid_s4\n"
+      << "liquid_kernel: " << (k == LiquidKernel::PolyB ? "polyb" : k == LiquidKernel::KB ? "kb" : "kb_repo") << "\n"
+      << "liquid_degree: " << d.liquid_degree << "\n"
+      << "allcombs: " << (d.allcombs ? "true" : "false") << "\n"
+      << "lcontract: " << (g == LiquidContract::None ? "none" : g == LiquidContract::Tanh ? "tanh" : "lecun") << "\n";
+  }
   return y.str();
 }
 
@@ -452,7 +493,10 @@ S4ModelWeights load_model_weights(const std::string& path, const S4ModelDesc& d)
                           " (expected F32 or F64)");
       if (t.shape != spec.shape)
         throw FormatError(path + ": tensor '" + spec.name + "' has shape " + shape_text(t.shape) +
-                          " but expected " + shape_text(spec.shape) + " for this model " + model);
+                          " but expected " + shape_text(spec.shape) +
+                          (ends_with(spec.name, ".liquid.gamma") ? " ([directions, P-1, H])"
+                           : ends_with(spec.name, ".liquid.S") ? " ([directions, H])" : "") +
+                          " for this model " + model);
       header.erase(it);
     }
     if (!header.empty()) {

@@ -22,9 +22,11 @@ namespace epochcore::io {
 // Keys (docs/models.md): task, description, input (tokens | values), d_input, H, N or M
 // (exactly one; N = 2M must be even), L, n_layers, prenorm, norm (batch | layer),
 // bidirectional, pooling (mean), classes, retrieval, dropout, norm_eps, init, dt_min,
-// dt_max; block (s4d | mamba) and, for mamba, d_state, d_conv, expand, dt_rank (integer or
-// auto) instead of N/M, bidirectional and init (norm rms, prenorm true by default).
-// Required: task, input, d_input, H, N or M (s4d only), L, n_layers, classes; the others
+// dt_max; block (s4d | liquid_s4 | mamba): for liquid_s4 only, liquid_kernel (polyb | kb |
+// kb_repo), liquid_degree (2..8), allcombs, lcontract (none | tanh | lecun); for mamba,
+// d_state, d_conv, expand, dt_rank (integer or auto) instead of N/M, bidirectional and init
+// (norm rms, prenorm true by default).
+// Required: task, input, d_input, H, N or M (not mamba), L, n_layers, classes; the others
 // have the defaults of S4ModelDesc. Unknown keys (with a suggestion when close to a
 // valid one), duplicate keys, wrong types and out-of-range values are errors.
 S4ModelDesc load_model_description(const std::string& path);

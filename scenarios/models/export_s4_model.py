@@ -32,8 +32,19 @@ The model computed here is the one of models/reference/s4_model_reference.h:
 encoder -> n_layers x [prenorm? -> mask padding -> S4D (+D) -> GELU -> Linear H->2H -> GLU
 -> residual -> postnorm?] -> final norm if prenorm -> mean over the valid length ->
 decoder (or the retrieval head on [a, b, a-b, a*b]).
+
+With `block: liquid_s4` (docs/models.md "Liquid-S4 blocks") each SSM is a Liquid-S4 SSM: the
+repository raminmh/liquid-s4's liquid forward (s4.py @ d3a72bd9: upgrade_degree, the polyb and
+kb branches) re-implemented in float64 on top of the same S4D FFT convolution, with
+liquid_kernel polyb (the repository's), kb (the causal form K * (u + sum_p S^(p-1) c_p), NOT
+the repository's) or kb_repo (the repository's kb: rfft(n=2L) of the flipped correlation
+times a complex fft(n=L+1) of the kernel times S^(p-1), added before the irfft). The liquid
+coefficients (gamma for polyb, S for kb/kb_repo) are buffers written to the weights file,
+computed from the layer's parameters as the repository computes them from its frozen init
+tensors (Liquid.coefficients); tested by tests/unit/test_torch_liquid.cpp.
 """
 import argparse
+import itertools
 import json
 import math
 import os
@@ -55,7 +66,10 @@ REQUIRED = ["task", "input", "d_input", "H", "L", "n_layers", "classes"]
 DEFAULTS = {"description": "", "prenorm": False, "norm": "batch", "bidirectional": False,
             "pooling": "mean", "retrieval": False, "dropout": 0.0, "norm_eps": 1e-5,
             "init": "s4d_lin", "dt_min": 1e-3, "dt_max": 1e-1}
-KEYS = set(REQUIRED) | set(DEFAULTS) | {"N", "M"}
+# Liquid-S4 blocks (docs/models.md "Liquid-S4 blocks"): `block: liquid_s4` and these keys.
+LIQUID_DEFAULTS = {"liquid_kernel": "polyb", "liquid_degree": 2, "allcombs": False,
+                   "lcontract": "none"}
+KEYS = set(REQUIRED) | set(DEFAULTS) | {"N", "M", "block"} | set(LIQUID_DEFAULTS)
 
 
 def read_model_yaml(path):
@@ -77,6 +91,20 @@ def read_model_yaml(path):
         desc["M"] = desc.pop("N") // 2
     for key, value in DEFAULTS.items():
         desc.setdefault(key, value)
+    desc.setdefault("block", "s4d")
+    if desc["block"] not in ("s4d", "liquid_s4"):
+        sys.exit("%s: block: expected s4d or liquid_s4" % path)
+    if desc["block"] == "liquid_s4":
+        for key, value in LIQUID_DEFAULTS.items():
+            desc.setdefault(key, value)
+        if desc["liquid_kernel"] not in ("polyb", "kb", "kb_repo") \
+                or desc["lcontract"] not in ("none", "tanh", "lecun") \
+                or not 2 <= desc["liquid_degree"] <= 8 \
+                or (desc["allcombs"] and desc["liquid_kernel"] == "kb"):
+            sys.exit("%s: liquid_kernel polyb|kb|kb_repo, lcontract none|tanh|lecun, "
+                     "liquid_degree 2..8, no allcombs with kb" % path)
+    elif set(desc) & set(LIQUID_DEFAULTS):
+        sys.exit("%s: %s: only for block: liquid_s4" % (path, sorted(set(desc) & set(LIQUID_DEFAULTS))))
     for key in ("dropout", "norm_eps", "dt_min", "dt_max"):
         desc[key] = float(desc[key])  # YAML 1.1 reads 1e-5 (no dot) as a string
     if desc["input"] not in ("tokens", "values") or desc["norm"] not in ("batch", "layer") \
@@ -91,13 +119,15 @@ def write_model_yaml(path, d):
     order = ["task", "description", "input", "d_input", "H", "N", "L", "n_layers", "prenorm",
              "norm", "bidirectional", "pooling", "classes", "retrieval", "dropout", "norm_eps",
              "init", "dt_min", "dt_max"]
+    if d["block"] == "liquid_s4":
+        order += ["block"] + list(LIQUID_DEFAULTS)
     values = dict(d, N=2 * d["M"])
     with open(path, "w") as f:
         for key in order:
             v = values[key]
             if isinstance(v, bool):
                 text = "true" if v else "false"
-            elif key in ("task", "description"):
+            elif key in ("task", "description", "block", "liquid_kernel", "lcontract"):
                 text = json.dumps(str(v))  # a JSON string is a valid double-quoted YAML scalar
             else:
                 text = repr(v) if isinstance(v, float) else str(v)
@@ -153,6 +183,90 @@ if nn is not None:
             Cp = C * (torch.exp(dtA) - 1.0) / A
             return 2 * torch.einsum("chn,hnl->chl", Cp, powers).real
 
+    def _conj(x):
+        """The repository's _conj: the M modes followed by their conjugates (2M entries)."""
+        return torch.cat([x, x.conj()], dim=-1)
+
+    def lcontract(kind, x):
+        """s4.py's lcontract: None (identity), tanh, lecun (1.7159 tanh(0.666 x))."""
+        if kind == "tanh":
+            return torch.tanh(x)
+        if kind == "lecun":
+            return 1.7159 * torch.tanh(0.666 * x)
+        return x
+
+    class Liquid(nn.Module):
+        """The liquid coefficients of one Liquid-S4 layer, stored as buffers so they are part
+        of the state dict: gamma [directions, P-1, H] (polyb) or S [directions, H] (kb,
+        kb_repo). The repository never stores them: it recomputes them in each forward from
+        frozen init copies of the kernel's tensors (spec §3). Here they are computed once
+        from the layer's parameters as the repository's forward computes them (coefficients())."""
+
+        def __init__(self, d):
+            super().__init__()
+            self.kind, self.P, self.allcombs = d["liquid_kernel"], d["liquid_degree"], d["allcombs"]
+            self.contract = d["lcontract"]
+            dirs, H = 2 if d["bidirectional"] else 1, d["H"]
+            if self.kind == "polyb":
+                self.register_buffer("gamma", torch.zeros(dirs, self.P - 1, H, dtype=torch.float64))
+            else:
+                self.register_buffer("S", torch.zeros(dirs, H, dtype=torch.float64))
+            self._combs = {}
+
+        @torch.no_grad()
+        def coefficients(self, kernel):
+            """s4.py @ d3a72bd9, S4.forward (polyb and kb branches), in float64, with the
+            frozen init tensors taken as the layer's parameters: C (the minimal S4D's C, B
+            folded in), B = 1, w = A, bilinear dB = dt B / (1 - dt w / 2)."""
+            dt = torch.exp(kernel.log_dt.double())
+            w = _conj(-torch.exp(kernel.log_A_real.double()) + 1j * kernel.A_imag.double())
+            B = torch.ones_like(w)
+            dB = torch.diag_embed(1.0 / (1.0 - 0.5 * dt[:, None] * w))
+            dB = dt[:, None] * torch.einsum("dab,db->da", dB, B)  # (H, 2M)
+            if self.kind != "polyb":  # kb: k_b <- contract(k_b, dB): times S = sum(dB)
+                S = dB.sum(-1).real
+                self.S.copy_(S.expand_as(self.S))
+                return
+            C = torch.view_as_complex(kernel.C.double().contiguous())
+            dC = _conj(C if C.dim() == 3 else C.unsqueeze(0))  # (dirs, H, 2M)
+            for i in range(self.P - 1):
+                dB1, dB2 = dB.unsqueeze(2), dB.unsqueeze(1)
+                dB = (dB1 * dB2).sum(2)
+                dCB = torch.einsum("abc,bc->ab", dC, dB)
+                self.gamma[:, i, :] = dCB.real  # .float() keeps the real part
+
+        def combs(self, L, p):
+            """get_combs_cache: the last L p-subsets of the last n* steps."""
+            if (L, p) not in self._combs:
+                selected = 1
+                for n in range(2, L):
+                    if math.comb(n, p) >= L:
+                        selected = n
+                        break
+                idx = list(itertools.combinations(range(L - selected, L), p))
+                if len(idx) != L:
+                    idx = idx[-L:]
+                if not idx:
+                    raise ValueError("allcombs: L = %d too short for order %d" % (L, p))
+                self._combs[(L, p)] = torch.LongTensor(idx)
+            return self._combs[(L, p)]
+
+        def correlations(self, u):
+            """upgrade_degree then lcontract, for p = 2..P: a list of (S, H, L), unflipped."""
+            out, us, L = [], u, u.size(-1)
+            for i in range(self.P - 1):
+                if self.allcombs:
+                    idx = self.combs(L, i + 2)
+                    us = u[..., idx[:, 0]]
+                    for j in range(1, i + 2):
+                        us = us * u[..., idx[:, j]]
+                    if us.size(-1) != L:
+                        us = F.pad(us, (0, L - us.size(-1)))
+                else:
+                    us = us * F.pad(us[..., :-1], (1, 0), "constant", 0)
+                out.append(lcontract(self.contract, us))
+            return out
+
     class S4DLayer(nn.Module):
         def __init__(self, d):
             super().__init__()
@@ -162,6 +276,9 @@ if nn is not None:
                                     d["dt_min"], d["dt_max"])
             self.D = nn.Parameter(torch.randn(H))
             self.output_linear = nn.Linear(H, 2 * H)
+            if d["block"] == "liquid_s4":
+                self.liquid = Liquid(d)
+                self.liquid.coefficients(self.kernel)
 
         def forward(self, u, lengths):
             """u (S, H, L) -> (S, H, L)."""
@@ -169,16 +286,62 @@ if nn is not None:
             mask = (torch.arange(L, device=u.device)[None, :] < lengths[:, None]).to(u.dtype)
             u = u * mask[:, None, :]  # padding must not reach valid steps backwards
             k = self.kernel(L)
-            if self.bidirectional:  # the S4 repository's bidirectional kernel
-                k = F.pad(k[0], (0, L)) + F.pad(k[1].flip(-1), (L, 0))
+            liquid = getattr(self, "liquid", None)
+            if liquid is not None:
+                y = self.liquid_ssm(liquid, k, u)
             else:
-                k = k[0]
-            y = torch.fft.irfft(torch.fft.rfft(u, n=2 * L) * torch.fft.rfft(k, n=2 * L),
-                                n=2 * L)[..., :L]
+                if self.bidirectional:  # the S4 repository's bidirectional kernel
+                    k = F.pad(k[0], (0, L)) + F.pad(k[1].flip(-1), (L, 0))
+                else:
+                    k = k[0]
+                y = torch.fft.irfft(torch.fft.rfft(u, n=2 * L) * torch.fft.rfft(k, n=2 * L),
+                                    n=2 * L)[..., :L]
             y = y + u * self.D.unsqueeze(-1)
+            if liquid is not None and liquid.kind == "polyb":  # after the D term, as s4.py
+                for i, c in enumerate(liquid.correlations(u)):
+                    c_flip = c.flip(-1)
+                    y = y + c_flip * liquid.gamma[0, i][:, None]
+                    if self.bidirectional:  # us_corr.flip(2): the unflipped sequence
+                        y = y + c_flip.flip(-1) * liquid.gamma[1, i][:, None]
             y = F.gelu(y)  # exact erf form
             y = self.output_linear(y.transpose(-1, -2)).transpose(-1, -2)
             return F.glu(y, dim=-2)  # first half * sigmoid(second half)
+
+        def liquid_ssm(self, liquid, k, u):
+            """The SSM convolution with the liquid kb terms (without D; polyb adds after D).
+            kb_repo is s4.py's kb: rfft(^c_p, 2L) times the complex fft of the merged kernel
+            times S^(p-1) on L+1 points, added to the spectrum before the one irfft. kb is the
+            causal form: each direction's kernel convolved with u + sum_p S_d^(p-1) c_p."""
+            L = u.size(-1)
+            k0 = F.pad(k[0], (0, L))
+            k1 = F.pad(k[1].flip(-1), (L, 0)) if self.bidirectional else None
+            u_f = torch.fft.rfft(u, n=2 * L)
+            if liquid.kind == "kb":
+                corr = liquid.correlations(u)
+                y_f = 0
+                for dirn, kd in enumerate([k0, k1] if self.bidirectional else [k0]):
+                    ut = u
+                    for i, c in enumerate(corr):
+                        ut = ut + liquid.S[dirn][:, None] ** (i + 1) * c
+                    y_f = y_f + torch.fft.rfft(ut, n=2 * L) * torch.fft.rfft(kd, n=2 * L)
+                return torch.fft.irfft(y_f, n=2 * L)[..., :L]
+            kk = k0 + k1 if self.bidirectional else k[0]
+            y_f = u_f * torch.fft.rfft(kk, n=2 * L)
+            if liquid.kind == "kb_repo":
+                kb0 = k[0]
+                kb1 = k[1] if self.bidirectional else None
+                for i, c in enumerate(liquid.correlations(u)):
+                    kb0 = kb0 * liquid.S[0][:, None]
+                    kb = F.pad(kb0, (0, L))
+                    if self.bidirectional:
+                        kb1 = kb1 * liquid.S[1][:, None]
+                        kb = kb + F.pad(kb1.flip(-1), (L, 0))
+                    else:
+                        kb = kb0
+                    k_b_f = torch.fft.fft(kb, n=(L + L) // 2 + 1)  # complex FFT, L+1 points
+                    u_corr_f = torch.fft.rfft(c.flip(-1), n=2 * L)
+                    y_f = y_f + u_corr_f * k_b_f
+            return torch.fft.irfft(y_f, n=2 * L)[..., :L]
 
     def make_norm(d):
         return nn.BatchNorm1d(d["H"], eps=d["norm_eps"]) if d["norm"] == "batch" \
@@ -342,6 +505,12 @@ def main():
         sd = {k: v for k, v in sd.items() if not k.endswith("num_batches_tracked")}
         missing, unexpected = model.load_state_dict(sd, strict=False)
         missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+        # A checkpoint without the liquid coefficients (the repository never stores them):
+        # computed from the loaded parameters as the repository computes them.
+        if any(".layer.liquid." in k for k in missing):
+            for block in model.layers:
+                block.layer.liquid.coefficients(block.layer.kernel)
+            missing = [k for k in missing if ".layer.liquid." not in k]
         if missing or unexpected:
             sys.exit("%s: missing tensors %s, unexpected tensors %s (names: docs/models.md)"
                      % (args.checkpoint, missing, unexpected))

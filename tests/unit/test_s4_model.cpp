@@ -525,7 +525,7 @@ TEST_CASE("model_file: description keys, defaults and errors", "[s4_model][io]")
         "m.yaml:10:1: bidirectinal: unknown key (did you mean bidirectional?); valid keys: task, "
         "description, input, d_input, H, N, M, L, n_layers, prenorm, norm, bidirectional, "
         "pooling, classes, retrieval, dropout, norm_eps, init, dt_min, dt_max, block, d_state, "
-        "d_conv, expand, dt_rank");
+        "d_conv, expand, dt_rank, liquid_kernel, liquid_degree, allcombs, lcontract");
   CHECK(desc_error(with("H: 256", "H: abc")) ==
         "m.yaml:4:4: H: expected an integer in [1, 65536], got 'abc'");
   CHECK(desc_error(with("H: 256", "H: 0")) ==
