@@ -21,6 +21,14 @@ constexpr uint32_t kLimaStateWords = 2, kLimaRealStateWords = 1;  // x
   throw EnergyModelError(field + ": " + what);
 }
 
+void require_gating_figures(const TechTable& t) {
+  if (!t.pe_gating.present)
+    bad("energy.pe_clock_gating",
+        "the technology table " + describe(t) + " has no pe_gating figures (docs/energy-area.md)");
+}
+
+constexpr double kUm2PerMm2 = 1e6;
+
 double lanes_of(const Design& d) {
   return d.vector_lanes ? d.vector_lanes : std::max(d.rows, d.cols);
 }
@@ -79,7 +87,11 @@ PeArea pe_area(const TechTable& t, const Design& d) {
   if (d.segments)
     a.segments_um2 = t.segments.muxes_per_pe * d.word_bits * t.segments.mux_area_um2_per_bit +
                      t.segments.config_bits_per_pe * t.pe_register.area_um2_per_bit;
-  a.total_um2 = a.arithmetic_um2 + a.registers_um2 + a.segments_um2;
+  if (d.pe_clock_gating) {
+    require_gating_figures(t);
+    a.clock_gating_um2 = t.pe_gating.cell_area_um2;
+  }
+  a.total_um2 = a.arithmetic_um2 + a.registers_um2 + a.segments_um2 + a.clock_gating_um2;
   return a;
 }
 
@@ -87,10 +99,10 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   AreaBreakdown b;
   b.pe = pe_area(t, d);
   const double pes = double(d.rows) * d.cols;
-  constexpr double kUm2PerMm2 = 1e6;
   b.mm2["pe_arithmetic"] = pes * b.pe.arithmetic_um2 / kUm2PerMm2;
   b.mm2["pe_registers"] = pes * b.pe.registers_um2 / kUm2PerMm2;
   b.mm2["pe_segments"] = pes * b.pe.segments_um2 / kUm2PerMm2;
+  if (d.pe_clock_gating) b.mm2["pe_clock_gating"] = pes * b.pe.clock_gating_um2 / kUm2PerMm2;
   for (int i = 0; i < 3; ++i)
     b.mm2[std::string("spad_") + kSpadNames[i]] = d.spad_kib[i] * t.sram.area_mm2_per_kib;
   b.mm2["dma"] = t.dma.area_mm2;
@@ -106,6 +118,7 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   mac.pe = Design::MAC;
   mac.real_only = false;
   mac.segments = false;
+  mac.pe_clock_gating = false;
   b.lima_mac_pe_area_ratio = pe_area(t, lima).total_um2 / pe_area(t, mac).total_um2;
   return b;
 }
@@ -120,6 +133,9 @@ ActionCounts& ActionCounts::operator+=(const ActionCounts& o) {
   pe_register_writes += o.pe_register_writes;
   operand_hops += o.operand_hops;
   idle_pe_cycles += o.idle_pe_cycles;
+  preload_pe_cycles += o.preload_pe_cycles;
+  sleep_pe_cycles += o.sleep_pe_cycles;
+  pe_wakes += o.pe_wakes;
   for (int i = 0; i < 3; ++i) {
     spad_read_words[i] += o.spad_read_words[i];
     spad_write_words[i] += o.spad_write_words[i];
@@ -156,9 +172,18 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
   e.pj["pe_registers"] =
       double(c.pe_register_reads + c.pe_register_writes) * t.pe_register.access_energy_pj * scale;
   e.pj["operand_hops"] = double(c.operand_hops) * t.operand_hop.energy_pj * scale;
-  e.pj["pe_idle"] = double(c.idle_pe_cycles) *
-                    pe_structure(d.pe, d.real_only, d.word_bits).register_bits *
-                    t.pe_register.idle_energy_pj_per_bit;
+  PeGatingFigures g;
+  if (d.pe_clock_gating) {
+    // Clocked PE-cycles without an op pay their clock, sleeping ones only (retained) leakage.
+    g = pe_gating_figures(t, d);
+    e.pj["pe_clock"] = double(c.preload_pe_cycles) * g.clocked_pj;
+    e.pj["pe_wake"] = double(c.pe_wakes) * g.wake_pj;
+    e.pj["pe_sleep"] = double(c.sleep_pe_cycles) * g.sleep_leak_pj;
+  } else {
+    e.pj["pe_idle"] = double(c.idle_pe_cycles) *
+                      pe_structure(d.pe, d.real_only, d.word_bits).register_bits *
+                      t.pe_register.idle_energy_pj_per_bit;
+  }
   const double sram_width = d.word_bits / 64.0;  // table energies are per 64-bit access
   double spad_kib_total = 0;
   for (int i = 0; i < 3; ++i) {
@@ -182,9 +207,46 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
   const double leakage_uw =
       logic_mm2 * t.leakage.logic_uw_per_mm2 + spad_kib_total * t.sram.leakage_uw_per_kib;
   e.pj["leakage"] = leakage_uw * (double(c.cycles) / d.clock_mhz);
+  // With clock gating, sleeping PEs' leakage is pe_sleep's (at the retention fraction).
+  if (d.pe_clock_gating) e.pj["leakage"] -= double(c.sleep_pe_cycles) * g.leak_pj;
 
   for (const auto& [name, pj] : e.pj) e.total_pj += pj;
   return e;
+}
+
+PeGatingFigures pe_gating_figures(const TechTable& t, const Design& d) {
+  validate_design(d);
+  require_gating_figures(t);
+  const double f = t.pe_gating.sleep_leakage_fraction;
+  if (!(f >= 0 && f <= 1))
+    bad("pe_gating.sleep_leakage_fraction", "expected a number in 0..1, got " + std::to_string(f));
+  Design gated = d;
+  gated.pe_clock_gating = true;
+  PeGatingFigures g;
+  g.clocked_pj = double(pe_structure(d.pe, d.real_only, d.word_bits).register_bits) *
+                 t.pe_gating.clocked_energy_pj_per_bit;
+  g.wake_pj = t.pe_gating.wake_energy_pj;
+  // uW x us = pJ: one PE's leakage power over one clock period.
+  g.leak_pj = pe_area(t, gated).total_um2 / kUm2PerMm2 * t.leakage.logic_uw_per_mm2 / d.clock_mhz;
+  g.sleep_leak_pj = g.leak_pj * f;
+  return g;
+}
+
+PeStateCounts pe_state_counts(uint32_t rows, uint32_t cols, uint64_t cycles, uint64_t compute_pe_cycles,
+                              uint64_t awake_pe_cycles, uint64_t wakes) {
+  PeStateCounts p;
+  p.total = uint64_t(rows) * cols * cycles;
+  if (compute_pe_cycles > awake_pe_cycles)
+    bad("counts.compute_pe_cycles", std::to_string(compute_pe_cycles) + " exceeds the awake PE-cycles " +
+                                        std::to_string(awake_pe_cycles));
+  if (awake_pe_cycles > p.total)
+    bad("counts.awake_pe_cycles", std::to_string(awake_pe_cycles) + " exceeds rows x cols x cycles " +
+                                      std::to_string(p.total));
+  p.compute = compute_pe_cycles;
+  p.preload = awake_pe_cycles - compute_pe_cycles;
+  p.sleep = p.total - awake_pe_cycles;
+  p.wakes = wakes;
+  return p;
 }
 
 ActionCounts prodf_pe_counts(uint64_t active_pe_cycles, bool real_only, uint64_t bypass_pe_cycles) {

@@ -31,6 +31,10 @@ struct Design {
   uint32_t spad_banks[3] = {512, 32, 512};
   double clock_mhz = 1000.0;
   uint32_t vector_lanes = 0;  // 0: max(rows, cols), one lane per array edge port
+  // PE power states (compute, preload, sleep): a clock-gating cell per PE, clocked
+  // preload PE-cycles, wake-ups and sleep leakage costed from the table's pe_gating
+  // figures, instead of the idle_pe_cycles charge (docs/energy-area.md section 10).
+  bool pe_clock_gating = false;
 };
 
 // Throws EnergyModelError naming the field ("design.rows: ...") for a value out of range.
@@ -46,6 +50,7 @@ PeStructure pe_structure(Design::PeKind kind, bool real_only, uint32_t word_bits
 
 struct PeArea {
   double arithmetic_um2 = 0, registers_um2 = 0, segments_um2 = 0;
+  double clock_gating_um2 = 0;  // the clock-gating cell, with Design::pe_clock_gating
   double total_um2 = 0;
 };
 // One PE of the design's kind and options.
@@ -53,7 +58,7 @@ PeArea pe_area(const TechTable& t, const Design& d);
 
 struct AreaBreakdown {
   // pe_arithmetic, pe_registers, pe_segments (whole array), spad_input, spad_param,
-  // spad_output, dma, control, vector_unit -> mm^2
+  // spad_output, dma, control, vector_unit -> mm^2; pe_clock_gating only with the option
   std::map<std::string, double> mm2;
   double total_mm2 = 0;
   PeArea pe;  // one PE of the design
@@ -71,6 +76,9 @@ struct ActionCounts {
   uint64_t pe_register_reads = 0, pe_register_writes = 0;  // words
   uint64_t operand_hops = 0;                               // words moved to a neighbouring PE
   uint64_t idle_pe_cycles = 0;
+  // PE power states, used with Design::pe_clock_gating (compute PE-cycles are the ops):
+  // clocked PE-cycles without an op, clock-gated PE-cycles, sleep -> clocked transitions.
+  uint64_t preload_pe_cycles = 0, sleep_pe_cycles = 0, pe_wakes = 0;
   // Words of the simulation (32-bit), by buffer (SpadIndex); DMA fills included.
   uint64_t spad_read_words[3] = {0, 0, 0};
   uint64_t spad_write_words[3] = {0, 0, 0};
@@ -82,7 +90,9 @@ struct ActionCounts {
 
 struct EnergyBreakdown {
   // pe_arithmetic, pe_registers, operand_hops, pe_idle, spad_input, spad_param,
-  // spad_output, dma, dram, vector_unit, leakage -> pJ
+  // spad_output, dma, dram, vector_unit, leakage -> pJ. With Design::pe_clock_gating,
+  // pe_idle is replaced by pe_clock (preload PE-cycles' clock), pe_wake (wake-ups) and
+  // pe_sleep (sleeping PEs' leakage, which `leakage` then leaves out).
   std::map<std::string, double> pj;
   double total_pj = 0;
 };
@@ -91,6 +101,31 @@ struct EnergyBreakdown {
 // 32-bit words, and every traffic count (registers, hops, scratchpads, DMA, DRAM) is
 // scaled by word_bits / 32. Throws EnergyModelError for counts the design cannot have.
 EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& c);
+
+// Per-PE-cycle figures of the clock-gating option, from the table and the design:
+// clock energy of a clocked PE without an op (register bits x clocked_energy_pj_per_bit)
+// and the leakage of one awake PE for one cycle (its area, gating cell included).
+struct PeGatingFigures {
+  double clocked_pj = 0;       // per preload PE-cycle
+  double wake_pj = 0;          // per wake
+  double leak_pj = 0;          // per awake PE-cycle
+  double sleep_leak_pj = 0;    // per sleeping PE-cycle (leak_pj x sleep_leakage_fraction)
+};
+// Throws EnergyModelError if the table has no pe_gating figures.
+PeGatingFigures pe_gating_figures(const TechTable& t, const Design& d);
+
+// PE-cycles of a run in each power state, from the array's counters: compute (LIMA ops and
+// MACs), preload (clocked by an op without an op of its own: coefficient and weight loads,
+// bypass, pipeline fill and drain, stall cycles), sleep (every other PE-cycle: no op of
+// the array, or a PE the op does not use). compute + preload + sleep = total exactly.
+struct PeStateCounts {
+  uint64_t compute = 0, preload = 0, sleep = 0;
+  uint64_t wakes = 0;  // sleep -> clocked transitions: PEs woken, summed over the ops
+  uint64_t total = 0;  // rows x cols x cycles
+};
+// Throws EnergyModelError if compute > awake or awake > rows x cols x cycles.
+PeStateCounts pe_state_counts(uint32_t rows, uint32_t cols, uint64_t cycles, uint64_t compute_pe_cycles,
+                              uint64_t awake_pe_cycles, uint64_t wakes);
 
 // PE-level counts the array counters imply (docs/energy-area.md, "derived counts"):
 // ProDF: per active LIMA PE-cycle, reads of a, b, c, d, x and writes of x and the u/psum

@@ -85,6 +85,17 @@ struct TechTable {
   struct {
     double logic_uw_per_mm2 = 0;  // PEs, DMA, control and vector unit
   } leakage;
+
+  // PE clock-gating states (the scenario option energy.pe_clock_gating; docs/energy-area.md
+  // section 10). Optional in a table file: `present` says whether it was given, and a
+  // design with the option on needs it.
+  struct {
+    bool present = false;
+    double clocked_energy_pj_per_bit = 0;  // per clocked PE-cycle per register bit (preload)
+    double wake_energy_pj = 0;             // per PE wake-up (sleep -> clocked)
+    double cell_area_um2 = 0;              // one clock-gating cell per PE
+    double sleep_leakage_fraction = 1;     // leakage of a sleeping PE / an awake one, 0..1
+  } pe_gating;
 };
 
 // "name (path)", for reports: which table a result used.

@@ -102,6 +102,10 @@ void SystolicArray::do_load(const cmd::LoadCoeffs& c) {
   stats_.loaded_rows += (uint64_t(n_seg_) + spr - 1) / spr;
   stats_.loads++;
   stats_.load_cycles += cycles;
+  // Records enter at the west edge and every PE on a record's way holds one.
+  const uint64_t awake = uint64_t(n_seg_) * seg_len_;
+  stats_.awake_pe_cycles += awake * cycles;
+  stats_.pe_wakes += awake;
   wait(p_.clock_period * double(cycles));
 }
 
@@ -169,6 +173,7 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
   std::fill(in_cost_cache_.begin(), in_cost_cache_.end(), kNotCached);
   std::fill(out_cost_cache_.begin(), out_cost_cache_.end(), kNotCached);
   auto element = [&](uint64_t k) { return reverse ? L - 1 - k : k; };  // time step -> word
+  const uint64_t pass_cycles_before = stats_.pass_cycles;
 
   for (uint64_t beat = 0; beat < L + depth - 1; ++beat) {
     const bool feeding = beat < L;
@@ -209,6 +214,15 @@ void SystolicArray::do_run(const cmd::RunSsm& c) {
     stats_.pass_beats++;
   }
   stats_.passes++;
+  count_pass_states(stats_.pass_cycles - pass_cycles_before);
+}
+
+// A pass clocks every segment's PEs and, without segments, the PEs the partial sums cross
+// to the east edge, for all its cycles (stalls included: the array holds, clocked).
+void SystolicArray::count_pass_states(uint64_t cycles) {
+  const uint64_t awake = uint64_t(n_seg_) * (p_.segments ? seg_len_ : p_.cols);
+  stats_.awake_pe_cycles += awake * cycles;
+  stats_.pe_wakes += awake;
 }
 
 // Transaction-level pass: every segment's sequence in bulk, with the cycle model's
@@ -251,6 +265,7 @@ void SystolicArray::do_run_fast(const cmd::RunSsm& c) {
   stats_.pass_cycles += t.cycles;
   stats_.pass_beats += t.beats;
   stats_.passes++;
+  count_pass_states(t.cycles);
   wait(p_.clock_period * double(t.cycles));
 }
 
@@ -277,6 +292,9 @@ void SystolicArray::finish_gemm(const cmd::RunGemm& c, uint64_t cycles) {
   stats_.weight_loads += k * n;
   stats_.gemm_folds++;
   stats_.gemm_cycles += cycles;
+  // The mapped PEs are clocked for the whole fold (weight load, stream, padding tail).
+  stats_.awake_pe_cycles += k * n * cycles;
+  stats_.pe_wakes += k * n;
 }
 
 // Cycle mode: after the R-cycle weight load, PE (kk, j) takes input row i at stream cycle

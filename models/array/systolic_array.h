@@ -47,6 +47,12 @@ struct ArrayStats {
   uint64_t gemm_cycles = 0;           // RUN_GEMM, weight load included
   uint64_t mac_ops = 0;               // MACs of RUN_GEMM folds: k*n*m per fold
   uint64_t weight_loads = 0;          // weight words written into PE w registers: k*n per fold
+  // PE power states (docs/energy-area.md section 10): an op clocks (wakes) the PEs it uses
+  // for all its cycles, every other PE-cycle is asleep. LOAD_COEFFS: the PEs that take a
+  // record; RUN_SSM: every segment's PEs and, without segments, the PEs its partial sum
+  // crosses to the row's east edge; RUN_GEMM: the mapped k x n PEs, for the whole fold.
+  uint64_t awake_pe_cycles = 0;       // PE-cycles clocked by an op (compute + preload)
+  uint64_t pe_wakes = 0;              // PEs woken, summed over the ops
   uint64_t busy_cycles() const { return load_cycles + pass_cycles + gemm_cycles; }
 };
 
@@ -93,6 +99,7 @@ class SystolicArray : public sc_core::sc_module {
   void do_load(const cmd::LoadCoeffs& c);
   void do_run(const cmd::RunSsm& c);
   void do_run_fast(const cmd::RunSsm& c);
+  void count_pass_states(uint64_t cycles);
   // RUN_GEMM: cycle mode steps the mapped PEs every cycle with the skewed feed; fast mode
   // computes the fold in bulk in the same order. Both take timing::gemm_fold_cycles.
   void do_gemm(const cmd::RunGemm& c);

@@ -134,7 +134,8 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   TechTable t;
   const MapReader top(root, "", origin,
                       {"name", "node_nm", "source", "arithmetic", "pe_register", "operand_hop",
-                       "segments", "sram", "dram", "dma", "control", "vector_unit", "leakage"});
+                       "segments", "sram", "dram", "dma", "control", "vector_unit", "leakage",
+                       "pe_gating"});
   t.name = top.text("name", false);
   t.node_nm = top.number("node_nm", true);
   t.source = top.text("source", true);
@@ -191,6 +192,20 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   t.vector_unit.lane_overhead_area_um2 = vec.number("lane_overhead_area_um2");
 
   t.leakage.logic_uw_per_mm2 = top.map("leakage", {"logic_uw_per_mm2"}).number("logic_uw_per_mm2");
+
+  // Optional: only a design with energy.pe_clock_gating on needs it.
+  if (top.has("pe_gating")) {
+    const MapReader g = top.map("pe_gating", {"clocked_energy_pj_per_bit", "wake_energy_pj", "cell_area_um2",
+                                              "sleep_leakage_fraction"});
+    t.pe_gating.present = true;
+    t.pe_gating.clocked_energy_pj_per_bit = g.number("clocked_energy_pj_per_bit");
+    t.pe_gating.wake_energy_pj = g.number("wake_energy_pj");
+    t.pe_gating.cell_area_um2 = g.number("cell_area_um2");
+    t.pe_gating.sleep_leakage_fraction = g.number("sleep_leakage_fraction");
+    if (t.pe_gating.sleep_leakage_fraction > 1)
+      g.fail(g.child("sleep_leakage_fraction"),
+             "expected a fraction in 0..1, got " + std::to_string(t.pe_gating.sleep_leakage_fraction));
+  }
   return t;
 }
 

@@ -69,6 +69,8 @@ energy::Design design_of(const Scenario& s, energy::Design::PeKind kind) {
   d.number_format = s.precision.format.name();
   d.word_bits = numfmt::format_bits(s.precision.format);
   d.vector_lanes = s.vector.lanes;
+  // The PE power states are an EpochCore option; the baseline keeps the table's idle figure.
+  d.pe_clock_gating = kind == energy::Design::LIMA && s.energy.pe_clock_gating;
   return d;
 }
 
@@ -86,6 +88,22 @@ json area_json(const energy::AreaBreakdown& a) {
 }
 
 uint64_t u(const json& j) { return j.get<uint64_t>(); }
+
+}  // namespace
+
+energy::PeStateCounts epochcore_pe_states(const Scenario& s, const json& r) {
+  const json& ac = r["array_counters"];
+  const uint64_t compute = u(ac["active_pe_cycles"]) + (ac.contains("mac_ops") ? u(ac["mac_ops"]) : 0);
+  return energy::pe_state_counts(s.array.rows, s.array.cols, u(r["cycles"]), compute, u(ac["awake_pe_cycles"]),
+                                 u(ac["pe_wakes"]));
+}
+
+json pe_states_json(const energy::PeStateCounts& p) {
+  return {{"compute_pe_cycles", p.compute}, {"preload_pe_cycles", p.preload}, {"sleep_pe_cycles", p.sleep},
+          {"total_pe_cycles", p.total}, {"wakes", p.wakes}};
+}
+
+namespace {
 
 energy::ActionCounts epochcore_counts(const Scenario& s, const json& r) {
   const json& ac = r["array_counters"];
@@ -118,6 +136,12 @@ energy::ActionCounts epochcore_counts(const Scenario& s, const json& r) {
   const uint64_t pe_cycles = uint64_t(s.array.rows) * s.array.cols * c.cycles;
   const uint64_t busy = u(ac["active_pe_cycles"]) + u(ac["bypass_pe_cycles"]) + mac_ops;
   c.idle_pe_cycles = pe_cycles > busy ? pe_cycles - busy : 0;
+  if (s.energy.pe_clock_gating) {
+    const energy::PeStateCounts p = epochcore_pe_states(s, r);
+    c.preload_pe_cycles = p.preload;
+    c.sleep_pe_cycles = p.sleep;
+    c.pe_wakes = p.wakes;
+  }
   return c;
 }
 

@@ -28,6 +28,11 @@ energy::ActionCounts baseline_action_counts(const Scenario& s, uint64_t mac_ops,
                                             uint64_t vector_ops, uint64_t vector_adds,
                                             const baseline::SramTraffic& sram, uint64_t dram_bytes,
                                             uint64_t cycles);
+// PE-cycles per power state (compute, preload, sleep) and wakes of the EpochCore run whose
+// counters (array_counters and cycles, as for epochcore_energy) are `counters`.
+energy::PeStateCounts epochcore_pe_states(const Scenario& s, const nlohmann::json& counters);
+// The report's "pe_states" object.
+nlohmann::json pe_states_json(const energy::PeStateCounts& p);
 // {"total", "by_component"} as in the report.
 nlohmann::json energy_to_json(const energy::EnergyBreakdown& e);
 nlohmann::json area_to_json(const energy::AreaBreakdown& a);

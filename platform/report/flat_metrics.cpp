@@ -14,9 +14,11 @@ using nlohmann::json;
 const char* const kStallCauses[] = {"input_feed", "output_feed", "dma_wait", "compute_dependency"};
 const char* const kEnergyComponents[] = {"pe_arithmetic", "pe_registers", "operand_hops", "pe_idle",
                                          "spad_input",    "spad_param",   "spad_output",  "dma",
-                                         "dram",          "vector_unit",  "leakage"};
-const char* const kAreaComponents[] = {"pe_arithmetic", "pe_registers", "pe_segments", "spad_input", "spad_param",
-                                       "spad_output",   "dma",          "control",     "vector_unit"};
+                                         "dram",          "vector_unit",  "leakage",      "pe_clock",
+                                         "pe_wake",       "pe_sleep"};
+const char* const kAreaComponents[] = {"pe_arithmetic", "pe_registers", "pe_segments", "spad_input",
+                                       "spad_param",    "spad_output",  "dma",         "control",
+                                       "vector_unit",   "pe_clock_gating"};
 
 // --compare's figures (report "comparison", compare.cpp): empty without --compare.
 const char* const kComparison[] = {"baseline_cycles", "baseline_energy_pj", "speedup_end_to_end", "energy_ratio",

@@ -56,7 +56,8 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles, 
                          {"active_pe_cycles", as.active_pe_cycles}, {"bypass_pe_cycles", as.bypass_pe_cycles},
                          {"loaded_rows", as.loaded_rows}, {"busy_cycles", as.busy_cycles()},
                          {"gemm_folds", as.gemm_folds}, {"gemm_cycles", as.gemm_cycles},
-                         {"mac_ops", as.mac_ops}, {"weight_loads", as.weight_loads}};
+                         {"mac_ops", as.mac_ops}, {"weight_loads", as.weight_loads},
+                         {"awake_pe_cycles", as.awake_pe_cycles}, {"pe_wakes", as.pe_wakes}};
   r["operations"] = {{"lima_ops", as.active_pe_cycles}, {"mac_ops", as.mac_ops}};
   r["dma"] = {{"transfers", ds.transfers}, {"bursts", ds.bursts}, {"bytes_to_spad", ds.bytes_to_spad},
               {"bytes_from_spad", ds.bytes_from_spad}, {"busy_cycles", ds.busy_cycles}};

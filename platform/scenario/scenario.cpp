@@ -103,6 +103,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("precision.format", choice_ref(&s.precision.format));
   add("vector.lanes", &s.vector.lanes);
   add("energy.tech", &s.energy.tech);
+  add("energy.pe_clock_gating", &s.energy.pe_clock_gating);
   add("run.timing", choice_ref(&s.run.timing));
   add("run.check_protocol", &s.run.check_protocol);
   add("run.host_memory_mib", &s.run.host_memory_mib);

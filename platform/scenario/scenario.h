@@ -151,6 +151,8 @@ struct VectorConfig {
 struct EnergyConfig {
   // Technology table: a name in scenarios/tech/ (e.g. "45nm") or a path to a YAML file.
   std::string tech = "45nm";
+  // PE power states (compute, preload, sleep) with clock-gating cells: docs/energy-area.md.
+  bool pe_clock_gating = false;
 };
 
 struct RunConfig {

@@ -216,6 +216,13 @@ RunResult run_workload(const Scenario& s, const RunOptions& o, Workload& w) {
   r["status"] = ok ? "ok" : "error";
   if (!ok) r["error"] = outcome.error;
   r["cycles"] = w.job_cycles();
+  // The states cover the job's cycles; a --firmware without a job block (cycles 0) may
+  // still have run the array, and then there is no job to split: null.
+  try {
+    r["pe_states"] = pe_states_json(epochcore_pe_states(s, r));
+  } catch (const energy::EnergyModelError&) {
+    r["pe_states"] = nullptr;
+  }
   r["cpu"] = soc.has_rv32() ? soc.rv32().report() : json{{"kind", "model"}};
   r["simulated_seconds"] = sim_seconds;
   const energy::TechTable tech = load_scenario_tech(s);

@@ -98,6 +98,11 @@ TEST_CASE("gemm e2e: correct, cycle/fast parity, cycles of the closed form, cons
     CHECK(oc.data == of.data);
     CHECK(rc["cycles"] == rf["cycles"]);
     CHECK(rc["array_counters"] == rf["array_counters"]);
+    CHECK(rc["pe_states"] == rf["pe_states"]);
+    CHECK(rc["pe_states"]["compute_pe_cycles"] == rc["array_counters"]["mac_ops"]);
+    CHECK(rc["pe_states"]["compute_pe_cycles"].get<uint64_t>() + rc["pe_states"]["preload_pe_cycles"].get<uint64_t>() +
+              rc["pe_states"]["sleep_pe_cycles"].get<uint64_t>() ==
+          uint64_t(s.rows) * s.cols * rc["cycles"].get<uint64_t>());
     CHECK(rc["scratchpads"] == rf["scratchpads"]);
     CHECK(rc["stalls"] == rf["stalls"]);
     CHECK(rc["energy_pj"] == rf["energy_pj"]);

@@ -138,6 +138,13 @@ TEST_CASE("model: cycle and fast timing agree bit for bit on reduced models", "[
     CHECK(fast.report["array_counters"] == cycle.report["array_counters"]);
     CHECK(fast.report["vector_unit"] == cycle.report["vector_unit"]);
     CHECK(fast.report["stalls"] == cycle.report["stalls"]);
+    // PE power states: counted, not estimated, the same in both modes, summing to every PE-cycle.
+    CHECK(fast.report["pe_states"] == cycle.report["pe_states"]);
+    const nlohmann::json& ps = cycle.report["pe_states"];
+    CHECK(ps["compute_pe_cycles"].get<uint64_t>() + ps["preload_pe_cycles"].get<uint64_t>() +
+              ps["sleep_pe_cycles"].get<uint64_t>() ==
+          uint64_t(cycle.report["array"]["rows"].get<uint32_t>()) * cycle.report["array"]["cols"].get<uint32_t>() *
+              cycle.report["cycles"].get<uint64_t>());
     REQUIRE(fast.report["stages"].size() == cycle.report["stages"].size());
     for (size_t i = 0; i < fast.report["stages"].size(); ++i)
       CHECK(fast.report["stages"][i]["cycles"] == cycle.report["stages"][i]["cycles"]);

@@ -20,7 +20,9 @@
 #include "epochcore/firmware/driver/driver.h"
 #include "epochcore/firmware/kernels/s4d_layer.h"
 #include "epochcore/maths/timing/prodf_timing.h"
+#include "epochcore/maths/energy/energy_model.h"
 #include "epochcore/platform/io/npy.h"
+#include "epochcore/platform/io/tech_table_file.h"
 
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -321,6 +323,7 @@ TEST_CASE("fast and cycle timing agree bit for bit and cycle for cycle", "[e2e][
         CHECK(cyc.report["cycles"] == fst.report["cycles"]);
         CHECK(cyc.report["simulated_seconds"] == fst.report["simulated_seconds"]);
         CHECK(cyc.report["array_counters"] == fst.report["array_counters"]);
+        CHECK(cyc.report["pe_states"] == fst.report["pe_states"]);
         CHECK(cyc.report["dma"] == fst.report["dma"]);
         CHECK(cyc.report["scratchpads"] == fst.report["scratchpads"]);
       }
@@ -452,6 +455,83 @@ TEST_CASE("energy, area and the baseline comparison are consistent", "[e2e][comp
   const VpRun bad = run_vp("--set workload.channels=4 --set workload.length=8 --set energy.tech=nosuch");
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("energy.tech") != std::string::npos);
+}
+
+TEST_CASE("PE clock gating: states counted in both modes, off unchanged, on costed from the counts",
+          "[e2e][gating]") {
+  const energy::TechTable t = energy::load_tech_table(std::string(EC_SOURCE_DIR) + "/scenarios/tech/45nm.yaml");
+  REQUIRE(t.pe_gating.present);
+  const std::string gemm = "--set workload.kind=gemm --set workload.gemm_m=40 --set workload.gemm_n=20"
+                           " --set workload.gemm_k=12 --set array.rows=8 --set array.cols=8";
+  for (const std::string base :
+       {std::string("--set workload.channels=16 --set workload.length=64 --set workload.batch=2"),
+        std::string("--set workload.channels=8 --set workload.modes=12 --set workload.length=48"
+                    " --set array.segments=false --set workload.bidirectional=true"),
+        gemm}) {
+    DYNAMIC_SECTION(base) {
+      const VpRun cyc = run_vp(base + " --set run.timing=cycle");
+      const VpRun fst = run_vp(base + " --set run.timing=fast");
+      const VpRun off = run_vp(base + " --set run.timing=fast --set energy.pe_clock_gating=false");
+      const VpRun on = run_vp(base + " --set run.timing=fast --set energy.pe_clock_gating=true");
+      INFO(cyc.err << fst.err << off.err << on.err);
+      REQUIRE(cyc.exit_code == 0);
+      REQUIRE(fst.exit_code == 0);
+      REQUIRE(off.exit_code == 0);
+      REQUIRE(on.exit_code == 0);
+
+      // Counts: bit-identical in both timing modes, the three states add up to every PE-cycle.
+      const json& ps = cyc.report["pe_states"];
+      CHECK(ps == fst.report["pe_states"]);
+      const uint64_t compute = ps["compute_pe_cycles"], preload = ps["preload_pe_cycles"],
+                     sleep = ps["sleep_pe_cycles"], wakes = ps["wakes"];
+      const uint64_t pes = uint64_t(cyc.report["array"]["rows"].get<uint32_t>()) *
+                           cyc.report["array"]["cols"].get<uint32_t>();
+      CHECK(compute + preload + sleep == pes * cyc.report["cycles"].get<uint64_t>());
+      CHECK(ps["total_pe_cycles"].get<uint64_t>() == pes * cyc.report["cycles"].get<uint64_t>());
+      const json& ac = cyc.report["array_counters"];
+      CHECK(compute == ac["active_pe_cycles"].get<uint64_t>() + ac["mac_ops"].get<uint64_t>());
+      CHECK(preload >= ac["bypass_pe_cycles"].get<uint64_t>());  // bypass is a preload state
+      CHECK(preload > 0);  // loads, fill and drain at least
+      CHECK(sleep > 0);    // DMA at least
+      CHECK(wakes > 0);
+
+      // Off: the key absent and false give the same energy and area, bit for bit.
+      CHECK(off.report["energy_pj"] == fst.report["energy_pj"]);
+      CHECK(off.report["area_mm2"] == fst.report["area_mm2"]);
+      CHECK(off.report["energy_pj"]["by_component"].contains("pe_idle"));
+      CHECK_FALSE(off.report["energy_pj"]["by_component"].contains("pe_clock"));
+
+      // On: the new components are the counted states times the table's figures.
+      const json& eon = on.report["energy_pj"]["by_component"];
+      const json& eoff = off.report["energy_pj"]["by_component"];
+      CHECK(on.report["pe_states"] == ps);
+      CHECK_FALSE(eon.contains("pe_idle"));
+      const double bits = 12 * 32 + 1;  // complex LIMA-PE, fp32
+      const double clock_mhz = on.report["array"]["clock_mhz"].get<double>();
+      const double pe_um2 = on.report["area_mm2"]["pe_um2"].get<double>();
+      const double leak_pj = pe_um2 / 1e6 * t.leakage.logic_uw_per_mm2 / clock_mhz;
+      CHECK(eon["pe_clock"].get<double>() ==
+            Approx(double(preload) * bits * t.pe_gating.clocked_energy_pj_per_bit).epsilon(1e-12));
+      CHECK(eon["pe_wake"].get<double>() == Approx(double(wakes) * t.pe_gating.wake_energy_pj).epsilon(1e-12));
+      CHECK(eon["pe_sleep"].get<double>() ==
+            Approx(double(sleep) * leak_pj * t.pe_gating.sleep_leakage_fraction).epsilon(1e-12));
+      // Leakage: today's plus the gating cells', less what pe_sleep now holds.
+      const double cells_mm2 = double(pes) * t.pe_gating.cell_area_um2 / 1e6;
+      const double cycles_us = double(on.report["cycles"].get<uint64_t>()) / clock_mhz;
+      CHECK(eon["leakage"].get<double>() ==
+            Approx(eoff["leakage"].get<double>() + cells_mm2 * t.leakage.logic_uw_per_mm2 * cycles_us -
+                   double(sleep) * leak_pj)
+                .epsilon(1e-9));
+      for (const char* k : {"pe_arithmetic", "pe_registers", "operand_hops", "spad_input", "spad_param",
+                            "spad_output", "dma", "dram", "vector_unit"})
+        CHECK(eon[k] == eoff[k]);
+      CHECK(on.report["area_mm2"]["by_component"]["pe_clock_gating"].get<double>() ==
+            Approx(cells_mm2).epsilon(1e-12));
+      CHECK(on.report["area_mm2"]["total"].get<double>() ==
+            Approx(off.report["area_mm2"]["total"].get<double>() + cells_mm2).epsilon(1e-12));
+      CHECK(on.report["cycles"] == off.report["cycles"]);  // no timing change
+    }
+  }
 }
 
 TEST_CASE("a bad command in the stream stops the run with the cause and the command", "[e2e][errors]") {

@@ -167,7 +167,7 @@ TEST_CASE("tech table: every error names the file and the key", "[energy]") {
   // Whole-document problems.
   CHECK(error_of("") ==
         "t.yaml: expected a map of keys (name, node_nm, source, arithmetic, pe_register, "
-        "operand_hop, segments, sram, dram, dma, control, vector_unit, leakage), got nothing");
+        "operand_hop, segments, sram, dram, dma, control, vector_unit, leakage, pe_gating), got nothing");
   CHECK_THAT(error_of("name: [unclosed\n"), Contains("t.yaml:") && Contains("YAML syntax error"));
   CHECK_THROWS_WITH(load_tech_table("/nonexistent/tech.yaml"),
                     "/nonexistent/tech.yaml: cannot open the technology table");
@@ -484,13 +484,125 @@ TEST_CASE("derived counts: += adds every field", "[energy]") {
   for (uint64_t* f :
        {&a.lima_ops, &a.lima_real_ops, &a.mac_ops, &a.vector_ops, &a.vector_adds,
         &a.pe_register_reads, &a.pe_register_writes, &a.operand_hops, &a.idle_pe_cycles,
-        &a.spad_read_words[0], &a.spad_read_words[1], &a.spad_read_words[2], &a.spad_write_words[0],
+        &a.preload_pe_cycles, &a.sleep_pe_cycles, &a.pe_wakes, &a.spad_read_words[0], &a.spad_read_words[1], &a.spad_read_words[2], &a.spad_write_words[0],
         &a.spad_write_words[1], &a.spad_write_words[2], &a.dma_bytes, &a.dram_bytes, &a.cycles})
     *f = v++;
   ActionCounts b = a;
   b += a;
-  CHECK(sizeof(ActionCounts) == 18 * sizeof(uint64_t));  // a new field must join this list
+  CHECK(sizeof(ActionCounts) == 21 * sizeof(uint64_t));  // a new field must join this list
   const uint64_t* pa = reinterpret_cast<const uint64_t*>(&a);
   const uint64_t* pb = reinterpret_cast<const uint64_t*>(&b);
-  for (size_t i = 0; i < 18; ++i) CHECK(pb[i] == 2 * pa[i]);
+  for (size_t i = 0; i < 21; ++i) CHECK(pb[i] == 2 * pa[i]);
+}
+
+TEST_CASE("tech table: pe_gating figures are optional, checked when given", "[energy][gating]") {
+  const TechTable& t = table();
+  CHECK(t.pe_gating.present);
+  CHECK(t.pe_gating.clocked_energy_pj_per_bit == 0.005);
+  CHECK(t.pe_gating.wake_energy_pj == 0.05);
+  CHECK(t.pe_gating.cell_area_um2 == 4.522);
+  CHECK(t.pe_gating.sleep_leakage_fraction == 1.0);
+  const std::string section = shipped_text().substr(shipped_text().find("\npe_gating:") + 1);
+  const TechTable without = parse_tech_table(edited(section, ""), "t.yaml");
+  CHECK_FALSE(without.pe_gating.present);
+  CHECK(error_of(edited("sleep_leakage_fraction: 1.0", "sleep_leakage_fraction: 1.5")) ==
+        "t.yaml: pe_gating.sleep_leakage_fraction: expected a fraction in 0..1, got 1.500000");
+  CHECK(error_of(edited("wake_energy_pj: 0.05", "wake_energy_pj: -1")) ==
+        "t.yaml: pe_gating.wake_energy_pj: expected a non-negative number, got -1");
+  CHECK_THAT(error_of(edited("  cell_area_um2: 4.522", "  cell_area_um2x: 4.522")),
+             Contains("t.yaml: pe_gating.cell_area_um2x: unknown key"));
+  // A design with the option needs the figures; without it the table is enough.
+  Design d = lima_design();
+  CHECK_NOTHROW(energy(without, d, ActionCounts{}));
+  d.pe_clock_gating = true;
+  CHECK_THROWS_WITH(area(without, d), Contains("energy.pe_clock_gating: the technology table"));
+  CHECK_THROWS_WITH(energy(without, d, ActionCounts{}), Contains("has no pe_gating figures"));
+}
+
+TEST_CASE("PE states: compute, preload and sleep add up to every PE-cycle", "[energy][gating]") {
+  const PeStateCounts p = pe_state_counts(4, 8, 1000, 5000, 12000, 96);
+  CHECK(p.total == 32000);
+  CHECK(p.compute == 5000);
+  CHECK(p.preload == 7000);
+  CHECK(p.sleep == 20000);
+  CHECK(p.wakes == 96);
+  CHECK(p.compute + p.preload + p.sleep == p.total);
+  CHECK(pe_state_counts(4, 8, 1000, 0, 32000, 0).sleep == 0);
+  CHECK_THROWS_WITH(pe_state_counts(4, 8, 1000, 5001, 5000, 0), Contains("counts.compute_pe_cycles"));
+  CHECK_THROWS_WITH(pe_state_counts(4, 8, 1000, 0, 32001, 0), Contains("counts.awake_pe_cycles"));
+}
+
+TEST_CASE("PE clock gating: area and energy by hand; off changes nothing", "[energy][gating]") {
+  const TechTable& t = table();
+  const Design off = lima_design();
+  Design on = off;
+  on.pe_clock_gating = true;
+
+  // Area: one gating cell per PE, only with the option.
+  const AreaBreakdown a_off = area(t, off), a_on = area(t, on);
+  CHECK(a_off.mm2.count("pe_clock_gating") == 0);
+  CHECK(a_on.mm2.at("pe_clock_gating") == Approx(32 * 4.522 / 1e6).epsilon(1e-12));
+  CHECK(a_on.total_mm2 == Approx(a_off.total_mm2 + 32 * 4.522 / 1e6).epsilon(1e-12));
+  CHECK(a_on.pe.total_um2 == Approx(a_off.pe.total_um2 + 4.522).epsilon(1e-12));
+  CHECK(a_on.lima_mac_pe_area_ratio == Approx(a_on.pe.total_um2 / area(t, [&] {
+                                                 Design m = off;
+                                                 m.pe = Design::MAC;
+                                                 return m;
+                                               }()).pe.total_um2));
+
+  ActionCounts c = prodf_pe_counts(3000, false, 500);
+  c.cycles = 1000;  // 32 PEs: 32000 PE-cycles
+  c.idle_pe_cycles = 32000 - 3500;
+  c.preload_pe_cycles = 9000;  // 3000 compute + 9000 preload + 20000 sleep
+  c.sleep_pe_cycles = 20000;
+  c.pe_wakes = 40;
+  c.spad_read_words[0] = 100;
+  c.dram_bytes = 64;
+
+  const EnergyBreakdown e_off = energy(t, off, c), e_on = energy(t, on, c);
+  // Off: the state counts are ignored, the breakdown is today's.
+  ActionCounts plain = c;
+  plain.preload_pe_cycles = plain.sleep_pe_cycles = plain.pe_wakes = 0;
+  CHECK(e_off.pj == energy(t, off, plain).pj);
+  CHECK(e_off.total_pj == energy(t, off, plain).total_pj);
+  CHECK(e_off.pj.count("pe_idle") == 1);
+  CHECK(e_off.pj.count("pe_clock") == 0);
+
+  // On: pe_idle gives way to pe_clock, pe_wake and pe_sleep.
+  CHECK(e_on.pj.count("pe_idle") == 0);
+  const double bits = 12 * 32 + 1;
+  CHECK(e_on.pj.at("pe_clock") == Approx(9000 * bits * 0.005).epsilon(1e-12));
+  CHECK(e_on.pj.at("pe_wake") == Approx(40 * 0.05).epsilon(1e-12));
+  const double pe_leak_pj = a_on.pe.total_um2 / 1e6 * 1000 / 500.0;  // uW x us per PE-cycle
+  CHECK(e_on.pj.at("pe_sleep") == Approx(20000 * pe_leak_pj * 1.0).epsilon(1e-12));
+  const double chip_leak_on = (a_on.total_mm2 - (16 + 8 + 128) * 0.0057) * 1000 + (16 + 8 + 128) * 1.0;
+  CHECK(e_on.pj.at("leakage") == Approx(chip_leak_on * 1000 / 500.0 - 20000 * pe_leak_pj).epsilon(1e-12));
+  // At a retention fraction of 1 the sleeping PEs leak as before: leakage moves, no saving.
+  CHECK(e_on.pj.at("leakage") + e_on.pj.at("pe_sleep") == Approx(chip_leak_on * 1000 / 500.0).epsilon(1e-12));
+  // Everything else is the same figure as with the option off.
+  for (const char* k : {"pe_arithmetic", "pe_registers", "operand_hops", "spad_input", "spad_param", "spad_output",
+                        "dma", "dram", "vector_unit"})
+    CHECK(e_on.pj.at(k) == e_off.pj.at(k));
+  double sum = 0;
+  for (const auto& [k, v] : e_on.pj) sum += v;
+  CHECK(e_on.total_pj == Approx(sum).epsilon(1e-12));
+
+  // Power gating: a retention fraction scales the sleeping PEs' leakage.
+  TechTable pg = t;
+  pg.pe_gating.sleep_leakage_fraction = 0.1;
+  const EnergyBreakdown e_pg = energy(pg, on, c);
+  CHECK(e_pg.pj.at("pe_sleep") == Approx(0.1 * e_on.pj.at("pe_sleep")).epsilon(1e-12));
+  CHECK(e_pg.pj.at("leakage") == e_on.pj.at("leakage"));
+  const PeGatingFigures g = pe_gating_figures(pg, on);
+  CHECK(g.clocked_pj == Approx(bits * 0.005).epsilon(1e-12));
+  CHECK(g.sleep_leak_pj == Approx(0.1 * g.leak_pj).epsilon(1e-12));
+  pg.pe_gating.sleep_leakage_fraction = 2;
+  CHECK_THROWS_WITH(pe_gating_figures(pg, on), Contains("pe_gating.sleep_leakage_fraction"));
+
+  // A MAC array's PE has 97 register bits.
+  Design mac = on;
+  mac.pe = Design::MAC;
+  ActionCounts m;
+  m.preload_pe_cycles = 10;
+  CHECK(energy(t, mac, m).pj.at("pe_clock") == Approx(10 * 97 * 0.005).epsilon(1e-12));
 }

@@ -71,6 +71,7 @@ void check_same(const Scenario& a, const Scenario& b) {
   CHECK(a.workload.seed == b.workload.seed);
   CHECK(a.run.timing.value() == b.run.timing.value());
   CHECK(a.energy.tech == b.energy.tech);
+  CHECK(a.energy.pe_clock_gating == b.energy.pe_clock_gating);
   CHECK(a.workload.bidirectional == b.workload.bidirectional);
   CHECK(a.workload.gemm_m == b.workload.gemm_m);
   CHECK(a.workload.gemm_n == b.workload.gemm_n);
