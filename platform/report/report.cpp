@@ -54,6 +54,7 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles, 
                          {"stall_input_cycles", as.stall_input_cycles},
                          {"stall_output_cycles", as.stall_output_cycles},
                          {"active_pe_cycles", as.active_pe_cycles}, {"bypass_pe_cycles", as.bypass_pe_cycles},
+                         {"reversed_segment_steps", as.reversed_segment_steps},
                          {"loaded_rows", as.loaded_rows}, {"busy_cycles", as.busy_cycles()},
                          {"gemm_folds", as.gemm_folds}, {"gemm_cycles", as.gemm_cycles},
                          {"mac_ops", as.mac_ops}, {"weight_loads", as.weight_loads}};
