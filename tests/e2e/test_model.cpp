@@ -347,8 +347,10 @@ TEST_CASE("model: --trace has one slice per stage on the stages track; --csv and
 // The per-segment direction option (array.segment_direction) on whole bidirectional
 // models: the compiler's resident SSM stages run both halves in one pass. One mode pass
 // per layer here (N/2 <= cols), so the logits are the same bytes as without the option;
-// fewer array cycles; cycle and fast mode agree with the option on.
-TEST_CASE("model: per-segment direction gives the same logits in fewer cycles", "[model][segdir]") {
+// no more passes (these models have more items than half the 8x8 array holds, so pairing
+// halves the items per fold and keeps the pass count; the N=4 layer test shows the case
+// where it halves it); cycle and fast mode agree with the option on.
+TEST_CASE("model: per-segment direction gives the same logits, cycle == fast", "[model][segdir]") {
   for (const char* name : {"tokens", "retrieval"}) {
     INFO(name);
     const std::string m = model_file(name, std::string(name) == "tokens" ? kTokensModel : kRetrievalModel);
@@ -361,9 +363,9 @@ TEST_CASE("model: per-segment direction gives the same logits in fewer cycles", 
     REQUIRE(on_c.exit_code == 0);
     CHECK(read_text(off.output_path) == read_text(on.output_path));
     CHECK(on.report["array_counters"]["reversed_segment_steps"].get<uint64_t>() > 0);
-    CHECK(on.report["array_counters"]["busy_cycles"].get<uint64_t>() <
-          off.report["array_counters"]["busy_cycles"].get<uint64_t>());
-    CHECK(on.report["cycles"].get<uint64_t>() < off.report["cycles"].get<uint64_t>());
+    CHECK(on.report["array_counters"]["passes"].get<uint64_t>() <=
+          off.report["array_counters"]["passes"].get<uint64_t>());
+    CHECK(off.report["array_counters"]["reversed_segment_steps"].get<uint64_t>() == 0);
     CHECK(read_text(on.output_path) == read_text(on_c.output_path));
     CHECK(on.report["cycles"] == on_c.report["cycles"]);
     CHECK(on.report["array_counters"] == on_c.report["array_counters"]);
