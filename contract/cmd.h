@@ -79,12 +79,15 @@ enum { EC_NUM_VEC_OPS = 0 EC_VEC_OP_LIST(EC_X_VEC_OP_COUNT_) };
   X(LC, PARAM_ADDR, 1, 0, 32, "param_addr") \
   X(LC, N_SEG, 2, 0, 32, "n_seg") \
   X(LC, SEG_LEN, 3, 0, 32, "seg_len") \
+  X(LC, REV_SEGS, 4, 0, 32, "rev_segs") \
   X(SSM, FLAGS, 0, 8, 8, "flags") \
   X(SSM, IN_ADDR, 1, 0, 32, "in_addr") \
   X(SSM, IN_STRIDE, 2, 0, 32, "in_stride") \
   X(SSM, OUT_ADDR, 3, 0, 32, "out_addr") \
   X(SSM, OUT_STRIDE, 4, 0, 32, "out_stride") \
   X(SSM, LENGTH, 5, 0, 32, "length") \
+  X(SSM, REV_LENGTH, 6, 0, 32, "rev_length") \
+  X(SSM, REV_IN_OFFSET, 7, 0, 32, "rev_in_offset") \
   X(GEMM, FLAGS, 0, 8, 8, "flags") \
   X(GEMM, PARAM_ADDR, 1, 0, 32, "param_addr") \
   X(GEMM, IN_ADDR, 2, 0, 32, "in_addr") \
@@ -177,6 +180,19 @@ static inline void ec_encode_load_coeffs(ec_record* r, uint32_t param_addr, uint
   r->w[EC_LC_PARAM_ADDR_WORD] = param_addr;
   r->w[EC_LC_N_SEG_WORD] = n_seg;
   r->w[EC_LC_SEG_LEN_WORD] = seg_len;
+}
+
+/* Per-segment direction (HW_FEATURES.SEGMENT_DIRECTION): the last rev_segs of the n_seg
+ * segments step backwards in every RUN_SSM until the next LOAD_COEFFS (0: none). */
+static inline void ec_set_load_coeffs_rev_segs(ec_record* r, uint32_t rev_segs) {
+  r->w[EC_LC_REV_SEGS_WORD] = rev_segs;
+}
+
+/* RUN_SSM with reversed segments loaded: they step rev_length time steps (0: length) and
+ * read their input rev_in_offset bytes further into their rows. */
+static inline void ec_set_run_ssm_reversed(ec_record* r, uint32_t rev_length, uint32_t rev_in_offset) {
+  r->w[EC_SSM_REV_LENGTH_WORD] = rev_length;
+  r->w[EC_SSM_REV_IN_OFFSET_WORD] = rev_in_offset;
 }
 
 static inline void ec_encode_run_ssm(ec_record* r, uint32_t flags, uint32_t in_addr,

@@ -93,6 +93,7 @@ Record encode_load_coeffs(const LoadCoeffs& c) {
   PUT(r, LC_PARAM_ADDR, c.param_addr);
   PUT(r, LC_N_SEG, c.n_seg);
   PUT(r, LC_SEG_LEN, c.seg_len);
+  PUT(r, LC_REV_SEGS, c.rev_segs);
   return r;
 }
 
@@ -104,6 +105,8 @@ Record encode_run_ssm(const RunSsm& c) {
   PUT(r, SSM_OUT_ADDR, c.out_addr);
   PUT(r, SSM_OUT_STRIDE, c.out_stride);
   PUT(r, SSM_LENGTH, c.length);
+  PUT(r, SSM_REV_LENGTH, c.rev_length);
+  PUT(r, SSM_REV_IN_OFFSET, c.rev_in_offset);
   return r;
 }
 
@@ -228,7 +231,7 @@ DmaDesc decode_dma(const Record& r) {
 }
 
 LoadCoeffs decode_load_coeffs(const Record& r) {
-  return {GET(r, LC_PARAM_ADDR), GET(r, LC_N_SEG), GET(r, LC_SEG_LEN)};
+  return {GET(r, LC_PARAM_ADDR), GET(r, LC_N_SEG), GET(r, LC_SEG_LEN), GET(r, LC_REV_SEGS)};
 }
 
 RunSsm decode_run_ssm(const Record& r) {
@@ -239,6 +242,8 @@ RunSsm decode_run_ssm(const Record& r) {
   c.out_addr = GET(r, SSM_OUT_ADDR);
   c.out_stride = GET(r, SSM_OUT_STRIDE);
   c.length = GET(r, SSM_LENGTH);
+  c.rev_length = GET(r, SSM_REV_LENGTH);
+  c.rev_in_offset = GET(r, SSM_REV_IN_OFFSET);
   return c;
 }
 
@@ -346,6 +351,11 @@ ErrorCause validate(const Record& r, const HwLimits& hw) {
 
 ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
                     std::string* why) {
+  return validate(r, hw, loaded_segments, 0, why);
+}
+
+ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
+                    uint32_t loaded_reversed, std::string* why) {
   auto fail = [&](ErrorCause c, const char* text) {
     if (why) *why = text;
     return c;
@@ -375,6 +385,9 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
       if (spr == 0) return fail(ErrorCause::BAD_FIELD, "seg_len must be 1..cols");
       if (c.n_seg == 0 || c.n_seg > uint64_t(spr) * hw.rows)
         return fail(ErrorCause::BAD_FIELD, "n_seg must be 1..rows*segments_per_row");
+      if (c.rev_segs != 0 && !hw.segment_direction)
+        return fail(ErrorCause::BAD_FIELD, "rev_segs (word 4) must be 0: no per-segment direction (HW_FEATURES.SEGMENT_DIRECTION)");
+      if (c.rev_segs > c.n_seg) return fail(ErrorCause::BAD_FIELD, "rev_segs (word 4) must be 0..n_seg");
       if (c.param_addr % sizeof(CoeffRecord) ||
           !range_ok(c.param_addr, 1, 0, uint64_t(c.n_seg) * c.seg_len * sizeof(CoeffRecord),
                     hw.spad_bytes[uint8_t(SpadId::PARAM)]))
@@ -386,12 +399,23 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
       if (c.flags & ~uint8_t(FLAG_ACCUMULATE | FLAG_RESET_STATE | FLAG_REVERSE)) return fail(ErrorCause::BAD_FIELD, "unknown flag bits");
       if (c.length == 0) return fail(ErrorCause::BAD_FIELD, "length must be at least 1");
       if (loaded_segments == 0) return fail(ErrorCause::BAD_FIELD, "no coefficients loaded (LOAD_COEFFS must come first)");
+      if ((c.rev_length != 0 || c.rev_in_offset != 0) && !hw.segment_direction)
+        return fail(ErrorCause::BAD_FIELD, "rev_length and rev_in_offset (words 6, 7) must be 0: no per-segment direction (HW_FEATURES.SEGMENT_DIRECTION)");
+      if (c.rev_length > c.length) return fail(ErrorCause::BAD_FIELD, "rev_length (word 6) must be 0..length");
+      if (c.rev_in_offset % 4) return fail(ErrorCause::BAD_FIELD, "rev_in_offset (word 7) must be a multiple of 4");
+      const uint32_t n_fwd = loaded_segments - loaded_reversed;
       uint64_t bytes = uint64_t(c.length) * 4;
       if (loaded_segments > 1 && (c.in_stride < bytes || c.out_stride < bytes))
         return fail(ErrorCause::BAD_FIELD, "strides must be at least 4*length bytes");
-      if (!range_ok(c.in_addr, loaded_segments, c.in_stride, bytes, hw.spad_bytes[uint8_t(SpadId::INPUT)]))
+      // Forward segments use rows 0..n_fwd-1, reversed ones rows 0..loaded_reversed-1.
+      const uint32_t rows_used = n_fwd > loaded_reversed ? n_fwd : loaded_reversed;
+      const uint64_t rev_bytes = uint64_t(c.rev_length ? c.rev_length : c.length) * 4;
+      if (n_fwd && !range_ok(c.in_addr, n_fwd, c.in_stride, bytes, hw.spad_bytes[uint8_t(SpadId::INPUT)]))
         return fail(ErrorCause::BAD_SPAD_ADDRESS, "input range misaligned or outside the input scratchpad");
-      if (!range_ok(c.out_addr, loaded_segments, c.out_stride, bytes, hw.spad_bytes[uint8_t(SpadId::OUTPUT)]))
+      if (loaded_reversed && !range_ok(uint64_t(c.in_addr) + c.rev_in_offset, loaded_reversed, c.in_stride,
+                                       rev_bytes, hw.spad_bytes[uint8_t(SpadId::INPUT)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "reversed segments' input range misaligned or outside the input scratchpad");
+      if (!range_ok(c.out_addr, rows_used, c.out_stride, bytes, hw.spad_bytes[uint8_t(SpadId::OUTPUT)]))
         return fail(ErrorCause::BAD_SPAD_ADDRESS, "output range misaligned or outside the output scratchpad");
       return ErrorCause::NONE;
     }

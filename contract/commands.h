@@ -82,11 +82,21 @@ struct LoadCoeffs {
   uint32_t param_addr = 0;  // word 1, byte offset in the parameter scratchpad (32-aligned)
   uint32_t n_seg = 0;       // word 2, number of segments (channel slices) to load
   uint32_t seg_len = 0;     // word 3, PEs per segment (1..cols)
+  // word 4, per-segment direction (HW_FEATURES.SEGMENT_DIRECTION, else must be 0): the
+  // last rev_segs segments (n_seg - rev_segs .. n_seg - 1) are reversed. Reversed segment
+  // n_seg - rev_segs + j works on row j of every RUN_SSM (the rows of the first segments).
+  uint32_t rev_segs = 0;
 };
 
 // RUN_SSM: segment i reads u_k (float32) at in_addr + i*in_stride + 4e and writes (or
 // adds) y_k at out_addr + i*out_stride + 4e, for k = 0..length-1, where e = k, or
 // e = length-1-k with FLAG_REVERSE (the sequence runs backwards through the array).
+// Reversed segments (LoadCoeffs::rev_segs; j-th reversed segment on row j) step the other
+// way, k = 0..R-1 with R = rev_length (0: length), e = R-1-k (e = k with FLAG_REVERSE),
+// reading at in_addr + j*in_stride + rev_in_offset + 4e and writing out_addr +
+// j*out_stride + 4e. A word both a forward and a reversed segment reach in one pass is
+// written by whichever reaches it first (the forward one on a tie) and added to by the
+// other; with FLAG_ACCUMULATE both add. An add is a read-modify-write (two accesses).
 struct RunSsm {
   uint8_t flags = 0;
   uint32_t in_addr = 0;     // word 1, byte offset in the input scratchpad
@@ -94,6 +104,8 @@ struct RunSsm {
   uint32_t out_addr = 0;    // word 3, byte offset in the output scratchpad
   uint32_t out_stride = 0;  // word 4
   uint32_t length = 0;      // word 5, time steps L (>= 1)
+  uint32_t rev_length = 0;     // word 6, reversed segments' steps, 0..length (0: length)
+  uint32_t rev_in_offset = 0;  // word 7, bytes (multiple of 4) added to reversed inputs
 };
 
 // RUN_GEMM: one weight-stationary fold in MAC mode. The k x n weight tile (float32,
@@ -190,6 +202,7 @@ Record unpack(const uint8_t in[kRecordBytes]);
 struct HwLimits {
   uint32_t rows = 0, cols = 0;
   bool segments = true;
+  bool segment_direction = false;  // HW_FEATURES.SEGMENT_DIRECTION
   uint32_t spad_bytes[kNumSpads] = {0, 0, 0};
   uint8_t number_format = 0;  // regs::NumberFormat: RUN_VEC's out_scale rule
 };
@@ -200,6 +213,9 @@ regs::ErrorCause validate(const Record& r, const HwLimits& hw);
 // saying which field is wrong (for traces and tests).
 regs::ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
                           std::string* why);
+// ... and the loaded reversed segments (LOAD_COEFFS rev_segs) for RUN_SSM's ranges.
+regs::ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
+                          uint32_t loaded_reversed, std::string* why);
 #endif
 
 }  // namespace epochcore::cmd

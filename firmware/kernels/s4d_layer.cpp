@@ -264,9 +264,20 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   p.seg_len = uint32_t(ceil_div(job.M, p.passes));
   p.spr = hw.segments ? hw.cols / p.seg_len : 1;
   p.items = uint32_t(items);
-  uint64_t spf = fw_min<uint64_t>(uint64_t(hw.rows) * p.spr, items);
+  // Per-segment direction (HW_FEATURES.SEGMENT_DIRECTION): a bidirectional layer runs
+  // both halves in one pass over one chunk of L steps, so a fold holds half as many items
+  // (each with a forward and a reversed segment). Used when that one chunk fits the
+  // scratchpads (always for resident rows); otherwise the separate backward runs.
+  p.mixed = hw.segment_direction && job.directions == 2 && job.L >= 2 && uint64_t(hw.rows) * p.spr >= 2;
+  const uint32_t seg_per_item = p.mixed ? 2 : 1;
+  uint64_t spf = fw_min<uint64_t>(uint64_t(hw.rows) * p.spr / seg_per_item, items);
   // Fewer segments per fold when the scratchpads cannot hold a whole array's worth.
-  spf = fw_min<uint64_t>(spf, par_b / (uint64_t(p.seg_len) * sizeof(cmd::CoeffRecord)));
+  spf = fw_min<uint64_t>(spf, par_b / (uint64_t(seg_per_item) * p.seg_len * sizeof(cmd::CoeffRecord)));
+  if (p.mixed && spf == 0) {  // one item's two segments do not fit the parameter scratchpad
+    p.mixed = false;
+    spf = fw_min<uint64_t>(fw_min<uint64_t>(uint64_t(hw.rows) * p.spr, items),
+                           par_b / (uint64_t(p.seg_len) * sizeof(cmd::CoeffRecord)));
+  }
   if (spf == 0)
     return fail(why, why_len, "parameter scratchpad (%u bytes) cannot hold one segment's %u coefficient records",
                 par_b, p.seg_len);
@@ -277,6 +288,15 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   } else if (!resident_rows_fit(hw, job, items, why, why_len)) {
     return false;
   }
+  // Streaming: the mixed plan needs the whole sequence in one chunk.
+  const uint32_t in_banks0 = in_banks, out_banks0 = out_banks;
+  if (p.mixed && !job.resident &&
+      !(fold_span(spf, job.L, in_banks0) <= in_b && fold_span(spf, job.L, out_banks0) <= out_b)) {
+    p.mixed = false;
+    spf = fw_min<uint64_t>(fw_min<uint64_t>(uint64_t(hw.rows) * p.spr, items),
+                           par_b / (uint64_t(p.seg_len) * sizeof(cmd::CoeffRecord)));
+    spf = fw_min<uint64_t>(spf, fw_min(in_b, out_b) / 4);
+  }
   p.segs_per_fold = uint32_t(spf);
   p.folds_per_pass = uint32_t(ceil_div(items, spf));
 
@@ -286,8 +306,8 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
   // the next run's partial sums arrive while this run writes and the last one drains)
   // and two parameter slots. Buffers start on a bank boundary so every run sees the same
   // bank pattern (and the same feed timing) as buffer 0.
-  const uint32_t out_buffers = job.directions == 2 || p.passes > 1 ? 3 : 2;
-  const uint64_t fold_records = spf * p.seg_len * sizeof(cmd::CoeffRecord);  // a multiple of 32
+  const uint32_t out_buffers = (job.directions == 2 && !p.mixed) || p.passes > 1 ? 3 : 2;
+  const uint64_t fold_records = spf * seg_per_item * p.seg_len * sizeof(cmd::CoeffRecord);  // a multiple of 32
   auto buffer_offset = [](uint64_t span, uint32_t banks) { return ceil_div(span, 4ull * banks) * 4 * banks; };
   auto fits_single = [&](uint32_t c) {
     return fold_span(spf, c, in_banks) <= in_b && fold_span(spf, c, out_banks) <= out_b;
@@ -305,6 +325,12 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
     p.out_stride = 4 * job.output_row_words;
     p.double_buffered = !job.single_buffer && 2 * fold_records <= par_b;
     if (p.double_buffered) p.param_slot_offset = uint32_t(fold_records);
+  } else if (p.mixed) {
+    // One chunk of L steps (the backward half starts where the forward half ends).
+    p.double_buffered = !job.single_buffer && 2 * fold_records <= par_b && fits_double(job.L);
+    p.chunk_len = job.L;
+    p.in_stride = 4 * conflict_free_stride_words(p.chunk_len, in_banks);
+    p.out_stride = 4 * conflict_free_stride_words(p.chunk_len, out_banks);
   } else {
     p.double_buffered = !job.single_buffer && 2 * fold_records <= par_b && fits_double(1);
     // Longest chunk that fits (fits_single(1) holds by the cap above).
@@ -324,7 +350,7 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
     p.out_stride = 4 * conflict_free_stride_words(p.chunk_len, out_banks);
   }
   p.chunks = uint32_t(ceil_div(job.L, p.chunk_len));
-  p.reverse_chunks = uint32_t(ceil_div(p.reverse_len, p.chunk_len));
+  p.reverse_chunks = p.mixed ? 0 : uint32_t(ceil_div(p.reverse_len, p.chunk_len));
   if (p.double_buffered && !p.resident) {
     p.in_buf_offset = uint32_t(buffer_offset(fold_span(spf, p.chunk_len, in_banks), in_banks));
     p.out_buf_offset = uint32_t(buffer_offset(fold_span(spf, p.chunk_len, out_banks), out_banks));

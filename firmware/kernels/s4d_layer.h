@@ -71,13 +71,20 @@ struct S4dPlan {
   uint32_t passes = 0;         // P = ceil(M / cols): mode slices per channel and direction
   uint32_t seg_len = 0;        // S = ceil(M / P): PEs per segment
   uint32_t spr = 0;            // segments per array row (cols / S with SEGMENTS, else 1)
-  uint32_t segs_per_fold = 0;  // min(rows*spr, items, what the scratchpads hold)
+  uint32_t segs_per_fold = 0;  // items per fold: min(rows*spr (mixed: /2), items, what the scratchpads hold)
   uint32_t items = 0;          // B*H sequences; item c = b*H + h
   uint32_t folds_per_pass = 0; // ceil(items / segs_per_fold)
   uint32_t chunk_len = 0;      // time steps per RUN_SSM
   uint32_t chunks = 0;         // ceil(L / chunk_len): forward chunks
   uint32_t reverse_len = 0;    // backward steps per item: L - 1 if bidirectional, else 0
   uint32_t reverse_chunks = 0; // ceil(reverse_len / chunk_len) (0: no backward runs)
+  // Per-segment direction (AccelInfo::segment_direction, bidirectional layers, L >= 2):
+  // every run loads the forward segments of its segs_per_fold items and, after them,
+  // their backward segments (LOAD_COEFFS rev_segs), and steps both in one RUN_SSM of L
+  // steps (rev_length L-1, rev_in_offset 4: the backward segment of item c reads
+  // u_{t+1} and adds into y_t on the forward segment's row). One chunk (chunk_len = L),
+  // no backward runs (reverse_chunks = 0).
+  bool mixed = false;
   uint32_t in_stride = 0;      // bytes between segments in the input scratchpad
   uint32_t out_stride = 0;     // bytes between segments in the output scratchpad
   uint64_t coeff_bytes = 0;    // coefficient records in the workspace: dirs*P*items*S*32

@@ -58,6 +58,10 @@ cmd::Record coeff_dma(const S4dPlan& plan, const S4dLayerJob& job, const Run& r,
   d.spad_addr = slot;
   d.row_bytes = uint32_t(uint64_t(r.n) * plan.seg_len * sizeof(cmd::CoeffRecord));
   d.sys_stride = d.spad_stride = d.row_bytes;
+  if (plan.mixed) {  // the forward records, then the same items' backward records
+    d.rows = 2;
+    d.sys_stride = uint32_t(uint64_t(plan.passes) * plan.items * plan.seg_len * sizeof(cmd::CoeffRecord));
+  }
   return cmd::encode_dma(true, d);
 }
 
@@ -82,10 +86,15 @@ cmd::Record run_ssm(const S4dPlan& plan, const Run& r, uint32_t in_buf, uint32_t
   run.out_addr = out_buf;
   run.out_stride = plan.out_stride;
   run.length = r.len;
+  if (plan.mixed) {  // backward segments: u_{t+1} into y_t, L - 1 steps
+    run.rev_length = r.len - 1;
+    run.rev_in_offset = 4;
+  }
   return cmd::encode_run_ssm(run);
 }
 
 cmd::Record load_coeffs(const S4dPlan& plan, const Run& r, uint32_t slot) {
+  if (plan.mixed) return cmd::encode_load_coeffs({slot, 2 * r.n, plan.seg_len, r.n});
   return cmd::encode_load_coeffs({slot, r.n, plan.seg_len});
 }
 

@@ -87,6 +87,13 @@ PeArea pe_area(const TechTable& t, const Design& d) {
   if (d.segments)
     a.segments_um2 = t.segments.muxes_per_pe * d.word_bits * t.segments.mux_area_um2_per_bit +
                      t.segments.config_bits_per_pe * t.pe_register.area_um2_per_bit;
+  if (d.segment_direction) {
+    const auto& sd = t.segment_direction;
+    a.segment_direction_um2 =
+        sd.config_bits_per_pe * t.pe_register.area_um2_per_bit +
+        sd.address_generators_per_pe * sd.address_bits * (sd.mux_area_um2_per_bit + sd.decrement_area_um2_per_bit);
+    a.segments_um2 += a.segment_direction_um2;
+  }
   if (d.pe_clock_gating) {
     require_gating_figures(t);
     a.clock_gating_um2 = t.pe_gating.cell_area_um2;
@@ -119,6 +126,7 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   mac.real_only = false;
   mac.segments = false;
   mac.pe_clock_gating = false;
+  mac.segment_direction = false;
   b.lima_mac_pe_area_ratio = pe_area(t, lima).total_um2 / pe_area(t, mac).total_um2;
   return b;
 }
@@ -136,6 +144,7 @@ ActionCounts& ActionCounts::operator+=(const ActionCounts& o) {
   preload_pe_cycles += o.preload_pe_cycles;
   sleep_pe_cycles += o.sleep_pe_cycles;
   pe_wakes += o.pe_wakes;
+  reversed_address_steps += o.reversed_address_steps;
   for (int i = 0; i < 3; ++i) {
     spad_read_words[i] += o.spad_read_words[i];
     spad_write_words[i] += o.spad_write_words[i];
@@ -169,6 +178,8 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
   e.pj["pe_arithmetic"] = double(c.lima_ops) * op_energy(complex_pe) +
                           double(c.lima_real_ops) * op_energy(real_pe) +
                           double(c.mac_ops) * (f.mul.energy_pj + f.add.energy_pj);
+  if (d.segment_direction)  // the option's address decrements: arithmetic of the address generators
+    e.pj["pe_arithmetic"] += double(c.reversed_address_steps) * t.segment_direction.step_energy_pj;
   e.pj["pe_registers"] =
       double(c.pe_register_reads + c.pe_register_writes) * t.pe_register.access_energy_pj * scale;
   e.pj["operand_hops"] = double(c.operand_hops) * t.operand_hop.energy_pj * scale;

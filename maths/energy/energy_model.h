@@ -24,6 +24,7 @@ struct Design {
   enum PeKind { LIMA, MAC } pe = LIMA;
   bool real_only = false;  // LIMA-PE without imaginary parts (S4D-Real)
   bool segments = false;   // segment option: input mux and output tap per PE
+  bool segment_direction = false;  // per-segment direction option: direction bit, address muxes and decrements
   uint32_t rows = 32, cols = 32;
   uint32_t word_bits = 32;                 // must match number_format
   std::string number_format = "fp32";      // fp32, fp16, bf16, int32, int16, int8
@@ -49,8 +50,9 @@ struct PeStructure {
 PeStructure pe_structure(Design::PeKind kind, bool real_only, uint32_t word_bits);
 
 struct PeArea {
-  double arithmetic_um2 = 0, registers_um2 = 0, segments_um2 = 0;
-  double clock_gating_um2 = 0;  // the clock-gating cell, with Design::pe_clock_gating
+  double arithmetic_um2 = 0, registers_um2 = 0, segments_um2 = 0;  // segments_um2: both segment options
+  double segment_direction_um2 = 0;  // the per-segment direction option's part of segments_um2
+  double clock_gating_um2 = 0;       // the clock-gating cell, with Design::pe_clock_gating
   double total_um2 = 0;
 };
 // One PE of the design's kind and options.
@@ -79,6 +81,9 @@ struct ActionCounts {
   // PE power states, used with Design::pe_clock_gating (compute PE-cycles are the ops):
   // clocked PE-cycles without an op, clock-gated PE-cycles, sleep -> clocked transitions.
   uint64_t preload_pe_cycles = 0, sleep_pe_cycles = 0, pe_wakes = 0;
+  // Per-segment direction: address updates of reversed segments (input and output, one
+  // each per reversed segment-step), charged to pe_arithmetic when the option is on.
+  uint64_t reversed_address_steps = 0;
   // Words of the simulation (32-bit), by buffer (SpadIndex); DMA fills included.
   uint64_t spad_read_words[3] = {0, 0, 0};
   uint64_t spad_write_words[3] = {0, 0, 0};

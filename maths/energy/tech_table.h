@@ -58,6 +58,15 @@ struct TechTable {
     double config_bits_per_pe = 0;    // flip-flops holding the segment start/end flags
   } segments;
 
+  struct {  // the per-segment direction option (array.segment_direction), per PE
+    double config_bits_per_pe = 0;          // flip-flops holding the direction bit
+    double address_generators_per_pe = 0;   // input and output address of a segment starting here
+    double address_bits = 0;                // width of a scratchpad word address
+    double mux_area_um2_per_bit = 0;        // forward/backward address select
+    double decrement_area_um2_per_bit = 0;  // the down-counting half of the address generator
+    double step_energy_pj = 0;              // one reversed address update (decrement + mux)
+  } segment_direction;
+
   struct {
     std::vector<SramPoint> points;  // strictly increasing capacity, at least two
     double area_mm2_per_kib = 0;

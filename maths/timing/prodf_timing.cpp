@@ -1,6 +1,7 @@
 #include "epochcore/maths/timing/prodf_timing.h"
 
 #include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "epochcore/maths/baseline/ws_timing.h"
@@ -17,9 +18,122 @@ uint32_t bank_access_cycles(uint64_t base_word, uint64_t stride_words, uint32_t 
   return (busiest * accesses + g.ports - 1) / g.ports;
 }
 
+uint32_t bank_access_cycles(const std::vector<uint64_t>& words, const FeedGeometry& g, uint32_t accesses) {
+  if (words.empty()) return 0;
+  std::vector<uint32_t> load(g.banks, 0);
+  uint32_t busiest = 0;
+  for (uint64_t w : words) busiest = std::max(busiest, ++load[w % g.banks]);
+  return (busiest * accesses + g.ports - 1) / g.ports;
+}
+
+namespace {
+// Segment i of a mixed pass: its row, length and direction.
+struct MixedSeg {
+  bool rev;
+  uint64_t row, len;
+  bool backward;
+  int64_t partner;
+  uint64_t element(uint64_t k) const { return backward ? len - 1 - k : k; }
+  uint64_t step_of(uint64_t e) const { return e >= len ? ~uint64_t(0) : backward ? len - 1 - e : e; }
+};
+MixedSeg mixed_seg(const SsmPassShape& s, uint32_t i) {
+  const uint32_t n_fwd = s.n_seg - s.n_rev;
+  MixedSeg m;
+  m.rev = i >= n_fwd;
+  m.row = m.rev ? i - n_fwd : i;
+  m.len = m.rev ? (s.rev_length ? s.rev_length : s.length) : s.length;
+  m.backward = s.reverse != m.rev;
+  m.partner = m.rev ? (m.row < n_fwd ? int64_t(m.row) : -1) : (m.row < s.n_rev ? int64_t(n_fwd + m.row) : -1);
+  return m;
+}
+}  // namespace
+
+bool mixed_adds(const SsmPassShape& s, uint32_t i, uint64_t k) {
+  if (s.accumulate) return true;
+  const MixedSeg m = mixed_seg(s, i);
+  if (m.partner < 0) return false;
+  const uint64_t kp = mixed_seg(s, uint32_t(m.partner)).step_of(m.element(k));
+  return kp < k || (kp == k && m.partner < int64_t(i));
+}
+
+void mixed_beat_words(const SsmPassShape& s, uint32_t depth, uint64_t b, std::vector<uint64_t>* in_words,
+                      std::vector<uint64_t>* out_words) {
+  in_words->clear();
+  out_words->clear();
+  const uint32_t n_fwd = s.n_seg - s.n_rev;
+  const uint64_t L = s.length, R = s.rev_length ? s.rev_length : s.length;
+  const uint64_t iw = s.in_addr / 4, is = s.in_stride / 4, ow = s.out_addr / 4, os = s.out_stride / 4;
+  const uint64_t k = b + 1 - depth;  // the step emitted this beat (when b >= depth - 1)
+  const bool emitting = b + 1 >= depth;
+  for (uint32_t i = 0; i < s.n_seg; ++i) {
+    const bool rev = i >= n_fwd;
+    const uint64_t row = rev ? i - n_fwd : i, len = rev ? R : L;
+    const bool backward = s.reverse != rev;
+    const uint64_t in_base = iw + row * is + (rev ? s.rev_in_offset / 4 : 0), out_base = ow + row * os;
+    if (b < len) in_words->push_back(in_base + (backward ? len - 1 - b : b));
+    if (emitting && k < len) {
+      const uint64_t w = out_base + (backward ? len - 1 - k : k);
+      out_words->push_back(w);
+      if (mixed_adds(s, i, k)) out_words->push_back(w);  // read-modify-write
+    }
+  }
+}
+
+// A mixed-direction pass: a forward and a reversed address run through the banks in
+// opposite directions, so a beat's busiest bank depends on the beat. It depends on it
+// only through b mod banks (every word is base +- b), on which groups feed and emit
+// (fixed between L, R, depth-1, L+depth-1, R+depth-1) and on whether the partnered
+// forward and reversed segments write or add (which changes where the two cross a row:
+// found by a scan over the steps, two comparisons each): each interval between these
+// boundaries is costed once per residue of b modulo lcm(in banks, out banks).
+static void ssm_pass_mixed(const SsmPassShape& s, const FeedGeometry& in, const FeedGeometry& out,
+                           SsmPassTiming* t) {
+  const uint64_t L = s.length, R = s.rev_length ? s.rev_length : s.length, D = t->depth;
+  std::vector<uint64_t> cuts = {0, L, R, D - 1, L + D - 1, R + D - 1, t->beats};
+  const uint32_t n_fwd = s.n_seg - s.n_rev;
+  if (!s.accumulate && n_fwd > 0 && s.n_rev > 0) {  // partnered rows: segment 0 and n_fwd
+    bool prev_f = false, prev_r = false;
+    for (uint64_t k = 0; k < L; ++k) {
+      const bool f = mixed_adds(s, 0, k), r = k < R && mixed_adds(s, n_fwd, k);
+      if (k == 0 || f != prev_f || r != prev_r) cuts.push_back(k + D - 1);
+      prev_f = f;
+      prev_r = r;
+    }
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  const uint64_t period = std::lcm<uint64_t>(in.banks, out.banks);
+  std::vector<uint64_t> iw, ow;
+  uint32_t in_max = 0, out_max = 0;
+  for (size_t c = 0; c + 1 < cuts.size(); ++c) {
+    const uint64_t lo = cuts[c], hi = std::min(cuts[c + 1], t->beats);
+    if (lo >= hi) continue;
+    for (uint64_t b = lo; b < hi && b < lo + period; ++b) {
+      const uint64_t count = (hi - 1 - b) / period + 1;  // beats b, b + period, ... < hi
+      mixed_beat_words(s, uint32_t(D), b, &iw, &ow);
+      const uint32_t ic = bank_access_cycles(iw, in), oc = bank_access_cycles(ow, out);
+      in_max = std::max(in_max, ic);
+      out_max = std::max(out_max, oc);
+      const uint64_t cycles = std::max<uint64_t>({1, ic, oc});
+      const uint64_t stall_in = ic > 1 ? ic - 1 : 0;
+      t->cycles += count * cycles;
+      t->stall_input += count * stall_in;
+      t->stall_output += count * (cycles - 1 - stall_in);
+    }
+  }
+  t->in_cost = in_max;
+  t->out_cost = out_max;
+  t->active_pe_cycles = (uint64_t(s.n_seg - s.n_rev) * L + uint64_t(s.n_rev) * R) * s.seg_len;
+}
+
 SsmPassTiming ssm_pass(const SsmPassShape& s, const FeedGeometry& in, const FeedGeometry& out) {
   SsmPassTiming t;
   t.depth = s.segments ? s.seg_len : s.cols;
+  if (s.n_rev > 0) {
+    t.beats = uint64_t(s.length) + t.depth - 1;
+    ssm_pass_mixed(s, in, out, &t);
+    return t;
+  }
   const uint64_t L = s.length, D = t.depth;
   t.beats = L + D - 1;
   // The busiest bank's load is the same at every beat: step k shifts every address by
@@ -41,7 +155,7 @@ SsmPassTiming ssm_pass(const SsmPassShape& s, const FeedGeometry& in, const Feed
 }
 
 SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols, bool segments,
-                            uint32_t n_seg, uint32_t seg_len) {
+                            uint32_t n_seg, uint32_t seg_len, uint32_t n_rev) {
   SsmPassShape s;
   s.rows = rows;
   s.cols = cols;
@@ -54,6 +168,10 @@ SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols
   s.out_addr = run.out_addr;
   s.out_stride = run.out_stride;
   s.accumulate = run.flags & cmd::FLAG_ACCUMULATE;
+  s.reverse = run.flags & cmd::FLAG_REVERSE;
+  s.n_rev = n_rev;
+  s.rev_length = run.rev_length;
+  s.rev_in_offset = run.rev_in_offset;
   return s;
 }
 

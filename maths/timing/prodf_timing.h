@@ -4,6 +4,7 @@
 // tests compare the two. docs/architecture.md derives the formulas.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "epochcore/contract/commands.h"
 
@@ -23,6 +24,15 @@ struct SsmPassShape {
   uint32_t in_addr = 0, in_stride = 0;    // bytes
   uint32_t out_addr = 0, out_stride = 0;  // bytes
   bool accumulate = false;                // output read-modify-write
+  // Per-segment direction (LOAD_COEFFS rev_segs; docs/commands.md): the last n_rev of the
+  // n_seg segments step the other way over rev_length steps (0: length), on rows
+  // 0..n_rev-1, their inputs rev_in_offset bytes further; `reverse` is FLAG_REVERSE.
+  // A word a forward and a reversed segment both reach is written by the first and
+  // read-modified-written by the second (accumulate: both read-modify-write).
+  bool reverse = false;
+  uint32_t n_rev = 0;
+  uint32_t rev_length = 0;
+  uint32_t rev_in_offset = 0;
 };
 
 struct SsmPassTiming {
@@ -44,9 +54,22 @@ uint32_t bank_access_cycles(uint64_t base_word, uint64_t stride_words, uint32_t 
 
 SsmPassTiming ssm_pass(const SsmPassShape& s, const FeedGeometry& in, const FeedGeometry& out);
 
-// The shape of a RUN_SSM command on an array with `n_seg` segments of `seg_len` loaded.
+// The words one beat of a mixed-direction pass (n_rev > 0) touches: beat b's input words
+// (segments still feeding) and output word accesses (segments emitting step b - depth + 1;
+// a word listed twice when the segment adds to it: accumulate, or its partner on the row
+// reached it earlier, the forward segment winning a tie), in segment order. The array
+// model and ssm_pass both cost a beat from these lists.
+void mixed_beat_words(const SsmPassShape& s, uint32_t depth, uint64_t beat, std::vector<uint64_t>* in_words,
+                      std::vector<uint64_t>* out_words);
+// Whether segment i of a mixed pass adds to the word it emits at step k (see above).
+bool mixed_adds(const SsmPassShape& s, uint32_t i, uint64_t k);
+// The busiest bank's accesses over `words` (each `accesses` times), divided by the ports.
+uint32_t bank_access_cycles(const std::vector<uint64_t>& words, const FeedGeometry& g, uint32_t accesses = 1);
+
+// The shape of a RUN_SSM command on an array with `n_seg` segments of `seg_len` loaded,
+// the last `n_rev` of them reversed (LOAD_COEFFS rev_segs).
 SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols, bool segments,
-                            uint32_t n_seg, uint32_t seg_len);
+                            uint32_t n_seg, uint32_t seg_len, uint32_t n_rev = 0);
 
 // LOAD_COEFFS: 8 words per PE record through the parameter feed, and the shift of the
 // records along the rows (cols cycles), whichever is longer.

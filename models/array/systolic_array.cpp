@@ -55,6 +55,10 @@ void SystolicArray::thread() {
       do_gemm_fast(op_.gemm);
     else if (op_.kind == ArrayOp::Kind::GEMM)
       do_gemm(op_.gemm);
+    else if (n_rev_ > 0 && p_.fast)
+      do_run_mixed_fast(op_.run);
+    else if (n_rev_ > 0)
+      do_run_mixed(op_.run);
     else if (p_.fast)
       do_run_fast(op_.run);
     else
@@ -82,6 +86,7 @@ void SystolicArray::do_load(const cmd::LoadCoeffs& c) {
   const uint32_t spr = p_.segments ? C / c.seg_len : 1;
   n_seg_ = c.n_seg;
   seg_len_ = c.seg_len;
+  n_rev_ = c.rev_segs;
   for (LimaPeRegs& r : regs_) r.clear();
   seg_first_.clear();
   const auto* rec = reinterpret_cast<const cmd::CoeffRecord*>(param_.bytes() + c.param_addr);
@@ -267,6 +272,184 @@ void SystolicArray::do_run_fast(const cmd::RunSsm& c) {
   stats_.passes++;
   count_pass_states(t.cycles);
   wait(p_.clock_period * double(t.cycles));
+}
+
+void SystolicArray::mixed_setup(const cmd::RunSsm& c) {
+  const uint32_t n_fwd = n_seg_ - n_rev_;
+  const bool reverse = c.flags & cmd::FLAG_REVERSE;
+  const uint64_t R = c.rev_length ? c.rev_length : c.length;
+  seg_io_.assign(n_seg_, SegIo{});
+  for (uint32_t s = 0; s < n_seg_; ++s) {
+    SegIo& io = seg_io_[s];
+    const bool rev = s >= n_fwd;
+    const uint64_t row = rev ? s - n_fwd : s;
+    io.in_word = c.in_addr / 4 + row * (c.in_stride / 4) + (rev ? c.rev_in_offset / 4 : 0);
+    io.out_word = c.out_addr / 4 + row * (c.out_stride / 4);
+    io.len = rev ? R : c.length;
+    io.backward = reverse != rev;
+    if (rev && row < n_fwd) io.partner = int64_t(row);
+    if (!rev && row < n_rev_) io.partner = int64_t(n_fwd + row);
+  }
+}
+
+bool SystolicArray::mixed_adds(uint32_t s, uint64_t k, bool acc) const {
+  if (acc) return true;
+  const SegIo& io = seg_io_[s];
+  if (io.partner < 0) return false;
+  const uint64_t kp = seg_io_[size_t(io.partner)].step_of(io.element(k));
+  return kp < k || (kp == k && uint64_t(io.partner) < s);
+}
+
+// Cycle mode with reversed segments: per beat, each segment feeds while k < its length
+// and emits step b - depth + 1 while that is below its length; a beat costs the busiest
+// bank of the words it actually touches (outputs: read-modify-write).
+void SystolicArray::do_run_mixed(const cmd::RunSsm& c) {
+  const uint64_t pass_cycles_before = stats_.pass_cycles;
+  if (c.flags & cmd::FLAG_RESET_STATE)
+    for (LimaPeRegs& r : regs_) r.core.reset_state();
+  for (LimaPeRegs& r : regs_) r.valid_out = false;
+  mixed_setup(c);
+  const timing::SsmPassShape shape =
+      timing::ssm_pass_shape(c, p_.rows, p_.cols, p_.segments, n_seg_, seg_len_, n_rev_);
+  const uint64_t L = c.length;
+  const uint32_t depth = p_.segments ? seg_len_ : p_.cols;
+  const uint32_t S = seg_len_, span = p_.segments ? S : p_.cols;
+  const bool acc = c.flags & cmd::FLAG_ACCUMULATE;
+  const float* in = in_.words();
+  float* out = out_.words();
+  for (uint64_t beat = 0; beat < L + depth - 1; ++beat) {
+    timing::mixed_beat_words(shape, depth, beat, &beat_in_words_, &beat_out_words_);
+    const uint32_t in_cost = timing::bank_access_cycles(beat_in_words_, {in_.banks(), in_.ports()});
+    const uint32_t out_cost = timing::bank_access_cycles(beat_out_words_, {out_.banks(), out_.ports()});
+    const uint32_t cycles = std::max({1u, in_cost, out_cost});
+    const uint32_t stall_in = in_cost > 1 ? in_cost - 1 : 0;
+    stats_.stall_input_cycles += stall_in;
+    stats_.stall_output_cycles += cycles - 1 - stall_in;
+    wait(p_.clock_period * double(cycles));
+
+    const uint64_t k_out = beat + 1 - depth;  // step emitted this beat (beat >= depth - 1)
+    uint64_t active = 0, bypass = 0, writes = 0, reads = 0;
+    for (uint32_t s = 0; s < n_seg_; ++s) {
+      const SegIo& io = seg_io_[s];
+      LimaPeRegs* pe = &regs_[seg_first_[s]];
+      for (uint32_t j = span - 1; j >= S; --j)
+        pe[j].step_bypass(pe[j - 1].u_out, pe[j - 1].psum_out, pe[j - 1].valid_out);
+      bypass += span - S;
+      for (uint32_t j = S - 1; j > 0; --j) {
+        const bool v = pe[j - 1].valid_out;
+        pe[j].step_lima(pe[j - 1].u_out, pe[j - 1].psum_out, v);
+        active += v;
+      }
+      const bool feeding = beat < io.len;
+      pe[0].step_lima(feeding ? in[io.in_word + io.element(beat)] : 0.0f, 0.0f, feeding);
+      active += feeding;
+      const LimaPeRegs& end = pe[span - 1];
+      if (beat + 1 >= depth && k_out < io.len && end.valid_out) {
+        float& y = out[io.out_word + io.element(k_out)];
+        const bool add = mixed_adds(s, k_out, acc);
+        y = add ? y + end.psum_out : end.psum_out;
+        ++writes;
+        reads += add;
+      }
+    }
+    stats_.active_pe_cycles += active;
+    stats_.bypass_pe_cycles += bypass;
+    if (probe_) {
+      ArrayBeat b;
+      b.beat = beat;
+      b.cycles = cycles;
+      b.feeding = !beat_in_words_.empty();
+      b.draining = !beat_out_words_.empty();
+      b.active_pes = active;
+      probe_->on_beat(*this, b);
+    }
+    in_.stats().array_read_words += beat_in_words_.size();
+    out_.stats().array_write_words += writes;
+    out_.stats().array_read_words += reads;
+    stats_.pass_cycles += cycles;
+    stats_.pass_beats++;
+  }
+  stats_.reversed_segment_steps += uint64_t(n_rev_) * (c.rev_length ? c.rev_length : c.length);
+  stats_.passes++;
+  count_pass_states(stats_.pass_cycles - pass_cycles_before);
+}
+
+// Fast mode with reversed segments: each segment's sequence in bulk (the PE chain's
+// order), then the row's outputs applied in the order the cycle model applies them: per
+// word, the segment that reaches it first, then its partner.
+void SystolicArray::do_run_mixed_fast(const cmd::RunSsm& c) {
+  const timing::SsmPassShape shape =
+      timing::ssm_pass_shape(c, p_.rows, p_.cols, p_.segments, n_seg_, seg_len_, n_rev_);
+  const timing::SsmPassTiming t =
+      timing::ssm_pass(shape, {in_.banks(), in_.ports()}, {out_.banks(), out_.ports()});
+  if (c.flags & cmd::FLAG_RESET_STATE)
+    for (LimaPeRegs& r : regs_) r.core.reset_state();
+  mixed_setup(c);
+  const bool acc = c.flags & cmd::FLAG_ACCUMULATE;
+  const uint64_t S = seg_len_;
+  const float* in = in_.words();
+  float* out = out_.words();
+  const uint32_t n_fwd = n_seg_ - n_rev_;
+  // Segment s's psums by step into mixed_psum_ (offset by `at`).
+  auto run_segment = [&](uint32_t s, size_t at) {
+    const SegIo& io = seg_io_[s];
+    LimaPeRegs* seg = &regs_[seg_first_[s]];
+    for (uint64_t k = 0; k < io.len; ++k) {
+      const float uk = in[io.in_word + io.element(k)];
+      float psum = 0.0f;
+      for (uint64_t m = 0; m < S; ++m) psum = seg[m].core.lima(uk, psum);
+      mixed_psum_[at + k] = psum;
+    }
+  };
+  uint64_t words = 0, both = 0;  // words written; words two segments reach (the second adds)
+  mixed_psum_.resize(2 * uint64_t(c.length));
+  for (uint32_t s = 0; s < n_seg_; ++s) {
+    const SegIo& io = seg_io_[s];
+    words += io.len;
+    if (io.partner >= 0 && s >= n_fwd) continue;  // applied with its forward partner
+    run_segment(s, 0);
+    if (io.partner < 0) {
+      for (uint64_t k = 0; k < io.len; ++k) {
+        float& y = out[io.out_word + io.element(k)];
+        y = acc ? y + mixed_psum_[k] : mixed_psum_[k];
+      }
+      continue;
+    }
+    const uint32_t r = uint32_t(io.partner);
+    const SegIo& rio = seg_io_[r];
+    run_segment(r, c.length);
+    // Every element of the row: at most the two contributions, in arrival order.
+    for (uint64_t e = 0; e < io.len || e < rio.len; ++e) {
+      float& y = out[io.out_word + e];
+      const uint64_t kf = io.step_of(e), kr = rio.step_of(e);
+      const bool has_f = kf < io.len, has_r = kr < rio.len;
+      const float f = has_f ? mixed_psum_[kf] : 0.0f, b = has_r ? mixed_psum_[c.length + kr] : 0.0f;
+      if (has_f && has_r) {
+        ++both;
+        const bool f_first = kf <= kr;
+        const float first = f_first ? f : b, second = f_first ? b : f;
+        y = (acc ? y + first : first) + second;
+      } else if (has_f) {
+        y = acc ? y + f : f;
+      } else {
+        y = acc ? y + b : b;
+      }
+    }
+  }
+  for (LimaPeRegs& r : regs_) r.valid_out = false;
+  in_.stats().array_read_words += words;
+  out_.stats().array_write_words += words;
+  out_.stats().array_read_words += acc ? words : both;
+  stats_.stall_input_cycles += t.stall_input;
+  stats_.stall_output_cycles += t.stall_output;
+  stats_.active_pe_cycles += t.active_pe_cycles;
+  stats_.bypass_pe_cycles += uint64_t(n_seg_) * (p_.segments ? 0 : p_.cols - seg_len_) * t.beats;
+  stats_.pass_cycles += t.cycles;
+  stats_.pass_beats += t.beats;
+  stats_.reversed_segment_steps += uint64_t(n_rev_) * (c.rev_length ? c.rev_length : c.length);
+  stats_.passes++;
+  wait(p_.clock_period * double(t.cycles));
+  count_pass_states(t.cycles);
 }
 
 // RUN_GEMM (docs/commands.md). Weights go into the w registers of the mapped k x n PEs.

@@ -20,6 +20,10 @@ struct ArrayParams {
   uint32_t cols = 32;
   bool segments = true;    // several segments per row (else one, output at the east edge)
   bool real_only = false;  // imaginary parts of the coefficients are dropped on load
+  // Hardware option: per-segment direction (LOAD_COEFFS rev_segs). The array executes what
+  // the command processor validated; the flag only selects the HW_FEATURES bit, the
+  // validation and the option's energy/area.
+  bool segment_direction = false;
   bool fast = false;       // transaction-level: whole passes in bulk, closed-form time annotated
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
 };
@@ -42,6 +46,7 @@ struct ArrayStats {
   uint64_t stall_output_cycles = 0;   // output write-back could not drain a beat in one cycle
   uint64_t active_pe_cycles = 0;      // PE-cycles doing a LIMA op on a valid time step
   uint64_t bypass_pe_cycles = 0;      // PE-cycles passing operands through (segments off)
+  uint64_t reversed_segment_steps = 0;  // time steps of reversed segments (LOAD_COEFFS rev_segs)
   uint64_t loaded_rows = 0;           // rows written by coefficient loads
   uint64_t gemm_folds = 0;            // RUN_GEMM commands
   uint64_t gemm_cycles = 0;           // RUN_GEMM, weight load included
@@ -89,6 +94,7 @@ class SystolicArray : public sc_core::sc_module {
   const ArrayParams& params() const { return p_; }
   const ArrayStats& stats() const { return stats_; }
   uint32_t loaded_segments() const { return n_seg_; }
+  uint32_t loaded_reversed() const { return n_rev_; }
   LimaPe& pe(uint32_t row, uint32_t col) { return *pes_[row * p_.cols + col]; }
   const LimaPeRegs& regs(uint32_t row, uint32_t col) const { return regs_[row * p_.cols + col]; }
   void set_activity_log(ActivityLog* log) { activity_ = log; }
@@ -100,6 +106,23 @@ class SystolicArray : public sc_core::sc_module {
   void do_run(const cmd::RunSsm& c);
   void do_run_fast(const cmd::RunSsm& c);
   void count_pass_states(uint64_t cycles);
+  // Passes with reversed segments loaded (LOAD_COEFFS rev_segs): every segment has its
+  // own direction, length and windows; a forward and a reversed segment share a row.
+  void do_run_mixed(const cmd::RunSsm& c);
+  void do_run_mixed_fast(const cmd::RunSsm& c);
+  struct SegIo {
+    uint64_t in_word = 0, out_word = 0;  // element 0 of the segment's windows
+    uint64_t len = 0;                    // steps
+    bool backward = false;               // step k works on element len-1-k
+    int64_t partner = -1;                // the other segment on its row, if any
+    uint64_t element(uint64_t k) const { return backward ? len - 1 - k : k; }
+    // The step at which the segment reaches element e (~0 when never).
+    uint64_t step_of(uint64_t e) const { return e >= len ? ~uint64_t(0) : backward ? len - 1 - e : e; }
+  };
+  void mixed_setup(const cmd::RunSsm& c);
+  // Whether segment s's output at step k adds to the word (accumulate, or its partner
+  // reached the word earlier in the pass; the forward segment wins a tie).
+  bool mixed_adds(uint32_t s, uint64_t k, bool acc) const;
   // RUN_GEMM: cycle mode steps the mapped PEs every cycle with the skewed feed; fast mode
   // computes the fold in bulk in the same order. Both take timing::gemm_fold_cycles.
   void do_gemm(const cmd::RunGemm& c);
@@ -126,6 +149,10 @@ class SystolicArray : public sc_core::sc_module {
   // then, without segments, the idle PEs up to the east edge that the partial sum crosses).
   std::vector<uint32_t> seg_first_;
   uint32_t n_seg_ = 0, seg_len_ = 0;
+  uint32_t n_rev_ = 0;                 // the last n_rev_ segments are reversed
+  std::vector<SegIo> seg_io_;          // this mixed pass's per-segment windows
+  std::vector<uint64_t> beat_in_words_, beat_out_words_;
+  std::vector<float> mixed_psum_;      // fast mixed pass: one segment's outputs
 
   std::vector<float> gemm_psum_;  // fast RUN_GEMM: one output row's partial sums, cols words
 

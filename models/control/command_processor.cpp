@@ -154,7 +154,7 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
     if (!fetch(i, &r)) return ErrorCause::CMD_FETCH_ERROR;
     set_state(CpState::DECODE);
     wait(period_);  // decode
-    const ErrorCause bad = cmd::validate(r, hw_, loaded_segments_, &error_detail_);
+    const ErrorCause bad = cmd::validate(r, hw_, loaded_segments_, loaded_reversed_, &error_detail_);
     if (bad != ErrorCause::NONE) return bad;
 
     const cmd::Opcode op = cmd::opcode_of(r);
@@ -181,6 +181,7 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
           a.kind = ArrayOp::Kind::LOAD;
           a.load = cmd::decode_load_coeffs(r);
           loaded_segments_ = a.load.n_seg;
+          loaded_reversed_ = a.load.rev_segs;
         } else if (op == cmd::Opcode::RUN_SSM) {
           a.kind = ArrayOp::Kind::RUN;
           a.run = cmd::decode_run_ssm(r);

@@ -134,8 +134,8 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   TechTable t;
   const MapReader top(root, "", origin,
                       {"name", "node_nm", "source", "arithmetic", "pe_register", "operand_hop",
-                       "segments", "sram", "dram", "dma", "control", "vector_unit", "leakage",
-                       "pe_gating"});
+                       "segments", "segment_direction", "sram", "dram", "dma", "control", "vector_unit",
+                       "leakage", "pe_gating"});
   t.name = top.text("name", false);
   t.node_nm = top.number("node_nm", true);
   t.source = top.text("source", true);
@@ -159,6 +159,16 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   t.segments.mux_area_um2_per_bit = seg.number("mux_area_um2_per_bit");
   t.segments.muxes_per_pe = seg.number("muxes_per_pe");
   t.segments.config_bits_per_pe = seg.number("config_bits_per_pe");
+
+  const MapReader dir = top.map("segment_direction",
+                                {"config_bits_per_pe", "address_generators_per_pe", "address_bits",
+                                 "mux_area_um2_per_bit", "decrement_area_um2_per_bit", "step_energy_pj"});
+  t.segment_direction.config_bits_per_pe = dir.number("config_bits_per_pe");
+  t.segment_direction.address_generators_per_pe = dir.number("address_generators_per_pe");
+  t.segment_direction.address_bits = dir.number("address_bits");
+  t.segment_direction.mux_area_um2_per_bit = dir.number("mux_area_um2_per_bit");
+  t.segment_direction.decrement_area_um2_per_bit = dir.number("decrement_area_um2_per_bit");
+  t.segment_direction.step_energy_pj = dir.number("step_energy_pj");
 
   const MapReader sram = top.map("sram", {"points", "area_mm2_per_kib", "leakage_uw_per_kib"});
   const YAML::Node points = sram.list("points");

@@ -58,6 +58,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("array.rows", &s.array.rows);
   add("array.cols", &s.array.cols);
   add("array.segments", &s.array.segments);
+  add("array.segment_direction", &s.array.segment_direction);
   add("array.real_only", &s.array.real_only);
   add("array.clock_mhz", &s.array.clock_mhz);
   const std::pair<const char*, SpadConfig*> spads[] = {

@@ -81,6 +81,7 @@ struct ArrayConfig {
   uint32_t rows = 32;
   uint32_t cols = 32;
   bool segments = true;      // several channel segments per row (ProDF option, area cost)
+  bool segment_direction = false;  // per-segment direction (hardware option, area cost)
   bool real_only = false;    // S4D-Real PEs: imaginary parts forced to zero
   double clock_mhz = 1000.0;
 };

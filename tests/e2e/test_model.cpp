@@ -357,3 +357,31 @@ TEST_CASE("model: --trace has one slice per stage on the stages track; --csv and
                    std::to_string(stages.size()) + " head, 100.0%") != std::string::npos);
   CHECK(p.err.back() == '\n');
 }
+
+// The per-segment direction option (array.segment_direction) on whole bidirectional
+// models: the compiler's resident SSM stages run both halves in one pass. One mode pass
+// per layer here (N/2 <= cols), so the logits are the same bytes as without the option;
+// no more passes (these models have more items than half the 8x8 array holds, so pairing
+// halves the items per fold and keeps the pass count; the N=4 layer test shows the case
+// where it halves it); cycle and fast mode agree with the option on.
+TEST_CASE("model: per-segment direction gives the same logits, cycle == fast", "[model][segdir]") {
+  for (const char* name : {"tokens", "retrieval"}) {
+    INFO(name);
+    const std::string m = model_file(name, std::string(name) == "tokens" ? kTokensModel : kRetrievalModel);
+    const VpResult off = run_epochcore_vp(dir(), model_args(m, 2, "fast", "fp32"));
+    const VpResult on = run_epochcore_vp(dir(), model_args(m, 2, "fast", "fp32", "--set array.segment_direction=true"));
+    const VpResult on_c = run_epochcore_vp(dir(), model_args(m, 2, "cycle", "fp32", "--set array.segment_direction=true"));
+    INFO(off.err << on.err << on_c.err);
+    REQUIRE(off.exit_code == 0);
+    REQUIRE(on.exit_code == 0);
+    REQUIRE(on_c.exit_code == 0);
+    CHECK(read_text(off.output_path) == read_text(on.output_path));
+    CHECK(on.report["array_counters"]["reversed_segment_steps"].get<uint64_t>() > 0);
+    CHECK(on.report["array_counters"]["passes"].get<uint64_t>() <=
+          off.report["array_counters"]["passes"].get<uint64_t>());
+    CHECK(off.report["array_counters"]["reversed_segment_steps"].get<uint64_t>() == 0);
+    CHECK(read_text(on.output_path) == read_text(on_c.output_path));
+    CHECK(on.report["cycles"] == on_c.report["cycles"]);
+    CHECK(on.report["array_counters"] == on_c.report["array_counters"]);
+  }
+}

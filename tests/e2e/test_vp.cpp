@@ -78,6 +78,7 @@ struct Shape {
   uint32_t spad_kib, banks;
   uint32_t out_ports = 1;  // the output scratchpad's ports (the others have 1)
   bool bidirectional = false;
+  bool segment_direction = false;  // the per-segment direction option (array.segment_direction)
 };
 
 std::string shape_args(const Shape& s) {
@@ -85,7 +86,8 @@ std::string shape_args(const Shape& s) {
   a << " --set workload.channels=" << s.H << " --set workload.modes=" << s.M << " --set workload.length=" << s.L
     << " --set workload.batch=" << s.B << " --set array.rows=" << s.rows << " --set array.cols=" << s.cols
     << " --set array.segments=" << (s.segments ? "true" : "false")
-    << " --set workload.bidirectional=" << (s.bidirectional ? "true" : "false");
+    << " --set workload.bidirectional=" << (s.bidirectional ? "true" : "false")
+    << " --set array.segment_direction=" << (s.segment_direction ? "true" : "false");
   for (const char* buf : {"input", "param", "output"})
     a << " --set scratchpad." << buf << ".size_kib=" << s.spad_kib << " --set scratchpad." << buf
       << ".banks=" << s.banks << " --set scratchpad." << buf << ".ports="
@@ -98,11 +100,14 @@ struct Expected {
   uint64_t load_cycles = 0, pass_cycles = 0, stall_in = 0, stall_out = 0, active = 0;
 };
 
+fw::S4dPlan plan_of(const Shape& s);
+
 Expected closed_form(const Shape& s) {
   fw::AccelInfo hw;
   hw.rows = s.rows;
   hw.cols = s.cols;
   hw.segments = s.segments;
+  hw.segment_direction = s.segment_direction;
   for (int i = 0; i < 3; ++i) {
     hw.spad_bytes[i] = s.spad_kib * 1024;
     hw.spad_banks[i] = s.banks;
@@ -124,16 +129,17 @@ Expected closed_form(const Shape& s) {
   REQUIRE(planned);
   const timing::FeedGeometry g{s.banks, 1}, g_out{s.banks, s.out_ports};
   Expected e;
-  uint32_t n_seg = 0, seg_len = 0;
+  uint32_t n_seg = 0, seg_len = 0, n_rev = 0;
   for (const cmd::Record& r : fw::build_s4d_stream(plan, job)) {
     if (cmd::opcode_of(r) == cmd::Opcode::LOAD_COEFFS) {
       const cmd::LoadCoeffs c = cmd::decode_load_coeffs(r);
       n_seg = c.n_seg;
       seg_len = c.seg_len;
+      n_rev = c.rev_segs;
       e.load_cycles += timing::load_coeffs_cycles(n_seg, seg_len, s.cols, g);
     } else if (cmd::opcode_of(r) == cmd::Opcode::RUN_SSM) {
       const cmd::RunSsm c = cmd::decode_run_ssm(r);
-      const timing::SsmPassShape p = timing::ssm_pass_shape(c, s.rows, s.cols, s.segments, n_seg, seg_len);
+      const timing::SsmPassShape p = timing::ssm_pass_shape(c, s.rows, s.cols, s.segments, n_seg, seg_len, n_rev);
       const timing::SsmPassTiming t = timing::ssm_pass(p, g, g_out);
       e.pass_cycles += t.cycles;
       e.stall_in += t.stall_input;
@@ -142,6 +148,32 @@ Expected closed_form(const Shape& s) {
     }
   }
   return e;
+}
+
+fw::S4dPlan plan_of(const Shape& s) {
+  fw::AccelInfo hw;
+  hw.rows = s.rows;
+  hw.cols = s.cols;
+  hw.segments = s.segments;
+  hw.segment_direction = s.segment_direction;
+  for (int i = 0; i < 3; ++i) {
+    hw.spad_bytes[i] = s.spad_kib * 1024;
+    hw.spad_banks[i] = s.banks;
+    hw.spad_ports[i] = i == 2 ? s.out_ports : 1;
+  }
+  fw::S4dLayerJob job;
+  job.H = s.H;
+  job.M = s.M;
+  job.L = s.L;
+  job.B = s.B;
+  job.directions = s.bidirectional ? 2 : 1;
+  job.workspace_addr = 1 << 20;
+  job.workspace_bytes = 64u << 20;
+  fw::S4dPlan plan;
+  char why[256] = {};
+  INFO(why);
+  REQUIRE(fw::plan_s4d_layer(hw, job, &plan, why, sizeof why));
+  return plan;
 }
 
 void check_run(const Shape& s, const VpRun& r) {
@@ -546,4 +578,74 @@ TEST_CASE("a bad command in the stream stops the run with the cause and the comm
   CHECK(past.exit_code == 0);
   CHECK(past.report["fault_injection"].get<std::string>().find("not injected") != std::string::npos);
   CHECK(run_vp(base + " --inject-bad-command x").exit_code == 2);
+}
+
+// The per-segment direction option (array.segment_direction): a bidirectional layer's
+// forward and backward halves share one pass. Each grid shape, bidirectional, with the
+// option off and on: the outputs are the same bytes where the accumulation into the
+// output keeps its order (one mode pass: fwd + bwd is commutative), within the reference
+// tolerance where it does not (several mode passes interleave forward and backward
+// partial sums); cycles equal the closed form; cycle and fast mode agree.
+TEST_CASE("per-segment direction: bidirectional layers in one pass, on against off", "[e2e][segdir]") {
+  const fs::path dir = temp_dir() / "segdir";
+  fs::create_directories(dir);
+  int n = 0;
+  for (Shape s : kGrid) {
+    s.bidirectional = true;
+    DYNAMIC_SECTION("H=" << s.H << " M=" << s.M << " L=" << s.L << " B=" << s.B << " array " << s.rows << "x"
+                         << s.cols << (s.segments ? " seg" : " noseg")) {
+      const std::string base = (dir / std::to_string(++n)).string();
+      Shape on = s;
+      on.segment_direction = true;
+      const VpRun off_c = run_vp(shape_args(s) + " --set run.timing=cycle --output '" + base + "off.npy'");
+      const VpRun on_c = run_vp(shape_args(on) + " --set run.timing=cycle --output '" + base + "onc.npy'");
+      const VpRun on_f = run_vp(shape_args(on) + " --set run.timing=fast --output '" + base + "onf.npy'");
+      INFO(off_c.err << on_c.err << on_f.err);
+      REQUIRE(off_c.exit_code == 0);
+      REQUIRE(on_c.exit_code == 0);
+      REQUIRE(on_f.exit_code == 0);
+      check_run(on, on_c);  // reference tolerance and the closed form, option on
+      // fast == cycle with the option on
+      CHECK(slurp(base + "onc.npy") == slurp(base + "onf.npy"));
+      CHECK(on_c.report["cycles"] == on_f.report["cycles"]);
+      CHECK(on_c.report["array_counters"] == on_f.report["array_counters"]);
+      CHECK(on_c.report["scratchpads"] == on_f.report["scratchpads"]);
+      const uint32_t passes = (s.M + s.cols - 1) / s.cols;
+      if (passes == 1 && s.L > 1)
+        CHECK(slurp(base + "off.npy") == slurp(base + "onc.npy"));
+      const uint64_t rev = on_c.report["array_counters"]["reversed_segment_steps"].get<uint64_t>();
+      // The kernel used the option where the plan pairs the halves (L > 1 and, streaming,
+      // the whole sequence of a fold fits the scratchpads): L-1 backward steps per item
+      // and mode pass; else the separate backward runs, and the same bytes as off.
+      const bool mixed = plan_of(on).mixed;
+      CHECK(mixed == (s.L > 1 && s.spad_kib > 1));  // only the 1 KiB shape needs time chunks
+      CHECK(rev == (mixed ? uint64_t(s.L - 1) * s.H * s.B * passes : 0));
+      if (!mixed) CHECK(slurp(base + "off.npy") == slurp(base + "onc.npy"));
+      CHECK(off_c.report["array_counters"]["reversed_segment_steps"].get<uint64_t>() == 0);
+    }
+  }
+}
+
+// An N=4 layer (M=2) whose channels fill half the array: the option halves the passes.
+TEST_CASE("per-segment direction: an N=4 layer takes fewer array cycles", "[e2e][segdir]") {
+  // 8 channels of 2 PEs: half of the 16 segments the 4x8 array holds; 64 banks so that
+  // the feed keeps up with twice the segments (read-modify-write outputs included).
+  Shape s{8, 2, 256, 1, 4, 8, true, 64, 64};
+  s.bidirectional = true;
+  Shape on = s;
+  on.segment_direction = true;
+  const VpRun off = run_vp(shape_args(s) + " --set run.timing=fast");
+  const VpRun onr = run_vp(shape_args(on) + " --set run.timing=fast");
+  INFO(off.err << onr.err);
+  REQUIRE(off.exit_code == 0);
+  REQUIRE(onr.exit_code == 0);
+  const uint64_t a_off = off.report["array_counters"]["busy_cycles"].get<uint64_t>();
+  const uint64_t a_on = onr.report["array_counters"]["busy_cycles"].get<uint64_t>();
+  CHECK(a_on < a_off);
+  CHECK(onr.report["array_counters"]["passes"].get<uint64_t>() < off.report["array_counters"]["passes"].get<uint64_t>());
+  CHECK(onr.report["cycles"].get<uint64_t>() < off.report["cycles"].get<uint64_t>());
+  CHECK(onr.report["error_vs_reference"]["max_rel"].get<double>() <= 1e-5);
+  // The option's area is charged only when it is on.
+  CHECK(onr.report["area_mm2"]["by_component"]["pe_segments"].get<double>() >
+        off.report["area_mm2"]["by_component"]["pe_segments"].get<double>());
 }

@@ -127,6 +127,17 @@ void program(Soc& soc, fw::Hal& hal) {
   expect_error(hal, drv, {encode_run_ssm(run), encode_end()}, ErrorCause::BAD_FIELD, 0, "RUN_SSM before LOAD_COEFFS");
   expect_error(hal, drv, {encode_load_coeffs({0, 33, 1}), encode_end()}, ErrorCause::BAD_FIELD, 0,
                "more segments than the array holds");
+  // Per-segment direction on an accelerator without the option (the default scenario).
+  expect_error(hal, drv, {encode_nop(), encode_load_coeffs({0, 4, 2, 2}), encode_end()}, ErrorCause::BAD_FIELD, 1,
+               "LOAD_COEFFS rev_segs without HW_FEATURES.SEGMENT_DIRECTION");
+  expect_error(hal, drv, {encode_load_coeffs({0, 4, 2}), encode_barrier(), [] {
+                 RunSsm r;
+                 r.length = 16;
+                 r.in_stride = r.out_stride = 64;
+                 r.rev_length = 15;
+                 return encode_run_ssm(r);
+               }(), encode_end()},
+               ErrorCause::BAD_FIELD, 2, "RUN_SSM rev_length without HW_FEATURES.SEGMENT_DIRECTION");
   expect_error(hal, drv, {encode_load_coeffs({0, 4, 2}), encode_barrier(), [] {
                  RunSsm r;
                  r.length = 4096;  // 4 segments x 16 KiB > 16 KiB

@@ -32,6 +32,9 @@ struct Case {
   bool accumulate;
   uint32_t runs;  // consecutive RUN_SSM commands over successive chunks, state carried
   bool reverse = false;
+  // Per-segment direction: the last n_rev segments reversed, rev_length steps (0: length),
+  // inputs rev_in_offset_words further into their rows.
+  uint32_t n_rev = 0, rev_length = 0, rev_in_offset_words = 0;
 };
 
 struct Config {
@@ -59,7 +62,8 @@ DmaDesc dma(SpadId spad, uint64_t sys, uint32_t spad_addr, uint32_t bytes) {
 void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const Case& c, Rng& rng) {
   const std::string name = "case n_seg=" + std::to_string(c.n_seg) + " seg_len=" + std::to_string(c.seg_len) +
                            " L=" + std::to_string(c.length) + " runs=" + std::to_string(c.runs) +
-                           (c.accumulate ? " acc" : "") + (c.reverse ? " reverse" : "");
+                           (c.accumulate ? " acc" : "") + (c.reverse ? " reverse" : "") +
+                           (c.n_rev ? " n_rev=" + std::to_string(c.n_rev) + " R=" + std::to_string(c.rev_length) : "");
   // Coefficients with |a| < 1, inputs and initial outputs.
   std::vector<CoeffRecord> rec(size_t(c.n_seg) * c.seg_len);
   for (auto& r : rec) {
@@ -68,7 +72,7 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
          float(rng.normal()), float(rng.normal()), float(rng.normal()), 0.0f};
   }
   const uint32_t total = c.length * c.runs;
-  const uint32_t in_words = c.in_offset_words + c.n_seg * c.in_stride_words * c.runs;
+  const uint32_t in_words = c.in_offset_words + c.n_seg * c.in_stride_words * c.runs + c.rev_in_offset_words;
   const uint32_t out_words = c.out_offset_words + c.n_seg * c.out_stride_words * c.runs;
   std::vector<float> in(in_words), out0(out_words);
   for (auto& v : in) v = float(rng.normal());
@@ -81,7 +85,7 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
   std::vector<Record> s = {encode_dma(true, dma(SpadId::PARAM, kCoeffs, 0, uint32_t(rec.size() * 32))),
                            encode_dma(true, dma(SpadId::INPUT, kInput, 0, in_words * 4)),
                            encode_dma(true, dma(SpadId::OUTPUT, kOutput, 0, out_words * 4)),
-                           encode_barrier(), encode_load_coeffs({0, c.n_seg, c.seg_len})};
+                           encode_barrier(), encode_load_coeffs({0, c.n_seg, c.seg_len, c.n_rev})};
   for (uint32_t r = 0; r < c.runs; ++r) {
     RunSsm run;
     run.flags = (c.accumulate ? FLAG_ACCUMULATE : 0) | (r == 0 ? FLAG_RESET_STATE : 0) |
@@ -91,6 +95,8 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
     run.out_addr = 4 * (c.out_offset_words + r * c.n_seg * c.out_stride_words);
     run.out_stride = 4 * c.out_stride_words;
     run.length = c.length;
+    run.rev_length = c.rev_length;
+    run.rev_in_offset = 4 * c.rev_in_offset_words;
     s.push_back(encode_run_ssm(run));
   }
   s.push_back(encode_barrier());
@@ -115,6 +121,10 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
   shape.in_stride = 4 * c.in_stride_words;
   shape.out_stride = 4 * c.out_stride_words;
   shape.accumulate = c.accumulate;
+  shape.reverse = c.reverse;
+  shape.n_rev = c.n_rev;
+  shape.rev_length = c.rev_length;
+  shape.rev_in_offset = 4 * c.rev_in_offset_words;
   const timing::FeedGeometry gin{cfg.in_banks, cfg.ports}, gout{cfg.out_banks, cfg.ports},
       gparam{cfg.param_banks, cfg.ports};
   uint64_t cycles = 0, stall_in = 0, stall_out = 0, beats = 0, active = 0;
@@ -143,17 +153,29 @@ void run_case(Soc& soc, fw::Hal& hal, fw::Driver& drv, const Config& cfg, const 
   std::vector<float> got(out_words);
   hal.mem_read(kResult, got.data(), got.size() * 4);
   std::vector<float> want = out0;
-  for (uint32_t sgi = 0; sgi < c.n_seg; ++sgi) {
-    std::vector<LimaPeCore> pes(c.seg_len);
-    for (uint32_t m = 0; m < c.seg_len; ++m) pes[m].load(rec[size_t(sgi) * c.seg_len + m]);
-    for (uint32_t k = 0; k < total; ++k) {
-      const uint32_t r = k / c.length, kk = c.reverse ? c.length - 1 - k % c.length : k % c.length;
-      const float u = in[c.in_offset_words + (r * c.n_seg + sgi) * c.in_stride_words + kk];
-      float psum = 0.0f;
-      for (auto& pe : pes) psum = pe.lima(u, psum);
-      float& y = want[c.out_offset_words + (r * c.n_seg + sgi) * c.out_stride_words + kk];
-      y = c.accumulate ? y + psum : psum;
-    }
+  // Per run, step by step and segment by segment (the order outputs reach the scratchpad):
+  // the first output of a run to a word writes it, later ones add (docs/commands.md).
+  std::vector<std::vector<LimaPeCore>> pes(c.n_seg, std::vector<LimaPeCore>(c.seg_len));
+  for (uint32_t sgi = 0; sgi < c.n_seg; ++sgi)
+    for (uint32_t m = 0; m < c.seg_len; ++m) pes[sgi][m].load(rec[size_t(sgi) * c.seg_len + m]);
+  const uint32_t n_fwd = c.n_seg - c.n_rev, R = c.rev_length ? c.rev_length : c.length;
+  (void)total;
+  for (uint32_t r = 0; r < c.runs; ++r) {
+    std::vector<bool> touched(want.size(), false);
+    for (uint32_t k = 0; k < c.length; ++k)
+      for (uint32_t sgi = 0; sgi < c.n_seg; ++sgi) {
+        const bool rev = sgi >= n_fwd;
+        const uint32_t len = rev ? R : c.length, row = rev ? sgi - n_fwd : sgi;
+        if (k >= len) continue;
+        const uint32_t e = (c.reverse != rev) ? len - 1 - k : k;
+        const float u = in[c.in_offset_words + (r * c.n_seg + row) * c.in_stride_words +
+                           (rev ? c.rev_in_offset_words : 0) + e];
+        float psum = 0.0f;
+        for (auto& pe : pes[sgi]) psum = pe.lima(u, psum);
+        const size_t w = c.out_offset_words + (r * c.n_seg + row) * c.out_stride_words + e;
+        want[w] = c.accumulate || touched[w] ? want[w] + psum : psum;
+        touched[w] = true;
+      }
   }
   EC_CHECK_INFO(std::memcmp(got.data(), want.data(), got.size() * 4) == 0, name + ": outputs differ");
 }
@@ -172,6 +194,7 @@ int sc_main(int argc, char** argv) {
   sc.array.rows = cfg.rows;
   sc.array.cols = cfg.cols;
   sc.array.segments = cfg.segments;
+  sc.array.segment_direction = true;  // no effect on the cases without reversed segments
   sc.run.timing = cfg.fast ? "fast" : "cycle";
   sc.spad_input = {256, cfg.in_banks, cfg.ports};
   sc.spad_param = {64, cfg.param_banks, cfg.ports};
@@ -198,6 +221,19 @@ int sc_main(int argc, char** argv) {
           {max_segs(C / 2 ? C / 2 : 1), C / 2 ? C / 2 : 1, 100, 100, 101, 0, 0, false, 1},
           {max_segs(2), 2, 30, 31, 33, 2, 1, true, 2, true},        // backwards, two chunks, accumulate
           {std::min(3u, max_segs(C)), C, 7, 7, 9, 0, 0, false, 1, true},
+          // Per-segment direction: forward and reversed halves sharing rows, as the S4D
+          // kernel runs them (R = L-1, inputs one word on) ...
+          {2 * (max_segs(2) / 2), 2, 30, 31, 33, 0, 0, false, 1, false, max_segs(2) / 2, 29, 1},
+          // ... accumulating over two chunks with carried state, offsets
+          {2 * (max_segs(3) / 2), 3, 37, 38, 40, 1, 3, true, 2, false, max_segs(3) / 2, 36, 1},
+          // more reversed than forward segments (rows without a partner), FLAG_REVERSE
+          {std::min(5u, max_segs(2)), 2, 20, 21, 21, 0, 0, false, 1, true, std::min(5u, max_segs(2)) / 2 + 1, 0, 0},
+          // bank conflicts (strides a multiple of the banks), equal lengths, odd L
+          {std::min(6u, max_segs(2)), 2, 33, 64, 64, 0, 0, false, 1, false, std::min(6u, max_segs(2)) / 2, 0, 2},
+          // L shorter than the pipeline, whole rows
+          {std::min(4u, max_segs(C)), C, 5, 5, 6, 0, 0, true, 1, false, std::min(4u, max_segs(C)) / 2, 4, 1},
+          // every segment reversed
+          {std::min(4u, max_segs(1)), 1, 9, 9, 9, 0, 0, false, 1, false, std::min(4u, max_segs(1)), 7, 2},
       };
       for (const Case& c : cases) run_case(soc, hal, drv, cfg, c, rng);
     };

@@ -312,3 +312,57 @@ TEST_CASE("validate checks every RUN_VEC field", "[commands][vecop]") {
     check(c, ErrorCause::BAD_FIELD, "must be 0", h);
   }
 }
+
+TEST_CASE("per-segment direction: fields round-trip, validation needs the feature", "[commands][segdir]") {
+  HwLimits hw = limits();
+  std::string why;
+  // Round trip, and the C encoders give the same words.
+  const Record lc = encode_load_coeffs({64, 6, 2, 3});
+  CHECK(decode_load_coeffs(lc).rev_segs == 3);
+  ec_record clc;
+  ec_encode_load_coeffs(&clc, 64, 6, 2);
+  ec_set_load_coeffs_rev_segs(&clc, 3);
+  CHECK(from_c(clc).w[4] == lc.w[4]);
+  RunSsm run;
+  run.length = 16;
+  run.in_stride = run.out_stride = 64;
+  run.rev_length = 15;
+  run.rev_in_offset = 4;
+  const Record rs = encode_run_ssm(run);
+  CHECK(decode_run_ssm(rs).rev_length == 15);
+  CHECK(decode_run_ssm(rs).rev_in_offset == 4);
+  ec_record crs;
+  ec_encode_run_ssm(&crs, 0, 0, 64, 0, 64, 16);
+  ec_set_run_ssm_reversed(&crs, 15, 4);
+  for (unsigned i = 0; i < kRecordWords; ++i) CHECK(from_c(crs).w[i] == rs.w[i]);
+
+  // Without HW_FEATURES.SEGMENT_DIRECTION: BAD_FIELD, naming the word.
+  CHECK(validate(lc, hw, 0, &why) == ErrorCause::BAD_FIELD);
+  CHECK(why.find("rev_segs") != std::string::npos);
+  CHECK(validate(rs, hw, 6, &why) == ErrorCause::BAD_FIELD);
+  CHECK(why.find("rev_length") != std::string::npos);
+  CHECK(validate(encode_load_coeffs({64, 6, 2}), hw, 0, &why) == ErrorCause::NONE);
+
+  hw.segment_direction = true;
+  CHECK(validate(lc, hw, 0, &why) == ErrorCause::NONE);
+  CHECK(validate(encode_load_coeffs({64, 6, 2, 7}), hw, 0, &why) == ErrorCause::BAD_FIELD);  // > n_seg
+  CHECK(validate(rs, hw, 6, 3, &why) == ErrorCause::NONE);
+  RunSsm bad = run;
+  bad.rev_length = 17;  // > length
+  CHECK(validate(encode_run_ssm(bad), hw, 6, 3, &why) == ErrorCause::BAD_FIELD);
+  bad = run;
+  bad.rev_in_offset = 2;
+  CHECK(validate(encode_run_ssm(bad), hw, 6, 3, &why) == ErrorCause::BAD_FIELD);
+  // The reversed rows' inputs run past the 4 KiB input scratchpad; the forward ones do not.
+  bad = run;
+  bad.in_addr = 4096 - 64 * 3;
+  CHECK(validate(encode_run_ssm(bad), hw, 3, 0, &why) == ErrorCause::NONE);
+  CHECK(validate(encode_run_ssm(bad), hw, 6, 3, &why) == ErrorCause::NONE);  // 15 steps from +4: ends at 4096
+  bad.rev_length = 0;  // 16 steps from +4: 4 bytes past the end
+  CHECK(validate(encode_run_ssm(bad), hw, 6, 3, &why) == ErrorCause::BAD_SPAD_ADDRESS);
+  bad.rev_in_offset = 0;
+  bad.rev_length = 0;
+  bad.in_addr = 4096 - 64 * 3 - 4;
+  bad.rev_in_offset = 8;  // 4 bytes past the end for row 2
+  CHECK(validate(encode_run_ssm(bad), hw, 6, 3, &why) == ErrorCause::BAD_SPAD_ADDRESS);
+}

@@ -167,7 +167,7 @@ TEST_CASE("tech table: every error names the file and the key", "[energy]") {
   // Whole-document problems.
   CHECK(error_of("") ==
         "t.yaml: expected a map of keys (name, node_nm, source, arithmetic, pe_register, "
-        "operand_hop, segments, sram, dram, dma, control, vector_unit, leakage, pe_gating), got nothing");
+        "operand_hop, segments, segment_direction, sram, dram, dma, control, vector_unit, leakage, pe_gating), got nothing");
   CHECK_THAT(error_of("name: [unclosed\n"), Contains("t.yaml:") && Contains("YAML syntax error"));
   CHECK_THROWS_WITH(load_tech_table("/nonexistent/tech.yaml"),
                     "/nonexistent/tech.yaml: cannot open the technology table");
@@ -485,14 +485,15 @@ TEST_CASE("derived counts: += adds every field", "[energy]") {
        {&a.lima_ops, &a.lima_real_ops, &a.mac_ops, &a.vector_ops, &a.vector_adds,
         &a.pe_register_reads, &a.pe_register_writes, &a.operand_hops, &a.idle_pe_cycles,
         &a.preload_pe_cycles, &a.sleep_pe_cycles, &a.pe_wakes, &a.spad_read_words[0], &a.spad_read_words[1], &a.spad_read_words[2], &a.spad_write_words[0],
-        &a.spad_write_words[1], &a.spad_write_words[2], &a.dma_bytes, &a.dram_bytes, &a.cycles})
+        &a.spad_write_words[1], &a.spad_write_words[2], &a.dma_bytes, &a.dram_bytes, &a.cycles,
+        &a.reversed_address_steps})
     *f = v++;
   ActionCounts b = a;
   b += a;
-  CHECK(sizeof(ActionCounts) == 21 * sizeof(uint64_t));  // a new field must join this list
+  CHECK(sizeof(ActionCounts) == 22 * sizeof(uint64_t));  // a new field must join this list
   const uint64_t* pa = reinterpret_cast<const uint64_t*>(&a);
   const uint64_t* pb = reinterpret_cast<const uint64_t*>(&b);
-  for (size_t i = 0; i < 21; ++i) CHECK(pb[i] == 2 * pa[i]);
+  for (size_t i = 0; i < 22; ++i) CHECK(pb[i] == 2 * pa[i]);
 }
 
 TEST_CASE("tech table: pe_gating figures are optional, checked when given", "[energy][gating]") {
@@ -605,4 +606,27 @@ TEST_CASE("PE clock gating: area and energy by hand; off changes nothing", "[ene
   ActionCounts m;
   m.preload_pe_cycles = 10;
   CHECK(energy(t, mac, m).pj.at("pe_clock") == Approx(10 * 97 * 0.005).epsilon(1e-12));
+}
+
+TEST_CASE("per-segment direction: area and energy charged only with the option", "[energy][segdir]") {
+  const TechTable t = load_tech_table(EC_SOURCE_DIR "/scenarios/tech/45nm.yaml");
+  Design d;
+  d.segments = true;
+  const double base = pe_area(t, d).total_um2;
+  d.segment_direction = true;
+  const PeArea on = pe_area(t, d);
+  const auto& sd = t.segment_direction;
+  const double want = sd.config_bits_per_pe * t.pe_register.area_um2_per_bit +
+                      sd.address_generators_per_pe * sd.address_bits *
+                          (sd.mux_area_um2_per_bit + sd.decrement_area_um2_per_bit);
+  CHECK(want > 0);
+  CHECK(on.segment_direction_um2 == Approx(want).epsilon(1e-12));
+  CHECK(on.total_um2 == Approx(base + want).epsilon(1e-12));
+  ActionCounts c;
+  c.lima_ops = 1000;
+  c.reversed_address_steps = 400;
+  const double e_on = energy(t, d, c).pj.at("pe_arithmetic");
+  d.segment_direction = false;
+  const double e_off = energy(t, d, c).pj.at("pe_arithmetic");
+  CHECK(e_on - e_off == Approx(400 * sd.step_energy_pj).epsilon(1e-9));
 }

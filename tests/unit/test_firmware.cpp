@@ -1295,3 +1295,50 @@ TEST_CASE("resident plan: record slots and refusals with a reason", "[firmware][
   CHECK(std::string(why).find("resident output rows: scratchpad offset 6 is not a multiple of 4") !=
         std::string::npos);
 }
+
+TEST_CASE("per-segment direction plan: both halves in one run per fold", "[firmware][segdir]") {
+  char why[256];
+  fw::S4dPlan p;
+  fw::AccelInfo hw = make_info(4, 8, true, 64, 64, 64, 4);
+  hw.segment_direction = true;
+  // 10 items of 2 PEs: 16 segments per array = 8 items per fold, 2 folds, one pass.
+  fw::S4dLayerJob job = make_job(5, 2, 100, 2, 2);
+  job.workspace_addr = 1 << 20;
+  job.workspace_bytes = 1 << 20;
+  REQUIRE(fw::plan_s4d_layer(hw, job, &p, why, sizeof why));
+  CHECK(p.mixed);
+  CHECK((p.segs_per_fold == 8 && p.folds_per_pass == 2 && p.chunks == 1 && p.chunk_len == 100));
+  CHECK((p.reverse_len == 99 && p.reverse_chunks == 0 && p.runs == 2));
+  uint32_t loads = 0, runs = 0, coeff_dmas = 0;
+  for (const cmd::Record& r : fw::build_s4d_stream(p, job)) {
+    if (cmd::opcode_of(r) == cmd::Opcode::LOAD_COEFFS) {
+      const cmd::LoadCoeffs c = cmd::decode_load_coeffs(r);
+      CHECK(c.n_seg == 2 * c.rev_segs);
+      CHECK(c.rev_segs == (loads == 0 ? 8u : 2u));
+      ++loads;
+    } else if (cmd::opcode_of(r) == cmd::Opcode::RUN_SSM) {
+      const cmd::RunSsm c = cmd::decode_run_ssm(r);
+      CHECK((c.length == 100 && c.rev_length == 99 && c.rev_in_offset == 4));
+      CHECK((c.flags & cmd::FLAG_REVERSE) == 0);
+      CHECK((c.flags & cmd::FLAG_ACCUMULATE) == 0);  // one mode pass: nothing to add to
+      ++runs;
+    } else if (cmd::opcode_of(r) == cmd::Opcode::DMA_IN && cmd::decode_dma(r).spad == cmd::SpadId::PARAM) {
+      const cmd::DmaDesc d = cmd::decode_dma(r);
+      CHECK(d.rows == 2);  // forward records, then the backward ones of the same items
+      CHECK(d.sys_stride == p.coeff_bytes / 2);
+      ++coeff_dmas;
+    }
+  }
+  CHECK((loads == 2 && runs == 2 && coeff_dmas == 2));
+  // Without the feature, or for a unidirectional layer, the plan is the usual one.
+  hw.segment_direction = false;
+  REQUIRE(fw::plan_s4d_layer(hw, job, &p, why, sizeof why));
+  CHECK(!p.mixed);
+  CHECK(p.reverse_chunks > 0);
+  hw.segment_direction = true;
+  REQUIRE(fw::plan_s4d_layer(hw, make_job(5, 2, 100, 2, 1), &p, why, sizeof why));
+  CHECK(!p.mixed);
+  // L = 1: no backward steps, nothing to pair.
+  REQUIRE(fw::plan_s4d_layer(hw, make_job(5, 2, 1, 2, 2), &p, why, sizeof why));
+  CHECK(!p.mixed);
+}
