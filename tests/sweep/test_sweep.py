@@ -199,5 +199,26 @@ check(os.path.exists(os.path.join(OUT2, f"pareto_{stem}.png")) and os.path.exist
 summary2 = open(os.path.join(OUT2, "summary.md")).read()
 check("## Pareto front: other_base" in summary2 and f"## Pareto front: {stem}" in summary2, "summary.md: a front per base")
 
+# ---- 6. a technology table named by the scenario (energy.tech: 45nm) is in the cache key --
+import shutil  # noqa: E402
+DATA = os.path.join(tmp, "data")
+shutil.copytree(os.path.join(os.path.dirname(BASE), "tech"), os.path.join(DATA, "tech"))
+tech = os.path.join(DATA, "tech", "45nm.yaml")
+text = open(tech).read()
+
+
+def dry_keys():
+    r = subprocess.run(["/usr/bin/python3", SWEEP, os.path.join(tmp, "random_7.yaml"), "--vp", WRAP, "--dry-run"],
+                       capture_output=True, text=True, env=dict(os.environ, EPOCHCORE_DATA_DIR=DATA))
+    return [l.split(" ")[1] for l in r.stdout.splitlines() if l[:1].isdigit()]
+
+
+k1 = dry_keys()
+with open(tech, "w") as f:
+    f.write(text + "\n# edited: the same figures, other bytes\n")
+k2 = dry_keys()
+check(len(k1) == 6 and len(k2) == 6 and not set(k1) & set(k2),
+      "editing the named technology table (tech/45nm.yaml) changes every point's cache key")
+
 print("FAILED: " + "; ".join(failures) if failures else "PASS")
 sys.exit(1 if failures else 0)

@@ -80,7 +80,7 @@ def main(argv=None):
             last = err.strip().splitlines()[-1] if err.strip() else f"exit {rc}"
             sets = ", ".join(f"{k}={v}" for k, v in p.items())
             fail(f"point {i} ({sets}): {last}")
-        jobs.append((i, simulate.cache_key(text, base, version, sw.flags), base, p))
+        jobs.append((i, simulate.cache_key(text, base, version, sw.flags, a.vp), base, p))
     print(f"epochcore sweep: {len(points)} points ({dropped} dropped by the constraints), "
           f"{'--csv rows' if use_csv else 'JSON flattening (simulator without --csv)'}, output {out}",
           file=sys.stderr)

@@ -45,10 +45,40 @@ def vp_has_csv(vp):
     return "--csv" in (r.stdout + r.stderr)
 
 
-def input_files(effective, base):
-    """Paths of the input files the effective scenario names (that exist)."""
+def data_dir(vp):
+    """The simulator's data directory (tech/<name>.yaml), found as epochcore-vp finds it
+    (platform/io/data_dir.h): $EPOCHCORE_DATA_DIR, <vp>/../share/epochcore, or the build
+    tree's marker file; None when none applies."""
+    env = os.environ.get("EPOCHCORE_DATA_DIR")
+    if env:
+        return env
+    exe_dir = os.path.dirname(os.path.realpath(vp))
+    installed = os.path.normpath(os.path.join(exe_dir, "..", "share", "epochcore"))
+    if os.path.isdir(installed):
+        return installed
+    d = exe_dir
+    while True:
+        marker = os.path.join(d, "epochcore_data_dir.txt")
+        if os.path.isfile(marker):
+            with open(marker) as f:
+                first = f.readline().strip()
+            return first if os.path.isabs(first) else os.path.normpath(os.path.join(d, first))
+        if os.path.dirname(d) == d:
+            return None
+        d = os.path.dirname(d)
+
+
+def input_files(effective, base, vp=None):
+    """Paths of the input files the effective scenario names (that exist); a technology
+    table given by name (energy.tech: 45nm) is the data directory's tech/<name>.yaml."""
     flat = flatten(yaml.safe_load(effective) or {})
     paths = []
+    tech = flat.get("energy.tech")
+    if vp and isinstance(tech, str) and tech and "/" not in tech and not tech.endswith(".yaml"):
+        dd = data_dir(vp)
+        named = os.path.join(dd, "tech", tech + ".yaml") if dd else None
+        if named and os.path.isfile(named):
+            paths.append(os.path.abspath(named))
     for k in FILE_KEYS:
         v = flat.get(k)
         if not isinstance(v, str) or not v:
@@ -60,11 +90,11 @@ def input_files(effective, base):
     return paths
 
 
-def cache_key(effective, base, version, flags=()):
+def cache_key(effective, base, version, flags=(), vp=None):
     h = hashlib.sha256()
     h.update(b"scenario\0" + effective.encode())
     h.update(b"\0flags\0" + " ".join(flags).encode())
-    for p in input_files(effective, base):
+    for p in input_files(effective, base, vp):
         h.update(b"\0file\0" + p.encode() + b"\0")
         with open(p, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
