@@ -26,8 +26,9 @@ constexpr uint8_t kNumOpcodes = EC_NUM_OPCODES;
 enum class SpadId : uint8_t { INPUT = EC_SPAD_INPUT, PARAM = EC_SPAD_PARAM, OUTPUT = EC_SPAD_OUTPUT };
 constexpr uint8_t kNumSpads = EC_NUM_SPADS;
 
-// FLAG_ACCUMULATE, FLAG_RESET_STATE, FLAG_REVERSE (EC_FLAG_LIST in cmd.h). RUN_GEMM and
-// RUN_VEC (POOL_SUM only) take FLAG_ACCUMULATE alone.
+// FLAG_ACCUMULATE, FLAG_RESET_STATE, FLAG_REVERSE, FLAG_HISTORY (EC_FLAG_LIST in cmd.h).
+// RUN_GEMM takes FLAG_ACCUMULATE alone; RUN_VEC takes FLAG_ACCUMULATE (POOL_SUM only) and
+// FLAG_HISTORY (CONV1D only).
 #define EC_CPP_FLAG_(name, bit, desc) FLAG_##name = EC_FLAG_##name,
 enum Flags : uint8_t { EC_FLAG_LIST(EC_CPP_FLAG_) };
 #undef EC_CPP_FLAG_
@@ -140,11 +141,17 @@ struct RunGemm {
 // LAYERNORM: per step t over the C rows, B holds gamma[C], beta[C], then eps;
 // POOL_SUM: D[c] (one word per row) = sum_{t<length} A[c][t] (+ D[c] with FLAG_ACCUMULATE);
 // EMBED: A holds `length` int32 token ids, B the table [aux = vocab][C], D[c][t] = B[id_t][c].
+// RMSNORM: per step t over the C rows, B holds weight[C], then eps;
+// CONV1D: causal depthwise, K = b_stride taps (1..kMaxConvTaps), B holds the weights [C][K]
+// (PyTorch conv1d.weight order, tap K-1 on the current step), then C biases; the K-1 steps
+// before step 0 are zeros, or with FLAG_HISTORY the K-1 words before each A row;
+// SILU: A * sigmoid(A); SOFTPLUS: torch's, A for A > 20; GATE: D = A * silu(B).
 #define EC_CPP_VEC_(name, code) name = EC_VEC_##name,
 enum class VecOp : uint8_t { EC_VEC_OP_LIST(EC_CPP_VEC_) };
 #undef EC_CPP_VEC_
 constexpr uint8_t kNumVecOps = EC_NUM_VEC_OPS;
 const char* vec_op_name(uint8_t op);  // "UNKNOWN" for values outside VecOp
+constexpr uint32_t kMaxConvTaps = EC_VEC_CONV1D_MAX_TAPS;  // CONV1D: K in 1..this
 
 struct RunVec {
   VecOp op = VecOp::COPY;
@@ -154,7 +161,7 @@ struct RunVec {
   uint32_t b_addr = 0;      // word 2
   uint32_t d_addr = 0;      // word 3
   uint16_t channels = 0;    // word 4 bits 15:0, C >= 1 (GLU: output rows)
-  uint16_t b_stride = 0;    // word 4 bits 31:16, words between B rows (EMBED: vocab)
+  uint16_t b_stride = 0;    // word 4 bits 31:16, words between B rows (EMBED: vocab; CONV1D: K)
   uint32_t length = 0;      // word 5, T >= 1 words per row
   uint16_t a_stride = 0;    // word 6 bits 15:0, words between A rows
   uint16_t d_stride = 0;    // word 6 bits 31:16, words between D rows
@@ -166,6 +173,7 @@ struct VecShape {
   uint32_t a_rows = 0, b_rows = 0, d_rows = 0;  // 0: operand unused
   uint64_t a_row_words = 0, b_row_words = 0, d_row_words = 0;
   uint32_t a_step = 0, b_step = 0, d_step = 0;  // words between rows
+  uint32_t a_before = 0;  // words read before each A row (CONV1D with FLAG_HISTORY: K-1)
 };
 VecShape vec_shape(const RunVec& c);
 

@@ -68,9 +68,16 @@ class StageBuilder {
       case VecOp::ResidualAdd:
       case VecOp::Sub:
       case VecOp::Mul:
+      case VecOp::Gate:
         s_.sram.output_reads += 2 * n;
         break;
       case VecOp::Copy:
+      // The Mamba operations: no S4 stage uses them (cost() has no Conv1d taps and would
+      // refuse it); listed so the switch stays complete, with their A-operand reads.
+      case VecOp::Silu:
+      case VecOp::Softplus:
+      case VecOp::Conv1d:
+      case VecOp::RmsNorm:
         s_.sram.output_reads += n;
         break;
       case VecOp::Zero:

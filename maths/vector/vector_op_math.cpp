@@ -47,6 +47,11 @@ bool cost_kind(const cmd::RunVec& c, Kind* kind, uint64_t* channels) {
     case Op::LAYERNORM: *kind = Kind::LayerNorm; return true;
     case Op::POOL_SUM: *kind = Kind::PoolSum; return true;
     case Op::EMBED: *kind = Kind::Embedding; return true;
+    case Op::RMSNORM: *kind = Kind::RmsNorm; return true;
+    case Op::CONV1D: *kind = Kind::Conv1d; return true;
+    case Op::SILU: *kind = Kind::Silu; return true;
+    case Op::SOFTPLUS: *kind = Kind::Softplus; return true;
+    case Op::GATE: *kind = Kind::Gate; return true;
   }
   return false;
 }
@@ -59,13 +64,14 @@ VecExecResult vec_command_cost(const cmd::RunVec& c, const VecCostParams& p) {
   uint64_t channels = 0;
   if (!cost_kind(c, &kind, &channels)) return r;  // not a valid command
   VecCost cost;
-  if (!vec_cost(kind, channels, c.length, p, cost).ok()) return r;  // bad params: check_cost_params
+  const uint32_t taps = c.op == Op::CONV1D ? c.b_stride : 0;  // CONV1D: b_stride = K
+  if (!vec_cost(kind, channels, c.length, p, cost, taps).ok()) return r;  // bad params: check_cost_params
   r.cycles = cost.cycles;
   r.elements = cost.elements;
   r.ops = cost.ops;
   const cmd::VecShape s = cmd::vec_shape(c);
   const uint64_t C = c.channels, T = c.length;
-  if (s.a_rows) r.read_words[uint8_t(c.a_spad)] += s.a_rows * s.a_row_words;
+  if (s.a_rows) r.read_words[uint8_t(c.a_spad)] += s.a_rows * (s.a_row_words + s.a_before);
   // EMBED reads one table row per token, not the whole table.
   if (s.b_rows) r.read_words[uint8_t(c.b_spad)] += c.op == Op::EMBED ? C * T : s.b_rows * s.b_row_words;
   r.write_words[uint8_t(c.d_spad)] += s.d_rows * s.d_row_words;
@@ -171,6 +177,45 @@ VecExecResult vec_execute(const cmd::RunVec& c, float* const spads[cmd::kNumSpad
       for (uint32_t t = 0; t < T; ++t) {
         const float* row = b + size_t(token_id_of_word(a[t])) * C;  // ids checked above
         for (uint32_t ch = 0; ch < C; ++ch) d[ch * ds + t] = round(row[ch]);
+      }
+      break;
+    case Op::RMSNORM: {
+      const float* weight = b;
+      const float eps = b[C];
+      for (uint32_t t = 0; t < T; ++t) {
+        // The step's statistic is complete before any of its outputs is written (in place).
+        const float rstd = rmsnorm_rstd(a + t, as, C, eps);
+        for (uint32_t ch = 0; ch < C; ++ch)
+          d[ch * ds + t] = round(rmsnorm_apply(a[ch * as + t], rstd, weight[ch]));
+      }
+      break;
+    }
+    case Op::CONV1D: {
+      // B: weights [C][K], then C biases. History: the K-1 words before each A row.
+      const uint32_t K = c.b_stride;
+      const bool history = (c.flags & cmd::FLAG_HISTORY) != 0;
+      for (uint32_t ch = 0; ch < C; ++ch) {
+        const float* x = a + ch * as;
+        conv1d_row(x, history ? x - (K - 1) : nullptr, b + size_t(ch) * K, b[size_t(C) * K + ch], K,
+                   d + ch * ds, T);
+        round.row(d + ch * ds, T);
+      }
+      break;
+    }
+    case Op::SILU:
+    case Op::SOFTPLUS:
+      for (uint32_t ch = 0; ch < C; ++ch) {
+        if (c.op == Op::SILU)
+          silu_row(a + ch * as, d + ch * ds, T);
+        else
+          softplus_row(a + ch * as, d + ch * ds, T);
+        round.row(d + ch * ds, T);
+      }
+      break;
+    case Op::GATE:
+      for (uint32_t ch = 0; ch < C; ++ch) {
+        gate_row(a + ch * as, b + ch * bs, d + ch * ds, T);
+        round.row(d + ch * ds, T);
       }
       break;
   }

@@ -24,9 +24,10 @@ struct VecExecResult {
 
 // Cycles and counts of a (valid) command without executing it, as vec_execute returns
 // them when it succeeds. Scratchpad words: each operand word the operation uses is read
-// once (A: C*T, GLU 2C*T, EMBED T ids; B: C*T for ADD/SUB/MUL and EMBED (one table row
-// per token), 2C for AFFINE, 2C+1 for LAYERNORM; POOL_SUM with FLAG_ACCUMULATE also reads
-// the C old D words), every written word once (C*T, POOL_SUM C). All zero for an op
+// once (A: C*T, GLU 2C*T, EMBED T ids, CONV1D with FLAG_HISTORY C*(T+K-1); B: C*T for
+// ADD/SUB/MUL/GATE and EMBED (one table row per token), 2C for AFFINE, 2C+1 for LAYERNORM,
+// C+1 for RMSNORM, C*(K+1) for CONV1D; POOL_SUM with FLAG_ACCUMULATE also reads the C old
+// D words), every written word once (C*T, POOL_SUM C). All zero for an op
 // outside VecOp or parameters that check_cost_params rejects.
 VecExecResult vec_command_cost(const cmd::RunVec& c, const VecCostParams& p);
 

@@ -121,6 +121,64 @@ VecStatus embedding_lookup(const int64_t* ids, uint32_t length, const float* tab
   return {};
 }
 
+VecStatus silu(const float* x, float* y, size_t n) {
+  if (n > 0 && (!x || !y)) return fail("silu: null input or output array");
+  silu_row(x, y, n);
+  return {};
+}
+
+VecStatus softplus(const float* x, float* y, size_t n) {
+  if (n > 0 && (!x || !y)) return fail("softplus: null input or output array");
+  softplus_row(x, y, n);
+  return {};
+}
+
+VecStatus gate(const float* y, const float* z, float* out, size_t n) {
+  if (n > 0 && (!y || !z || !out)) return fail("gate: null input or output array");
+  gate_row(y, z, out, n);
+  return {};
+}
+
+VecStatus rmsnorm(const float* x, float* y, uint32_t channels, uint32_t length,
+                  const std::vector<float>& weight, float eps) {
+  if (channels == 0) return fail("rmsnorm: channel count must be >= 1");
+  if (weight.size() != channels)
+    return fail("rmsnorm: weight has " + str(weight.size()) + " values, expected " + str(channels) +
+                " (one per channel)");
+  if (!(eps > 0.0f)) return fail("rmsnorm: eps must be > 0, got " + std::to_string(eps));
+  if (length > 0 && (!x || !y)) return fail("rmsnorm: null input or output array");
+  for (uint32_t t = 0; t < length; ++t) {
+    // The step's statistic is complete before any of its outputs is written (in place).
+    const float rstd = rmsnorm_rstd(x + t, length, channels, eps);
+    for (uint32_t h = 0; h < channels; ++h) {
+      const size_t i = size_t(h) * length + t;
+      y[i] = rmsnorm_apply(x[i], rstd, weight[h]);
+    }
+  }
+  return {};
+}
+
+VecStatus conv1d_causal(const float* x, float* y, uint32_t channels, uint32_t length,
+                        uint32_t taps, const std::vector<float>& weight,
+                        const std::vector<float>& bias, const float* history) {
+  if (channels == 0) return fail("conv1d: channel count must be >= 1");
+  if (length == 0) return fail("conv1d: length must be >= 1");
+  if (taps == 0 || taps > kMaxConvTaps)
+    return fail("conv1d: taps K = " + str(taps) + " is outside [1, " + str(kMaxConvTaps) + "]");
+  if (weight.size() != size_t(channels) * taps)
+    return fail("conv1d: weight has " + str(weight.size()) + " values, expected channels*K = " +
+                str(uint64_t(channels) * taps));
+  if (bias.size() != channels)
+    return fail("conv1d: bias has " + str(bias.size()) + " values, expected " + str(channels));
+  if (!x || !y) return fail("conv1d: null input or output array");
+  for (uint32_t c = 0; c < channels; ++c) {
+    const size_t row = size_t(c) * length;
+    conv1d_row(x + row, history ? history + size_t(c) * (taps - 1) : nullptr,
+               weight.data() + size_t(c) * taps, bias[c], taps, y + row, length);
+  }
+  return {};
+}
+
 // ---------------------------------------------------------------- row kernels
 
 void gelu_row(const float* x, float* y, size_t n) {
@@ -134,6 +192,55 @@ void gelu_row(const float* x, float* y, size_t n) {
 
 void glu_row(const float* a, const float* b, float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] = float(double(a[i]) / (1.0 + std::exp(-double(b[i]))));
+}
+
+void silu_row(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    y[i] = float(v / (1.0 + std::exp(-v)));
+  }
+}
+
+void softplus_row(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    // torch's threshold rule (beta 1, threshold 20): the input itself above 20.
+    y[i] = v > 20.0f ? v : float(std::log1p(std::exp(double(v))));
+  }
+}
+
+void gate_row(const float* y, const float* z, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const double zd = z[i];
+    out[i] = float(double(y[i]) * zd / (1.0 + std::exp(-zd)));  // y*z exact in double
+  }
+}
+
+float rmsnorm_rstd(const float* x, size_t row_step, uint32_t channels, float eps) {
+  float sq = 0.0f;
+  for (uint32_t h = 0; h < channels; ++h) {
+    const float v = x[h * row_step];
+    sq += v * v;
+  }
+  const float ms = sq / float(channels);
+  return 1.0f / std::sqrt(ms + eps);
+}
+
+void conv1d_row(const float* x, const float* hist, const float* w, float bias, uint32_t taps,
+                float* y, size_t n) {
+  // win[0..K-2]: the K-1 previous inputs, oldest first (tap k reads win[k], tap K-1 x[t]).
+  float win[kMaxConvTaps];
+  const uint32_t back = taps - 1;
+  for (uint32_t j = 0; j < back; ++j) win[j] = hist ? hist[j] : 0.0f;
+  for (size_t t = 0; t < n; ++t) {
+    const float cur = x[t];  // read before y[t] is written (in place)
+    float acc = bias;
+    for (uint32_t k = 0; k < back; ++k) acc = acc + w[k] * win[k];
+    acc = acc + w[back] * cur;
+    for (uint32_t j = 0; j + 1 < back; ++j) win[j] = win[j + 1];
+    if (back > 0) win[back - 1] = cur;
+    y[t] = acc;
+  }
 }
 
 void add_row(const float* x, const float* r, float* y, size_t n) {
@@ -210,6 +317,11 @@ const char* vec_op_name(VecOp op) {
     case VecOp::Sub: return "sub";
     case VecOp::Mul: return "mul";
     case VecOp::PoolSum: return "pool_sum";
+    case VecOp::RmsNorm: return "rmsnorm";
+    case VecOp::Conv1d: return "conv1d";
+    case VecOp::Silu: return "silu";
+    case VecOp::Softplus: return "softplus";
+    case VecOp::Gate: return "gate";
   }
   return "unknown";
 }
@@ -228,6 +340,11 @@ uint32_t VecCostParams::factor(VecOp op) const {
     case VecOp::Sub: return sub_factor;
     case VecOp::Mul: return mul_factor;
     case VecOp::PoolSum: return pool_sum_factor;
+    case VecOp::RmsNorm: return rmsnorm_factor;
+    case VecOp::Conv1d: return conv1d_factor;
+    case VecOp::Silu: return silu_factor;
+    case VecOp::Softplus: return softplus_factor;
+    case VecOp::Gate: return gate_factor;
   }
   return 0;
 }
@@ -240,7 +357,10 @@ VecStatus check_cost_params(const VecCostParams& p) {
       {"layernorm_factor", p.layernorm_factor}, {"mean_pool_factor", p.mean_pool_factor},
       {"embedding_factor", p.embedding_factor}, {"copy_factor", p.copy_factor},
       {"zero_factor", p.zero_factor},         {"sub_factor", p.sub_factor},
-      {"mul_factor", p.mul_factor},           {"pool_sum_factor", p.pool_sum_factor}};
+      {"mul_factor", p.mul_factor},           {"pool_sum_factor", p.pool_sum_factor},
+      {"rmsnorm_factor", p.rmsnorm_factor},   {"conv1d_factor", p.conv1d_factor},
+      {"silu_factor", p.silu_factor},         {"softplus_factor", p.softplus_factor},
+      {"gate_factor", p.gate_factor}};
   for (const auto& [name, value] : factors)
     if (value == 0) return fail(std::string(name) + " must be >= 1");
   return {};
@@ -255,11 +375,13 @@ VecOpCounts& VecOpCounts::operator+=(const VecOpCounts& o) {
 }
 
 VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostParams& p,
-                   VecCost& out) {
+                   VecCost& out, uint32_t taps) {
   if (p.lanes == 0) return fail(std::string(vec_op_name(op)) + " cost: vector lanes must be >= 1");
   if (p.factor(op) == 0) return fail(std::string(vec_op_name(op)) + " cost: latency factor must be >= 1");
   if (op == VecOp::Glu && channels % 2 != 0)
     return fail("glu cost: input channel count " + str(channels) + " is odd");
+  if (op == VecOp::Conv1d && (taps == 0 || taps > kMaxConvTaps))
+    return fail("conv1d cost: taps K = " + str(taps) + " is outside [1, " + str(kMaxConvTaps) + "]");
   VecCost c;
   const uint64_t n = channels * steps;
   // Per-element (and per-step / per-channel) counts follow the documented evaluation.
@@ -309,8 +431,31 @@ VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostPar
       c.elements = n;
       c.ops = {0, n, 0, 0};
       break;
+    case VecOp::RmsNorm:
+      // per element: x*x, += (1 mul, 1 add); x*rstd, *w (2 mul)
+      // per step: /H, sqrt, reciprocal (3 special); ms+eps (1 add)
+      c.elements = n;
+      c.ops = {3 * n, n + steps, 3 * steps, 0};
+      break;
+    case VecOp::Conv1d:  // per element K taps: w*x, acc + (the bias is the start value)
+      c.elements = n;
+      c.ops = {taps * n, taps * n, 0, 0};
+      break;
+    case VecOp::Silu:  // exp(-x), 1+exp, x / (...)
+      c.elements = n;
+      c.ops = {0, n, 2 * n, 0};
+      break;
+    case VecOp::Softplus:  // exp, log1p (the threshold compare is not counted)
+      c.elements = n;
+      c.ops = {0, 0, 2 * n, 0};
+      break;
+    case VecOp::Gate:  // y*z, exp(-z), 1+exp, / (...)
+      c.elements = n;
+      c.ops = {n, n, 2 * n, 0};
+      break;
   }
-  c.cycles = (c.elements + p.lanes - 1) / p.lanes * p.factor(op);
+  const uint64_t factor = op == VecOp::Conv1d ? uint64_t(p.factor(op)) * taps : p.factor(op);
+  c.cycles = (c.elements + p.lanes - 1) / p.lanes * factor;
   out = c;
   return {};
 }

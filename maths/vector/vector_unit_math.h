@@ -1,6 +1,7 @@
 // Vector / post-processing unit at the array edge: the element-wise and per-channel
 // operations between the GEMM and SSM layers of an S4 block (GELU, GLU, residual add,
-// BatchNorm, LayerNorm, mean pooling, embedding lookup), and their cycle and operation
+// BatchNorm, LayerNorm, mean pooling, embedding lookup; for Mamba blocks RMSNorm, causal
+// depthwise conv1d, SiLU, softplus and the output gate), and their cycle and operation
 // counts. Plain C++, float32. The order of the float operations is part of the hardware
 // definition (docs/vector-unit.md): a cycle model and a fast model calling these functions
 // produce the same bits.
@@ -69,6 +70,38 @@ VecStatus mean_pool(const float* x, float* out, uint32_t channels, uint32_t leng
 VecStatus embedding_lookup(const int64_t* ids, uint32_t length, const float* table,
                            uint32_t vocab, uint32_t channels, float* y);
 
+// ---------------------------------------------------------------- Mamba operations
+// (state-spaces/mamba; docs/vector-unit.md "Operations and their exact order")
+
+// SiLU: y[i] = x * sigmoid(x), evaluated in double as x / (1 + exp(-x)), rounded once.
+VecStatus silu(const float* x, float* y, size_t n);
+
+// torch.nn.functional.softplus (beta 1, threshold 20): y = x for x > 20 (float compare),
+// else float(log1p(exp(double(x)))), rounded once.
+VecStatus softplus(const float* x, float* y, size_t n);
+
+// Mamba's output gate y * silu(z), fused: float(double(y) * double(z) / (1 + exp(-double(z)))),
+// rounded once (y*z is exact in double).
+VecStatus gate(const float* y, const float* z, float* out, size_t n);
+
+// RMSNorm over the channels at each step t (mamba_ssm RMSNorm / torch: x * rsqrt(mean(x^2) +
+// eps) * w), all in float, sum in ascending h:
+//   ms = (sum_h x*x) / H;  rstd = 1 / sqrt(ms + eps);  y[h][t] = (x[h][t] * rstd) * weight[h].
+// weight holds `channels` values; eps > 0.
+VecStatus rmsnorm(const float* x, float* y, uint32_t channels, uint32_t length,
+                  const std::vector<float>& weight, float eps);
+
+// Causal depthwise conv1d with bias (PyTorch Conv1d(groups=C, padding=K-1), first L outputs):
+//   y[c][t] = bias[c] + sum_{k=0..K-1} w[c][k] * x[c][t-(K-1)+k],
+// float, accumulated from bias[c] in ascending k (one float multiply, then one float add per
+// tap); samples before t = 0 are 0.0f (the tap still multiplies them), or, when `history`
+// is given, history[c*(K-1) + j] is x[c][j-(K-1)] (j = 0..K-2, oldest first).
+// weight is [C][K] (conv1d.weight [C,1,K]), bias [C]; 1 <= K <= kMaxConvTaps (16).
+VecStatus conv1d_causal(const float* x, float* y, uint32_t channels, uint32_t length,
+                        uint32_t taps, const std::vector<float>& weight,
+                        const std::vector<float>& bias, const float* history = nullptr);
+constexpr uint32_t kMaxConvTaps = 16;  // = cmd::kMaxConvTaps (EC_VEC_CONV1D_MAX_TAPS)
+
 // ---------------------------------------------------------------- row kernels
 // The arithmetic of the functions above on raw rows, without checks: the RUN_VEC executor
 // (vector_op_math.h) calls them on validated commands, the functions above call them too,
@@ -98,6 +131,24 @@ inline float layernorm_apply(float x, const LayerNormStats& s, float gamma, floa
   return ((x - s.mean) * s.rstd) * gamma + beta;
 }
 
+// y[i] = float(double(x) / (1.0 + exp(-double(x)))), as silu().
+void silu_row(const float* x, float* y, size_t n);
+// y[i] = x > 20.0f ? x : float(log1p(exp(double(x)))), as softplus().
+void softplus_row(const float* x, float* y, size_t n);
+// out[i] = float(double(y) * double(z) / (1.0 + exp(-double(z)))), as gate().
+void gate_row(const float* y, const float* z, float* out, size_t n);
+
+// RMSNorm's 1/sqrt(mean(x^2) + eps) of one step over `channels` rows `row_step` words apart.
+float rmsnorm_rstd(const float* x, size_t row_step, uint32_t channels, float eps);
+// (x * rstd) * weight, in float, in this order.
+inline float rmsnorm_apply(float x, float rstd, float weight) { return (x * rstd) * weight; }
+
+// One channel of conv1d_causal: x[0..n) with `hist` = the K-1 samples before x[0] (oldest
+// first; null: zeros), w[0..K), bias. In place (y == x) is allowed: the kernel keeps the
+// last K-1 inputs in a window and reads x[t] before writing y[t]. taps <= kMaxConvTaps.
+void conv1d_row(const float* x, const float* hist, const float* w, float bias, uint32_t taps,
+                float* y, size_t n);
+
 // Token ids stored as int32 bit patterns in float scratchpad words (RUN_VEC EMBED).
 int32_t token_id_of_word(float word);
 float word_of_token_id(int32_t id);
@@ -109,7 +160,7 @@ uint32_t first_bad_token(const float* id_words, uint32_t length, uint32_t vocab)
 // Cost kinds. RUN_VEC maps its operations onto these (vector_op_math.cpp): ADD ->
 // ResidualAdd, AFFINE -> BatchNorm (the same multiply-add), POOL_SUM -> PoolSum.
 enum class VecOp { Gelu, Glu, ResidualAdd, BatchNorm, LayerNorm, MeanPool, Embedding,
-                   Copy, Zero, Sub, Mul, PoolSum };
+                   Copy, Zero, Sub, Mul, PoolSum, RmsNorm, Conv1d, Silu, Softplus, Gate };
 const char* vec_op_name(VecOp op);
 
 // cycles = ceil(elements / lanes) * factor, elements as in docs/vector-unit.md.
@@ -128,6 +179,11 @@ struct VecCostParams {
   uint32_t sub_factor = 1;        // one subtract
   uint32_t mul_factor = 1;        // one multiply
   uint32_t pool_sum_factor = 1;   // one accumulate per element
+  uint32_t rmsnorm_factor = 2;    // two passes: sum of squares, normalise
+  uint32_t conv1d_factor = 1;     // per tap: one multiply-add per tap per element (x K taps)
+  uint32_t silu_factor = 4;       // exp + divide, as GLU
+  uint32_t softplus_factor = 4;   // exp + log1p, two special functions, as GLU's two
+  uint32_t gate_factor = 4;       // exp + divide + multiply: GLU's pipeline on y*z
   uint32_t factor(VecOp op) const;
 };
 
@@ -152,7 +208,9 @@ struct VecCost {
 // for Glu, channels = in_channels (2C); for MeanPool, steps = valid_len. Errors for
 // lanes == 0, a zero factor, or an odd Glu channel count.
 // For PoolSum, elements = channels * steps (the adds; no division).
+// For Conv1d, `taps` is K (1..kMaxConvTaps, else an error) and cycles =
+// ceil(elements / lanes) * conv1d_factor * K; the other kinds ignore `taps`.
 VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostParams& p,
-                   VecCost& out);
+                   VecCost& out, uint32_t taps = 0);
 
 }  // namespace epochcore::vec

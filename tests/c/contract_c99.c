@@ -78,7 +78,7 @@ int ec_test_contract(void) {
 
   ec_encode_run_gemm(&r, EC_FLAGS_RUN_GEMM, 64, 0, 16, 0, 32, 4, 8, 3);
   if (EC_CMD_GET(&r, GEMM_K) != 4 || EC_CMD_GET(&r, GEMM_N) != 8 || r.w[6] != 0x00080004u) return 20;
-  ec_encode_run_vec(&r, EC_VEC_POOL_SUM, EC_FLAGS_RUN_VEC, EC_SPAD_OUTPUT, EC_SPAD_PARAM,
+  ec_encode_run_vec(&r, EC_VEC_POOL_SUM, EC_FLAG_ACCUMULATE, EC_SPAD_OUTPUT, EC_SPAD_PARAM,
                     EC_SPAD_INPUT, 4, 8, 12, 3, 5, 100, 7, 1, ec_float_bits(0.25f));
   if (EC_CMD_GET(&r, VEC_OP) != EC_VEC_POOL_SUM || EC_CMD_GET(&r, VEC_A_SPAD) != EC_SPAD_OUTPUT) return 21;
   if (EC_CMD_GET(&r, VEC_B_SPAD) != EC_SPAD_PARAM || EC_CMD_GET(&r, VEC_D_SPAD) != EC_SPAD_INPUT) return 22;
@@ -93,7 +93,8 @@ int ec_test_contract(void) {
   for (i = 0; i < EC_RECORD_WORDS; ++i)
     if (back.w[i] != s[0].w[i]) return 28;
   if (sizeof(ec_coeff_record) != EC_COEFF_RECORD_BYTES || offsetof(ec_coeff_record, d) != 24) return 29;
-  if (EC_NUM_OPCODES != 9 || EC_NUM_VEC_OPS != 11 || EC_NUM_SPADS != 3) return 30;
+  if (EC_NUM_OPCODES != 9 || EC_NUM_VEC_OPS != 16 || EC_NUM_SPADS != 3) return 30;
+  if (EC_FLAGS_RUN_VEC != (EC_FLAG_ACCUMULATE | EC_FLAG_HISTORY) || EC_FLAG_HISTORY != 8) return 31;
   return 0;
 }
 

@@ -460,7 +460,7 @@ TEST_CASE("RUN_VEC cycles, operation counts and scratchpad words follow the clos
   // An op outside VecOp or invalid parameters cost nothing (validate and
   // check_cost_params reject them first).
   RunVec bad = command(Op::ADD, 1, 9);
-  bad.op = Op(11);
+  bad.op = Op(cmd::kNumVecOps);
   CHECK(vec::vec_command_cost(bad, p).cycles == 0);
   p.lanes = 0;
   CHECK(vec::vec_command_cost(command(Op::ADD, 1, 9), p).cycles == 0);
