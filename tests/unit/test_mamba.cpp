@@ -384,7 +384,7 @@ TEST_CASE("mamba: model YAML keys, defaults, round trip and errors", "[mamba][io
              Contains("m.yaml:9:1: d_state: not a key of block s4d"));
   CHECK_THAT(desc_error(base + "norm: batch\n"), Contains("m.yaml: S4ModelDesc.norm: expected rms for block mamba"));
   CHECK_THAT(desc_error(base + "prenorm: false\n"), Contains("S4ModelDesc.prenorm: expected true for block mamba"));
-  CHECK(desc_error("task: t\nblock: liquid\n") == "m.yaml:2:8: block: expected one of s4d, mamba, got 'liquid'");
+  CHECK(desc_error("task: t\nblock: liquid\n") == "m.yaml:2:8: block: expected one of s4d, liquid_s4, mamba, got 'liquid'");
   CHECK(desc_error(base + "expand: 0\n") == "m.yaml:9:9: expand: expected an integer in [1, 64], got '0'");
   CHECK_THAT(desc_error(base + "dt_rank: 81\n"), Contains("S4ModelDesc.dt_rank = 81: expected an integer in [1, 80]"));
   CHECK_THAT(desc_error(base + "d_stat: 4\n"), Contains("d_stat: unknown key (did you mean d_state?)"));
