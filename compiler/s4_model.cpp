@@ -65,6 +65,9 @@ struct StagePlan {
   S4ModelImageStage st;
   std::vector<uint8_t> stream;  // packed records (empty for SSM stages until filled)
   S4dLayerJob ssm_job;          // SSM stages
+  // Partial residency: the SSM stage's parts (s4_model_ssm_parts, workspaces set), their
+  // plans in st.ssm_parts; one stream, the parts' streams in order (END only at the end).
+  std::vector<S4SsmPart> parts;
 };
 
 // Lays the stream region out from plan.mem.workspace: the stage table, then per stage in
@@ -113,6 +116,40 @@ bool lay_out(const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image, st
     s.ssm_job = s4_model_ssm_job(d, plan, i, ~0ull >> 1);
     s.ssm_job.workspace_addr = at;
     char msg[256] = {};
+    if (plan.partial) {
+      // Records of every part, then one stream: the parts' streams without their ENDs but
+      // the last (each part ends with a BARRIER: the next may reuse every buffer).
+      s.parts = s4_model_ssm_parts(hw, d, plan, i);
+      uint64_t commands = 0;
+      s.st.records_addr = at;
+      for (S4SsmPart& part : s.parts) {
+        part.job.workspace_addr = at;
+        S4dPlan p;
+        if (!plan_s4d_layer(hw, part.job, &p, msg, sizeof msg)) {
+          *why = s.st.name + ": " + msg;
+          return false;
+        }
+        part.job.workspace_bytes = p.coeff_bytes + p.stream_bytes;
+        at += p.coeff_bytes;  // a multiple of 32
+        commands += p.commands;
+        s.st.ssm_parts.push_back(p);
+      }
+      commands -= s.parts.size() - 1;  // one END
+      s.st.ssm = s.st.ssm_parts.front();
+      s.ssm_job = s.parts.front().job;
+      s.st.records_bytes = at - s.st.records_addr;
+      s.st.stream_addr = at;
+      s.st.commands = uint32_t(commands);
+      if (commands * cmd::kRecordBytes > 0xFFFFFFE0ull) {
+        *why = s.st.name + ": a command stream of " + std::to_string(commands * cmd::kRecordBytes) + " bytes";
+        return false;
+      }
+      s.st.stream_bytes = uint32_t(commands * cmd::kRecordBytes);
+      at = align32(s.st.stream_addr + s.st.stream_bytes);
+      stages->push_back(std::move(s));
+      if (!stream_stage(build_s4_tail_stream(hw, d, plan, i), layer_stage(i, "tail"), int32_t(i))) return false;
+      continue;
+    }
     if (!plan_s4d_layer(hw, s.ssm_job, &s.st.ssm, msg, sizeof msg)) {
       *why = s.st.name + ": " + msg;
       return false;
@@ -166,8 +203,42 @@ bool build_ssm_stage(const AccelInfo& hw, const S4ModelJob& job, StagePlan* s, s
   std::vector<cmd::CoeffRecord> recs;
   if (!discretise_zoh(params, p.passes, p.seg_len, hw.real_only, &recs, msg, sizeof msg)) return failed();
   if (!apply_coeff_format(hw.number_format, &recs, &s->st.scales, msg, sizeof msg)) return failed();
-  const size_t per_pass = size_t(sj.H) * p.seg_len;
+  const size_t per_pass = size_t(d.H) * p.seg_len;  // recs: [dir][pass][channel][PE]
   const size_t pass_bytes = per_pass * sizeof(cmd::CoeffRecord);
+  if (!s->parts.empty()) {
+    // Partial residency: per part, [dir][pass][item][PE] over its items, item i being
+    // channel (first_item + i) % H; then the parts' streams as one.
+    records->clear();
+    std::vector<cmd::Record> stream;
+    const size_t rec = sizeof(cmd::CoeffRecord);
+    for (size_t k = 0; k < s->parts.size(); ++k) {
+      const S4SsmPart& part = s->parts[k];
+      const S4dPlan& pp = s->st.ssm_parts[k];
+      const size_t base = records->size();
+      records->resize(base + pp.coeff_bytes, 0);
+      const uint32_t items = part.job.H;
+      for (uint32_t dp = 0; dp < sj.directions * pp.passes; ++dp)
+        for (uint32_t i = 0; i < items; ++i) {
+          const uint32_t h = (part.first_item + i) % d.H;
+          uint8_t* out = records->data() + base + (uint64_t(dp) * items + i) * pp.seg_len * rec;
+          for (uint32_t e = 0; e < pp.seg_len; ++e) {
+            const cmd::CoeffRecord& r = recs[size_t(dp) * per_pass + size_t(h) * pp.seg_len + e];
+            const float f[8] = {r.a_re, r.a_im, r.b_re, r.b_im, r.c_re, r.c_im, r.d, r.reserved};
+            for (int w = 0; w < 8; ++w) put_f32(out + e * rec + 4 * w, f[w]);
+          }
+        }
+      std::vector<cmd::Record> part_stream = build_s4d_stream(pp, part.job);
+      if (k + 1 < s->parts.size()) part_stream.pop_back();  // its END
+      stream.insert(stream.end(), part_stream.begin(), part_stream.end());
+    }
+    if (stream.size() != s->st.commands || records->size() != s->st.records_bytes) {
+      *why = s->st.name + ": the S4D parts' streams have " + std::to_string(stream.size()) + " records, the plan " +
+             std::to_string(s->st.commands);
+      return false;
+    }
+    s->stream = pack_stream(stream);
+    return true;
+  }
   records->assign(p.coeff_bytes, 0);
   for (uint32_t dp = 0; dp < sj.directions * p.passes; ++dp)
     for (uint32_t b = 0; b < sj.B; ++b) {
@@ -271,6 +342,11 @@ bool s4_model_collect(Hal& hal, const S4ModelImage& image, const ec_fw_result& r
   r = S4ModelResult{};
   r.resident = image.plan.resident;
   r.streaming_reason = image.plan.streaming_reason;
+  r.partial = image.plan.partial;
+  r.resident_rows = image.plan.resident_rows;
+  r.rows = image.plan.rows;
+  r.resident_bytes = image.plan.resident_bytes;
+  r.residency_reason = image.plan.residency_reason;
   const uint32_t ran = std::min<uint32_t>(run.stages, uint32_t(std::min<size_t>(image.stages.size(), EC_FW_MAX_STAGES)));
   for (uint32_t i = 0; i < ran; ++i) {
     const ec_fw_stage_result& sr = run.stage[i];

@@ -14,6 +14,7 @@
 // the input and output scratchpads between stages (resident activations, S4ModelPlan::
 // resident); else they go through system memory like the residual x.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -58,6 +59,11 @@ struct S4ModelJob {
   // Resident activations (docs/model-compiler.md) when they fit; false forces the
   // streaming form (every activation through system memory). The logits are the same bytes.
   bool allow_resident = true;
+  // Partial residency (scenario key compiler.residency: partial; docs/model-compiler.md):
+  // when the activations do not all fit, keep the first rows (items c = q*H + h) of z and
+  // s that fit in the scratchpads and stream the rest. false: all or nothing (today's
+  // plans). The logits are the same bytes either way.
+  bool partial_resident = false;
 };
 
 // Default cap on the time tile: 256 float32 steps are 1 KiB rows, a whole DMA burst.
@@ -71,6 +77,11 @@ struct S4ModelResult {
   uint64_t cycles = 0;        // sum over the stages
   bool resident = false;      // S4ModelPlan::resident of the run
   std::string streaming_reason;  // S4ModelPlan::streaming_reason of the run
+  // S4ModelPlan's partial residency of the run (partial = false: none).
+  bool partial = false;
+  uint32_t resident_rows = 0, rows = 0;
+  uint64_t resident_bytes = 0;
+  std::string residency_reason;
 };
 
 // Memory the run needs from mem_base: weights, inputs, activations, then the compiled
@@ -184,7 +195,25 @@ struct S4ModelPlan {
   bool resident = false;
   S4ResidentSpad res;
   std::string streaming_reason;
+  // Partial residency (job.partial_resident, only when not resident): the first
+  // resident_rows of the rows = S*H items (c = q*H + h) keep z in the input and s in the
+  // output scratchpad (res: rows from offset 0, as resident); the rest stream through
+  // mem.z and mem.s. The encoder and tails keep their streaming tiles and slots beside the
+  // rows; the SSM stage runs the S4D kernel twice: resident over items [0, resident_rows),
+  // streaming over the rest (buffers after the rows). resident_bytes: z and s rows'
+  // scratchpad bytes. residency_reason: why this many rows (or why none).
+  bool partial = false;
+  uint32_t resident_rows = 0, rows = 0;
+  uint64_t resident_bytes = 0;
+  std::string residency_reason;
 };
+
+// Partial residency: how many of sequence q's H channels are resident rows (0..H).
+inline uint32_t resident_channels(const S4ModelPlan& p, uint32_t H, uint32_t q) {
+  if (!p.partial) return p.resident ? H : 0;
+  const uint64_t first = uint64_t(q) * H;
+  return p.resident_rows <= first ? 0 : uint32_t(std::min<uint64_t>(H, p.resident_rows - first));
+}
 
 // Checks the job (description, weights, inputs, lengths, ranges) and plans memory and
 // scratchpads. False with a message naming the stage, tensor or buffer.
@@ -203,6 +232,16 @@ std::vector<cmd::Record> build_s4_head_stream(const AccelInfo& hw, const S4Model
 // plan.mem.workspace (s4_model_compile moves it to the stage's records in the stream region).
 S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint32_t layer,
                              uint64_t workspace_bytes);
+// Partial residency: the SSM stage's S4D jobs, part 0 resident over items [0,
+// resident_rows), part 1 streaming over [resident_rows, rows) (either absent when empty).
+// Each part's items are its own: H = item count, B = 1 (records written per item by the
+// compiler, channel (first_item + i) % H). first_item gives each part's first item.
+struct S4SsmPart {
+  S4dLayerJob job;
+  uint32_t first_item = 0;
+};
+std::vector<S4SsmPart> s4_model_ssm_parts(const AccelInfo& hw, const S4ModelDesc& d, const S4ModelPlan& plan,
+                                          uint32_t layer);
 
 // ---------------------------------------------------------------- the compiled image
 // The model compiler as a host tool: s4_model_compile writes everything the runner needs
@@ -220,7 +259,8 @@ struct S4ModelImageStage {
   uint32_t commands = 0;
   uint64_t records_addr = 0; // SSM stages: coefficient records (the kernel's workspace), else 0
   uint64_t records_bytes = 0;
-  S4dPlan ssm;               // SSM stages: the S4D kernel's plan
+  S4dPlan ssm;               // SSM stages: the S4D kernel's plan (partial residency: the first part's)
+  std::vector<S4dPlan> ssm_parts;  // partial residency: each part's plan (s4_model_ssm_parts), else empty
   S4dCoeffScales scales;     // SSM stages: the records' scales (integer formats)
 };
 

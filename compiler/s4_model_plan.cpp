@@ -52,10 +52,12 @@ class SpadBudget {
 
 // The resident z rows, taken first in the input scratchpad (offset 0), and with
 // `with_s` the resident s rows, first in the output scratchpad.
-void take_resident(const S4ModelDesc& d, uint32_t S, const S4ResidentSpad& r, bool with_s, SpadBudget& b) {
-  const uint64_t rows = uint64_t(S) * d.H;
+void take_rows(uint64_t rows, const S4ResidentSpad& r, bool with_s, SpadBudget& b) {
   b.take(SpadId::INPUT, "resident z " + dims({rows, r.z_row_words}), 4 * rows * r.z_row_words);
   if (with_s) b.take(SpadId::OUTPUT, "resident s " + dims({rows, r.s_row_words}), 4 * rows * r.s_row_words);
+}
+void take_resident(const S4ModelDesc& d, uint32_t S, const S4ResidentSpad& r, bool with_s, SpadBudget& b) {
+  take_rows(uint64_t(S) * d.H, r, with_s, b);
 }
 
 // resident: z goes straight into the resident rows, so there are no z slots.
@@ -260,7 +262,120 @@ bool plan_resident(const AccelInfo& hw, const S4ModelDesc& d, uint32_t cap, S4Mo
   }
   p.enc = enc;
   p.tail = tail;
+  p.rows = S * d.H;
+  p.resident_rows = p.rows;
+  p.resident_bytes = 4ull * p.rows * (uint64_t(r.z_row_words) + r.s_row_words);
   return true;
+}
+
+// Partial residency: where the streamed part's S4D buffers start, after `bytes` of
+// resident rows, on a bank boundary (so its runs see the bank pattern of offset 0).
+uint64_t after_rows(uint64_t bytes, uint32_t banks) {
+  const uint64_t unit = 4ull * std::max(banks, 1u);
+  return (bytes + unit - 1) / unit * unit;
+}
+
+// Scratchpad bytes the streamed part of the SSM stage needs from its base: the streaming
+// plan's fold (segs_per_fold items) and buffering, with chunks of c steps.
+uint64_t ssm_stream_need(const S4dPlan& full, uint32_t c, uint32_t banks, uint32_t buffers) {
+  const uint64_t span = (uint64_t(full.segs_per_fold) - 1) * 4 * conflict_free_stride_words(c, banks) + 4ull * c;
+  if (!full.double_buffered) return span;
+  const uint64_t unit = 4ull * std::max(banks, 1u);
+  return (buffers - 1) * ((span + unit - 1) / unit * unit) + span;
+}
+
+// Partial residency (job.partial_resident, after the streaming plan): the most rows R of
+// the S*H items whose z and s rows fit (bisection; every constraint grows with R):
+//  - beside the encoder's and the tails' streaming buffers, at the streaming plan's tiles
+//    (narrower tiles would cost the tails more than the rows save);
+//  - beside what the streamed rows' S4D plan needs: the streaming plan's fold and
+//    buffering with chunks of min(its chunk, kChunkAlignSteps) steps (whole DMA bursts).
+// Then both parts' S4D plans must succeed. Sets p.partial, p.resident_rows, p.res, p.enc,
+// p.tail (their buffers after the rows) and p.residency_reason.
+void plan_partial(const AccelInfo& hw, const S4ModelDesc& d, S4ModelPlan& p) {
+  const uint32_t S = p.mem.S, nw = p.mem.norm_words, rows = S * d.H;
+  p.rows = rows;
+  S4ResidentSpad r;
+  r.z_row_words = conflict_free_stride_words(d.L, hw.spad_banks[uint8_t(SpadId::INPUT)]);
+  r.s_row_words = conflict_free_stride_words(d.L, hw.spad_banks[uint8_t(SpadId::OUTPUT)]);
+  const uint32_t stride = std::max(r.z_row_words, r.s_row_words);
+  if (stride > 0xFFFF) {
+    p.residency_reason = "partial: none resident: a row stride of " + std::to_string(stride) + " words (L = " +
+                         std::to_string(d.L) + ") exceeds the 16-bit RUN_VEC stride";
+    return;
+  }
+  S4dPlan full;
+  char reason[256] = {};
+  if (!plan_s4d_layer(hw, s4_model_ssm_job(d, p, 0, ~0ull >> 1), &full, reason, sizeof reason)) {
+    p.residency_reason = std::string("partial: none resident: layers.0.ssm: ") + reason;
+    return;
+  }
+  const uint32_t c_min = std::min<uint32_t>(full.chunk_len, kChunkAlignSteps);
+  const uint32_t in_banks = hw.spad_banks[uint8_t(SpadId::INPUT)], out_banks = hw.spad_banks[uint8_t(SpadId::OUTPUT)];
+  const uint64_t in_need = ssm_stream_need(full, c_min, in_banks, 2);
+  const uint64_t out_need = ssm_stream_need(full, c_min, out_banks, full.double_buffered ? full.out_buffers : 1);
+  S4EncoderSpad enc;
+  S4TailSpad tail;
+  auto fits = [&](uint32_t R, std::string* why) {
+    SpadBudget be, bt;
+    take_rows(R, r, false, be);
+    enc = encoder_spad(d, p.enc.T, p.enc.N, nw, false, be);
+    if (!be.fits(hw, "encoder", why)) return false;
+    take_rows(R, r, true, bt);
+    tail = tail_spad(d, p.tail.T, p.tail.N, nw, false, bt);
+    if (!bt.fits(hw, "layers.0.tail", why)) return false;
+    if (R == rows) return true;  // nothing streams in the SSM stage
+    const uint64_t in_at = after_rows(4ull * R * r.z_row_words, in_banks);
+    const uint64_t out_at = after_rows(4ull * R * r.s_row_words, out_banks);
+    const uint32_t in_b = hw.spad_bytes[uint8_t(SpadId::INPUT)], out_b = hw.spad_bytes[uint8_t(SpadId::OUTPUT)];
+    if (in_at + in_need > in_b || out_at + out_need > out_b) {
+      *why = "layers.0.ssm: the streamed rows' buffers (chunks of " + std::to_string(c_min) + " steps) need " +
+             std::to_string(in_need) + " input and " + std::to_string(out_need) + " output bytes after the rows (" +
+             std::to_string(in_at) + ", " + std::to_string(out_at) + "), have " + std::to_string(in_b) + ", " +
+             std::to_string(out_b);
+      return false;
+    }
+    return true;
+  };
+  std::string msg;
+  if (!fits(1, &msg)) {
+    p.residency_reason = "partial: none resident: one row does not fit: " + msg;
+    return;
+  }
+  uint32_t lo = 1, hi = rows;  // fits(lo) holds
+  std::string over;            // why lo + 1 does not fit
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo + 1) / 2;
+    std::string m;
+    if (fits(mid, &m)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+      over = m;
+    }
+  }
+  fits(lo, &msg);  // the spads of the chosen R
+  S4ModelPlan q = p;
+  q.partial = true;
+  q.resident_rows = lo;
+  q.res = r;
+  for (const S4SsmPart& part : s4_model_ssm_parts(hw, d, q, 0)) {
+    S4dPlan sp;
+    if (!plan_s4d_layer(hw, part.job, &sp, reason, sizeof reason)) {
+      p.residency_reason = std::string("partial: none resident: layers.0.ssm (") +
+                           (part.job.resident ? "resident" : "streamed") + " rows): " + reason;
+      return;
+    }
+  }
+  p.partial = true;
+  p.resident_rows = lo;
+  p.res = r;
+  p.enc = enc;
+  p.tail = tail;
+  p.resident_bytes = 4ull * lo * (uint64_t(r.z_row_words) + r.s_row_words);
+  p.residency_reason = "partial: " + std::to_string(lo) + " of " + std::to_string(rows) +
+                       " rows resident (z and s, " + std::to_string(p.resident_bytes) + " bytes)" +
+                       (lo < rows ? "; " + std::to_string(lo + 1) + " rows do not fit: " + over : "");
 }
 
 }  // namespace
@@ -419,6 +534,7 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
   if (!p.resident) {  // resident z and s never leave the scratchpads
     m.z = take(4 * S * H * L);
     m.s = take(4 * S * H * L);
+    if (job.partial_resident && job.allow_resident) plan_partial(hw, d, p);
   }
   m.features = take(4 * H * S);
   m.logits = take(4 * C * job.B);
@@ -451,6 +567,40 @@ S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint
   j.workspace_addr = plan.mem.workspace;
   j.workspace_bytes = workspace_bytes;
   return j;
+}
+
+std::vector<S4SsmPart> s4_model_ssm_parts(const AccelInfo& hw, const S4ModelDesc& d, const S4ModelPlan& plan,
+                                          uint32_t layer) {
+  S4ModelPlan streaming = plan;
+  streaming.resident = false;
+  const S4dLayerJob whole = s4_model_ssm_job(d, streaming, layer, ~0ull >> 1);
+  const uint32_t R = plan.resident_rows, rows = plan.mem.S * d.H;
+  std::vector<S4SsmPart> parts;
+  if (R > 0) {
+    S4SsmPart a;
+    a.job = whole;
+    a.job.H = R;
+    a.job.B = 1;
+    a.job.resident = true;
+    a.job.input_spad = plan.res.z;
+    a.job.input_row_words = plan.res.z_row_words;
+    a.job.output_spad = plan.res.s;
+    a.job.output_row_words = plan.res.s_row_words;
+    parts.push_back(a);
+  }
+  if (R < rows) {
+    S4SsmPart b;
+    b.job = whole;
+    b.job.H = rows - R;
+    b.job.B = 1;
+    b.job.input_addr = plan.mem.z + 4ull * R * d.L;
+    b.job.output_addr = plan.mem.s + 4ull * R * d.L;
+    b.job.input_base = uint32_t(after_rows(4ull * R * plan.res.z_row_words, hw.spad_banks[uint8_t(SpadId::INPUT)]));
+    b.job.output_base = uint32_t(after_rows(4ull * R * plan.res.s_row_words, hw.spad_banks[uint8_t(SpadId::OUTPUT)]));
+    b.first_item = R;
+    parts.push_back(b);
+  }
+  return parts;
 }
 
 }  // namespace epochcore::fw

@@ -193,6 +193,23 @@ void store_tile(Stream& st, const S4ModelDesc& d, const Tile& t, uint32_t spad_a
          4 * L, 4ull * t.width);
 }
 
+// DMA_OUT of rows h0..H-1 of an [H][width] tile (partial residency: rows below h0 are
+// resident); nothing when h0 = H.
+void store_rows(Stream& st, const S4ModelDesc& d, const Tile& t, uint32_t spad_addr, uint64_t array, uint32_t h0) {
+  if (h0 >= d.H) return;
+  const uint64_t L = d.L;
+  st.dma(false, SpadId::OUTPUT, spad_addr + 4 * h0 * t.width, array + 4 * ((uint64_t(t.q) * d.H + h0) * L + t.t0),
+         4ull * t.width, d.H - h0, 4 * L, 4ull * t.width);
+}
+
+// Partial residency: the tile's first hr channels of z (at output offset z, as the
+// streaming form computed it) copied into their resident rows, at the scale z was last
+// rounded to (so no value changes).
+void copy_resident_z(Stream& st, const S4ModelPlan& plan, const S4ModelDesc& d, const Tile& t, uint32_t z,
+                     uint32_t hr, float scale) {
+  if (hr) st.vec(VecOp::COPY, output(z, t.width), kUnused, z_rows(plan, d, t), hr, t.width, scale);
+}
+
 }  // namespace
 
 std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4ModelDesc& d,
@@ -245,9 +262,11 @@ std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4Mo
       continue;
     }
     const uint32_t z = ssm_input(st, d, t, e.xo[slot], e.zo[slot], e.norm, z_scale);
+    const uint32_t hr = resident_channels(plan, d.H, t.q);  // partial residency, else 0
+    copy_resident_z(st, plan, d, t, z, hr, z == e.xo[slot] ? x_scale : z_scale);
     st.barrier();
     store_tile(st, d, t, e.xo[slot], m.x);
-    store_tile(st, d, t, z, m.z);
+    store_rows(st, d, t, z, m.z, hr);
   }
   st.end();
   return st.s;
@@ -271,8 +290,11 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
   const std::vector<Tile> list = tiles(plan, d.L, p.T, p.N, last_block, true);
   auto fetch = [&](const Tile& t, int slot) {
     const uint64_t at = 4 * (uint64_t(t.q) * H * L + t.t0);
-    if (!plan.resident)  // resident: s is already in the output scratchpad
-      st.dma(true, SpadId::INPUT, p.s_slot[slot], m.s + at, 4ull * t.width, d.H, 4 * L, 4ull * t.width);
+    // resident: s is already in the output scratchpad; partial: its first hr rows are.
+    const uint32_t hr = plan.resident ? d.H : resident_channels(plan, d.H, t.q);
+    if (hr < d.H)
+      st.dma(true, SpadId::INPUT, p.s_slot[slot] + 4 * hr * t.width, m.s + at + 4 * hr * L, 4ull * t.width,
+             d.H - hr, 4 * L, 4ull * t.width);
     st.dma(true, SpadId::INPUT, p.x_slot[slot], m.x + at, 4ull * t.width, d.H, 4 * L, 4ull * t.width);
     if (last_block && t.first) st.load(SpadId::PARAM, p.pool_scale[t.q % 2], m.pool_scale + 8 * H * t.q, 8 * H, 1);
   };
@@ -289,10 +311,22 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
     const Opnd s_tile = plan.resident
         ? output(uint32_t(plan.res.s + 4 * (uint64_t(t.q) * H * s_words + t.t0)), s_words)
         : input(p.s_slot[slot], w);
+    // Partial residency: GELU of the first hr channels from their resident rows, of the
+    // rest from the slot (elementwise: the same values as one GELU over all H).
+    const uint32_t hr = plan.partial ? resident_channels(plan, d.H, t.q) : 0;
+    const Opnd s_rows = output(uint32_t(plan.res.s + 4 * (uint64_t(t.q) * H * s_words + t.t0)), s_words);
     for (uint32_t j0 = 0; j0 < w; j0 += p.N) {
       const uint32_t n = std::min(p.N, w - j0), g = p.g + uint32_t(4 * H * j0);
       const Opnd s_block{s_tile.spad, s_tile.addr + 4 * j0, s_tile.stride};
-      st.vec(VecOp::GELU, s_block, kUnused, param(g, n), d.H, n, sc.gelu);
+      if (plan.partial) {
+        if (hr) st.vec(VecOp::GELU, {s_rows.spad, s_rows.addr + 4 * j0, s_rows.stride}, kUnused, param(g, n), hr, n,
+                       sc.gelu);
+        if (hr < d.H)
+          st.vec(VecOp::GELU, {s_block.spad, s_block.addr + 4 * hr * w, s_block.stride}, kUnused,
+                 param(g + 4 * hr * n, n), d.H - hr, n, sc.gelu);
+      } else {
+        st.vec(VecOp::GELU, s_block, kUnused, param(g, n), d.H, n, sc.gelu);
+      }
       st.gemm_folds(hw.rows, d.H, g, p.w_out, uint32_t(4 * H), p.u + 4 * j0, 4 * w, n, uint32_t(2 * H));
     }
     st.vec(VecOp::AFFINE, output(p.u, w), param(p.affine), output(p.u, w), 2 * d.H, w, sc.linear);
@@ -319,10 +353,12 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
       continue;
     }
     if (!last_block) {
-      const uint32_t z = ssm_input(st, d, t, xo, p.zo[slot], p.norm_next, plan.scales.layers[layer + 1].ssm_in);
+      const float z_scale = plan.scales.layers[layer + 1].ssm_in;
+      const uint32_t z = ssm_input(st, d, t, xo, p.zo[slot], p.norm_next, z_scale);
+      copy_resident_z(st, plan, d, t, z, hr, z == xo ? sc.out : z_scale);  // partial residency
       st.barrier();
       store_tile(st, d, t, xo, m.x);
-      store_tile(st, d, t, z, m.z);
+      store_rows(st, d, t, z, m.z, hr);
       continue;
     }
     uint32_t pooled = xo;

@@ -252,9 +252,15 @@ bool plan_s4d_layer(const AccelInfo& hw, const S4dLayerJob& job, S4dPlan* plan, 
     return fail(why, why_len, "S4D layer job: L=%u does not fit the 32-bit DMA stride", job.L);
   const uint64_t items = uint64_t(job.B) * job.H;
   if (items > 0xFFFFFFFFull) return fail(why, why_len, "S4D layer job: B*H exceeds 2^32");
-  const uint32_t in_b = hw.spad_bytes[uint8_t(cmd::SpadId::INPUT)];
+  const uint32_t in_all = hw.spad_bytes[uint8_t(cmd::SpadId::INPUT)];
   const uint32_t par_b = hw.spad_bytes[uint8_t(cmd::SpadId::PARAM)];
-  const uint32_t out_b = hw.spad_bytes[uint8_t(cmd::SpadId::OUTPUT)];
+  const uint32_t out_all = hw.spad_bytes[uint8_t(cmd::SpadId::OUTPUT)];
+  // Streaming buffers from the bases on (partial residency keeps rows below them).
+  const uint32_t in_base = job.resident ? 0 : job.input_base, out_base = job.resident ? 0 : job.output_base;
+  if (in_base % 4 || out_base % 4 || in_base > in_all || out_base > out_all)
+    return fail(why, why_len, "S4D layer job: buffer bases %u (input) and %u (output) must be multiples of 4 "
+                "inside the scratchpads (%u, %u bytes)", in_base, out_base, in_all, out_all);
+  const uint32_t in_b = in_all - in_base, out_b = out_all - out_base;
   const uint32_t in_banks = hw.spad_banks[uint8_t(cmd::SpadId::INPUT)];
   const uint32_t out_banks = hw.spad_banks[uint8_t(cmd::SpadId::OUTPUT)];
 

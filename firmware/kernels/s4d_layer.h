@@ -62,6 +62,10 @@ struct S4dLayerJob {
   bool resident = false;
   uint32_t input_spad = 0, input_row_words = 0;    // byte offset (multiple of 4), words >= L
   uint32_t output_spad = 0, output_row_words = 0;
+  // Streaming form only: the activation buffers start at these scratchpad byte offsets
+  // (multiples of 4); the bytes below them belong to someone else (partial residency in
+  // the model compiler keeps resident rows there). 0: the whole scratchpad.
+  uint32_t input_base = 0, output_base = 0;
 };
 
 // The stream runs, for each direction (forward, then backward), each pass and each fold,

@@ -67,16 +67,17 @@ cmd::Record coeff_dma(const S4dPlan& plan, const S4dLayerJob& job, const Run& r,
 
 cmd::DmaDesc input_window(const S4dPlan& plan, const S4dLayerJob& job, const Run& r, uint32_t buf) {
   const uint64_t row = 4ull * job.L;
-  return {job.input_addr + r.c0 * row + 4ull * r.in_step, SpadId::INPUT, buf, 4 * r.len, r.n,
+  return {job.input_addr + r.c0 * row + 4ull * r.in_step, SpadId::INPUT, job.input_base + buf, 4 * r.len, r.n,
           uint32_t(row), plan.in_stride};
 }
 
 cmd::DmaDesc output_window(const S4dPlan& plan, const S4dLayerJob& job, const Run& r, uint32_t buf) {
   const uint64_t row = 4ull * job.L;
-  return {job.output_addr + r.c0 * row + 4ull * r.out_step, SpadId::OUTPUT, buf, 4 * r.len, r.n,
+  return {job.output_addr + r.c0 * row + 4ull * r.out_step, SpadId::OUTPUT, job.output_base + buf, 4 * r.len, r.n,
           uint32_t(row), plan.out_stride};
 }
 
+// in_buf / out_buf: scratchpad offsets as given (the streaming forms add the job's bases).
 cmd::Record run_ssm(const S4dPlan& plan, const Run& r, uint32_t in_buf, uint32_t out_buf) {
   cmd::RunSsm run;
   run.flags = uint8_t((r.first_chunk ? cmd::FLAG_RESET_STATE : 0) | (r.accumulate ? cmd::FLAG_ACCUMULATE : 0) |
@@ -118,7 +119,7 @@ void single_buffered(const S4dPlan& plan, const S4dLayerJob& job, Sink& s) {
     s.push(cmd::encode_dma(true, input_window(plan, job, r, 0)));
     if (r.accumulate) s.push(cmd::encode_dma(true, output_window(plan, job, r, 0)));
     s.push(cmd::encode_barrier());
-    s.push(run_ssm(plan, r, 0, 0));
+    s.push(run_ssm(plan, r, job.input_base, job.output_base));
     s.push(cmd::encode_barrier());
     s.push(cmd::encode_dma(false, output_window(plan, job, r, 0)));
     s.push(cmd::encode_barrier());
@@ -144,7 +145,7 @@ void double_buffered(const S4dPlan& plan, const S4dLayerJob& job, Sink& s) {
   bool prev_out_due = false;  // run k-1's DMA_OUT is still to be issued
   for (uint64_t k = 0; k < plan.runs; ++k) {
     if (cur.first_chunk) s.push(load_coeffs(plan, cur, slot(cur)));
-    s.push(run_ssm(plan, cur, in_buf(k), out_buf(k)));
+    s.push(run_ssm(plan, cur, job.input_base + in_buf(k), job.output_base + out_buf(k)));
     if (prev_out_due) s.push(cmd::encode_dma(false, output_window(plan, job, prev, out_buf(k - 1))));
     bool cur_out_due = true;
     if (k + 1 < plan.runs) {

@@ -44,7 +44,8 @@ json stage_record(const Scenario& s, const energy::TechTable& t, const std::stri
             {"pe_utilization", cycles ? double(lima + mac) / (double(pes) * double(cycles)) : 0.0},
             {"dma_bytes", u64_at(counters, "dma", "bytes_to_spad") + u64_at(counters, "dma", "bytes_from_spad")},
             {"dram_bytes", u64_at(counters, "memory", "bytes_read") + u64_at(counters, "memory", "bytes_written")},
-            {"dma_wait_cycles", u64_at(counters, "stalls", "dma_wait_cycles")}};
+            {"dma_wait_cycles", u64_at(counters, "stalls", "dma_wait_cycles")},
+            {"dma_busy_cycles", u64_at(counters, "dma", "busy_cycles")}};
   r["energy_pj"] = energy_to_json(epochcore_energy(s, t, counters));
   return r;
 }
@@ -108,7 +109,9 @@ std::string format_model_report(const Scenario& s, const json& r) {
     const json& pl = r["plan"];
     os << "  plan       SSM activations " << pl["activations"].get<std::string>()
        << (pl["activations"] == "resident" ? " (z and s stay in the scratchpads between stages)"
-                                            : " through system memory: " + pl["streaming_reason"].get<std::string>())
+           : pl["activations"] == "partial"
+               ? " (" + pl["residency_reason"].get<std::string>() + "; the other rows through system memory)"
+               : " through system memory: " + pl["streaming_reason"].get<std::string>())
        << "; " << pl["commands"] << " commands\n";
   }
   std::snprintf(line, sizeof line, "  cycles     %llu (%.3f ms simulated)\n",

@@ -101,6 +101,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("workload.inputs", &s.workload.inputs);
   add("workload.lengths", &s.workload.lengths);
   add("workload.reference", &s.workload.reference);
+  add("compiler.residency", choice_ref(&s.compiler.residency));
   add("precision.format", choice_ref(&s.precision.format));
   add("vector.lanes", &s.vector.lanes);
   add("energy.tech", &s.energy.tech);
@@ -497,6 +498,9 @@ std::optional<Issue> find_issue(const Scenario& s) {
                                      {"workload.lengths", w.lengths}})
       if (!value.empty())
         c.fail(key, std::string("applies only to workload.kind s4_model, got kind '") + w.kind.name() + "'", {"workload.kind"});
+  if (w.kind != WorkloadKind::S4Model && s.compiler.residency == Residency::Partial)
+    c.fail("compiler.residency", std::string("partial applies only to workload.kind s4_model (the model "
+           "compiler's plan), got kind '") + w.kind.name() + "'", {"workload.kind"});
   if (!w.lengths.empty() && w.inputs.empty())
     c.fail("workload.lengths", "needs workload.inputs (seeded inputs have full length)", {"workload.inputs"});
   c.range("vector.lanes", s.vector.lanes, 1, 65535);
@@ -553,6 +557,10 @@ const std::vector<std::string>& ChoiceNames<WorkloadKind>::names() {
 }
 const std::vector<std::string>& ChoiceNames<CpuKind>::names() {
   static const std::vector<std::string> n{"model", "rv32"};
+  return n;
+}
+const std::vector<std::string>& ChoiceNames<Residency>::names() {
+  static const std::vector<std::string> n{"all_or_nothing", "partial"};
   return n;
 }
 const std::vector<std::string>& ChoiceNames<Timing>::names() {

@@ -22,6 +22,7 @@ class ScenarioError : public std::runtime_error {
 enum class WorkloadKind { S4dLayer, Gemm, S4Model };  // workload.kind
 enum class Timing { Cycle, Fast };                    // run.timing
 enum class CpuKind { Model, Rv32 };                   // host.cpu
+enum class Residency { AllOrNothing, Partial };       // compiler.residency
 // precision.format: numfmt::Format (contract/number_format.h).
 
 // The accepted names of each enum-valued key, in the order of the enum's values.
@@ -34,6 +35,9 @@ template <> struct ChoiceNames<Timing> {
 };
 template <> struct ChoiceNames<CpuKind> {
   static const std::vector<std::string>& names();  // model, rv32
+};
+template <> struct ChoiceNames<Residency> {
+  static const std::vector<std::string>& names();  // all_or_nothing, partial
 };
 template <> struct ChoiceNames<numfmt::Format> {
   static const std::vector<std::string>& names();  // fp32, bf16, fp16, int16, int8
@@ -141,6 +145,14 @@ struct WorkloadConfig {
   bool reference = true;            // run the double-precision reference model and compare
 };
 
+// The model compiler's policies (workload.kind s4_model; docs/model-compiler.md).
+struct CompilerConfig {
+  // SSM activations: all_or_nothing (every z and s row resident in the scratchpads when all
+  // fit, else all streamed through system memory) or partial (the rows that fit stay
+  // resident, the rest stream). A compiler/firmware policy, no hardware.
+  Choice<Residency> residency = Residency::AllOrNothing;
+};
+
 struct PrecisionConfig {
   Choice<numfmt::Format> format = numfmt::Format::FP32;  // fp32 | bf16 | fp16 | int16 | int8 (docs/precisions.md)
 };
@@ -176,6 +188,7 @@ struct Scenario {
   MemoryConfig memory;
   HostConfig host;
   WorkloadConfig workload;
+  CompilerConfig compiler;
   PrecisionConfig precision;
   VectorConfig vector;
   EnergyConfig energy;

@@ -119,6 +119,7 @@ class S4ModelWorkload : public Workload {
     job_.B = B_;
     job_.inputs = inputs_.data();
     job_.lengths = lengths;
+    job_.partial_resident = s_.compiler.residency == Residency::Partial;
     job_.mem_base = 0x1000;
     job_.mem_bytes = (uint64_t(s_.memory.size_mib) << 20) - job_.mem_base;
   }
@@ -190,9 +191,33 @@ class S4ModelWorkload : public Workload {
                      {"params", weights_source_}, {"input", inputs_source_}};
     uint64_t commands = 0;
     for (const fw::S4ModelStage& st : fw_.stages) commands += st.commands;
-    r["plan"] = {{"activations", fw_.resident ? "resident" : "streaming"},
+    r["plan"] = {{"activations", fw_.resident ? "resident" : fw_.partial ? "partial" : "streaming"},
                  {"streaming_reason", fw_.streaming_reason},
                  {"commands", commands}};
+    if (s_.compiler.residency == Residency::Partial) {  // compiler.residency: partial
+      const uint32_t rows = desc_.H * B_ * documents_per_input(desc_);
+      const uint32_t resident_rows = fw_.resident_rows;  // every row when resident
+      r["plan"]["resident_rows"] = resident_rows;
+      r["plan"]["rows"] = rows;
+      r["plan"]["resident_fraction"] = rows ? double(resident_rows) / rows : 0.0;
+      r["plan"]["resident_bytes"] = fw_.resident_bytes;
+      r["plan"]["residency_reason"] = fw_.resident ? "every row fits: all resident" : fw_.residency_reason;
+      // What the closed form of the savings needs (maths/timing/residency_timing.h).
+      const fw::S4ModelPlan& pl = image_.plan;
+      uint32_t passes = 0;
+      bool mixed = false;
+      for (const fw::S4ModelImageStage& st : image_.stages)
+        if (st.records_bytes) {
+          passes = st.ssm.passes;
+          mixed = st.ssm.mixed;
+          break;
+        }
+      r["plan"]["encoder_tile_steps"] = pl.enc.T;
+      r["plan"]["tail_tile_steps"] = pl.tail.T;
+      r["plan"]["tail_nblock_steps"] = pl.tail.N;
+      r["plan"]["ssm_passes"] = passes;
+      r["plan"]["ssm_mixed"] = mixed;
+    }
     // Per stage: the counters' deltas between snapshots, with their energy.
     json stages = json::array();
     json before = json::object();

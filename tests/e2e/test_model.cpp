@@ -13,6 +13,7 @@
 
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/reference/s4_model_reference.h"
+#include "epochcore/maths/timing/residency_timing.h"
 #include "epochcore/platform/io/model_file.h"
 #include "epochcore/platform/io/npy.h"
 #include "epochcore/tests/e2e/vp_runner.h"
@@ -384,4 +385,126 @@ TEST_CASE("model: per-segment direction gives the same logits, cycle == fast", "
     CHECK(on.report["cycles"] == on_c.report["cycles"]);
     CHECK(on.report["array_counters"] == on_c.report["array_counters"]);
   }
+}
+
+// Partial residency (compiler.residency: partial, docs/model-compiler.md): the rows of z
+// and s that fit stay in the scratchpads, the rest stream. The input and output
+// scratchpad sizes force every case: all resident, partial, all streaming. The logits are
+// the same bytes in all of them (the arithmetic order does not change), cycle and fast
+// timing agree with the option on, and every stage's DMA bytes (and the encoder's and the
+// tails' DMA busy cycles) fall by exactly the closed form of maths/timing/residency_timing.h.
+TEST_CASE("model: partial residency gives the same logits and saves the closed-form DMA", "[model][residency]") {
+  struct Case {
+    const char* name;
+    const char* text;
+    const char* format;
+    uint32_t partial_kib;  // input and output scratchpads: some rows fit, not all
+  };
+  for (const Case& c : {Case{"tokens", kTokensModel, "fp32", 160}, Case{"values", kValuesModel, "bf16", 96},
+                        Case{"retrieval", kRetrievalModel, "int8", 96}}) {
+    INFO(c.name << " " << c.format);
+    const std::string m = model_file(c.name, c.text);
+    auto spads = [](uint32_t kib) {
+      return " --set scratchpad.input.size_kib=" + std::to_string(kib) + " --set scratchpad.output.size_kib=" +
+             std::to_string(kib);
+    };
+    const std::string on = " --set compiler.residency=partial";
+    const VpResult resident = run_epochcore_vp(dir(), model_args(m, 2, "fast", c.format, spads(4096) + on));
+    const VpResult streaming = run_epochcore_vp(dir(), model_args(m, 2, "fast", c.format, spads(c.partial_kib)));
+    const VpResult partial = run_epochcore_vp(dir(), model_args(m, 2, "fast", c.format, spads(c.partial_kib) + on));
+    const VpResult partial_c = run_epochcore_vp(dir(), model_args(m, 2, "cycle", c.format, spads(c.partial_kib) + on));
+    INFO(resident.err << streaming.err << partial.err << partial_c.err);
+    REQUIRE(resident.exit_code == 0);
+    REQUIRE(streaming.exit_code == 0);
+    REQUIRE(partial.exit_code == 0);
+    REQUIRE(partial_c.exit_code == 0);
+    const json& pl = partial.report["plan"];
+    INFO(pl.dump());
+    CHECK(resident.report["plan"]["activations"] == "resident");
+    CHECK(streaming.report["plan"]["activations"] == "streaming");
+    REQUIRE(pl["activations"] == "partial");
+    const uint32_t R = pl["resident_rows"].get<uint32_t>(), rows = pl["rows"].get<uint32_t>();
+    CHECK(R > 0);
+    CHECK(R < rows);
+    CHECK(pl["resident_fraction"].get<double>() == double(R) / rows);
+    // Same logits bytes, resident, partial and streaming; cycle == fast with the option on.
+    const std::string logits = read_text(streaming.output_path);
+    CHECK(read_text(resident.output_path) == logits);
+    CHECK(read_text(partial.output_path) == logits);
+    CHECK(read_text(partial_c.output_path) == logits);
+    CHECK(partial.report["cycles"] == partial_c.report["cycles"]);
+    CHECK(partial.report["array_counters"] == partial_c.report["array_counters"]);
+    CHECK(partial.report["vector_unit"] == partial_c.report["vector_unit"]);
+    REQUIRE(partial.report["stages"].size() == partial_c.report["stages"].size());
+    for (size_t i = 0; i < partial.report["stages"].size(); ++i)
+      CHECK(partial.report["stages"][i]["cycles"] == partial_c.report["stages"][i]["cycles"]);
+
+    // The closed form against the simulated DMA counters, stage by stage.
+    const S4ModelDesc d = io::parse_model_description(c.text, std::string(c.name) + ".yaml");
+    timing::ResidencyShape sh;
+    sh.H = d.H;
+    sh.L = d.L;
+    sh.S = 2 * (d.retrieval ? 2 : 1);
+    sh.layers = d.n_layers;
+    sh.passes = pl["ssm_passes"].get<uint32_t>();
+    sh.bidirectional = d.bidirectional;
+    sh.mixed = pl["ssm_mixed"].get<bool>();
+    sh.resident_rows = R;
+    sh.enc_T = pl["encoder_tile_steps"].get<uint32_t>();
+    sh.tail_T = pl["tail_tile_steps"].get<uint32_t>();
+    sh.tail_N = pl["tail_nblock_steps"].get<uint32_t>();
+    sh.lengths.assign(sh.S, d.L);
+    // The platform's DMA paths (scenario defaults: one router, no hop latency).
+    const json& sc = partial.report["scenario"]["effective"];
+    const DmaParams dp{sc["dma"]["bytes_per_cycle"].get<uint32_t>(), sc["dma"]["setup_cycles"].get<uint32_t>(),
+                       sc["dma"]["burst_bytes"].get<uint32_t>(), sc["dma"]["max_outstanding"].get<uint32_t>()};
+    auto path = [&](const char* spad) {
+      timing::DmaPath p;
+      p.clock_period_ns = 1000.0 / sc["array"]["clock_mhz"].get<double>();
+      p.mem_latency_ns = sc["memory"]["latency_ns"].get<double>();
+      p.mem_bytes_per_ns = sc["memory"]["bytes_per_ns"].get<double>();
+      p.spad_banks = sc["scratchpad"][spad]["banks"].get<uint32_t>();
+      return p;
+    };
+    const timing::ResidencySavings sv = timing::partial_residency_savings(sh, dp, path("input"), path("output"));
+    const json& s_on = partial.report["stages"];
+    const json& s_off = streaming.report["stages"];
+    REQUIRE(s_on.size() == s_off.size());
+    uint64_t saved = 0;
+    for (size_t i = 0; i < s_on.size(); ++i) {
+      const std::string name = s_on[i]["name"].get<std::string>();
+      INFO(name);
+      const uint64_t bytes = s_off[i]["dma_bytes"].get<uint64_t>() - s_on[i]["dma_bytes"].get<uint64_t>();
+      const uint64_t busy = s_off[i]["dma_busy_cycles"].get<uint64_t>() - s_on[i]["dma_busy_cycles"].get<uint64_t>();
+      saved += bytes;
+      const bool last_tail = name == "layers." + std::to_string(d.n_layers - 1) + ".tail";
+      if (name == "encoder") {
+        CHECK(bytes == sv.encoder_bytes);
+        CHECK(busy == sv.encoder_dma_cycles);
+      } else if (name == "head") {
+        CHECK(bytes == 0);
+      } else if (name.find(".ssm") != std::string::npos) {
+        CHECK(bytes == sv.ssm_bytes);
+      } else if (last_tail) {
+        CHECK(bytes == sv.last_tail_bytes);
+        CHECK(busy == sv.last_tail_dma_cycles);
+      } else {
+        CHECK(bytes == sv.tail_bytes);
+        CHECK(busy == sv.tail_dma_cycles);
+      }
+    }
+    CHECK(saved == sv.total_bytes(d.n_layers));
+    CHECK(sv.total_bytes(d.n_layers) > 0);
+  }
+}
+
+TEST_CASE("model: compiler.residency is checked", "[model][residency][errors]") {
+  const VpResult bad = run_epochcore_vp(dir(), model_args(model_file("tokens", kTokensModel), 1, "fast", "fp32",
+                                                          "--set compiler.residency=some"));
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("compiler.residency") != std::string::npos);
+  CHECK(bad.err.find("partial") != std::string::npos);
+  const VpResult layer = run_epochcore_vp(dir(), "--set workload.kind=s4d_layer --set compiler.residency=partial --quiet");
+  CHECK(layer.exit_code != 0);
+  CHECK(layer.err.find("compiler.residency: partial applies only to workload.kind s4_model") != std::string::npos);
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <set>
 #include <vector>
 
 #include "epochcore/firmware/driver/driver.h"
@@ -1098,4 +1099,103 @@ TEST_CASE("compiler image: the runner checks the table and names the failing sta
     CHECK(r.message == msg);
     CHECK(r.stages.size() == 2);
   }
+}
+
+// Partial residency (job.partial_resident, docs/model-compiler.md): over a sweep of input
+// and output scratchpad sizes, every plan that runs (streaming, partial with several row
+// counts, resident) gives the all-streaming plan's logits and features bytes; partial
+// plans keep rows resident exactly when the resident form does not fit.
+TEST_CASE("compiler: partial residency gives the streaming logits bytes at every row count", "[compiler][partial]") {
+  std::vector<ModelCase> cases;
+  ModelCase c;
+  c.L = 200;  // rows of about 800 bytes: the sweep's KiB steps cross row counts
+  cases.push_back(c);  // tokens, post BatchNorm, unidirectional, B = 2
+  c.bidirectional = true;
+  c.short_lengths = true;
+  c.B = 3;
+  cases.push_back(c);  // bidirectional, masked z
+  c = ModelCase{};
+  c.input = InputKind::Values;
+  c.d_input = 3;
+  c.H = 12;
+  c.L = 150;
+  c.B = 3;
+  c.prenorm = true;
+  c.norm = NormKind::Layer;
+  c.short_lengths = true;
+  cases.push_back(c);  // values, prenorm LayerNorm
+  c = ModelCase{};
+  c.retrieval = true;
+  c.H = 10;
+  c.L = 120;
+  c.B = 2;
+  c.prenorm = true;
+  c.bidirectional = true;
+  cases.push_back(c);  // retrieval
+  c = ModelCase{};
+  c.M = 12;  // two mode passes: partial sums through memory for the streamed rows
+  c.L = 160;
+  c.bidirectional = true;
+  cases.push_back(c);
+  std::set<uint32_t> all_rows;
+  bool split = false;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const ModelCase& mc = cases[i];
+    CAPTURE(i, mc.H, mc.M, mc.L, mc.B, mc.prenorm, mc.bidirectional, mc.retrieval);
+    const ModelData m = make_model(mc, 500 + i);
+    const ActivationRanges ranges = s4_model_activation_ranges(m.desc, m.weights, m.inputs.data(), mc.B,
+                                                               m.lengths.empty() ? nullptr : m.lengths.data());
+    std::set<uint32_t> partial_rows;
+    bool resident_seen = false;
+    for (regs::NumberFormat f : {regs::NumberFormat::FP32, regs::NumberFormat::INT8}) {
+      const ActivationRanges* r = f == regs::NumberFormat::INT8 ? &ranges : nullptr;
+      for (uint32_t kib = 8; kib <= 96; ++kib) {
+        CAPTURE(int(f), kib);
+        FakeAccelConfig cfg = small_accel(f);
+        cfg.spad_kib[0] = cfg.spad_kib[2] = kib;
+        const Run streaming = run_on_fake(m, mc.B, cfg, r, 0, false);
+        if (!streaming.result.ok) continue;  // too small for any plan
+        FakeAccelerator fake(cfg);
+        fw::Driver driver(fake);
+        fw::AccelInfo info;
+        REQUIRE(driver.probe(&info) == fw::DriverStatus::OK);
+        fw::S4ModelJob job = make_job(m, mc.B, cfg, r);
+        job.partial_resident = true;
+        fw::S4ModelResult res;
+        fw::s4_model_run(fake, driver, info, job, &res);
+        INFO(res.message);
+        REQUIRE(res.ok);
+        fw::S4ModelPlan plan;
+        std::string why;
+        REQUIRE(fw::plan_s4_model(info, job, &plan, &why));
+        std::vector<float> features(size_t(m.desc.H) * plan.mem.S);
+        fake.mem_read(plan.mem.features, features.data(), features.size() * 4);
+        CHECK(std::memcmp(res.logits.data(), streaming.result.logits.data(), res.logits.size() * sizeof(double)) == 0);
+        CHECK(std::memcmp(features.data(), streaming.features.data(), features.size() * 4) == 0);
+        CHECK_FALSE((plan.resident && plan.partial));
+        CHECK(res.partial == plan.partial);
+        if (plan.resident) resident_seen = true;
+        if (plan.partial) {
+          CHECK(plan.resident_rows >= 1);
+          CHECK(plan.resident_rows <= plan.rows);
+          CHECK(res.residency_reason.find("rows resident") != std::string::npos);
+          partial_rows.insert(plan.resident_rows);
+          // Without the option the same sizes stream: the resident form does not fit.
+          const Run all_or_nothing = run_on_fake(m, mc.B, cfg, r);
+          REQUIRE(all_or_nothing.result.ok);
+          CHECK_FALSE(all_or_nothing.plan.resident);
+        }
+      }
+    }
+    std::string seen;
+    for (uint32_t R : partial_rows) seen += " " + std::to_string(R);
+    INFO("partial row counts:" << seen);
+    CHECK(resident_seen);
+    CHECK(!partial_rows.empty());
+    all_rows.insert(partial_rows.begin(), partial_rows.end());
+    for (uint32_t R : partial_rows) split = split || R % mc.H != 0;
+  }
+  // Several row counts, some splitting a sequence's channels between rows and memory.
+  CHECK(all_rows.size() >= 4);
+  CHECK(split);
 }
