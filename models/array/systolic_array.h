@@ -21,16 +21,18 @@ struct ArrayParams {
   bool segments = true;    // several segments per row (else one, output at the east edge)
   bool real_only = false;  // imaginary parts of the coefficients are dropped on load
   bool fast = false;       // transaction-level: whole passes in bulk, closed-form time annotated
+  bool selective = false;  // selective (Mamba S6) op with an exp unit per PE, coefficient north feed: RUN_SCAN
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
 };
 
 // A LOAD_COEFFS, RUN_SSM or RUN_GEMM command handed to the array by the command processor.
 struct ArrayOp {
-  enum class Kind { LOAD, RUN, GEMM } kind = Kind::RUN;
+  enum class Kind { LOAD, RUN, GEMM, SCAN } kind = Kind::RUN;
   uint32_t cmd_index = 0;
   cmd::LoadCoeffs load;
   cmd::RunSsm run;
   cmd::RunGemm gemm;
+  cmd::RunScan scan;
 };
 
 struct ArrayStats {
@@ -47,7 +49,12 @@ struct ArrayStats {
   uint64_t gemm_cycles = 0;           // RUN_GEMM, weight load included
   uint64_t mac_ops = 0;               // MACs of RUN_GEMM folds: k*n*m per fold
   uint64_t weight_loads = 0;          // weight words written into PE w registers: k*n per fold
-  uint64_t busy_cycles() const { return load_cycles + pass_cycles + gemm_cycles; }
+  uint64_t scan_passes = 0;           // RUN_SCAN commands
+  uint64_t scan_cycles = 0;           // RUN_SCAN, stalls included (their beats count in pass_beats)
+  uint64_t scan_pe_cycles = 0;        // selective ops (one exp each); also in active_pe_cycles
+  uint64_t coeff_words = 0;           // words read by the north coefficient feed: 2*seg_len*L per pass
+  uint64_t stall_coeff_cycles = 0;    // the coefficient feed (parameter scratchpad) held the array
+  uint64_t busy_cycles() const { return load_cycles + pass_cycles + gemm_cycles + scan_cycles; }
 };
 
 class SystolicArray;
@@ -93,6 +100,12 @@ class SystolicArray : public sc_core::sc_module {
   void do_load(const cmd::LoadCoeffs& c);
   void do_run(const cmd::RunSsm& c);
   void do_run_fast(const cmd::RunSsm& c);
+  // RUN_SCAN: cycle mode steps the selective op with the skewed north feed; fast mode
+  // computes each segment's sequence in bulk in the same order, closed-form time.
+  void do_scan(const cmd::RunScan& c);
+  void do_scan_fast(const cmd::RunScan& c);
+  void bank_add(uint64_t word, uint32_t banks);
+  uint32_t bank_finish(uint32_t accesses, uint32_t ports);
   // RUN_GEMM: cycle mode steps the mapped PEs every cycle with the skewed feed; fast mode
   // computes the fold in bulk in the same order. Both take timing::gemm_fold_cycles.
   void do_gemm(const cmd::RunGemm& c);
@@ -126,6 +139,8 @@ class SystolicArray : public sc_core::sc_module {
   std::vector<uint32_t> bank_load_;
   std::vector<uint32_t> banks_touched_;
   std::vector<uint32_t> in_cost_cache_, out_cost_cache_;  // per bank residue, this pass
+  uint32_t busiest_ = 0;                                  // bank_add / bank_finish
+  std::vector<float> coef_b_, coef_c_;  // RUN_SCAN: this beat's north feed, one word per column position
 
   bool busy_ = false;
   ActivityLog* activity_ = nullptr;

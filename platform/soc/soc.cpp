@@ -38,6 +38,7 @@ AccelParams accel_params_from(const Scenario& s) {
   p.array.cols = s.array.cols;
   p.array.segments = s.array.segments;
   p.array.real_only = s.array.real_only;
+  p.array.selective = s.array.selective;
   p.array.fast = s.run.timing == "fast";
   p.array.clock_period = sc_time(1000.0 / s.array.clock_mhz, SC_NS);
   const SpadConfig* spads[3] = {&s.spad_input, &s.spad_param, &s.spad_output};
