@@ -134,7 +134,8 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   TechTable t;
   const MapReader top(root, "", origin,
                       {"name", "node_nm", "source", "arithmetic", "pe_register", "operand_hop",
-                       "segments", "sram", "dram", "dma", "control", "vector_unit", "leakage"});
+                       "segments", "sram", "dram", "dma", "control", "vector_unit", "leakage",
+                       "selective"});
   t.name = top.text("name", false);
   t.node_nm = top.number("node_nm", true);
   t.source = top.text("source", true);
@@ -191,6 +192,17 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   t.vector_unit.lane_overhead_area_um2 = vec.number("lane_overhead_area_um2");
 
   t.leakage.logic_uw_per_mm2 = top.map("leakage", {"logic_uw_per_mm2"}).number("logic_uw_per_mm2");
+
+  // Optional: only designs with array.selective need it (the energy model refuses such a
+  // design against a table without it).
+  if (top.has("selective")) {
+    const MapReader sel = top.map("selective", {"exp_mul_equivalents", "exp_add_equivalents",
+                                                "feed_register_words_per_column"});
+    t.selective.given = true;
+    t.selective.exp_mul_equivalents = sel.number("exp_mul_equivalents");
+    t.selective.exp_add_equivalents = sel.number("exp_add_equivalents");
+    t.selective.feed_register_words_per_column = sel.number("feed_register_words_per_column");
+  }
   return t;
 }
 
