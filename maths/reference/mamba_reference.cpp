@@ -6,30 +6,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "epochcore/maths/reference/model_parts.h"
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/reference/s4_model_reference.h"
 
 namespace epochcore {
-namespace {
-
-[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
-
-void init_uniform(Rng& rng, std::vector<double>& v, size_t n, double bound) {
-  v.resize(n);
-  for (double& x : v) x = (2.0 * rng.uniform() - 1.0) * bound;
-}
-
-LinearWeights init_linear(Rng& rng, uint32_t in, uint32_t out) {
-  LinearWeights lin;
-  lin.in = in;
-  lin.out = out;
-  const double bound = 1.0 / std::sqrt(double(in));
-  init_uniform(rng, lin.weight, size_t(in) * out, bound);
-  init_uniform(rng, lin.bias, out, bound);
-  return lin;
-}
-
-}  // namespace
+using namespace model_parts;
 
 double softplus_torch(double x) { return x > 20.0 ? x : std::log1p(std::exp(x)); }
 
@@ -152,24 +134,11 @@ void mamba_model_block(const S4ModelDesc& d, const MambaBlockWeights& b, std::ve
 std::vector<double> mamba_model_features(const S4ModelDesc& d, const S4ModelWeights& w,
                                          const double* inputs, uint32_t S, const uint32_t* lengths) {
   if (d.block != BlockKind::Mamba) fail("mamba_model_features: the description's block is not mamba");
-  if (lengths)
-    for (size_t s = 0; s < S; ++s)
-      if (lengths[s] < 1 || lengths[s] > d.L)
-        fail("lengths[" + std::to_string(s) + "] = " + std::to_string(lengths[s]) +
-             ": expected a valid length in [1, L = " + std::to_string(d.L) + "]");
+  check_lengths(d, lengths, S);
   std::vector<double> x = s4_model_encode(d, w, inputs, S);  // checks d and w
   for (const MambaBlockWeights& b : w.mamba_layers) mamba_model_block(d, b, x, S);
   rms_norm(d, w.final_norm.weight, x, S);
-  const size_t H = d.H, L = d.L;
-  std::vector<double> f(S * H);
-  for (size_t s = 0; s < S; ++s) {
-    const size_t valid = lengths ? lengths[s] : L;
-    for (size_t h = 0; h < H; ++h) {
-      double sum = 0.0;
-      for (size_t t = 0; t < valid; ++t) sum += x[(s * H + h) * L + t];
-      f[s * H + h] = sum / double(valid);
-    }
-  }
+  const std::vector<double> f = mean_pool(d, x, S, lengths);
   return f;
 }
 

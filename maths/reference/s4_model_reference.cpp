@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "epochcore/maths/reference/mamba_reference.h"
+#include "epochcore/maths/reference/model_parts.h"
 #include "epochcore/maths/reference/liquid_s4_reference.h"
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/reference/s4d_reference.h"
@@ -15,7 +16,8 @@
 namespace epochcore {
 namespace {
 
-[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
+using namespace model_parts;
+
 
 
 // Per-position norm over the H channels of x [S][H][L], in place.
@@ -54,28 +56,8 @@ void linear(const LinearWeights& lin, const double* x, double* y) {
   }
 }
 
-void check_lengths(const S4ModelDesc& d, const uint32_t* lengths, size_t S) {
-  if (!lengths) return;
-  for (size_t s = 0; s < S; ++s)
-    if (lengths[s] < 1 || lengths[s] > d.L)
-      fail("lengths[" + std::to_string(s) + "] = " + std::to_string(lengths[s]) +
-           ": expected a valid length in [1, L = " + std::to_string(d.L) + "]");
-}
 
-void init_uniform(Rng& rng, std::vector<double>& v, size_t n, double bound) {
-  v.resize(n);
-  for (double& x : v) x = (2.0 * rng.uniform() - 1.0) * bound;
-}
 
-LinearWeights init_linear(Rng& rng, uint32_t in, uint32_t out) {
-  LinearWeights lin;
-  lin.in = in;
-  lin.out = out;
-  const double bound = 1.0 / std::sqrt(double(in));
-  init_uniform(rng, lin.weight, size_t(in) * out, bound);
-  init_uniform(rng, lin.bias, out, bound);
-  return lin;
-}
 
 NormWeights init_norm(Rng& rng, const S4ModelDesc& d) {
   NormWeights n;
@@ -246,17 +228,7 @@ std::vector<double> features_pass(const S4ModelDesc& d, const S4ModelWeights& w,
     apply_norm(d, w.final_norm, x, S);
     if (r) r->final_norm = max_abs(x);
   }
-  const size_t H = d.H, L = d.L;
-  std::vector<double> f(S * H);
-  for (size_t s = 0; s < S; ++s) {
-    const size_t valid = lengths ? lengths[s] : L;
-    for (size_t h = 0; h < H; ++h) {
-      double sum = 0.0;
-      for (size_t t = 0; t < valid; ++t) sum += x[(s * H + h) * L + t];
-      track(r ? &r->pool_sum : nullptr, sum);
-      f[s * H + h] = sum / double(valid);
-    }
-  }
+  std::vector<double> f = mean_pool(d, x, S, lengths, r ? &r->pool_sum : nullptr);
   if (r) r->features = max_abs(f);
   return f;
 }

@@ -13,7 +13,7 @@
 #include "epochcore/contract/registers.h"
 #include "epochcore/maths/reference/s4d_reference.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_harness.h"
+#include "soc_bench.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -36,16 +36,9 @@ Scenario small_scenario() {
   return s;
 }
 
-// Writes the stream to memory and runs it; returns the job result.
 fw::JobResult run_stream(fw::Hal& hal, fw::Driver& drv, const std::vector<Record>& stream,
                          fw::DriverStatus* status = nullptr) {
-  std::vector<uint8_t> bytes(stream.size() * kRecordBytes);
-  for (size_t i = 0; i < stream.size(); ++i) pack(stream[i], &bytes[i * kRecordBytes]);
-  hal.mem_write(kStreamAddr, bytes.data(), bytes.size());
-  fw::JobResult r;
-  const fw::DriverStatus st = drv.run(kStreamAddr, uint32_t(bytes.size()), &r);
-  if (status) *status = st;
-  return r;
+  return ec_test::run_stream(hal, drv, stream, kStreamAddr, status);
 }
 
 DmaDesc dma_to_input(uint64_t sys, uint32_t spad_addr, uint32_t bytes) {

@@ -25,7 +25,7 @@
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/vector/vector_op_math.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_harness.h"
+#include "soc_bench.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -302,13 +302,10 @@ void program(Soc& soc, fw::Hal& hal, const Case& cs, const Reference& ref, Outco
   st.records.push_back(encode_dma(false, o));
   st.records.push_back(encode_end());
 
-  std::vector<uint8_t> bytes(st.records.size() * kRecordBytes);
-  for (size_t i = 0; i < st.records.size(); ++i) pack(st.records[i], &bytes[i * kRecordBytes]);
-  hal.mem_write(kStreamAddr, bytes.data(), bytes.size());
   const VectorStats before = accel.vector_unit().stats();
   const size_t log_first = accel.activity().entries.size();
-  fw::JobResult r;
-  const fw::DriverStatus ds = drv.run(kStreamAddr, uint32_t(bytes.size()), &r);
+  fw::DriverStatus ds;
+  const fw::JobResult r = ec_test::run_stream(hal, drv, st.records, kStreamAddr, &ds);
   EC_CHECK_INFO(ds == fw::DriverStatus::OK && r.ok,
                 std::string(cs.name) + ": " + regs::error_cause_name(r.cause) + " at " + std::to_string(r.cmd_index) +
                     " " + accel.command_processor().last_error_detail());
@@ -400,25 +397,12 @@ int sc_main(int, char**) {
     const Reference ref;
     const Case cases[] = {{"fp32 cycle", "cycle"}, {"fp32 fast", "fast"}};
     constexpr int kCases = 2;
-    std::unique_ptr<Soc> socs[kCases];
     Outcome outcomes[kCases];
-    int running = kCases;
-    for (int i = 0; i < kCases; ++i) {
-      socs[i].reset(new Soc(("soc" + std::to_string(i)).c_str(), scenario(cases[i])));
-      Soc& soc = *socs[i];
-      soc.host().program = [&, i](fw::Hal& hal) { program(soc, hal, cases[i], ref, outcomes[i]); };
-      soc.host().on_exit = [&running] {
-        if (--running == 0) sc_core::sc_stop();
-      };
-    }
-    try {
-      sc_core::sc_start();
-    } catch (const std::exception& e) {
-      std::printf("exception: %s\n", e.what());
-      ec_test::g_failed++;
-    }
+    const auto socs = ec_test::run_socs({scenario(cases[0]), scenario(cases[1])},
+                                        [&](size_t i, Soc& soc, fw::Hal& hal) {
+                                          program(soc, hal, cases[i], ref, outcomes[i]);
+                                        });
     for (int i = 0; i < kCases; ++i) EC_CHECK_INFO(outcomes[i].finished, cases[i].name);
-    for (int i = 0; i < kCases; ++i) ec_test::check_soc_protocol(*socs[i]);
     const Outcome& cyc = outcomes[0];
     const Outcome& fast = outcomes[1];
     EC_CHECK(!cyc.result.empty() && cyc.result.size() == fast.result.size() &&

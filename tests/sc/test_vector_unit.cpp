@@ -18,7 +18,7 @@
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/vector/vector_op_math.h"
 #include "epochcore/platform/soc/soc.h"
-#include "sc_harness.h"
+#include "soc_bench.h"
 
 using namespace epochcore;
 using namespace epochcore::cmd;
@@ -153,13 +153,7 @@ RunVec make_vec(VecOp op, uint16_t C, uint32_t T, float out_scale) {
 
 fw::JobResult run_stream(fw::Hal& hal, fw::Driver& drv, const std::vector<Record>& stream,
                          fw::DriverStatus* status = nullptr) {
-  std::vector<uint8_t> bytes(stream.size() * kRecordBytes);
-  for (size_t i = 0; i < stream.size(); ++i) pack(stream[i], &bytes[i * kRecordBytes]);
-  hal.mem_write(kStreamAddr, bytes.data(), bytes.size());
-  fw::JobResult r;
-  const fw::DriverStatus st = drv.run(kStreamAddr, uint32_t(bytes.size()), &r);
-  if (status) *status = st;
-  return r;
+  return ec_test::run_stream(hal, drv, stream, kStreamAddr, status);
 }
 
 void expect_error(fw::Hal& hal, fw::Driver& drv, const std::vector<Record>& stream, ErrorCause cause,
@@ -478,25 +472,11 @@ int sc_main(int, char**) {
     }
     sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
     constexpr int kCases = 4;
-    std::unique_ptr<Soc> socs[kCases];
     Outcome outcomes[kCases];
-    int running = kCases;
-    for (int i = 0; i < kCases; ++i) {
-      socs[i].reset(new Soc(("soc" + std::to_string(i)).c_str(), scenario(cases[i])));
-      Soc& soc = *socs[i];
-      soc.host().program = [&, i](fw::Hal& hal) { program(soc, hal, cases[i], outcomes[i]); };
-      soc.host().on_exit = [&running] {
-        if (--running == 0) sc_core::sc_stop();
-      };
-    }
-    try {
-      sc_core::sc_start();
-    } catch (const std::exception& e) {
-      std::printf("exception: %s\n", e.what());
-      ec_test::g_failed++;
-    }
+    const auto socs = ec_test::run_socs(
+        {scenario(cases[0]), scenario(cases[1]), scenario(cases[2]), scenario(cases[3])},
+        [&](size_t i, Soc& soc, fw::Hal& hal) { program(soc, hal, cases[i], outcomes[i]); });
     for (int i = 0; i < kCases; ++i) EC_CHECK_INFO(outcomes[i].finished, cases[i].name);
-    for (int i = 0; i < kCases; ++i) ec_test::check_soc_protocol(*socs[i]);
     // Cycle and fast array timing: the same bits, the same vector work, the same time.
     const Outcome& cyc = outcomes[0];
     const Outcome& fast = outcomes[1];

@@ -4,33 +4,15 @@
 // float64 with torch.fft for the convolutions, computes the liquid coefficients the
 // repository's way and writes them; s4_model_forward on its files must agree to 1e-12.
 // Skipped, with one clear line, where python3-torch is not installed.
-#include <catch2/catch.hpp>
-
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <string>
-
-#include <unistd.h>
+#include "torch_export.h"
 
 #include "epochcore/maths/reference/liquid_s4_reference.h"
 #include "epochcore/maths/reference/s4_model_reference.h"
-#include "epochcore/platform/io/model_file.h"
-#include "epochcore/platform/io/npy.h"
 
 using namespace epochcore;
-namespace fs = std::filesystem;
+using namespace epochcore::torch_test;
 
 namespace {
-
-const char* kPython = "/usr/bin/python3";
-
-bool torch_available() {
-  return std::system((std::string(kPython) + " -c 'import torch, numpy, yaml' > /dev/null 2>&1").c_str()) == 0;
-}
 
 struct LiquidCase {
   const char* name;
@@ -67,49 +49,30 @@ const LiquidCase kCases[] = {
 }  // namespace
 
 TEST_CASE("Liquid-S4 models exported from PyTorch agree with the double-precision reference", "[torch][liquid]") {
-  if (!torch_available()) {
-    std::printf("SKIPPED: python3-torch is not installed (apt-get install python3-torch)\n");
-    WARN("SKIPPED: python3-torch is not installed (apt-get install python3-torch)");
-    return;
-  }
-  const fs::path root = fs::temp_directory_path() / ("epochcore-torch-liquid-" + std::to_string(::getpid()));
-  fs::create_directories(root);
+  if (skip_without_torch()) return;
+  const ScratchDir root("epochcore-torch-liquid");
   int n = 0;
   for (const LiquidCase& c : kCases) {
     ++n;  // outside the section: Catch runs the test case once per section
     DYNAMIC_SECTION(c.name) {
-      const fs::path dir = root / std::to_string(n);
-      fs::create_directories(dir);
-      const fs::path yaml = dir / "in.yaml", out = dir / "out";
-      std::ofstream(yaml) << c.yaml;
-      const std::string cmd = std::string(kPython) + " '" EC_SOURCE_DIR "/scenarios/models/export_s4_model.py' --model '" +
-                              yaml.string() + "' --out-dir '" + out.string() + "' --batch 3 --seed " +
-                              std::to_string(n + 40) + " " + c.args + " > '" + (dir / "log").string() + "' 2>&1";
-      INFO(cmd);
-      const int status = std::system(cmd.c_str());
-      std::ifstream log(dir / "log");
-      INFO(std::string(std::istreambuf_iterator<char>(log), {}));
-      REQUIRE(status == 0);
+      const ExportRun run = run_export("export_s4_model.py", c.yaml, root.path() / std::to_string(n), 3, n + 40, c.args);
+      INFO(run.command);
+      INFO(run.log);
+      REQUIRE(run.status == 0);
 
-      const S4ModelDesc d = io::load_model_description((out / "model.yaml").string());
+      const Exported e = load_export(run.out);
+      const S4ModelDesc& d = e.desc;
+      const S4ModelWeights& w = e.weights;
+      const io::ModelInputs& in = e.inputs;
       REQUIRE(d.block == BlockKind::LiquidS4);
-      const S4ModelWeights w = io::load_model_weights((out / "weights.safetensors").string(), d);
-      const bool lengths = fs::exists(out / "lengths.npy");
-      const io::ModelInputs in = io::load_model_inputs((out / "inputs.npy").string(),
-                                                       lengths ? (out / "lengths.npy").string() : "", d);
       REQUIRE(in.B == 3);
       const std::vector<double> logits =
           s4_model_forward(d, w, in.data.data(), in.B, in.lengths.empty() ? nullptr : in.lengths.data());
-      const io::NpyArray torch_logits = io::read_npy((out / "expected_logits.npy").string());
-      REQUIRE(torch_logits.shape == std::vector<size_t>{3, d.classes});
-      double max_diff = 0.0, max_ref = 0.0;
-      for (size_t i = 0; i < logits.size(); ++i) {
-        max_diff = std::max(max_diff, std::abs(logits[i] - torch_logits.data[i]));
-        max_ref = std::max(max_ref, std::abs(torch_logits.data[i]));
-      }
-      const double rel = max_diff / max_ref;
+      REQUIRE(e.expected_logits.shape == std::vector<size_t>{3, d.classes});
+      double max_ref = 0.0;
+      const double rel = max_relative_diff(logits, e.expected_logits.data, &max_ref);
       std::printf("liquid torch export [%s]: max relative difference %.3g\n", c.name, rel);
-      INFO("max |C++ - PyTorch| = " << max_diff << ", max |logit| = " << max_ref);
+      INFO("max |C++ - PyTorch| / max |logit| = " << rel << ", max |logit| = " << max_ref);
       REQUIRE(max_ref > 0.0);
       CHECK(rel <= 1e-12);
 
@@ -139,6 +102,4 @@ TEST_CASE("Liquid-S4 models exported from PyTorch agree with the double-precisio
       }
     }
   }
-  std::error_code ec;
-  fs::remove_all(root, ec);
 }
