@@ -29,7 +29,8 @@ extern "C" {
   X(BARRIER, 0x05, "-", "waits until every earlier command has completed") \
   X(END, 0x06, "-", "the stream is complete: `STATUS.DONE`, DONE interrupt") \
   X(RUN_GEMM, 0x07, "compute", "one weight-stationary GEMM fold in MAC mode") \
-  X(RUN_VEC, 0x08, "compute (vector unit)", "one vector-unit operation over a scratchpad tile")
+  X(RUN_VEC, 0x08, "compute (vector unit)", "one vector-unit operation over a scratchpad tile") \
+  X(RUN_SCAN, 0x09, "compute", "one selective-scan (Mamba S6) run of `length` steps on the loaded segments (SELECTIVE accelerators)")
 #define EC_X_OP_(name, code, unit, desc) EC_OP_##name = code,
 enum ec_opcode { EC_OPCODE_LIST(EC_X_OP_) };
 #define EC_X_OP_COUNT_(name, code, unit, desc) +1
@@ -38,8 +39,8 @@ enum { EC_NUM_OPCODES = 0 EC_OPCODE_LIST(EC_X_OP_COUNT_) };
 /* Flags (word 0 bits 15:8): X(name, bit, meaning). RUN_GEMM takes FLAG_ACCUMULATE alone;
  * RUN_VEC takes FLAG_ACCUMULATE (POOL_SUM only) and FLAG_HISTORY (CONV1D only). */
 #define EC_FLAG_LIST(X) \
-  X(ACCUMULATE, 0, "RUN_SSM: out += y instead of out = y (mode passes); RUN_GEMM, RUN_VEC POOL_SUM: add to the old output") \
-  X(RESET_STATE, 1, "RUN_SSM: clear PE states before the pass (else they carry on)") \
+  X(ACCUMULATE, 0, "RUN_SSM, RUN_SCAN: out += y instead of out = y (mode passes); RUN_GEMM, RUN_VEC POOL_SUM: add to the old output") \
+  X(RESET_STATE, 1, "RUN_SSM, RUN_SCAN: clear PE states before the pass (else they carry on)") \
   X(REVERSE, 2, "RUN_SSM: step k reads and writes element length-1-k (backward layers)") \
   X(HISTORY, 3, "RUN_VEC CONV1D: the K-1 words before each A row are the previous inputs (else zeros)")
 #define EC_X_FLAG_(name, bit, desc) EC_FLAG_##name = 1 << (bit),
@@ -47,6 +48,7 @@ enum ec_flag { EC_FLAG_LIST(EC_X_FLAG_) };
 #define EC_FLAGS_RUN_SSM (EC_FLAG_ACCUMULATE | EC_FLAG_RESET_STATE | EC_FLAG_REVERSE)
 #define EC_FLAGS_RUN_GEMM EC_FLAG_ACCUMULATE
 #define EC_FLAGS_RUN_VEC (EC_FLAG_ACCUMULATE | EC_FLAG_HISTORY)
+#define EC_FLAGS_RUN_SCAN (EC_FLAG_ACCUMULATE | EC_FLAG_RESET_STATE)
 
 /* Scratchpad ids (DMA word 0 bits 23:16; RUN_VEC operand ids). */
 enum ec_spad_id { EC_SPAD_INPUT = 0, EC_SPAD_PARAM = 1, EC_SPAD_OUTPUT = 2 };
@@ -115,7 +117,17 @@ enum { EC_NUM_VEC_OPS = 0 EC_VEC_OP_LIST(EC_X_VEC_OP_COUNT_) };
   X(VEC, LENGTH, 5, 0, 32, "length") \
   X(VEC, A_STRIDE, 6, 0, 16, "a_stride") \
   X(VEC, D_STRIDE, 6, 16, 16, "d_stride") \
-  X(VEC, OUT_SCALE, 7, 0, 32, "out_scale")
+  X(VEC, OUT_SCALE, 7, 0, 32, "out_scale") \
+  X(SCAN, FLAGS, 0, 8, 8, "flags") \
+  X(SCAN, COEF_SPAD, 0, 16, 8, "coef_spad") \
+  X(SCAN, U_ADDR, 1, 0, 32, "u_addr") \
+  X(SCAN, DT_ADDR, 2, 0, 32, "dt_addr") \
+  X(SCAN, IN_STRIDE, 3, 0, 16, "in_stride") \
+  X(SCAN, OUT_STRIDE, 3, 16, 16, "out_stride") \
+  X(SCAN, OUT_ADDR, 4, 0, 32, "out_addr") \
+  X(SCAN, COEF_ADDR, 5, 0, 32, "coef_addr") \
+  X(SCAN, COEF_STRIDE, 6, 0, 32, "coef_stride") \
+  X(SCAN, LENGTH, 7, 0, 32, "length")
 #define EC_X_CMD_FIELD_(group, field, word, shift, width, doc) \
   EC_##group##_##field##_WORD = word, EC_##group##_##field##_SHIFT = shift, \
   EC_##group##_##field##_WIDTH = width,
@@ -251,6 +263,26 @@ static inline void ec_encode_run_vec(ec_record* r, uint32_t op, uint32_t flags, 
   EC_CMD_SET(r, VEC_A_STRIDE, a_stride);
   EC_CMD_SET(r, VEC_D_STRIDE, d_stride);
   r->w[EC_VEC_OUT_SCALE_WORD] = out_scale_bits;
+}
+
+/* RUN_SCAN: strides in words (16 bits), the coefficient stream in scratchpad coef_spad
+ * (EC_SPAD_INPUT or EC_SPAD_PARAM), its step stride in bytes. */
+static inline void ec_encode_run_scan(ec_record* r, uint32_t flags, uint32_t coef_spad,
+                                      uint32_t u_addr, uint32_t dt_addr, uint16_t in_stride,
+                                      uint16_t out_stride, uint32_t out_addr, uint32_t coef_addr,
+                                      uint32_t coef_stride, uint32_t length) {
+  ec_record_clear(r);
+  r->w[0] = ec_word0(EC_OP_RUN_SCAN, 0, 0);
+  EC_CMD_SET(r, SCAN_FLAGS, flags);
+  EC_CMD_SET(r, SCAN_COEF_SPAD, coef_spad);
+  r->w[EC_SCAN_U_ADDR_WORD] = u_addr;
+  r->w[EC_SCAN_DT_ADDR_WORD] = dt_addr;
+  EC_CMD_SET(r, SCAN_IN_STRIDE, in_stride);
+  EC_CMD_SET(r, SCAN_OUT_STRIDE, out_stride);
+  r->w[EC_SCAN_OUT_ADDR_WORD] = out_addr;
+  r->w[EC_SCAN_COEF_ADDR_WORD] = coef_addr;
+  r->w[EC_SCAN_COEF_STRIDE_WORD] = coef_stride;
+  r->w[EC_SCAN_LENGTH_WORD] = length;
 }
 
 /* float32 bit pattern (C99 allows reading another union member). */

@@ -124,6 +124,21 @@ Record encode_run_gemm(const RunGemm& c) {
   return r;
 }
 
+Record encode_run_scan(const RunScan& c) {
+  Record r = simple(Opcode::RUN_SCAN);
+  PUT(r, SCAN_FLAGS, c.flags);
+  PUT(r, SCAN_COEF_SPAD, uint8_t(c.coef_spad));
+  PUT(r, SCAN_U_ADDR, c.u_addr);
+  PUT(r, SCAN_DT_ADDR, c.dt_addr);
+  PUT(r, SCAN_IN_STRIDE, c.in_stride);
+  PUT(r, SCAN_OUT_STRIDE, c.out_stride);
+  PUT(r, SCAN_OUT_ADDR, c.out_addr);
+  PUT(r, SCAN_COEF_ADDR, c.coef_addr);
+  PUT(r, SCAN_COEF_STRIDE, c.coef_stride);
+  PUT(r, SCAN_LENGTH, c.length);
+  return r;
+}
+
 static uint32_t float_bits(float f) {
   uint32_t u;
   __builtin_memcpy(&u, &f, 4);
@@ -264,6 +279,21 @@ RunSsm decode_run_ssm(const Record& r) {
   return c;
 }
 
+RunScan decode_run_scan(const Record& r) {
+  RunScan c;
+  c.flags = uint8_t(GET(r, SCAN_FLAGS));
+  c.coef_spad = SpadId(GET(r, SCAN_COEF_SPAD));
+  c.u_addr = GET(r, SCAN_U_ADDR);
+  c.dt_addr = GET(r, SCAN_DT_ADDR);
+  c.in_stride = uint16_t(GET(r, SCAN_IN_STRIDE));
+  c.out_stride = uint16_t(GET(r, SCAN_OUT_STRIDE));
+  c.out_addr = GET(r, SCAN_OUT_ADDR);
+  c.coef_addr = GET(r, SCAN_COEF_ADDR);
+  c.coef_stride = GET(r, SCAN_COEF_STRIDE);
+  c.length = GET(r, SCAN_LENGTH);
+  return c;
+}
+
 RunGemm decode_run_gemm(const Record& r) {
   RunGemm c;
   c.flags = uint8_t(GET(r, GEMM_FLAGS));
@@ -381,11 +411,16 @@ ErrorCause validate(const Record& r, const HwLimits& hw) {
 
 ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
                     std::string* why) {
-  return validate(r, hw, loaded_segments, 0, why);
+  return validate(r, hw, loaded_segments, 0, hw.cols, why);
 }
 
 ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
                     uint32_t loaded_reversed, std::string* why) {
+  return validate(r, hw, loaded_segments, loaded_reversed, hw.cols, why);
+}
+
+ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
+                    uint32_t loaded_reversed, uint32_t loaded_seg_len, std::string* why) {
   auto fail = [&](ErrorCause c, const char* text) {
     if (why) *why = text;
     return c;
@@ -468,6 +503,32 @@ ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segment
     }
     case Opcode::RUN_VEC:
       return validate_run_vec(r, hw, fail);
+    case Opcode::RUN_SCAN: {
+      const RunScan c = decode_run_scan(r);
+      if (!hw.selective) return fail(ErrorCause::BAD_FIELD, "RUN_SCAN needs a SELECTIVE accelerator (HW_FEATURES bit 3)");
+      if (c.flags & ~uint8_t(EC_FLAGS_RUN_SCAN)) return fail(ErrorCause::BAD_FIELD, "RUN_SCAN takes no flag but FLAG_ACCUMULATE and FLAG_RESET_STATE");
+      if (c.length == 0) return fail(ErrorCause::BAD_FIELD, "length (word 7) must be at least 1");
+      if (loaded_segments == 0) return fail(ErrorCause::BAD_FIELD, "no coefficients loaded (LOAD_COEFFS must come first)");
+      if (loaded_reversed != 0)
+        return fail(ErrorCause::BAD_FIELD, "RUN_SCAN runs forward segments only: the loaded LOAD_COEFFS has rev_segs (word 4) != 0");
+      if (c.coef_spad != SpadId::INPUT && c.coef_spad != SpadId::PARAM)
+        return fail(ErrorCause::BAD_SPAD_ID, "coef_spad is not 0 (input) or 1 (param)");
+      const uint64_t bytes = uint64_t(c.length) * 4, block = uint64_t(loaded_seg_len) * 8;
+      if (loaded_segments > 1 && (uint64_t(c.in_stride) * 4 < bytes || uint64_t(c.out_stride) * 4 < bytes))
+        return fail(ErrorCause::BAD_FIELD, "in_stride and out_stride (words) must be at least length");
+      if (c.length > 1 && c.coef_stride < block)
+        return fail(ErrorCause::BAD_FIELD, "coef_stride must be at least 8*seg_len bytes (B and C of one step)");
+      const uint64_t in_size = hw.spad_bytes[uint8_t(SpadId::INPUT)];
+      if (!range_ok(c.u_addr, loaded_segments, uint64_t(c.in_stride) * 4, bytes, in_size))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "u range misaligned or outside the input scratchpad");
+      if (!range_ok(c.dt_addr, loaded_segments, uint64_t(c.in_stride) * 4, bytes, in_size))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "Delta range misaligned or outside the input scratchpad");
+      if (!range_ok(c.out_addr, loaded_segments, uint64_t(c.out_stride) * 4, bytes, hw.spad_bytes[uint8_t(SpadId::OUTPUT)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "output range misaligned or outside the output scratchpad");
+      if (!range_ok(c.coef_addr, c.length, c.coef_stride, block, hw.spad_bytes[uint8_t(c.coef_spad)]))
+        return fail(ErrorCause::BAD_SPAD_ADDRESS, "coefficient blocks misaligned or outside their scratchpad");
+      return ErrorCause::NONE;
+    }
   }
   return fail(ErrorCause::UNKNOWN_OPCODE, "opcode is not defined");
 }

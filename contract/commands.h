@@ -128,6 +128,28 @@ struct RunGemm {
   uint32_t m = 0;           // word 7, streamed rows (>= 1)
 };
 
+// RUN_SCAN: one selective-scan (Mamba S6) pass on a SELECTIVE accelerator
+// (docs/selective-scan.md). Segment i (one channel) reads u_k at u_addr + 4*(i*in_stride + k)
+// and Delta_k (already softplus'ed) at dt_addr + 4*(i*in_stride + k) in the input
+// scratchpad; step k's coefficient block, B_k[0..seg_len-1] then C_k[0..seg_len-1]
+// (float32, shared by every segment), sits at coef_addr + k*coef_stride in scratchpad
+// coef_spad (INPUT or PARAM). PE j of every segment holds A[j] (a_re) and its state x_j;
+// the segment's first PE also holds D (d). y_k goes to out_addr + 4*(i*out_stride + k)
+// (added with FLAG_ACCUMULATE): x_j = exp(Delta_k*A[j])*x_j + (Delta_k*B_k[j])*u_k,
+// y_k = sum_j C_k[j]*x_j + D*u_k (LimaPeCore::scan fixes the order).
+struct RunScan {
+  uint8_t flags = 0;                // FLAG_ACCUMULATE, FLAG_RESET_STATE
+  SpadId coef_spad = SpadId::PARAM; // word 0 bits 23:16
+  uint32_t u_addr = 0;              // word 1, byte offset in the input scratchpad
+  uint32_t dt_addr = 0;             // word 2, byte offset in the input scratchpad
+  uint16_t in_stride = 0;           // word 3 bits 15:0, words between segments' u (and Delta) rows
+  uint16_t out_stride = 0;          // word 3 bits 31:16, words between segments' output rows
+  uint32_t out_addr = 0;            // word 4, byte offset in the output scratchpad
+  uint32_t coef_addr = 0;           // word 5, byte offset of step 0's coefficient block
+  uint32_t coef_stride = 0;         // word 6, bytes between steps' blocks (>= 8*seg_len)
+  uint32_t length = 0;              // word 7, time steps L (>= 1)
+};
+
 // RUN_VEC: one vector-unit operation (docs/vector-unit.md) on tiles of `channels` rows
 // of `length` float32 words. Operand A's row c starts at a_addr + 4*c*a_stride in
 // scratchpad a_spad, B's at b_addr + 4*c*b_stride in b_spad, the destination D's at
@@ -194,12 +216,14 @@ Record encode_load_coeffs(const LoadCoeffs& c);
 Record encode_run_ssm(const RunSsm& c);
 Record encode_run_gemm(const RunGemm& c);
 Record encode_run_vec(const RunVec& c);
+Record encode_run_scan(const RunScan& c);
 
 DmaDesc decode_dma(const Record& r);
 LoadCoeffs decode_load_coeffs(const Record& r);
 RunSsm decode_run_ssm(const Record& r);
 RunGemm decode_run_gemm(const Record& r);
 RunVec decode_run_vec(const Record& r);
+RunScan decode_run_scan(const Record& r);
 
 // Byte (little-endian) form, as the records sit in memory.
 void pack(const Record& r, uint8_t out[kRecordBytes]);
@@ -213,6 +237,7 @@ struct HwLimits {
   bool segment_direction = false;  // HW_FEATURES.SEGMENT_DIRECTION
   uint32_t spad_bytes[kNumSpads] = {0, 0, 0};
   uint8_t number_format = 0;  // regs::NumberFormat: RUN_VEC's out_scale rule
+  bool selective = false;     // HW_FEATURES.SELECTIVE: RUN_SCAN is available
 };
 uint32_t segments_per_row(const HwLimits& hw, uint32_t seg_len);
 #if __STDC_HOSTED__  // (the firmware never validates: the command processor does)
@@ -224,6 +249,10 @@ regs::ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_s
 // ... and the loaded reversed segments (LOAD_COEFFS rev_segs) for RUN_SSM's ranges.
 regs::ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
                           uint32_t loaded_reversed, std::string* why);
+// RUN_SCAN's coefficient blocks also need the loaded seg_len (the overloads above assume
+// cols); the command processor calls this one.
+regs::ErrorCause validate(const Record& r, const HwLimits& hw, uint32_t loaded_segments,
+                          uint32_t loaded_reversed, uint32_t loaded_seg_len, std::string* why);
 #endif
 
 }  // namespace epochcore::cmd

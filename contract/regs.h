@@ -51,7 +51,7 @@ enum ec_access { EC_ACCESS_RO = 0, EC_ACCESS_RW = 1, EC_ACCESS_WO = 2, EC_ACCESS
   X(CYCLE_HI, 0x034, RO, 0, NONE, "Cycle counter bits 63:32 as latched by the last CYCLE_LO read.") \
   X(CMD_DONE, 0x038, RO, 0, NONE, "Commands completed since the last doorbell.") \
   X(HW_ARRAY, 0x03C, RO, 0, HW_ARRAY, "Configuration: array rows in bits 15:0, columns in bits 31:16.") \
-  X(HW_FEATURES, 0x040, RO, 0, FEATURE, "Configuration: bit 0 SEGMENTS (several channel segments per row), bit 1 REAL_ONLY, bit 2 SEGMENT_DIRECTION (per-segment direction).") \
+  X(HW_FEATURES, 0x040, RO, 0, FEATURE, "Configuration: bit 0 SEGMENTS (several channel segments per row), bit 1 REAL_ONLY, bit 2 SEGMENT_DIRECTION (per-segment direction), bit 3 SELECTIVE (RUN_SCAN).") \
   X(HW_SPAD_IN_KIB, 0x044, RO, 0, NONE, "Configuration: input scratchpad size in KiB.") \
   X(HW_SPAD_PARAM_KIB, 0x048, RO, 0, NONE, "Configuration: parameter scratchpad size in KiB.") \
   X(HW_SPAD_OUT_KIB, 0x04C, RO, 0, NONE, "Configuration: output scratchpad size in KiB.") \
@@ -88,7 +88,8 @@ enum { EC_NUM_REGISTERS = 0 EC_REGISTER_LIST(EC_X_REG_COUNT_) };
 #define EC_FIELDS_FEATURE(X) \
   X(FEATURE, SEGMENTS, 0, 1, "Several channel segments may share an array row.") \
   X(FEATURE, REAL_ONLY, 1, 1, "LIMA-PEs are real-valued (S4D-Real): imaginary parts ignored.") \
-  X(FEATURE, SEGMENT_DIRECTION, 2, 1, "Per-segment direction: LOAD_COEFFS rev_segs, RUN_SSM rev_length and rev_in_offset.")
+  X(FEATURE, SEGMENT_DIRECTION, 2, 1, "Per-segment direction: LOAD_COEFFS rev_segs, RUN_SSM rev_length and rev_in_offset.") \
+  X(FEATURE, SELECTIVE, 3, 1, "LIMA-PEs have the selective (Mamba S6) op and an exp unit; the array has the coefficient north feed (RUN_SCAN).")
 #define EC_FIELDS_SPAD_GEOM(X) \
   X(SPAD_GEOM, BANKS, 0, 16, "Word-interleaved banks.") \
   X(SPAD_GEOM, PORTS, 16, 16, "Accesses per bank per cycle.")
@@ -124,6 +125,7 @@ enum ec_reg_field { EC_REGISTER_FIELD_LIST(EC_X_REG_FIELD_) };
 #define EC_FEATURE_SEGMENTS EC_REGF_MASK(FEATURE_SEGMENTS)
 #define EC_FEATURE_REAL_ONLY EC_REGF_MASK(FEATURE_REAL_ONLY)
 #define EC_FEATURE_SEGMENT_DIRECTION EC_REGF_MASK(FEATURE_SEGMENT_DIRECTION)
+#define EC_FEATURE_SELECTIVE EC_REGF_MASK(FEATURE_SELECTIVE)
 
 /* ERR_CAUSE values: X(name, value, raised when). Value 7 is unused. The doorbell checks
  * CMD_LEN (BAD_STREAM_LENGTH) before CMD_BASE (BAD_STREAM_ADDRESS). */
@@ -132,7 +134,7 @@ enum ec_reg_field { EC_REGISTER_FIELD_LIST(EC_X_REG_FIELD_) };
   X(UNKNOWN_OPCODE, 1, "the opcode field names no command") \
   X(BAD_SPAD_ADDRESS, 2, "a scratchpad range is misaligned or runs outside its buffer") \
   X(DMA_BUS_ERROR, 3, "a DMA transfer got a bus error (e.g. a system address outside memory); ERR_CMD_INDEX is the DMA command") \
-  X(BAD_FIELD, 4, "a field is out of range (zero length, too many segments, bad flags, reserved bits set, ...)") \
+  X(BAD_FIELD, 4, "a field is out of range (zero length, too many segments, bad flags, reserved bits set, RUN_SCAN without HW_FEATURES.SELECTIVE, ...)") \
   X(CMD_FETCH_ERROR, 5, "a command record could not be read from system memory; ERR_CMD_INDEX is the first unreadable record, the ones before it executed") \
   X(BAD_STREAM_LENGTH, 6, "CMD_LEN is zero or not a multiple of 32 (ERR_CMD_INDEX = 0xFFFFFFFF)") \
   X(MISSING_END, 8, "the stream ran out without END (ERR_CMD_INDEX = number of records)") \

@@ -77,6 +77,17 @@ PeStructure pe_structure(Design::PeKind kind, bool real_only, uint32_t word_bits
   return s;
 }
 
+SelectiveExtra selective_extra(const TechTable& t, const std::string& number_format) {
+  if (!t.selective.given)
+    bad("design.selective", "technology table '" + t.name + "' has no 'selective' section (exp unit, coefficient feed)");
+  const ArithmeticFigures& f = arithmetic_for(t, number_format);
+  SelectiveExtra x;
+  x.exp_area_um2 = t.selective.exp_mul_equivalents * f.mul.area_um2 + t.selective.exp_add_equivalents * f.add.area_um2;
+  x.exp_energy_pj =
+      t.selective.exp_mul_equivalents * f.mul.energy_pj + t.selective.exp_add_equivalents * f.add.energy_pj;
+  return x;
+}
+
 PeArea pe_area(const TechTable& t, const Design& d) {
   validate_design(d);
   const ArithmeticFigures& f = arithmetic_for(t, d.number_format);
@@ -84,6 +95,11 @@ PeArea pe_area(const TechTable& t, const Design& d) {
   PeArea a;
   a.arithmetic_um2 = s.multipliers * f.mul.area_um2 + s.adders * f.add.area_um2;
   a.registers_um2 = s.register_bits * t.pe_register.area_um2_per_bit;
+  if (d.selective && d.pe == Design::LIMA) {
+    const SelectiveExtra x = selective_extra(t, d.number_format);
+    a.arithmetic_um2 += x.exp_units * x.exp_area_um2;
+    a.registers_um2 += x.register_words * d.word_bits * t.pe_register.area_um2_per_bit;
+  }
   if (d.segments)
     a.segments_um2 = t.segments.muxes_per_pe * d.word_bits * t.segments.mux_area_um2_per_bit +
                      t.segments.config_bits_per_pe * t.pe_register.area_um2_per_bit;
@@ -110,6 +126,9 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   b.mm2["pe_registers"] = pes * b.pe.registers_um2 / kUm2PerMm2;
   b.mm2["pe_segments"] = pes * b.pe.segments_um2 / kUm2PerMm2;
   if (d.pe_clock_gating) b.mm2["pe_clock_gating"] = pes * b.pe.clock_gating_um2 / kUm2PerMm2;
+  if (d.selective && d.pe == Design::LIMA)  // the north feed's staging registers (array edge)
+    b.mm2["pe_registers"] += d.cols * t.selective.feed_register_words_per_column * d.word_bits *
+                             t.pe_register.area_um2_per_bit / kUm2PerMm2;
   for (int i = 0; i < 3; ++i)
     b.mm2[std::string("spad_") + kSpadNames[i]] = d.spad_kib[i] * t.sram.area_mm2_per_kib;
   b.mm2["dma"] = t.dma.area_mm2;
@@ -127,6 +146,7 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   mac.segments = false;
   mac.pe_clock_gating = false;
   mac.segment_direction = false;
+  mac.selective = false;
   b.lima_mac_pe_area_ratio = pe_area(t, lima).total_um2 / pe_area(t, mac).total_um2;
   return b;
 }
@@ -134,6 +154,7 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
 ActionCounts& ActionCounts::operator+=(const ActionCounts& o) {
   lima_ops += o.lima_ops;
   lima_real_ops += o.lima_real_ops;
+  scan_ops += o.scan_ops;
   mac_ops += o.mac_ops;
   vector_ops += o.vector_ops;
   vector_adds += o.vector_adds;
@@ -165,6 +186,9 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
     bad("counts.lima_ops",
         "a real-only LIMA-PE performs no complex LIMA ops, got " + std::to_string(c.lima_ops));
 
+  if (c.scan_ops && !(d.pe == Design::LIMA && d.selective))
+    bad("counts.scan_ops", "only a LIMA array built with the selective option performs selective ops, got " +
+                               std::to_string(c.scan_ops));
   const ArithmeticFigures& f = arithmetic_for(t, d.number_format);
   const PeStructure complex_pe = pe_structure(Design::LIMA, false, d.word_bits);
   const PeStructure real_pe = pe_structure(Design::LIMA, true, d.word_bits);
@@ -180,6 +204,10 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
                           double(c.mac_ops) * (f.mul.energy_pj + f.add.energy_pj);
   if (d.segment_direction)  // the option's address decrements: arithmetic of the address generators
     e.pj["pe_arithmetic"] += double(c.reversed_address_steps) * t.segment_direction.step_energy_pj;
+  if (c.scan_ops)
+    e.pj["pe_arithmetic"] += double(c.scan_ops) * (PeOpCost::kScanMultiplies * f.mul.energy_pj +
+                                                   PeOpCost::kScanAdds * f.add.energy_pj +
+                                                   PeOpCost::kScanExps * selective_extra(t, d.number_format).exp_energy_pj);
   e.pj["pe_registers"] =
       double(c.pe_register_reads + c.pe_register_writes) * t.pe_register.access_energy_pj * scale;
   e.pj["operand_hops"] = double(c.operand_hops) * t.operand_hop.energy_pj * scale;
@@ -268,6 +296,15 @@ ActionCounts prodf_pe_counts(uint64_t active_pe_cycles, bool real_only, uint64_t
   c.pe_register_reads = active_pe_cycles * (coeff_words + state_words);  // a, b, c, d, x
   c.pe_register_writes = active_pe_cycles * (state_words + 2) + bypass_pe_cycles * 2;  // x, u, psum
   c.operand_hops = (active_pe_cycles + bypass_pe_cycles) * 2;                          // u, psum
+  return c;
+}
+
+ActionCounts prodf_scan_pe_counts(uint64_t scan_pe_cycles, uint64_t bypass_pe_cycles) {
+  ActionCounts c;
+  c.scan_ops = scan_pe_cycles;
+  c.pe_register_reads = scan_pe_cycles * 3;                                 // a, d, x
+  c.pe_register_writes = scan_pe_cycles * 4 + bypass_pe_cycles * 2;         // x, u, Delta, psum
+  c.operand_hops = scan_pe_cycles * 5 + bypass_pe_cycles * 2;               // u, Delta, psum; B, C
   return c;
 }
 

@@ -25,6 +25,7 @@ struct Design {
   bool real_only = false;  // LIMA-PE without imaginary parts (S4D-Real)
   bool segments = false;   // segment option: input mux and output tap per PE
   bool segment_direction = false;  // per-segment direction option: direction bit, address muxes and decrements
+  bool selective = false;  // selective option: exp unit and Delta pipeline register per PE, north coefficient feed
   uint32_t rows = 32, cols = 32;
   uint32_t word_bits = 32;                 // must match number_format
   std::string number_format = "fp32";      // fp32, fp16, bf16, int32, int16, int8
@@ -48,9 +49,19 @@ struct PeStructure {
   uint32_t register_bits = 0;   // register_words * word_bits + the valid bit
 };
 PeStructure pe_structure(Design::PeKind kind, bool real_only, uint32_t word_bits);
+// What the selective option adds to one PE: the exp unit (as multiplier and adder
+// equivalents of the table) and the Delta pipeline register; its arithmetic area, um^2.
+struct SelectiveExtra {
+  uint32_t exp_units = 1;
+  uint32_t register_words = 1;  // dt_out
+  double exp_area_um2 = 0;      // one exp unit
+  double exp_energy_pj = 0;     // one exp
+};
+SelectiveExtra selective_extra(const TechTable& t, const std::string& number_format);
 
 struct PeArea {
-  double arithmetic_um2 = 0, registers_um2 = 0, segments_um2 = 0;  // segments_um2: both segment options
+  double arithmetic_um2 = 0, registers_um2 = 0, segments_um2 = 0;  // segments_um2: both segment options;
+  // selective: exp unit in arithmetic_um2, dt_out in registers_um2
   double segment_direction_um2 = 0;  // the per-segment direction option's part of segments_um2
   double clock_gating_um2 = 0;       // the clock-gating cell, with Design::pe_clock_gating
   double total_um2 = 0;
@@ -72,6 +83,7 @@ AreaBreakdown area(const TechTable& t, const Design& d);
 struct ActionCounts {
   uint64_t lima_ops = 0;       // complex LIMA ops (active LIMA PE-cycles)
   uint64_t lima_real_ops = 0;  // LIMA ops of a real-only PE
+  uint64_t scan_ops = 0;       // selective ops (RUN_SCAN): 6 multiplies, 3 adds, 1 exp (PeOpCost)
   uint64_t mac_ops = 0;
   uint64_t vector_ops = 0;   // vector-unit real multiply-adds (a complex one is 4)
   uint64_t vector_adds = 0;  // vector-unit real adds and other single-op lane operations
@@ -141,6 +153,11 @@ ActionCounts prodf_pe_counts(uint64_t active_pe_cycles, bool real_only,
 // LOAD_COEFFS: each loaded row shifts its coefficient records in from the west edge, a
 // record travelling to its column (writes gated until the wavefront arrives); the state
 // x is cleared. `loaded_rows`: rows that took part, summed over the loads.
+// RUN_SCAN: per selective op, reads of a, d, x and writes of x and the u, Delta and psum
+// pipeline registers; hops of u, Delta, psum east and of B and C from the north feed
+// (the broadcast wire counted as one hop per PE it reaches); the bypass PE-cycles as in
+// prodf_pe_counts.
+ActionCounts prodf_scan_pe_counts(uint64_t scan_pe_cycles, uint64_t bypass_pe_cycles = 0);
 ActionCounts prodf_coeff_load_counts(uint64_t loaded_rows, uint32_t cols, bool real_only);
 // Weight-stationary MAC: per MAC, read w, write the input and psum pipeline registers,
 // two hops (input east, psum south).

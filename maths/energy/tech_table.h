@@ -105,6 +105,15 @@ struct TechTable {
     double cell_area_um2 = 0;              // one clock-gating cell per PE
     double sleep_leakage_fraction = 1;     // leakage of a sleeping PE / an awake one, 0..1
   } pe_gating;
+  // The selective (Mamba S6) option (array.selective), charged only to designs built with
+  // it: an exp unit per PE costed as this many multipliers and adders of the design's
+  // number format (energy per exp and area), and the north coefficient feed.
+  struct {
+    bool given = false;  // the table has the section (optional in the YAML)
+    double exp_mul_equivalents = 0;
+    double exp_add_equivalents = 0;
+    double feed_register_words_per_column = 0;  // north-edge staging registers of B and C
+  } selective;
 };
 
 // "name (path)", for reports: which table a result used.

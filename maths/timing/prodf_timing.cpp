@@ -175,6 +175,148 @@ SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols
   return s;
 }
 
+namespace {
+
+// Bank loads of one beat of a RUN_SCAN, from the addresses (independent of the array's
+// own counting, which the tests compare with this).
+class ScanCoster {
+ public:
+  ScanCoster(const ScanPassShape& s, const FeedGeometry& in, const FeedGeometry& param,
+             const FeedGeometry& out)
+      : s_(s), in_(in), param_(param), out_(out),
+        in_load_(in.banks, 0), param_load_(param.banks, 0), out_load_(out.banks, 0) {
+    depth_ = s.segments ? s.seg_len : s.cols;
+  }
+  struct Cost {
+    uint64_t cycles = 0, stall_in = 0, stall_coef = 0, stall_out = 0;
+    Cost& operator+=(const Cost& o) {
+      cycles += o.cycles; stall_in += o.stall_in; stall_coef += o.stall_coef; stall_out += o.stall_out;
+      return *this;
+    }
+    Cost times(uint64_t n) const { return {cycles * n, stall_in * n, stall_coef * n, stall_out * n}; }
+  };
+  Cost at(uint64_t b) {
+    const uint64_t L = s_.length, S = s_.seg_len, D = depth_;
+    uint32_t in_max = 0, coef_max = 0, out_max = 0;
+    std::fill(in_load_.begin(), in_load_.end(), 0);
+    std::fill(param_load_.begin(), param_load_.end(), 0);
+    std::fill(out_load_.begin(), out_load_.end(), 0);
+    auto add = [](std::vector<uint32_t>& load, uint32_t& mx, uint64_t word) {
+      mx = std::max(mx, ++load[word % load.size()]);
+    };
+    if (b < L)
+      for (uint64_t i = 0; i < s_.n_seg; ++i) {
+        add(in_load_, in_max, s_.u_addr / 4 + i * s_.in_stride_words + b);
+        add(in_load_, in_max, s_.dt_addr / 4 + i * s_.in_stride_words + b);
+      }
+    if (b + 1 < L + S) {
+      const uint64_t lo = b + 1 > L ? b + 1 - L : 0, hi = std::min<uint64_t>(S - 1, b);
+      for (uint64_t j = lo; j <= hi; ++j) {
+        const uint64_t w = s_.coef_addr / 4 + (b - j) * (s_.coef_stride / 4) + j;
+        if (s_.coef_in_input) {
+          add(in_load_, in_max, w);
+          add(in_load_, in_max, w + S);
+        } else {
+          add(param_load_, coef_max, w);
+          add(param_load_, coef_max, w + S);
+        }
+      }
+    }
+    if (b + 1 >= D && b + 1 - D < L)
+      for (uint64_t i = 0; i < s_.n_seg; ++i)
+        add(out_load_, out_max, s_.out_addr / 4 + i * s_.out_stride_words + (b + 1 - D));
+    const uint64_t in_c = (in_max + in_.ports - 1) / in_.ports;
+    const uint64_t coef_c = (coef_max + param_.ports - 1) / param_.ports;
+    const uint64_t out_c = (out_max * (s_.accumulate ? 2 : 1) + out_.ports - 1) / out_.ports;
+    const uint64_t a = std::max<uint64_t>(1, in_c), ac = std::max(a, coef_c);
+    const uint64_t cycles = std::max(ac, out_c);
+    return {cycles, a - 1, ac - a, cycles - ac};
+  }
+
+ private:
+  const ScanPassShape& s_;
+  FeedGeometry in_, param_, out_;
+  uint64_t depth_ = 0;
+  std::vector<uint32_t> in_load_, param_load_, out_load_;
+};
+
+}  // namespace
+
+ScanPassTiming scan_pass(const ScanPassShape& s, const FeedGeometry& in, const FeedGeometry& param,
+                         const FeedGeometry& out) {
+  ScanPassTiming t;
+  t.depth = s.segments ? s.seg_len : s.cols;
+  const uint64_t L = s.length, S = s.seg_len, D = t.depth;
+  t.beats = L + D - 1;
+  t.active_pe_cycles = uint64_t(s.n_seg) * S * L;
+  t.coeff_words = 2 * S * L;
+  ScanCoster coster(s, in, param, out);
+  // Phases of constant structure: feeding while b < L, draining while b >= D-1, the
+  // coefficient columns [max(0, b-L+1), min(S-1, b)] while b < L+S-1. Between these
+  // breakpoints, where the coefficient column range is fixed (b in [S-1, L), or past
+  // L+S-1), every address moves by a fixed step per beat: the u, Delta and output words
+  // by one, the coefficient words by coef_stride/4. Each scratchpad's busiest bank is
+  // then the same at every beat, except when the coefficient words share the input
+  // scratchpad, where the pattern repeats every `banks` beats. The fill (b < S-1) and
+  // drain (L <= b < L+S-1) beats, where the range grows or shrinks, are summed one by one.
+  std::vector<uint64_t> cuts = {0, S - 1, L, D - 1, L + S - 1, t.beats};
+  for (uint64_t& c : cuts) c = std::min(c, t.beats);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  const uint64_t period = s.coef_in_input ? in.banks : 1;
+  ScanCoster::Cost total;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+    const uint64_t b0 = cuts[i], b1 = cuts[i + 1], n = b1 - b0;
+    const bool varying = b0 < S - 1 || (b0 >= L && b0 < L + S - 1);
+    if (varying || n <= period) {
+      for (uint64_t b = b0; b < b1; ++b) total += coster.at(b);
+      continue;
+    }
+    ScanCoster::Cost one_period, head;
+    for (uint64_t r = 0; r < period; ++r) {
+      const ScanCoster::Cost c = coster.at(b0 + r);
+      one_period += c;
+      if (r < n % period) head += c;
+    }
+    total += one_period.times(n / period);
+    total += head;
+  }
+  t.cycles = total.cycles;
+  t.stall_input = total.stall_in;
+  t.stall_coeff = total.stall_coef;
+  t.stall_output = total.stall_out;
+  return t;
+}
+
+ScanPassShape scan_pass_shape(const cmd::RunScan& run, uint32_t rows, uint32_t cols, bool segments,
+                              uint32_t n_seg, uint32_t seg_len) {
+  ScanPassShape s;
+  s.rows = rows;
+  s.cols = cols;
+  s.segments = segments;
+  s.n_seg = n_seg;
+  s.seg_len = seg_len;
+  s.length = run.length;
+  s.u_addr = run.u_addr;
+  s.dt_addr = run.dt_addr;
+  s.in_stride_words = run.in_stride;
+  s.out_addr = run.out_addr;
+  s.out_stride_words = run.out_stride;
+  s.accumulate = run.flags & cmd::FLAG_ACCUMULATE;
+  s.coef_in_input = run.coef_spad == cmd::SpadId::INPUT;
+  s.coef_addr = run.coef_addr;
+  s.coef_stride = run.coef_stride;
+  return s;
+}
+
+ScanFeedBandwidth scan_feed_bandwidth(uint32_t rows, uint32_t cols, bool segments, uint32_t seg_len) {
+  ScanFeedBandwidth b;
+  const uint64_t spr = segments ? cols / seg_len : 1;
+  b.north_feed_words = 2ull * seg_len;
+  b.per_pe_words = 2ull * rows * spr * seg_len;
+  return b;
+}
+
 uint64_t load_coeffs_cycles(uint32_t n_seg, uint32_t seg_len, uint32_t cols,
                             const FeedGeometry& param) {
   const uint64_t words = uint64_t(n_seg) * seg_len * 8;

@@ -71,6 +71,49 @@ uint32_t bank_access_cycles(const std::vector<uint64_t>& words, const FeedGeomet
 SsmPassShape ssm_pass_shape(const cmd::RunSsm& run, uint32_t rows, uint32_t cols, bool segments,
                             uint32_t n_seg, uint32_t seg_len, uint32_t n_rev = 0);
 
+// RUN_SCAN (docs/selective-scan.md): the S4D pass with two input streams (u and Delta)
+// per segment and the skewed north coefficient feed. At beat b column j of every segment
+// works on step k = b - j and needs B_k[j] and C_k[j]: the feed reads those 2*w words
+// (w = the columns with a valid step that beat, seg_len in the steady state) once and
+// broadcasts them down the columns. A beat costs max(1, in, coef, out) cycles where `in`
+// counts the input scratchpad's accesses (u, Delta, and the coefficient words when
+// coef_in_input), `coef` the parameter scratchpad's (coefficient words otherwise).
+struct ScanPassShape {
+  uint32_t rows = 0, cols = 0;
+  bool segments = true;
+  uint32_t n_seg = 0, seg_len = 0, length = 0;
+  uint32_t u_addr = 0, dt_addr = 0, in_stride_words = 0;  // input scratchpad
+  uint32_t out_addr = 0, out_stride_words = 0;            // output scratchpad
+  bool accumulate = false;
+  bool coef_in_input = false;                             // else the parameter scratchpad
+  uint32_t coef_addr = 0, coef_stride = 0;                // bytes
+};
+
+struct ScanPassTiming {
+  uint64_t beats = 0, cycles = 0;
+  uint64_t stall_input = 0;   // cycles beyond 1 the input scratchpad needed
+  uint64_t stall_coeff = 0;   // cycles beyond those the parameter scratchpad's coefficient feed needed
+  uint64_t stall_output = 0;  // the rest (output write-back)
+  uint64_t active_pe_cycles = 0;  // selective ops: n_seg * seg_len * L
+  uint64_t coeff_words = 0;       // words the north feed read: 2 * seg_len * L
+  uint32_t depth = 0;
+};
+
+ScanPassTiming scan_pass(const ScanPassShape& s, const FeedGeometry& in, const FeedGeometry& param,
+                         const FeedGeometry& out);
+ScanPassShape scan_pass_shape(const cmd::RunScan& run, uint32_t rows, uint32_t cols, bool segments,
+                              uint32_t n_seg, uint32_t seg_len);
+
+// Coefficient words per beat a selective scan needs on a rows x cols array with segments
+// of seg_len PEs (segments per row as LOAD_COEFFS packs them), steady state: the north
+// feed (B and C of each column position, broadcast) and, for comparison, streaming the
+// precomputed exp(Delta*A) and Delta*B*u to every active PE.
+struct ScanFeedBandwidth {
+  uint64_t north_feed_words = 0;   // 2 * seg_len
+  uint64_t per_pe_words = 0;       // 2 * active PEs
+};
+ScanFeedBandwidth scan_feed_bandwidth(uint32_t rows, uint32_t cols, bool segments, uint32_t seg_len);
+
 // LOAD_COEFFS: 8 words per PE record through the parameter feed, and the shift of the
 // records along the rows (cols cycles), whichever is longer.
 uint64_t load_coeffs_cycles(uint32_t n_seg, uint32_t seg_len, uint32_t cols,

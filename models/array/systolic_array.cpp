@@ -24,10 +24,12 @@ SystolicArray::SystolicArray(sc_core::sc_module_name name, const ArrayParams& p,
                                    regs_[size_t(r) * p_.cols + c]));
   seg_first_.reserve(n);
   gemm_psum_.assign(p_.cols, 0.0f);
-  bank_load_.assign(std::max({in_.banks(), out_.banks(), 1u}), 0);
+  bank_load_.assign(std::max({in_.banks(), param_.banks(), out_.banks(), 1u}), 0);
+  coef_b_.assign(p_.cols, 0.0f);
+  coef_c_.assign(p_.cols, 0.0f);
   in_cost_cache_.assign(in_.banks(), kNotCached);
   out_cost_cache_.assign(out_.banks(), kNotCached);
-  banks_touched_.reserve(n);
+  banks_touched_.reserve(std::max<size_t>(n, bank_load_.size()));
   SC_HAS_PROCESS(SystolicArray);
   SC_THREAD(thread);
 }
@@ -46,6 +48,7 @@ void SystolicArray::thread() {
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     const cmd::Opcode op = op_.kind == ArrayOp::Kind::LOAD   ? cmd::Opcode::LOAD_COEFFS
                            : op_.kind == ArrayOp::Kind::GEMM ? cmd::Opcode::RUN_GEMM
+                           : op_.kind == ArrayOp::Kind::SCAN ? cmd::Opcode::RUN_SCAN
                                                              : cmd::Opcode::RUN_SSM;
     const uint8_t opcode = uint8_t(op);
     if (probe_) probe_->on_busy(*this, true, opcode, op_.cmd_index);
@@ -55,6 +58,10 @@ void SystolicArray::thread() {
       do_gemm_fast(op_.gemm);
     else if (op_.kind == ArrayOp::Kind::GEMM)
       do_gemm(op_.gemm);
+    else if (op_.kind == ArrayOp::Kind::SCAN && p_.fast)
+      do_scan_fast(op_.scan);
+    else if (op_.kind == ArrayOp::Kind::SCAN)
+      do_scan(op_.scan);
     else if (n_rev_ > 0 && p_.fast)
       do_run_mixed_fast(op_.run);
     else if (n_rev_ > 0)
@@ -70,7 +77,9 @@ void SystolicArray::thread() {
       a.cmd_index = op_.cmd_index;
       a.start_ps = start.value();
       a.end_ps = sc_core::sc_time_stamp().value();
-      a.stall_input = stats_.stall_input_cycles - before.stall_input_cycles;
+      // The coefficient feed's stalls are feed stalls: the log counts them as input stalls.
+      a.stall_input = stats_.stall_input_cycles - before.stall_input_cycles +
+                      stats_.stall_coeff_cycles - before.stall_coeff_cycles;
       a.stall_output = stats_.stall_output_cycles - before.stall_output_cycles;
       a.active_pe_cycles = stats_.active_pe_cycles - before.active_pe_cycles;
       activity_->add(a);
@@ -450,6 +459,180 @@ void SystolicArray::do_run_mixed_fast(const cmd::RunSsm& c) {
   stats_.passes++;
   wait(p_.clock_period * double(t.cycles));
   count_pass_states(t.cycles);
+}
+
+void SystolicArray::bank_add(uint64_t word, uint32_t banks) {
+  const uint32_t b = uint32_t(word % banks);
+  if (bank_load_[b]++ == 0) banks_touched_.push_back(b);
+  busiest_ = std::max(busiest_, bank_load_[b]);
+}
+
+uint32_t SystolicArray::bank_finish(uint32_t accesses, uint32_t ports) {
+  for (uint32_t b : banks_touched_) bank_load_[b] = 0;
+  banks_touched_.clear();
+  const uint32_t c = (busiest_ * accesses + ports - 1) / ports;
+  busiest_ = 0;
+  return c;
+}
+
+// RUN_SCAN, cycle mode (docs/selective-scan.md). Beat b: the first PE of every segment
+// takes u_b and Delta_b from the input scratchpad; u, Delta and the partial sum move one
+// PE east per beat; the north feed reads, for every column position j with a valid step
+// k = b - j, B_k[j] and C_k[j] once and broadcasts them down the columns to every segment.
+void SystolicArray::do_scan(const cmd::RunScan& c) {
+  const uint64_t scan_cycles_before = stats_.scan_cycles;
+  if (c.flags & cmd::FLAG_RESET_STATE)
+    for (LimaPeRegs& r : regs_) r.core.reset_state();
+  for (LimaPeRegs& r : regs_) r.valid_out = false;
+
+  const uint64_t L = c.length, S = seg_len_;
+  const uint64_t depth = p_.segments ? seg_len_ : p_.cols;
+  const uint32_t span = uint32_t(depth);
+  const bool acc = c.flags & cmd::FLAG_ACCUMULATE;
+  const bool coef_in_input = c.coef_spad == cmd::SpadId::INPUT;
+  Scratchpad& coef_spad = coef_in_input ? in_ : param_;
+  const uint64_t u_word = c.u_addr / 4, dt_word = c.dt_addr / 4, in_stride = c.in_stride;
+  const uint64_t out_word = c.out_addr / 4, out_stride = c.out_stride;
+  const uint64_t coef_word = c.coef_addr / 4, coef_stride = c.coef_stride / 4;
+  const float* in = in_.words();
+  const float* coef = coef_spad.words();
+  float* out = out_.words();
+  std::fill(out_cost_cache_.begin(), out_cost_cache_.end(), kNotCached);
+
+  for (uint64_t beat = 0; beat < L + depth - 1; ++beat) {
+    const bool feeding = beat < L;
+    const bool draining = beat + 1 >= depth && beat + 1 - depth < L;
+    const bool coeffs = beat + 1 < L + S;
+    const uint64_t lo = beat + 1 > L ? beat + 1 - L : 0, hi = std::min<uint64_t>(S - 1, beat);
+    // Input scratchpad: u and Delta of every segment (and the coefficient words when the
+    // stream sits there); parameter scratchpad: the coefficient words otherwise.
+    // (One bank-load table: the parameter scratchpad's words are counted and cleared first.)
+    uint32_t coef_cost = 0;
+    if (coeffs) {
+      for (uint64_t j = lo; j <= hi; ++j) {
+        const uint64_t w = coef_word + (beat - j) * coef_stride + j;
+        bank_add(w, coef_spad.banks());
+        bank_add(w + S, coef_spad.banks());
+      }
+      if (!coef_in_input) coef_cost = bank_finish(1, param_.ports());
+    }
+    if (feeding)
+      for (uint32_t s = 0; s < n_seg_; ++s) {
+        bank_add(u_word + s * in_stride + beat, in_.banks());
+        bank_add(dt_word + s * in_stride + beat, in_.banks());
+      }
+    const uint32_t in_cost = bank_finish(1, in_.ports());
+    const uint32_t out_cost =
+        draining ? feed_cycles(out_, out_word + (beat + 1 - depth), out_stride, acc ? 2 : 1, out_cost_cache_) : 0;
+    const uint32_t a = std::max(1u, in_cost), ac = std::max(a, coef_cost);
+    const uint32_t cycles = std::max(ac, out_cost);
+    stats_.stall_input_cycles += a - 1;
+    stats_.stall_coeff_cycles += ac - a;
+    stats_.stall_output_cycles += cycles - ac;
+    wait(p_.clock_period * double(cycles));
+
+    // The north feed of this beat.
+    if (coeffs)
+      for (uint64_t j = lo; j <= hi; ++j) {
+        const float* blk = coef + coef_word + (beat - j) * coef_stride;
+        coef_b_[j] = blk[j];
+        coef_c_[j] = blk[S + j];
+      }
+    uint64_t active = 0, bypass = 0;
+    for (uint32_t s = 0; s < n_seg_; ++s) {
+      LimaPeRegs* pe = &regs_[seg_first_[s]];
+      for (uint32_t j = span - 1; j >= S; --j)
+        pe[j].step_bypass(pe[j - 1].u_out, pe[j - 1].psum_out, pe[j - 1].valid_out);
+      bypass += span - S;
+      for (uint32_t j = uint32_t(S) - 1; j > 0; --j) {
+        const bool v = pe[j - 1].valid_out;
+        pe[j].step_scan(pe[j - 1].u_out, pe[j - 1].dt_out, pe[j - 1].psum_out, v, coef_b_[j], coef_c_[j]);
+        active += v;
+      }
+      const uint64_t off = uint64_t(s) * in_stride + beat;
+      pe[0].step_scan(feeding ? in[u_word + off] : 0.0f, feeding ? in[dt_word + off] : 0.0f, 0.0f,
+                      feeding, coef_b_[0], coef_c_[0]);
+      active += feeding;
+      const LimaPeRegs& end = pe[span - 1];
+      if (draining && end.valid_out) {
+        float& y = out[out_word + uint64_t(s) * out_stride + (beat + 1 - depth)];
+        y = acc ? y + end.psum_out : end.psum_out;
+      }
+    }
+    stats_.active_pe_cycles += active;
+    stats_.scan_pe_cycles += active;
+    stats_.bypass_pe_cycles += bypass;
+    if (probe_) {
+      ArrayBeat b;
+      b.beat = beat;
+      b.cycles = cycles;
+      b.feeding = feeding;
+      b.draining = draining;
+      b.active_pes = active;
+      probe_->on_beat(*this, b);
+    }
+    if (feeding) in_.stats().array_read_words += 2ull * n_seg_;
+    if (coeffs) {
+      coef_spad.stats().array_read_words += 2 * (hi - lo + 1);
+      stats_.coeff_words += 2 * (hi - lo + 1);
+    }
+    if (draining) {
+      out_.stats().array_write_words += n_seg_;
+      if (acc) out_.stats().array_read_words += n_seg_;
+    }
+    stats_.scan_cycles += cycles;
+    stats_.pass_beats++;
+  }
+  stats_.scan_passes++;
+  count_pass_states(stats_.scan_cycles - scan_cycles_before);
+}
+
+// RUN_SCAN, fast mode: every segment's sequence in bulk, the partial sum through the
+// segment's PEs in order (LimaPeCore::scan), so outputs are bit-identical to cycle mode;
+// the closed-form cycles (timing::scan_pass) are annotated in one wait.
+void SystolicArray::do_scan_fast(const cmd::RunScan& c) {
+  const timing::ScanPassShape shape =
+      timing::scan_pass_shape(c, p_.rows, p_.cols, p_.segments, n_seg_, seg_len_);
+  const timing::ScanPassTiming t = timing::scan_pass(
+      shape, {in_.banks(), in_.ports()}, {param_.banks(), param_.ports()}, {out_.banks(), out_.ports()});
+  if (c.flags & cmd::FLAG_RESET_STATE)
+    for (LimaPeRegs& r : regs_) r.core.reset_state();
+  const uint64_t L = c.length, S = seg_len_;
+  const bool acc = shape.accumulate;
+  Scratchpad& coef_spad = c.coef_spad == cmd::SpadId::INPUT ? in_ : param_;
+  const float* coef = coef_spad.words() + c.coef_addr / 4;
+  const uint64_t coef_stride = c.coef_stride / 4;
+  for (uint32_t s = 0; s < n_seg_; ++s) {
+    LimaPeRegs* seg = &regs_[seg_first_[s]];
+    const float* u = in_.words() + c.u_addr / 4 + uint64_t(s) * c.in_stride;
+    const float* dt = in_.words() + c.dt_addr / 4 + uint64_t(s) * c.in_stride;
+    float* y = out_.words() + c.out_addr / 4 + uint64_t(s) * c.out_stride;
+    for (uint64_t k = 0; k < L; ++k) {
+      const float* bk = coef + k * coef_stride;
+      const float* ck = bk + S;
+      float psum = 0.0f;
+      for (uint64_t m = 0; m < S; ++m) psum = seg[m].core.scan(u[k], dt[k], bk[m], ck[m], psum);
+      y[k] = acc ? y[k] + psum : psum;
+    }
+  }
+  for (LimaPeRegs& r : regs_) r.valid_out = false;
+
+  in_.stats().array_read_words += 2ull * n_seg_ * L;
+  coef_spad.stats().array_read_words += t.coeff_words;
+  out_.stats().array_write_words += uint64_t(n_seg_) * L;
+  if (acc) out_.stats().array_read_words += uint64_t(n_seg_) * L;
+  stats_.stall_input_cycles += t.stall_input;
+  stats_.stall_coeff_cycles += t.stall_coeff;
+  stats_.stall_output_cycles += t.stall_output;
+  stats_.active_pe_cycles += t.active_pe_cycles;
+  stats_.scan_pe_cycles += t.active_pe_cycles;
+  stats_.coeff_words += t.coeff_words;
+  stats_.bypass_pe_cycles += uint64_t(n_seg_) * (p_.segments ? 0 : p_.cols - seg_len_) * t.beats;
+  stats_.scan_cycles += t.cycles;
+  stats_.pass_beats += t.beats;
+  stats_.scan_passes++;
+  count_pass_states(t.cycles);
+  wait(p_.clock_period * double(t.cycles));
 }
 
 // RUN_GEMM (docs/commands.md). Weights go into the w registers of the mapped k x n PEs.

@@ -25,16 +25,18 @@ struct ArrayParams {
   // validation and the option's energy/area.
   bool segment_direction = false;
   bool fast = false;       // transaction-level: whole passes in bulk, closed-form time annotated
+  bool selective = false;  // selective (Mamba S6) op with an exp unit per PE, coefficient north feed: RUN_SCAN
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
 };
 
 // A LOAD_COEFFS, RUN_SSM or RUN_GEMM command handed to the array by the command processor.
 struct ArrayOp {
-  enum class Kind { LOAD, RUN, GEMM } kind = Kind::RUN;
+  enum class Kind { LOAD, RUN, GEMM, SCAN } kind = Kind::RUN;
   uint32_t cmd_index = 0;
   cmd::LoadCoeffs load;
   cmd::RunSsm run;
   cmd::RunGemm gemm;
+  cmd::RunScan scan;
 };
 
 struct ArrayStats {
@@ -55,10 +57,15 @@ struct ArrayStats {
   // PE power states (docs/energy-area.md section 10): an op clocks (wakes) the PEs it uses
   // for all its cycles, every other PE-cycle is asleep. LOAD_COEFFS: the PEs that take a
   // record; RUN_SSM: every segment's PEs and, without segments, the PEs its partial sum
-  // crosses to the row's east edge; RUN_GEMM: the mapped k x n PEs, for the whole fold.
+  // crosses to the row's east edge (RUN_SCAN likewise); RUN_GEMM: the mapped k x n PEs, for the whole fold.
   uint64_t awake_pe_cycles = 0;       // PE-cycles clocked by an op (compute + preload)
   uint64_t pe_wakes = 0;              // PEs woken, summed over the ops
-  uint64_t busy_cycles() const { return load_cycles + pass_cycles + gemm_cycles; }
+  uint64_t scan_passes = 0;           // RUN_SCAN commands
+  uint64_t scan_cycles = 0;           // RUN_SCAN, stalls included (their beats count in pass_beats)
+  uint64_t scan_pe_cycles = 0;        // selective ops (one exp each); also in active_pe_cycles
+  uint64_t coeff_words = 0;           // words read by the north coefficient feed: 2*seg_len*L per pass
+  uint64_t stall_coeff_cycles = 0;    // the coefficient feed (parameter scratchpad) held the array
+  uint64_t busy_cycles() const { return load_cycles + pass_cycles + gemm_cycles + scan_cycles; }
 };
 
 class SystolicArray;
@@ -123,6 +130,12 @@ class SystolicArray : public sc_core::sc_module {
   // Whether segment s's output at step k adds to the word (accumulate, or its partner
   // reached the word earlier in the pass; the forward segment wins a tie).
   bool mixed_adds(uint32_t s, uint64_t k, bool acc) const;
+  // RUN_SCAN: cycle mode steps the selective op with the skewed north feed; fast mode
+  // computes each segment's sequence in bulk in the same order, closed-form time.
+  void do_scan(const cmd::RunScan& c);
+  void do_scan_fast(const cmd::RunScan& c);
+  void bank_add(uint64_t word, uint32_t banks);
+  uint32_t bank_finish(uint32_t accesses, uint32_t ports);
   // RUN_GEMM: cycle mode steps the mapped PEs every cycle with the skewed feed; fast mode
   // computes the fold in bulk in the same order. Both take timing::gemm_fold_cycles.
   void do_gemm(const cmd::RunGemm& c);
@@ -160,6 +173,8 @@ class SystolicArray : public sc_core::sc_module {
   std::vector<uint32_t> bank_load_;
   std::vector<uint32_t> banks_touched_;
   std::vector<uint32_t> in_cost_cache_, out_cost_cache_;  // per bank residue, this pass
+  uint32_t busiest_ = 0;                                  // bank_add / bank_finish
+  std::vector<float> coef_b_, coef_c_;  // RUN_SCAN: this beat's north feed, one word per column position
 
   bool busy_ = false;
   ActivityLog* activity_ = nullptr;

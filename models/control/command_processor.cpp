@@ -154,7 +154,8 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
     if (!fetch(i, &r)) return ErrorCause::CMD_FETCH_ERROR;
     set_state(CpState::DECODE);
     wait(period_);  // decode
-    const ErrorCause bad = cmd::validate(r, hw_, loaded_segments_, loaded_reversed_, &error_detail_);
+    const ErrorCause bad =
+        cmd::validate(r, hw_, loaded_segments_, loaded_reversed_, loaded_seg_len_, &error_detail_);
     if (bad != ErrorCause::NONE) return bad;
 
     const cmd::Opcode op = cmd::opcode_of(r);
@@ -171,6 +172,7 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
         break;
       case cmd::Opcode::LOAD_COEFFS:
       case cmd::Opcode::RUN_SSM:
+      case cmd::Opcode::RUN_SCAN:
       case cmd::Opcode::RUN_GEMM: {
         wait_compute_idle();  // one in-order compute queue: array and vector unit
         ErrorCause unit_cause;
@@ -182,9 +184,13 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
           a.load = cmd::decode_load_coeffs(r);
           loaded_segments_ = a.load.n_seg;
           loaded_reversed_ = a.load.rev_segs;
+          loaded_seg_len_ = a.load.seg_len;
         } else if (op == cmd::Opcode::RUN_SSM) {
           a.kind = ArrayOp::Kind::RUN;
           a.run = cmd::decode_run_ssm(r);
+        } else if (op == cmd::Opcode::RUN_SCAN) {
+          a.kind = ArrayOp::Kind::SCAN;
+          a.scan = cmd::decode_run_scan(r);
         } else {
           a.kind = ArrayOp::Kind::GEMM;
           a.gemm = cmd::decode_run_gemm(r);

@@ -97,6 +97,7 @@ class CommandProcessor : public sc_core::sc_module {
   uint8_t fetch_buf_[kFetchRecords * cmd::kRecordBytes];
   uint32_t loaded_segments_ = 0;
   uint32_t loaded_reversed_ = 0;  // LOAD_COEFFS rev_segs of the loaded segments
+  uint32_t loaded_seg_len_ = 0;
   sc_core::sc_event start_event_;
   CommandProcessorStats stats_;
   std::vector<CommandTrace> trace_;

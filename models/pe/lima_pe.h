@@ -15,17 +15,26 @@ struct LimaPeRegs {
   // Pipeline registers seen by the east neighbour on the next cycle.
   float u_out = 0.0f;
   float psum_out = 0.0f;
+  float dt_out = 0.0f;  // RUN_SCAN: Delta travels east with u
   bool valid_out = false;
 
   void clear() {
     core.clear();
-    u_out = psum_out = 0.0f;
+    u_out = psum_out = dt_out = 0.0f;
     valid_out = false;
   }
   // One LIMA cycle: takes the operands from the west, leaves them for the east.
   void step_lima(float u_in, float psum_in, bool valid_in) {
     if (valid_in) psum_out = core.lima(u_in, psum_in);
     u_out = u_in;
+    valid_out = valid_in;
+  }
+  // One selective-scan cycle: u, Delta and the partial sum from the west, B and C from
+  // the north feed (this column's words of this PE's step).
+  void step_scan(float u_in, float dt_in, float psum_in, bool valid_in, float b, float c) {
+    if (valid_in) psum_out = core.scan(u_in, dt_in, b, c, psum_in);
+    u_out = u_in;
+    dt_out = dt_in;
     valid_out = valid_in;
   }
   // One idle cycle of a PE outside every segment: operands pass straight through.

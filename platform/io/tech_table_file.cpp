@@ -135,7 +135,7 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   const MapReader top(root, "", origin,
                       {"name", "node_nm", "source", "arithmetic", "pe_register", "operand_hop",
                        "segments", "segment_direction", "sram", "dram", "dma", "control", "vector_unit",
-                       "leakage", "pe_gating"});
+                       "leakage", "pe_gating", "selective"});
   t.name = top.text("name", false);
   t.node_nm = top.number("node_nm", true);
   t.source = top.text("source", true);
@@ -215,6 +215,17 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
     if (t.pe_gating.sleep_leakage_fraction > 1)
       g.fail(g.child("sleep_leakage_fraction"),
              "expected a fraction in 0..1, got " + std::to_string(t.pe_gating.sleep_leakage_fraction));
+  }
+
+  // Optional: only designs with array.selective need it (the energy model refuses such a
+  // design against a table without it).
+  if (top.has("selective")) {
+    const MapReader sel = top.map("selective", {"exp_mul_equivalents", "exp_add_equivalents",
+                                                "feed_register_words_per_column"});
+    t.selective.given = true;
+    t.selective.exp_mul_equivalents = sel.number("exp_mul_equivalents");
+    t.selective.exp_add_equivalents = sel.number("exp_add_equivalents");
+    t.selective.feed_register_words_per_column = sel.number("feed_register_words_per_column");
   }
   return t;
 }

@@ -58,6 +58,7 @@ energy::Design design_of(const Scenario& s, energy::Design::PeKind kind) {
   d.real_only = kind == energy::Design::LIMA && s.array.real_only;
   d.segments = kind == energy::Design::LIMA && s.array.segments;
   d.segment_direction = kind == energy::Design::LIMA && s.array.segment_direction;
+  d.selective = kind == energy::Design::LIMA && s.array.selective;
   d.rows = s.array.rows;
   d.cols = s.array.cols;
   const SpadConfig* sp[3] = {&s.spad_input, &s.spad_param, &s.spad_output};
@@ -109,7 +110,10 @@ namespace {
 energy::ActionCounts epochcore_counts(const Scenario& s, const json& r) {
   const json& ac = r["array_counters"];
   const bool real = s.array.real_only;
-  energy::ActionCounts c = energy::prodf_pe_counts(u(ac["active_pe_cycles"]), real, u(ac["bypass_pe_cycles"]));
+  // Selective ops (RUN_SCAN) are part of active_pe_cycles; they are costed as such.
+  const uint64_t scan = ac.contains("scan_pe_cycles") ? u(ac["scan_pe_cycles"]) : 0;
+  energy::ActionCounts c = energy::prodf_pe_counts(u(ac["active_pe_cycles"]) - scan, real, u(ac["bypass_pe_cycles"]));
+  if (scan) c += energy::prodf_scan_pe_counts(scan);
   c += energy::prodf_coeff_load_counts(u(ac["loaded_rows"]), s.array.cols, real);
   if (ac.contains("reversed_segment_steps")) c.reversed_address_steps = 2 * u(ac["reversed_segment_steps"]);
   // RUN_GEMM folds (MAC mode): costed exactly as the baseline's MAC PEs and weight preload.

@@ -59,7 +59,18 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles, 
                          {"gemm_folds", as.gemm_folds}, {"gemm_cycles", as.gemm_cycles},
                          {"mac_ops", as.mac_ops}, {"weight_loads", as.weight_loads},
                          {"awake_pe_cycles", as.awake_pe_cycles}, {"pe_wakes", as.pe_wakes}};
-  r["operations"] = {{"lima_ops", as.active_pe_cycles}, {"mac_ops", as.mac_ops}};
+  r["operations"] = {{"lima_ops", as.active_pe_cycles - as.scan_pe_cycles}, {"mac_ops", as.mac_ops}};
+  // Selective-scan counters only for accelerators built with the option (others' reports
+  // are unchanged).
+  if (s.array.selective) {
+    json& ac = r["array_counters"];
+    ac["scan_passes"] = as.scan_passes;
+    ac["scan_cycles"] = as.scan_cycles;
+    ac["scan_pe_cycles"] = as.scan_pe_cycles;
+    ac["coeff_words"] = as.coeff_words;
+    ac["stall_coeff_cycles"] = as.stall_coeff_cycles;
+    r["operations"]["scan_ops"] = as.scan_pe_cycles;
+  }
   r["dma"] = {{"transfers", ds.transfers}, {"bursts", ds.bursts}, {"bytes_to_spad", ds.bytes_to_spad},
               {"bytes_from_spad", ds.bytes_from_spad}, {"busy_cycles", ds.busy_cycles}};
   r["memory"] = {{"bytes_read", soc.memory().bytes_read()}, {"bytes_written", soc.memory().bytes_written()},
@@ -77,6 +88,7 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles, 
                  {"output_feed_cycles", as.stall_output_cycles},
                  {"dma_wait_cycles", cs.wait_dma_cycles},
                  {"compute_dependency_cycles", cs.wait_array_cycles}};
+  if (s.array.selective) r["stalls"]["coeff_feed_cycles"] = as.stall_coeff_cycles;
   r["units"] = {
       {"array", {{"busy_cycles", as.busy_cycles()},
                  {"idle_cycles", job_cycles > as.busy_cycles() ? job_cycles - as.busy_cycles() : 0},

@@ -87,6 +87,7 @@ struct ArrayConfig {
   bool segments = true;      // several channel segments per row (ProDF option, area cost)
   bool segment_direction = false;  // per-segment direction (hardware option, area cost)
   bool real_only = false;    // S4D-Real PEs: imaginary parts forced to zero
+  bool selective = false;    // selective (Mamba S6) PEs with an exp unit + coefficient north feed (RUN_SCAN; area, leakage)
   double clock_mhz = 1000.0;
 };
 

@@ -39,6 +39,7 @@ AccelParams accel_params_from(const Scenario& s) {
   p.array.segments = s.array.segments;
   p.array.segment_direction = s.array.segment_direction;
   p.array.real_only = s.array.real_only;
+  p.array.selective = s.array.selective;
   p.array.fast = s.run.timing == "fast";
   p.array.clock_period = sc_time(1000.0 / s.array.clock_mhz, SC_NS);
   const SpadConfig* spads[3] = {&s.spad_input, &s.spad_param, &s.spad_output};

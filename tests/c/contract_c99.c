@@ -86,6 +86,9 @@ int ec_test_contract(void) {
   if (EC_CMD_GET(&r, VEC_CHANNELS) != 3 || EC_CMD_GET(&r, VEC_B_STRIDE) != 5) return 24;
   if (EC_CMD_GET(&r, VEC_A_STRIDE) != 7 || EC_CMD_GET(&r, VEC_D_STRIDE) != 1) return 25;
   if (r.w[EC_VEC_OUT_SCALE_WORD] != 0x3E800000u) return 26;
+  ec_encode_run_scan(&r, EC_FLAGS_RUN_SCAN, EC_SPAD_PARAM, 4, 8, 300, 301, 12, 16, 64, 100);
+  if (r.w[0] != 0x00010309u || EC_CMD_GET(&r, SCAN_COEF_SPAD) != EC_SPAD_PARAM) return 31;
+  if (r.w[3] != ((301u << 16) | 300u) || r.w[EC_SCAN_COEF_STRIDE_WORD] != 64u || r.w[EC_SCAN_LENGTH_WORD] != 100u) return 32;
 
   ec_record_to_bytes(&s[0], bytes);
   if (bytes[0] != EC_OP_DMA_IN || bytes[2] != EC_SPAD_PARAM || bytes[4] != 0x00 || bytes[5] != 0x30) return 27;
@@ -93,7 +96,7 @@ int ec_test_contract(void) {
   for (i = 0; i < EC_RECORD_WORDS; ++i)
     if (back.w[i] != s[0].w[i]) return 28;
   if (sizeof(ec_coeff_record) != EC_COEFF_RECORD_BYTES || offsetof(ec_coeff_record, d) != 24) return 29;
-  if (EC_NUM_OPCODES != 9 || EC_NUM_VEC_OPS != 16 || EC_NUM_SPADS != 3) return 30;
+  if (EC_NUM_OPCODES != 10 || EC_NUM_VEC_OPS != 16 || EC_NUM_SPADS != 3) return 30;
   if (EC_FLAGS_RUN_VEC != (EC_FLAG_ACCUMULATE | EC_FLAG_HISTORY) || EC_FLAG_HISTORY != 8) return 31;
   return 0;
 }

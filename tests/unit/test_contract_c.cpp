@@ -162,6 +162,22 @@ TEST_CASE("the C inline encoders build the same records as the C++ encode_* for 
   CHECK(same(c, encode_run_vec(v)));
   covered.insert(uint8_t(Opcode::RUN_VEC));
 
+  RunScan sc;
+  sc.flags = FLAG_ACCUMULATE | FLAG_RESET_STATE;
+  sc.coef_spad = SpadId::INPUT;
+  sc.u_addr = 0x1234;
+  sc.dt_addr = 0x5678;
+  sc.in_stride = 0xABCD;
+  sc.out_stride = 0x4321;
+  sc.out_addr = 0x9ABC;
+  sc.coef_addr = 0xDEF0;
+  sc.coef_stride = 0x11223344;
+  sc.length = 0x55667788;
+  ec_encode_run_scan(&c, sc.flags, uint32_t(sc.coef_spad), sc.u_addr, sc.dt_addr, sc.in_stride, sc.out_stride,
+                     sc.out_addr, sc.coef_addr, sc.coef_stride, sc.length);
+  CHECK(same(c, encode_run_scan(sc)));
+  covered.insert(uint8_t(Opcode::RUN_SCAN));
+
   CHECK(covered.size() == kNumOpcodes);  // every opcode of EC_OPCODE_LIST compared
 
   // The C accessors read what the C++ decoders read.
@@ -219,7 +235,8 @@ TEST_CASE("docs/commands.md holds the opcode, field, flag, vector-op and error t
   // Record fields, per layout: the doc's (word, bits, name) rows are exactly the list's.
   const std::map<std::string, std::string> sections = {
       {"W0", "## Record layout"}, {"DMA", "### DMA_IN / DMA_OUT"}, {"LC", "### LOAD_COEFFS"},
-      {"SSM", "### RUN_SSM"},     {"GEMM", "### RUN_GEMM"},        {"VEC", "### RUN_VEC"}};
+      {"SSM", "### RUN_SSM"},     {"GEMM", "### RUN_GEMM"},        {"VEC", "### RUN_VEC"},
+      {"SCAN", "### RUN_SCAN"}};
   for (const auto& [group, heading] : sections) {
     std::set<FieldKey> want, have;
     for (size_t i = 0; i < kNumRecordFields; ++i)

@@ -48,6 +48,7 @@ void check_same(const Scenario& a, const Scenario& b) {
   CHECK(a.array.cols == b.array.cols);
   CHECK(a.array.segments == b.array.segments);
   CHECK(a.array.real_only == b.array.real_only);
+  CHECK(a.array.selective == b.array.selective);
   CHECK(a.array.clock_mhz == b.array.clock_mhz);
   check_spad(a.spad_input, b.spad_input);
   check_spad(a.spad_param, b.spad_param);
@@ -89,7 +90,7 @@ void check_same(const Scenario& a, const Scenario& b) {
 const char* const kFullFile = R"(
 name: full
 description: every key set
-array: {rows: 16, cols: 8, segments: false, real_only: true, clock_mhz: 750.5}
+array: {rows: 16, cols: 8, segments: false, real_only: true, selective: true, clock_mhz: 750.5}
 scratchpad:
   input:  {size_kib: 1024, banks: 16, ports: 2}
   param:  {size_kib: 128, banks: 8, ports: 3}
@@ -126,6 +127,7 @@ TEST_CASE("scenario: defaults", "[scenario]") {
   CHECK(s.array.cols == 32);
   CHECK(s.array.segments);
   CHECK_FALSE(s.array.real_only);
+  CHECK_FALSE(s.array.selective);
   CHECK(s.array.clock_mhz == 1000.0);
   CHECK(s.spad_input.size_kib == 4096);
   CHECK(s.spad_param.size_kib == 512);
@@ -169,6 +171,7 @@ TEST_CASE("scenario: a full file sets every key", "[scenario]") {
   CHECK(s.array.cols == 8);
   CHECK_FALSE(s.array.segments);
   CHECK(s.array.real_only);
+  CHECK(s.array.selective);
   CHECK(s.array.clock_mhz == 750.5);
   check_spad(s.spad_input, SpadConfig{1024, 16, 2});
   check_spad(s.spad_param, SpadConfig{128, 8, 3});
