@@ -44,6 +44,7 @@ enum FeatureBits : uint32_t {
   FEATURE_SEGMENTS = EC_FEATURE_SEGMENTS,    // several channel segments may share an array row
   FEATURE_REAL_ONLY = EC_FEATURE_REAL_ONLY,  // LIMA-PEs are real-valued (S4D-Real): imaginary parts ignored
   FEATURE_SEGMENT_DIRECTION = EC_FEATURE_SEGMENT_DIRECTION,  // per-segment direction (LOAD_COEFFS rev_segs)
+  FEATURE_COMPUTE_QUEUES = EC_FEATURE_COMPUTE_QUEUES,  // two compute queues with a scoreboard
 };
 
 // ERR_CAUSE values (EC_ERROR_LIST in regs.h).

@@ -15,6 +15,7 @@ struct AccelInfo {
   uint32_t rows = 0, cols = 0;
   bool segments = false, real_only = false;
   bool segment_direction = false;  // HW_FEATURES.SEGMENT_DIRECTION: per-segment direction
+  bool compute_queues = false;     // HW_FEATURES.COMPUTE_QUEUES: two compute queues, scoreboard
   uint32_t spad_bytes[cmd::kNumSpads] = {0, 0, 0};
   uint32_t spad_banks[cmd::kNumSpads] = {1, 1, 1};
   uint32_t spad_ports[cmd::kNumSpads] = {1, 1, 1};
