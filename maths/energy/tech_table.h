@@ -105,6 +105,19 @@ struct TechTable {
     double cell_area_um2 = 0;              // one clock-gating cell per PE
     double sleep_leakage_fraction = 1;     // leakage of a sleeping PE / an awake one, 0..1
   } pe_gating;
+
+  // The scoreboard of two compute queues (the scenario option array.compute_queues: 2;
+  // docs/energy-area.md section 11). Optional like pe_gating.
+  struct {
+    bool present = false;
+    double in_flight_commands = 0;           // commands tracked: one per compute unit
+    double ranges_per_command = 0;           // scratchpad ranges per command (contract/footprint.h)
+    double address_bits = 0;                 // bits of a range bound (a byte offset)
+    double spad_id_bits = 0;                 // which scratchpad
+    double comparators_per_pair = 0;         // magnitude comparators per pair of ranges
+    double comparator_area_um2_per_bit = 0;  // one comparator bit
+    double compare_energy_pj_per_bit = 0;    // one comparator bit switching once
+  } scoreboard;
 };
 
 // "name (path)", for reports: which table a result used.
