@@ -315,7 +315,7 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
     // rest from the slot (elementwise: the same values as one GELU over all H).
     const uint32_t hr = plan.partial ? resident_channels(plan, d.H, t.q) : 0;
     const Opnd s_rows = output(uint32_t(plan.res.s + 4 * (uint64_t(t.q) * H * s_words + t.t0)), s_words);
-    for (uint32_t j0 = 0; j0 < w; j0 += p.N) {
+    auto gelu = [&](uint32_t j0) {
       const uint32_t n = std::min(p.N, w - j0), g = p.g + uint32_t(4 * H * j0);
       const Opnd s_block{s_tile.spad, s_tile.addr + 4 * j0, s_tile.stride};
       if (plan.partial) {
@@ -327,7 +327,25 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
       } else {
         st.vec(VecOp::GELU, s_block, kUnused, param(g, n), d.H, n, sc.gelu);
       }
+    };
+    auto gemm = [&](uint32_t j0) {
+      const uint32_t n = std::min(p.N, w - j0), g = p.g + uint32_t(4 * H * j0);
       st.gemm_folds(hw.rows, d.H, g, p.w_out, uint32_t(4 * H), p.u + 4 * j0, 4 * w, n, uint32_t(2 * H));
+    };
+    if (!hw.compute_queues) {
+      for (uint32_t j0 = 0; j0 < w; j0 += p.N) {
+        gelu(j0);
+        gemm(j0);
+      }
+    } else {
+      // Two compute queues (HW_FEATURES.COMPUTE_QUEUES): the GELU of n-block b+1 is issued
+      // before the GEMM folds of n-block b, so the vector unit computes it while the
+      // array runs them (its own block of g: no hazard). Same commands, same results.
+      gelu(0);
+      for (uint32_t j0 = 0; j0 < w; j0 += p.N) {
+        if (j0 + p.N < w) gelu(j0 + p.N);
+        gemm(j0);
+      }
     }
     st.vec(VecOp::AFFINE, output(p.u, w), param(p.affine), output(p.u, w), 2 * d.H, w, sc.linear);
     st.vec(VecOp::GLU, output(p.u, w), kUnused, output(p.y, w), d.H, w, sc.glu);

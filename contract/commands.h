@@ -235,6 +235,7 @@ struct HwLimits {
   uint32_t rows = 0, cols = 0;
   bool segments = true;
   bool segment_direction = false;  // HW_FEATURES.SEGMENT_DIRECTION
+  bool compute_queues = false;     // HW_FEATURES.COMPUTE_QUEUES: two compute queues, scoreboard
   uint32_t spad_bytes[kNumSpads] = {0, 0, 0};
   uint8_t number_format = 0;  // regs::NumberFormat: RUN_VEC's out_scale rule
   bool selective = false;     // HW_FEATURES.SELECTIVE: RUN_SCAN is available

@@ -45,6 +45,7 @@ enum FeatureBits : uint32_t {
   FEATURE_REAL_ONLY = EC_FEATURE_REAL_ONLY,  // LIMA-PEs are real-valued (S4D-Real): imaginary parts ignored
   FEATURE_SEGMENT_DIRECTION = EC_FEATURE_SEGMENT_DIRECTION,  // per-segment direction (LOAD_COEFFS rev_segs)
   FEATURE_SELECTIVE = EC_FEATURE_SELECTIVE,  // selective (Mamba S6) op, exp unit per PE, coefficient north feed: RUN_SCAN
+  FEATURE_COMPUTE_QUEUES = EC_FEATURE_COMPUTE_QUEUES,  // two compute queues with a scoreboard
 };
 
 // ERR_CAUSE values (EC_ERROR_LIST in regs.h).

@@ -51,7 +51,7 @@ enum ec_access { EC_ACCESS_RO = 0, EC_ACCESS_RW = 1, EC_ACCESS_WO = 2, EC_ACCESS
   X(CYCLE_HI, 0x034, RO, 0, NONE, "Cycle counter bits 63:32 as latched by the last CYCLE_LO read.") \
   X(CMD_DONE, 0x038, RO, 0, NONE, "Commands completed since the last doorbell.") \
   X(HW_ARRAY, 0x03C, RO, 0, HW_ARRAY, "Configuration: array rows in bits 15:0, columns in bits 31:16.") \
-  X(HW_FEATURES, 0x040, RO, 0, FEATURE, "Configuration: bit 0 SEGMENTS (several channel segments per row), bit 1 REAL_ONLY, bit 2 SEGMENT_DIRECTION (per-segment direction), bit 3 SELECTIVE (RUN_SCAN).") \
+  X(HW_FEATURES, 0x040, RO, 0, FEATURE, "Configuration: bit 0 SEGMENTS (several channel segments per row), bit 1 REAL_ONLY, bit 2 SEGMENT_DIRECTION (per-segment direction), bit 3 SELECTIVE (RUN_SCAN), bit 4 COMPUTE_QUEUES (two compute queues with a scoreboard).") \
   X(HW_SPAD_IN_KIB, 0x044, RO, 0, NONE, "Configuration: input scratchpad size in KiB.") \
   X(HW_SPAD_PARAM_KIB, 0x048, RO, 0, NONE, "Configuration: parameter scratchpad size in KiB.") \
   X(HW_SPAD_OUT_KIB, 0x04C, RO, 0, NONE, "Configuration: output scratchpad size in KiB.") \
@@ -89,7 +89,8 @@ enum { EC_NUM_REGISTERS = 0 EC_REGISTER_LIST(EC_X_REG_COUNT_) };
   X(FEATURE, SEGMENTS, 0, 1, "Several channel segments may share an array row.") \
   X(FEATURE, REAL_ONLY, 1, 1, "LIMA-PEs are real-valued (S4D-Real): imaginary parts ignored.") \
   X(FEATURE, SEGMENT_DIRECTION, 2, 1, "Per-segment direction: LOAD_COEFFS rev_segs, RUN_SSM rev_length and rev_in_offset.") \
-  X(FEATURE, SELECTIVE, 3, 1, "LIMA-PEs have the selective (Mamba S6) op and an exp unit; the array has the coefficient north feed (RUN_SCAN).")
+  X(FEATURE, SELECTIVE, 3, 1, "LIMA-PEs have the selective (Mamba S6) op and an exp unit; the array has the coefficient north feed (RUN_SCAN).") \
+  X(FEATURE, COMPUTE_QUEUES, 4, 1, "Two compute queues (array, vector unit) with a scratchpad scoreboard: a compute command waits only for its own unit and for range hazards.")
 #define EC_FIELDS_SPAD_GEOM(X) \
   X(SPAD_GEOM, BANKS, 0, 16, "Word-interleaved banks.") \
   X(SPAD_GEOM, PORTS, 16, 16, "Accesses per bank per cycle.")
@@ -126,6 +127,7 @@ enum ec_reg_field { EC_REGISTER_FIELD_LIST(EC_X_REG_FIELD_) };
 #define EC_FEATURE_REAL_ONLY EC_REGF_MASK(FEATURE_REAL_ONLY)
 #define EC_FEATURE_SEGMENT_DIRECTION EC_REGF_MASK(FEATURE_SEGMENT_DIRECTION)
 #define EC_FEATURE_SELECTIVE EC_REGF_MASK(FEATURE_SELECTIVE)
+#define EC_FEATURE_COMPUTE_QUEUES EC_REGF_MASK(FEATURE_COMPUTE_QUEUES)
 
 /* ERR_CAUSE values: X(name, value, raised when). Value 7 is unused. The doorbell checks
  * CMD_LEN (BAD_STREAM_LENGTH) before CMD_BASE (BAD_STREAM_ADDRESS). */

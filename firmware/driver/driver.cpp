@@ -13,6 +13,7 @@ cmd::HwLimits hw_limits(const AccelInfo& info) {
   hw.segments = info.segments;
   hw.segment_direction = info.segment_direction;
   hw.selective = info.selective;
+  hw.compute_queues = info.compute_queues;
   for (uint8_t s = 0; s < cmd::kNumSpads; ++s) hw.spad_bytes[s] = info.spad_bytes[s];
   hw.number_format = info.number_format;
   return hw;
@@ -56,6 +57,7 @@ DriverStatus Driver::probe(AccelInfo* info) {
   out.real_only = (v & FEATURE_REAL_ONLY) != 0;
   out.segment_direction = (v & FEATURE_SEGMENT_DIRECTION) != 0;
   out.selective = (v & FEATURE_SELECTIVE) != 0;
+  out.compute_queues = (v & FEATURE_COMPUTE_QUEUES) != 0;
   const uint32_t kib_regs[cmd::kNumSpads] = {HW_SPAD_IN_KIB, HW_SPAD_PARAM_KIB, HW_SPAD_OUT_KIB};
   const uint32_t geom_regs[cmd::kNumSpads] = {HW_SPAD_IN_GEOM, HW_SPAD_PARAM_GEOM, HW_SPAD_OUT_GEOM};
   for (uint8_t s = 0; s < cmd::kNumSpads; ++s) {

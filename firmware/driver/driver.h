@@ -16,6 +16,7 @@ struct AccelInfo {
   bool segments = false, real_only = false;
   bool segment_direction = false;  // HW_FEATURES.SEGMENT_DIRECTION: per-segment direction
   bool selective = false;     // HW_FEATURES.SELECTIVE: RUN_SCAN
+  bool compute_queues = false;     // HW_FEATURES.COMPUTE_QUEUES: two compute queues, scoreboard
   uint32_t spad_bytes[cmd::kNumSpads] = {0, 0, 0};
   uint32_t spad_banks[cmd::kNumSpads] = {1, 1, 1};
   uint32_t spad_ports[cmd::kNumSpads] = {1, 1, 1};

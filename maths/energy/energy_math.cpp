@@ -137,6 +137,7 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   b.mm2["vector_unit"] = lanes_of(d) *
                          (f.mul.area_um2 + f.add.area_um2 + t.vector_unit.lane_overhead_area_um2) /
                          kUm2PerMm2;
+  if (d.scoreboard) b.mm2["scoreboard"] = scoreboard_figures(t).area_mm2;
   for (const auto& [name, mm2] : b.mm2) b.total_mm2 += mm2;
 
   Design lima = d, mac = d;
@@ -166,6 +167,7 @@ ActionCounts& ActionCounts::operator+=(const ActionCounts& o) {
   sleep_pe_cycles += o.sleep_pe_cycles;
   pe_wakes += o.pe_wakes;
   reversed_address_steps += o.reversed_address_steps;
+  scoreboard_checks += o.scoreboard_checks;
   for (int i = 0; i < 3; ++i) {
     spad_read_words[i] += o.spad_read_words[i];
     spad_write_words[i] += o.spad_write_words[i];
@@ -234,6 +236,7 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
   }
   e.pj["dma"] = double(c.dma_bytes) * scale * t.dma.energy_pj_per_byte;
   e.pj["dram"] = double(c.dram_bytes) * scale * t.dram.energy_pj_per_byte;
+  if (d.scoreboard) e.pj["scoreboard"] = double(c.scoreboard_checks) * scoreboard_figures(t).check_pj;
   const double vector_overhead = t.vector_unit.op_overhead_energy_pj * scale;
   e.pj["vector_unit"] =
       double(c.vector_ops) * (f.mul.energy_pj + f.add.energy_pj + vector_overhead) +
@@ -251,6 +254,24 @@ EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& 
 
   for (const auto& [name, pj] : e.pj) e.total_pj += pj;
   return e;
+}
+
+ScoreboardFigures scoreboard_figures(const TechTable& t) {
+  const auto& s = t.scoreboard;
+  if (!s.present)
+    throw EnergyModelError("design.scoreboard: the technology table " + describe(t) +
+                           " has no scoreboard figures (docs/energy-area.md)");
+  ScoreboardFigures f;
+  f.register_bits = s.in_flight_commands * s.ranges_per_command * (2 * s.address_bits + s.spad_id_bits + 1);
+  f.comparator_bits = s.ranges_per_command * s.ranges_per_command * s.comparators_per_pair * s.address_bits;
+  f.area_mm2 = (f.register_bits * t.pe_register.area_um2_per_bit + f.comparator_bits * s.comparator_area_um2_per_bit) /
+               kUm2PerMm2;
+  // A look-up: every comparator bit once, and the issued command's ranges written into its
+  // unit's registers (a register write per bit at the table's 32-bit access energy / 32).
+  const double written_bits = s.ranges_per_command * (2 * s.address_bits + s.spad_id_bits + 1);
+  f.check_pj = f.comparator_bits * s.compare_energy_pj_per_bit +
+               written_bits * t.pe_register.access_energy_pj / 32.0;
+  return f;
 }
 
 PeGatingFigures pe_gating_figures(const TechTable& t, const Design& d) {

@@ -37,6 +37,10 @@ struct Design {
   // preload PE-cycles, wake-ups and sleep leakage costed from the table's pe_gating
   // figures, instead of the idle_pe_cycles charge (docs/energy-area.md section 10).
   bool pe_clock_gating = false;
+  // Two compute queues with a scratchpad scoreboard (array.compute_queues: 2): range
+  // registers and comparators in the command processor, costed from the table's
+  // scoreboard figures (docs/energy-area.md section 12).
+  bool scoreboard = false;
 };
 
 // Throws EnergyModelError naming the field ("design.rows: ...") for a value out of range.
@@ -96,6 +100,8 @@ struct ActionCounts {
   // Per-segment direction: address updates of reversed segments (input and output, one
   // each per reversed segment-step), charged to pe_arithmetic when the option is on.
   uint64_t reversed_address_steps = 0;
+  // Two compute queues: scoreboard look-ups (one per compute command issued).
+  uint64_t scoreboard_checks = 0;
   // Words of the simulation (32-bit), by buffer (SpadIndex); DMA fills included.
   uint64_t spad_read_words[3] = {0, 0, 0};
   uint64_t spad_write_words[3] = {0, 0, 0};
@@ -118,6 +124,19 @@ struct EnergyBreakdown {
 // 32-bit words, and every traffic count (registers, hops, scratchpads, DMA, DRAM) is
 // scaled by word_bits / 32. Throws EnergyModelError for counts the design cannot have.
 EnergyBreakdown energy(const TechTable& t, const Design& d, const ActionCounts& c);
+
+// The scoreboard's area (mm^2) and energy per look-up (pJ) from the table's scoreboard
+// figures: in_flight_commands x ranges_per_command range registers of
+// (2 * address_bits + spad_id_bits + 1) flip-flops, and ranges_per_command^2 range pairs of
+// comparators_per_pair magnitude comparators of address_bits; a look-up switches every
+// comparator bit once and writes one command's range registers. Throws EnergyModelError
+// if the table has no scoreboard figures.
+struct ScoreboardFigures {
+  double area_mm2 = 0;
+  double check_pj = 0;
+  double register_bits = 0, comparator_bits = 0;
+};
+ScoreboardFigures scoreboard_figures(const TechTable& t);
 
 // Per-PE-cycle figures of the clock-gating option, from the table and the design:
 // clock energy of a clocked PE without an op (register bits x clocked_energy_pj_per_bit)

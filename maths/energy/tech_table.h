@@ -114,6 +114,19 @@ struct TechTable {
     double exp_add_equivalents = 0;
     double feed_register_words_per_column = 0;  // north-edge staging registers of B and C
   } selective;
+
+  // The scoreboard of two compute queues (the scenario option array.compute_queues: 2;
+  // docs/energy-area.md section 12). Optional like pe_gating.
+  struct {
+    bool present = false;
+    double in_flight_commands = 0;           // commands tracked: one per compute unit
+    double ranges_per_command = 0;           // scratchpad ranges per command (contract/footprint.h)
+    double address_bits = 0;                 // bits of a range bound (a byte offset)
+    double spad_id_bits = 0;                 // which scratchpad
+    double comparators_per_pair = 0;         // magnitude comparators per pair of ranges
+    double comparator_area_um2_per_bit = 0;  // one comparator bit
+    double compare_energy_pj_per_bit = 0;    // one comparator bit switching once
+  } scoreboard;
 };
 
 // "name (path)", for reports: which table a result used.

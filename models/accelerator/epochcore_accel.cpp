@@ -15,13 +15,17 @@ EpochCoreAccel::EpochCoreAccel(sc_core::sc_module_name name, const AccelParams& 
   hw.segments = p_.array.segments;
   hw.segment_direction = p_.array.segment_direction;
   hw.selective = p_.array.selective;
+  if (p_.compute_queues != 1 && p_.compute_queues != 2)
+    SC_REPORT_ERROR(this->name(), "AccelParams.compute_queues must be 1 or 2");
+  hw.compute_queues = p_.compute_queues == 2;
   CsrConfig csr_cfg;
   csr_cfg.rows = hw.rows;
   csr_cfg.cols = hw.cols;
   csr_cfg.features = (p_.array.segments ? uint32_t(regs::FEATURE_SEGMENTS) : 0u) |
                      (p_.array.real_only ? uint32_t(regs::FEATURE_REAL_ONLY) : 0u) |
                      (p_.array.segment_direction ? uint32_t(regs::FEATURE_SEGMENT_DIRECTION) : 0u) |
-                     (p_.array.selective ? uint32_t(regs::FEATURE_SELECTIVE) : 0u);
+                     (p_.array.selective ? uint32_t(regs::FEATURE_SELECTIVE) : 0u) |
+                     (hw.compute_queues ? uint32_t(regs::FEATURE_COMPUTE_QUEUES) : 0u);
   csr_cfg.clock_period = period;
   csr_cfg.access_latency = period;
 

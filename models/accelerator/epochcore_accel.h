@@ -41,6 +41,9 @@ struct AccelParams {
   DmaParams dma{64, 32, 1024, 4};
   uint8_t number_format = 0;       // regs::NumberFormat of the datapath (vector-unit output rounding)
   uint32_t vector_lanes = 32;       // vector-unit lanes (HW_VECTOR bits 31:16, 1..65535)
+  // Compute queues (scenario array.compute_queues): 1, one in-order queue for the array and
+  // the vector unit; 2, one per unit with a scratchpad scoreboard (HW_FEATURES.COMPUTE_QUEUES).
+  uint32_t compute_queues = 1;
   vec::VecCostParams vector_costs;  // vector-unit cycle factors; its `lanes` is replaced by vector_lanes
   sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_US);
   // A ProtocolChecker (models/tlm/protocol_checker.h) on every internal socket: DMA engine

@@ -122,6 +122,33 @@ void CommandProcessor::wait_compute_idle() {
   stats_.wait_array_cycles += c;
 }
 
+void CommandProcessor::wait_unit_and_scoreboard(const cmd::Record& r, bool array) {
+  // The command's scratchpad ranges, against those of the other unit's command in flight
+  // (the only one of that unit not finished: each unit runs one command at a time).
+  const cmd::Footprint fp = cmd::footprint(r, loaded_segments_, loaded_reversed_, hw_.spad_bytes);
+  stats_.scoreboard_checks++;
+  const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  sc_core::sc_time hazard;
+  for (;;) {
+    const bool own_busy = array ? !array_.idle() : !vector_.idle();
+    const bool other_busy = array ? !vector_.idle() : !array_.idle();
+    const bool conflict = other_busy && cmd::footprints_conflict(fp, array ? vector_fp_ : array_fp_);
+    if (!own_busy && !conflict) break;
+    set_state(CpState::WAIT_COMPUTE);
+    const sc_core::sc_time t = sc_core::sc_time_stamp();
+    if (own_busy)
+      wait(array ? array_.idle_event() : vector_.idle_event());
+    else
+      wait(array ? vector_.idle_event() : array_.idle_event());
+    if (!own_busy) hazard += sc_core::sc_time_stamp() - t;
+  }
+  (array ? array_fp_ : vector_fp_) = fp;
+  const uint64_t c = uint64_t((sc_core::sc_time_stamp() - t0) / period_);
+  stats_.wait_cycles += c;
+  stats_.wait_array_cycles += c;
+  stats_.hazard_wait_cycles += uint64_t(hazard / period_);
+}
+
 void CommandProcessor::wait_all_idle(uint64_t* array_ps, uint64_t* dma_ps) {
   sc_core::sc_time waited_array, waited_dma;
   while (!array_.idle() || !vector_.idle() || !dma_.idle()) {
@@ -174,7 +201,10 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
       case cmd::Opcode::RUN_SSM:
       case cmd::Opcode::RUN_SCAN:
       case cmd::Opcode::RUN_GEMM: {
-        wait_compute_idle();  // one in-order compute queue: array and vector unit
+        if (hw_.compute_queues)  // its own queue, and no hazard with the vector unit's command
+          wait_unit_and_scoreboard(r, /*array=*/true);
+        else
+          wait_compute_idle();  // one in-order compute queue: array and vector unit
         ErrorCause unit_cause;
         if (unit_error(&unit_cause, index)) return unit_cause;
         ArrayOp a;
@@ -199,7 +229,10 @@ ErrorCause CommandProcessor::run_stream(uint32_t* index) {
         break;
       }
       case cmd::Opcode::RUN_VEC: {
-        wait_compute_idle();
+        if (hw_.compute_queues)
+          wait_unit_and_scoreboard(r, /*array=*/false);
+        else
+          wait_compute_idle();
         ErrorCause unit_cause;
         if (unit_error(&unit_cause, index)) return unit_cause;
         vector_.start(cmd::decode_run_vec(r), i);

@@ -2,8 +2,11 @@
 // DMA engine's bus master), checks each record and dispatches it. DMA commands queue on
 // the DMA engine. The array (LOAD_COEFFS, RUN_SSM, RUN_GEMM) and the vector unit
 // (RUN_VEC) form one in-order compute queue: a compute command waits until both are idle,
-// so compute commands need no barrier between them. BARRIER and END wait for all three
-// units. The first error (a bad record, or a DMA or BAD_TOKEN error of an earlier
+// so compute commands need no barrier between them. With two compute queues
+// (HwLimits::compute_queues, HW_FEATURES.COMPUTE_QUEUES) a compute command waits only for
+// its own unit and for the scoreboard: no scratchpad range overlap (read/write,
+// write/read, write/write; contract/footprint.h) with the other unit's command in flight.
+// Issue stays in order either way. BARRIER and END wait for all three units. The first error (a bad record, or a DMA or BAD_TOKEN error of an earlier
 // command) stops the stream with its cause and command index.
 #pragma once
 #include <cstdint>
@@ -16,6 +19,7 @@
 #include "epochcore/models/control/csr_block.h"
 #include "epochcore/models/dma/dma_engine.h"
 #include "epochcore/contract/commands.h"
+#include "epochcore/contract/footprint.h"
 #include "epochcore/models/vector/vector_unit.h"
 
 namespace epochcore {
@@ -33,6 +37,10 @@ struct CommandProcessorStats {
   uint64_t wait_cycles = 0;        // cycles the processor waited, in all
   uint64_t wait_array_cycles = 0;  // ... for the compute units (array or vector unit) to finish
   uint64_t wait_dma_cycles = 0;    // ... for the DMA at a barrier, compute idle (compute starved by data movement)
+  // Two compute queues only: scoreboard look-ups (one per compute command issued) and the
+  // cycles a command waited for a hazard with the other unit (its own unit idle).
+  uint64_t scoreboard_checks = 0;
+  uint64_t hazard_wait_cycles = 0;
 };
 
 // What the command processor is doing, for waveforms (--vcd: epochcore.command_processor.state).
@@ -74,6 +82,10 @@ class CommandProcessor : public sc_core::sc_module {
   bool fetch(uint32_t index, cmd::Record* r);
   // Waits until the array and the vector unit are idle (the compute queue is empty).
   void wait_compute_idle();
+  // Two compute queues: waits until the command's unit (the array, else the vector unit)
+  // is idle and the command has no hazard with the other unit's command in flight; then
+  // records the command's footprint as its unit's.
+  void wait_unit_and_scoreboard(const cmd::Record& r, bool array);
   // Waits for the compute units and the DMA; returns (in ps) how long it waited for
   // compute (array and vector unit) and for the DMA.
   void set_state(CpState s) {
@@ -98,6 +110,9 @@ class CommandProcessor : public sc_core::sc_module {
   uint32_t loaded_segments_ = 0;
   uint32_t loaded_reversed_ = 0;  // LOAD_COEFFS rev_segs of the loaded segments
   uint32_t loaded_seg_len_ = 0;
+  // The scratchpad footprints of the last command issued to the array and to the vector
+  // unit (two compute queues; in flight while that unit is busy).
+  cmd::Footprint array_fp_, vector_fp_;
   sc_core::sc_event start_event_;
   CommandProcessorStats stats_;
   std::vector<CommandTrace> trace_;

@@ -135,7 +135,7 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
   const MapReader top(root, "", origin,
                       {"name", "node_nm", "source", "arithmetic", "pe_register", "operand_hop",
                        "segments", "segment_direction", "sram", "dram", "dma", "control", "vector_unit",
-                       "leakage", "pe_gating", "selective"});
+                       "leakage", "pe_gating", "selective", "scoreboard"});
   t.name = top.text("name", false);
   t.node_nm = top.number("node_nm", true);
   t.source = top.text("source", true);
@@ -226,6 +226,20 @@ TechTable parse_tech_table(const std::string& yaml_text, const std::string& orig
     t.selective.exp_mul_equivalents = sel.number("exp_mul_equivalents");
     t.selective.exp_add_equivalents = sel.number("exp_add_equivalents");
     t.selective.feed_register_words_per_column = sel.number("feed_register_words_per_column");
+  }
+  // Optional: only a design with array.compute_queues: 2 needs it.
+  if (top.has("scoreboard")) {
+    const MapReader sb = top.map("scoreboard", {"in_flight_commands", "ranges_per_command", "address_bits",
+                                                "spad_id_bits", "comparators_per_pair", "comparator_area_um2_per_bit",
+                                                "compare_energy_pj_per_bit"});
+    t.scoreboard.present = true;
+    t.scoreboard.in_flight_commands = sb.number("in_flight_commands");
+    t.scoreboard.ranges_per_command = sb.number("ranges_per_command");
+    t.scoreboard.address_bits = sb.number("address_bits");
+    t.scoreboard.spad_id_bits = sb.number("spad_id_bits");
+    t.scoreboard.comparators_per_pair = sb.number("comparators_per_pair");
+    t.scoreboard.comparator_area_um2_per_bit = sb.number("comparator_area_um2_per_bit");
+    t.scoreboard.compare_energy_pj_per_bit = sb.number("compare_energy_pj_per_bit");
   }
   return t;
 }

@@ -73,6 +73,7 @@ energy::Design design_of(const Scenario& s, energy::Design::PeKind kind) {
   d.vector_lanes = s.vector.lanes;
   // The PE power states are an EpochCore option; the baseline keeps the table's idle figure.
   d.pe_clock_gating = kind == energy::Design::LIMA && s.energy.pe_clock_gating;
+  d.scoreboard = kind == energy::Design::LIMA && s.array.compute_queues == 2;
   return d;
 }
 
@@ -116,6 +117,8 @@ energy::ActionCounts epochcore_counts(const Scenario& s, const json& r) {
   if (scan) c += energy::prodf_scan_pe_counts(scan);
   c += energy::prodf_coeff_load_counts(u(ac["loaded_rows"]), s.array.cols, real);
   if (ac.contains("reversed_segment_steps")) c.reversed_address_steps = 2 * u(ac["reversed_segment_steps"]);
+  if (r.contains("command_processor") && r["command_processor"].contains("scoreboard_checks"))
+    c.scoreboard_checks = u(r["command_processor"]["scoreboard_checks"]);
   // RUN_GEMM folds (MAC mode): costed exactly as the baseline's MAC PEs and weight preload.
   uint64_t mac_ops = 0;
   if (ac.contains("mac_ops")) {

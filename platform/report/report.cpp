@@ -83,6 +83,10 @@ json hardware_report(const Soc& soc_in, const Scenario& s, uint64_t job_cycles, 
     if (cs.by_opcode[op]) by_op[cmd::opcode_name(op)] = cs.by_opcode[op];
   r["command_processor"] = {{"commands", cs.commands}, {"by_opcode", by_op}, {"fetch_bytes", cs.fetch_bytes},
                             {"wait_cycles", cs.wait_cycles}};
+  if (acc.params().compute_queues == 2) {  // two compute queues: the scoreboard's counters
+    r["command_processor"]["scoreboard_checks"] = cs.scoreboard_checks;
+    r["command_processor"]["hazard_wait_cycles"] = cs.hazard_wait_cycles;
+  }
   // Why the array was not computing: its own feed stalls, and the waits of the stream.
   r["stalls"] = {{"input_feed_cycles", as.stall_input_cycles},
                  {"output_feed_cycles", as.stall_output_cycles},

@@ -59,6 +59,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("array.cols", &s.array.cols);
   add("array.segments", &s.array.segments);
   add("array.segment_direction", &s.array.segment_direction);
+  add("array.compute_queues", &s.array.compute_queues);
   add("array.real_only", &s.array.real_only);
   add("array.selective", &s.array.selective);
   add("array.clock_mhz", &s.array.clock_mhz);
@@ -446,6 +447,7 @@ std::optional<Issue> find_issue(const Scenario& s) {
   Checker c;
   c.range("array.rows", s.array.rows, 1, 4096);
   c.range("array.cols", s.array.cols, 1, 4096);
+  c.range("array.compute_queues", s.array.compute_queues, 1, 2);
   c.real("array.clock_mhz", s.array.clock_mhz, 0, false, 100000);
   const std::pair<const char*, const SpadConfig*> spads[] = {
       {"input", &s.spad_input}, {"param", &s.spad_param}, {"output", &s.spad_output}};

@@ -86,6 +86,9 @@ struct ArrayConfig {
   uint32_t cols = 32;
   bool segments = true;      // several channel segments per row (ProDF option, area cost)
   bool segment_direction = false;  // per-segment direction (hardware option, area cost)
+  // 1: the array and the vector unit share one in-order compute queue; 2: one queue each,
+  // with a scratchpad scoreboard (hardware option, area and energy cost).
+  uint32_t compute_queues = 1;
   bool real_only = false;    // S4D-Real PEs: imaginary parts forced to zero
   bool selective = false;    // selective (Mamba S6) PEs with an exp unit + coefficient north feed (RUN_SCAN; area, leakage)
   double clock_mhz = 1000.0;

@@ -47,6 +47,7 @@ AccelParams accel_params_from(const Scenario& s) {
   p.dma = {s.dma.bytes_per_cycle, s.dma.setup_cycles, s.dma.burst_bytes, s.dma.max_outstanding};
   p.number_format = uint8_t(numfmt::parse_format(s.precision.format, "precision.format"));
   p.vector_lanes = s.vector.lanes;
+  p.compute_queues = s.array.compute_queues;
   p.quantum = sc_time(s.host.quantum_ns, SC_NS);
   p.check_protocol = s.run.check_protocol;
   return p;

@@ -508,3 +508,30 @@ TEST_CASE("model: compiler.residency is checked", "[model][residency][errors]") 
   CHECK(layer.exit_code != 0);
   CHECK(layer.err.find("compiler.residency: partial applies only to workload.kind s4_model") != std::string::npos);
 }
+// Two compute queues with a scoreboard (array.compute_queues: 2) on whole models: the same
+// commands in the same order per unit, so the logits are the same bytes as with one queue;
+// cycle and fast mode agree with the option on; the job takes fewer cycles (the tails'
+// GELU of the next n-block runs under the GEMM of this one), the scoreboard looks up every
+// compute command, and its energy and area are counted only with the option on.
+TEST_CASE("model: two compute queues give the same logits in fewer cycles, cycle == fast", "[model][twoq]") {
+  for (const char* name : {"tokens", "retrieval"}) {
+    INFO(name);
+    const std::string m = model_file(name, std::string(name) == "tokens" ? kTokensModel : kRetrievalModel);
+    const VpResult off = run_epochcore_vp(dir(), model_args(m, 2, "fast", "fp32"));
+    const VpResult on = run_epochcore_vp(dir(), model_args(m, 2, "fast", "fp32", "--set array.compute_queues=2"));
+    const VpResult on_c = run_epochcore_vp(dir(), model_args(m, 2, "cycle", "fp32", "--set array.compute_queues=2"));
+    INFO(off.err << on.err << on_c.err);
+    REQUIRE(off.exit_code == 0);
+    REQUIRE(on.exit_code == 0);
+    REQUIRE(on_c.exit_code == 0);
+    CHECK(read_text(off.output_path) == read_text(on.output_path));
+    CHECK(read_text(on.output_path) == read_text(on_c.output_path));
+    CHECK(on.report["cycles"] == on_c.report["cycles"]);
+    CHECK(on.report["cycles"].get<uint64_t>() < off.report["cycles"].get<uint64_t>());
+    CHECK(on.report["array_counters"] == on_c.report["array_counters"]);
+    CHECK(on.report["energy_pj"]["by_component"].contains("scoreboard"));
+    CHECK_FALSE(off.report["energy_pj"]["by_component"].contains("scoreboard"));
+    CHECK(on.report["area_mm2"]["by_component"].contains("scoreboard"));
+    CHECK_FALSE(off.report["area_mm2"]["by_component"].contains("scoreboard"));
+  }
+}

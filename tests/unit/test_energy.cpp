@@ -167,7 +167,7 @@ TEST_CASE("tech table: every error names the file and the key", "[energy]") {
   // Whole-document problems.
   CHECK(error_of("") ==
         "t.yaml: expected a map of keys (name, node_nm, source, arithmetic, pe_register, "
-        "operand_hop, segments, segment_direction, sram, dram, dma, control, vector_unit, leakage, pe_gating, selective), got nothing");
+        "operand_hop, segments, segment_direction, sram, dram, dma, control, vector_unit, leakage, pe_gating, selective, scoreboard), got nothing");
   CHECK_THAT(error_of("name: [unclosed\n"), Contains("t.yaml:") && Contains("YAML syntax error"));
   CHECK_THROWS_WITH(load_tech_table("/nonexistent/tech.yaml"),
                     "/nonexistent/tech.yaml: cannot open the technology table");
@@ -486,14 +486,14 @@ TEST_CASE("derived counts: += adds every field", "[energy]") {
         &a.pe_register_reads, &a.pe_register_writes, &a.operand_hops, &a.idle_pe_cycles,
         &a.preload_pe_cycles, &a.sleep_pe_cycles, &a.pe_wakes, &a.spad_read_words[0], &a.spad_read_words[1], &a.spad_read_words[2], &a.spad_write_words[0],
         &a.spad_write_words[1], &a.spad_write_words[2], &a.dma_bytes, &a.dram_bytes, &a.cycles,
-        &a.reversed_address_steps})
+        &a.reversed_address_steps, &a.scoreboard_checks})
     *f = v++;
   ActionCounts b = a;
   b += a;
-  CHECK(sizeof(ActionCounts) == 23 * sizeof(uint64_t));  // a new field must join this list
+  CHECK(sizeof(ActionCounts) == 24 * sizeof(uint64_t));  // a new field must join this list
   const uint64_t* pa = reinterpret_cast<const uint64_t*>(&a);
   const uint64_t* pb = reinterpret_cast<const uint64_t*>(&b);
-  for (size_t i = 0; i < 23; ++i) CHECK(pb[i] == 2 * pa[i]);
+  for (size_t i = 0; i < 24; ++i) CHECK(pb[i] == 2 * pa[i]);
 }
 
 TEST_CASE("tech table: pe_gating figures are optional, checked when given", "[energy][gating]") {
@@ -629,4 +629,47 @@ TEST_CASE("per-segment direction: area and energy charged only with the option",
   d.segment_direction = false;
   const double e_off = energy(t, d, c).pj.at("pe_arithmetic");
   CHECK(e_on - e_off == Approx(400 * sd.step_energy_pj).epsilon(1e-9));
+}
+
+TEST_CASE("two compute queues: the scoreboard's area and energy by hand, only with the option", "[energy][twoq]") {
+  const TechTable& t = table();
+  REQUIRE(t.scoreboard.present);
+  const auto& sb = t.scoreboard;
+  CHECK(sb.in_flight_commands == 2);
+  CHECK(sb.ranges_per_command == 3);
+  CHECK(sb.address_bits == 23);
+  // 2 x 3 ranges of (2 x 23 + 2 + 1) bits; 3 x 3 pairs x 2 comparators x 23 bits.
+  const ScoreboardFigures f = scoreboard_figures(t);
+  CHECK(f.register_bits == 294);
+  CHECK(f.comparator_bits == 414);
+  CHECK(f.area_mm2 == Approx((294 * 4.522 + 414 * 2.66) / 1e6).epsilon(1e-12));
+  CHECK(f.check_pj == Approx(414 * 0.003125 + 3 * 49 * 0.288 / 32).epsilon(1e-12));
+  Design d = lima_design();
+  ActionCounts c;
+  c.lima_ops = 1000;
+  c.cycles = 5000;
+  c.scoreboard_checks = 77;
+  const EnergyBreakdown off = energy(t, d, c);
+  const AreaBreakdown a_off = area(t, d);
+  CHECK(off.pj.count("scoreboard") == 0);
+  CHECK(a_off.mm2.count("scoreboard") == 0);
+  d.scoreboard = true;
+  const EnergyBreakdown on = energy(t, d, c);
+  const AreaBreakdown a_on = area(t, d);
+  CHECK(on.pj.at("scoreboard") == Approx(77 * f.check_pj).epsilon(1e-12));
+  CHECK(a_on.mm2.at("scoreboard") == Approx(f.area_mm2).epsilon(1e-12));
+  CHECK(a_on.total_mm2 == Approx(a_off.total_mm2 + f.area_mm2).epsilon(1e-12));
+  // The leakage of the added logic, over the run.
+  CHECK(on.pj.at("leakage") - off.pj.at("leakage") ==
+        Approx(f.area_mm2 * t.leakage.logic_uw_per_mm2 * (5000 / d.clock_mhz)).epsilon(1e-9));
+  // Optional in a table; a design with the option needs it.
+  const std::string section = shipped_text().substr(shipped_text().find("\nscoreboard:") + 1);
+  const TechTable without = parse_tech_table(edited(section, ""), "t.yaml");
+  CHECK_FALSE(without.scoreboard.present);
+  CHECK_THROWS_WITH(area(without, d), Contains("has no scoreboard figures"));
+  CHECK_THROWS_WITH(energy(without, d, c), Contains("design.scoreboard"));
+  CHECK(error_of(edited("  address_bits: 23", "  address_bitz: 23")).find("t.yaml: scoreboard.address_bitz: unknown key") !=
+        std::string::npos);
+  CHECK(error_of(edited("  in_flight_commands: 2", "  in_flight_commands: -2")) ==
+        "t.yaml: scoreboard.in_flight_commands: expected a non-negative number, got -2");
 }
