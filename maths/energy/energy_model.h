@@ -36,6 +36,9 @@ struct Design {
   // preload PE-cycles, wake-ups and sleep leakage costed from the table's pe_gating
   // figures, instead of the idle_pe_cycles charge (docs/energy-area.md section 10).
   bool pe_clock_gating = false;
+  // Liquid LIMA-PE variant (array.liquid_pe, docs/liquid-s4.md): x = (a + b u) x + b u; a
+  // complex adder, the multiplier operand's multiplexers and a mode bit per LIMA-PE.
+  bool liquid_pe = false;
 };
 
 // Throws EnergyModelError naming the field ("design.rows: ...") for a value out of range.
@@ -53,6 +56,7 @@ struct PeArea {
   double arithmetic_um2 = 0, registers_um2 = 0, segments_um2 = 0;  // segments_um2: both segment options
   double segment_direction_um2 = 0;  // the per-segment direction option's part of segments_um2
   double clock_gating_um2 = 0;       // the clock-gating cell, with Design::pe_clock_gating
+  double liquid_um2 = 0;             // the Liquid LIMA-PE variant, with Design::liquid_pe
   double total_um2 = 0;
 };
 // One PE of the design's kind and options.
@@ -60,7 +64,7 @@ PeArea pe_area(const TechTable& t, const Design& d);
 
 struct AreaBreakdown {
   // pe_arithmetic, pe_registers, pe_segments (whole array), spad_input, spad_param,
-  // spad_output, dma, control, vector_unit -> mm^2; pe_clock_gating only with the option
+  // spad_output, dma, control, vector_unit -> mm^2; pe_clock_gating, pe_liquid only with the options
   std::map<std::string, double> mm2;
   double total_mm2 = 0;
   PeArea pe;  // one PE of the design

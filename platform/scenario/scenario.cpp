@@ -59,6 +59,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("array.cols", &s.array.cols);
   add("array.segments", &s.array.segments);
   add("array.segment_direction", &s.array.segment_direction);
+  add("array.liquid_pe", &s.array.liquid_pe);
   add("array.real_only", &s.array.real_only);
   add("array.clock_mhz", &s.array.clock_mhz);
   const std::pair<const char*, SpadConfig*> spads[] = {

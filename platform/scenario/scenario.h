@@ -82,6 +82,7 @@ struct ArrayConfig {
   uint32_t cols = 32;
   bool segments = true;      // several channel segments per row (ProDF option, area cost)
   bool segment_direction = false;  // per-segment direction (hardware option, area cost)
+  bool liquid_pe = false;    // Liquid LIMA-PE variant (hardware option, area cost; docs/liquid-s4.md)
   bool real_only = false;    // S4D-Real PEs: imaginary parts forced to zero
   double clock_mhz = 1000.0;
 };
