@@ -21,7 +21,7 @@ namespace {
 using cmd::SpadId;
 using cmd::VecOp;
 
-uint32_t align_words(uint64_t bytes) { return uint32_t((bytes + 31) / 32 * 32); }
+uint32_t align32(uint64_t bytes) { return uint32_t((bytes + 31) / 32 * 32); }
 
 struct LiquidStream {
   std::vector<cmd::Record> s;
@@ -133,7 +133,7 @@ bool plan_s4_liquid(const AccelInfo& hw, const S4ModelJob& job, const S4ModelPla
   const uint32_t windows = p.kb ? 1 : dirs;
   const uint32_t cap = job.max_tile_steps ? job.max_tile_steps : 4096;
   for (uint32_t T = std::min<uint32_t>(d.L, cap);; T = (T + 1) / 2) {
-    const uint64_t win_bytes = align_words(4 * H * (T + Q));
+    const uint64_t win_bytes = align32(4 * H * (T + Q));
     const uint64_t in_bytes = windows * win_bytes, out_bytes = 4 * H * T;
     if (in_bytes <= hw.spad_bytes[uint8_t(SpadId::INPUT)] && out_bytes <= hw.spad_bytes[uint8_t(SpadId::OUTPUT)]) {
       p.T = T;
@@ -173,7 +173,7 @@ std::vector<float> s4_liquid_tables(const S4ModelDesc& d, const S4BlockWeights& 
 
 std::vector<cmd::Record> build_s4_liquid_stream(const AccelInfo& hw, const S4ModelDesc& d,
                                                 const S4ModelPlan& plan, uint32_t layer, bool before) {
-  (void)hw;
+  (void)hw;  // the plan holds every size the stream needs
   const S4LiquidSpad& p = plan.liquid;
   const S4ModelLayout& m = plan.mem;
   const uint32_t H = d.H, L = d.L, Q = p.Q, S = m.S;
