@@ -79,9 +79,11 @@ bool lay_out(const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image, st
              std::string* why) {
   const S4ModelDesc& d = *job.desc;
   const S4ModelPlan& plan = image->plan;
-  const uint64_t n_stages = 2 + 2ull * d.n_layers;
+  const uint64_t per_block = 2 + (plan.liquid.on ? (plan.liquid.kb ? 2 : 1) : 0);  // + liquid stages
+  const uint64_t n_stages = 2 + per_block * d.n_layers;
   if (n_stages > EC_FW_MAX_STAGES) {
-    *why = "model image: " + std::to_string(n_stages) + " stages (2 + 2 per block) exceed the runner's " +
+    *why = "model image: " + std::to_string(n_stages) + " stages (2 + " + std::to_string(per_block) +
+           " per block) exceed the runner's " +
            std::to_string(EC_FW_MAX_STAGES);
     return false;
   }
@@ -110,6 +112,9 @@ bool lay_out(const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image, st
   stages->clear();
   if (!stream_stage(build_s4_encoder_stream(hw, d, plan), "encoder", -1)) return false;
   for (uint32_t i = 0; i < d.n_layers; ++i) {
+    if (plan.liquid.on && plan.liquid.kb &&
+        !stream_stage(build_s4_liquid_stream(hw, d, plan, i, true), layer_stage(i, "liquid_in"), int32_t(i)))
+      return false;
     StagePlan s;
     s.st.name = layer_stage(i, "ssm");
     s.st.layer = int32_t(i);
@@ -167,6 +172,9 @@ bool lay_out(const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image, st
     s.st.commands = uint32_t(p.commands);
     at = align32(s.st.stream_addr + p.stream_bytes);
     stages->push_back(std::move(s));
+    if (plan.liquid.on &&
+        !stream_stage(build_s4_liquid_stream(hw, d, plan, i, false), layer_stage(i, "liquid"), int32_t(i)))
+      return false;
     if (!stream_stage(build_s4_tail_stream(hw, d, plan, i), layer_stage(i, "tail"), int32_t(i))) return false;
   }
   if (!stream_stage(build_s4_head_stream(hw, d, plan), "head", -1)) return false;

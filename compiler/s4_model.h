@@ -53,7 +53,7 @@ struct S4ModelJob {
   // platform can snapshot counters per stage. Optional.
   void (*on_stage)(void* ctx, const S4ModelStage& stage) = nullptr;
   void* on_stage_ctx = nullptr;
-  // Most time steps per encoder / tail tile; 0: kDefaultMaxTileSteps. The logits do not
+  // Most time steps per encoder / tail tile (and Liquid-S4 liquid tile: 0 there is 4096); 0: kDefaultMaxTileSteps. The logits do not
   // depend on it (the tests compare cols-wide tiles with wide ones).
   uint32_t max_tile_steps = 0;
   // Resident activations (docs/model-compiler.md) when they fit; false forces the
@@ -130,6 +130,7 @@ struct S4ModelLayout {
     uint64_t out_affine = 0;   // 1[2H], bias[2H]
     uint64_t norm = 0;         // norm block
     uint64_t ssm_params = 0;   // encode_s4d_param_block (float64)
+    uint64_t liquid = 0;       // Liquid-S4: float32 coefficient tables (s4_liquid_tables)
   };
   std::vector<Block> layers;
   uint64_t final_norm = 0;     // prenorm: norm block
@@ -139,6 +140,7 @@ struct S4ModelLayout {
   uint64_t inputs = 0;         // tokens: int32 [S][L]; values: per sequence, per n-block of
                                // enc.N steps, [F][n] (the stationary layout), in the format
   uint64_t x = 0, z = 0, s = 0;  // activations [S][H][L] float32 (resident: only x, z = s = 0)
+  uint64_t zt = 0;             // Liquid-S4 kb: the SSM's input u~ [S][H][L] float32 (else 0)
   uint64_t features = 0;       // [H][S] float32, column col(q)
   uint64_t logits = 0;         // [C][B] float32
   uint64_t workspace = 0;      // the compiled image's stream region (stage table, coefficient
@@ -180,8 +182,22 @@ struct S4HeadSpad {
   uint32_t feat = 0, hidden = 0, logits = 0;  // OUTPUT: retrieval features [H][S], hidden [H][B]; logits
 };
 
+// Liquid-S4 stages (docs/liquid-s4.md): scratchpad byte offsets of one streaming time tile
+// of T steps (resident: the whole rows in place, only `table` is used).
+struct S4LiquidSpad {
+  bool on = false;          // block liquid_s4
+  bool kb = false;          // liquid_kernel kb (else polyb)
+  uint32_t Q = 0;           // liquid orders P-1
+  uint32_t dirs = 1;        // coefficient tables of the stage after the SSM (polyb: directions)
+  uint32_t T = 0;           // streaming: steps per tile
+  uint32_t table = 0;       // PARAM: [dirs][H][Q] (kb: table 0 is S^(p-1), table 1 is -D S^(p-1))
+  uint32_t win[2] = {0, 0}; // INPUT: [H][T+Q] windows of z (history words first)
+  uint32_t out = 0;         // OUTPUT: [H][T] tile of s (or u~)
+};
+
 struct S4ModelPlan {
   regs::NumberFormat format = regs::NumberFormat::FP32;
+  S4LiquidSpad liquid;
   std::vector<uint32_t> lengths;  // [S] valid steps
   S4ModelScales scales;
   S4ModelLayout mem;
@@ -228,6 +244,22 @@ std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4Model
                                               const S4ModelPlan& plan, uint32_t layer);
 std::vector<cmd::Record> build_s4_head_stream(const AccelInfo& hw, const S4ModelDesc& d,
                                               const S4ModelPlan& plan);
+// Liquid-S4 (docs/liquid-s4.md): whether the accelerator maps the description's variant in
+// this number format (polyb and kb, allcombs false, no lcontract, float formats); false
+// with a message naming the key. True for other blocks.
+bool s4_liquid_supported(const S4ModelDesc& d, regs::NumberFormat format, std::string* why);
+// Liquid-S4 (docs/liquid-s4.md): checks the description against what the accelerator
+// maps (polyb and kb with allcombs false, no lcontract, float formats) and plans the
+// liquid stages' scratchpads. False with a message naming the key or tensor.
+bool plan_s4_liquid(const AccelInfo& hw, const S4ModelJob& job, const S4ModelPlan& plan, S4LiquidSpad* out,
+                    std::string* why);
+// The float32 coefficient tables of block `layer`, [tables][H][Q]: polyb gamma[dir][p-2][h]
+// per direction; kb S^(p-1), then -D[h] S^(p-1).
+std::vector<float> s4_liquid_tables(const S4ModelDesc& d, const S4BlockWeights& b);
+// The liquid stream of block `layer`: `before` = the kb stage before the SSM (z -> u~),
+// else the stage after it (s += liquid terms of z).
+std::vector<cmd::Record> build_s4_liquid_stream(const AccelInfo& hw, const S4ModelDesc& d,
+                                                const S4ModelPlan& plan, uint32_t layer, bool before);
 // The S4D layer job of block `layer` (z -> s over the S sequences), workspace at
 // plan.mem.workspace (s4_model_compile moves it to the stage's records in the stream region).
 S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint32_t layer,

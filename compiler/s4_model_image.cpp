@@ -97,6 +97,8 @@ bool write_s4_model_image(Hal& hal, const S4ModelJob& job, const S4ModelPlan& pl
         !out.norm(m.layers[i].norm, d, b.norm, "norm") ||
         !out.bytes(m.layers[i].ssm_params, encode_s4d_param_block(b.ssm), "SSM parameter block"))
       return false;
+    if (plan.liquid.on && !out.floats(m.layers[i].liquid, s4_liquid_tables(d, b), "liquid coefficient tables"))
+      return false;
   }
   if (d.prenorm && !out.norm(m.final_norm, d, w.final_norm, "norm (final)")) return false;
   if (!d.retrieval) {

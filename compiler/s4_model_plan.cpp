@@ -429,12 +429,6 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
     return false;
   }
   const S4ModelDesc& d = *job.desc;
-  if (d.block == BlockKind::LiquidS4) {
-    *why = "model: block: liquid_s4 is not supported on the accelerator (no liquid-term kernel, "
-           "PE variant or compiler mapping yet); the double-precision reference "
-           "(s4_model_forward) computes it";
-    return false;
-  }
   try {
     check_s4_model_weights(d, *job.weights);  // checks the description too
   } catch (const std::invalid_argument& e) {
@@ -492,11 +486,15 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
   }
   const uint32_t dirs = d.bidirectional ? 2 : 1;
   m.layers.resize(d.n_layers);
+  const bool liquid = d.block == BlockKind::LiquidS4;
+  const bool liquid_kb = liquid && d.liquid_kernel == LiquidKernel::KB;
+  const uint64_t liquid_tables = liquid_kb ? 2 : dirs;  // s4_liquid_tables
   for (S4ModelLayout::Block& b : m.layers) {
     b.w_out = take(8 * H * H);
     b.out_affine = take(16 * H);
     b.norm = take(4ull * m.norm_words);
     b.ssm_params = take(s4d_param_block_bytes(d.H, d.M, dirs));
+    if (liquid) b.liquid = take(4 * liquid_tables * H * (d.liquid_degree - 1));
   }
   if (d.prenorm) m.final_norm = take(4ull * m.norm_words);
   if (!d.retrieval) {
@@ -515,7 +513,9 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
   // that fits, per stage.
   const uint32_t nw = m.norm_words;
   const uint32_t cap = job.max_tile_steps ? job.max_tile_steps : kDefaultMaxTileSteps;
-  if (job.allow_resident)
+  if (liquid_kb)  // the SSM reads u~, which has no resident place beside z and s
+    p.streaming_reason = "Liquid-S4 kb: the SSM input u~ streams through system memory (docs/liquid-s4.md)";
+  else if (job.allow_resident)
     plan_resident(hw, d, cap, p, &p.streaming_reason);
   else
     p.streaming_reason = "resident activations not allowed (job.allow_resident = false)";
@@ -536,6 +536,8 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
     m.s = take(4 * S * H * L);
     if (job.partial_resident && job.allow_resident) plan_partial(hw, d, p);
   }
+  if (liquid_kb) m.zt = take(4 * S * H * L);
+  if (!plan_s4_liquid(hw, job, p, &p.liquid, why)) return false;
   m.features = take(4 * H * S);
   m.logits = take(4 * C * job.B);
   m.workspace = at;
@@ -555,7 +557,7 @@ S4dLayerJob s4_model_ssm_job(const S4ModelDesc& d, const S4ModelPlan& plan, uint
   j.B = plan.mem.S;
   j.directions = d.bidirectional ? 2 : 1;
   j.params_addr = plan.mem.layers[layer].ssm_params;
-  j.input_addr = plan.mem.z;
+  j.input_addr = plan.liquid.kb ? plan.mem.zt : plan.mem.z;  // Liquid-S4 kb: u~
   j.output_addr = plan.mem.s;
   j.resident = plan.resident;
   if (plan.resident) {

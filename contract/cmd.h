@@ -37,17 +37,18 @@ enum ec_opcode { EC_OPCODE_LIST(EC_X_OP_) };
 enum { EC_NUM_OPCODES = 0 EC_OPCODE_LIST(EC_X_OP_COUNT_) };
 
 /* Flags (word 0 bits 15:8): X(name, bit, meaning). RUN_GEMM takes FLAG_ACCUMULATE alone;
- * RUN_VEC takes FLAG_ACCUMULATE (POOL_SUM only) and FLAG_HISTORY (CONV1D only). */
+ * RUN_VEC takes FLAG_ACCUMULATE (POOL_SUM, LIQUID), FLAG_HISTORY (CONV1D, LIQUID) and
+ * FLAG_REVERSE (LIQUID only). */
 #define EC_FLAG_LIST(X) \
-  X(ACCUMULATE, 0, "RUN_SSM, RUN_SCAN: out += y instead of out = y (mode passes); RUN_GEMM, RUN_VEC POOL_SUM: add to the old output") \
+  X(ACCUMULATE, 0, "RUN_SSM, RUN_SCAN: out += y instead of out = y (mode passes); RUN_GEMM, RUN_VEC POOL_SUM: add to the old output; RUN_VEC LIQUID: the sum starts from D, not A") \
   X(RESET_STATE, 1, "RUN_SSM, RUN_SCAN: clear PE states before the pass (else they carry on)") \
-  X(REVERSE, 2, "RUN_SSM: step k reads and writes element length-1-k (backward layers)") \
-  X(HISTORY, 3, "RUN_VEC CONV1D: the K-1 words before each A row are the previous inputs (else zeros)")
+  X(REVERSE, 2, "RUN_SSM: step k reads and writes element length-1-k (backward layers); RUN_VEC LIQUID: output t takes the products of step length-1-t") \
+  X(HISTORY, 3, "RUN_VEC CONV1D: the K-1 words before each A row are the previous inputs (else zeros); LIQUID: likewise the Q words")
 #define EC_X_FLAG_(name, bit, desc) EC_FLAG_##name = 1 << (bit),
 enum ec_flag { EC_FLAG_LIST(EC_X_FLAG_) };
 #define EC_FLAGS_RUN_SSM (EC_FLAG_ACCUMULATE | EC_FLAG_RESET_STATE | EC_FLAG_REVERSE)
 #define EC_FLAGS_RUN_GEMM EC_FLAG_ACCUMULATE
-#define EC_FLAGS_RUN_VEC (EC_FLAG_ACCUMULATE | EC_FLAG_HISTORY)
+#define EC_FLAGS_RUN_VEC (EC_FLAG_ACCUMULATE | EC_FLAG_HISTORY | EC_FLAG_REVERSE)
 #define EC_FLAGS_RUN_SCAN (EC_FLAG_ACCUMULATE | EC_FLAG_RESET_STATE)
 
 /* Scratchpad ids (DMA word 0 bits 23:16; RUN_VEC operand ids). */
@@ -58,13 +59,16 @@ enum { EC_NUM_SPADS = 3 };
 #define EC_VEC_OP_LIST(X) \
   X(COPY, 0) X(ZERO, 1) X(GELU, 2) X(GLU, 3) X(ADD, 4) X(SUB, 5) X(MUL, 6) X(AFFINE, 7) \
   X(LAYERNORM, 8) X(POOL_SUM, 9) X(EMBED, 10) X(RMSNORM, 11) X(CONV1D, 12) X(SILU, 13) \
-  X(SOFTPLUS, 14) X(GATE, 15)
+  X(SOFTPLUS, 14) X(GATE, 15) X(LIQUID, 16)
 #define EC_X_VEC_OP_(name, code) EC_VEC_##name = code,
 enum ec_vec_op { EC_VEC_OP_LIST(EC_X_VEC_OP_) };
 #define EC_X_VEC_OP_COUNT_(name, code) +1
 enum { EC_NUM_VEC_OPS = 0 EC_VEC_OP_LIST(EC_X_VEC_OP_COUNT_) };
 /* CONV1D: the number of taps K (word 4 bits 31:16, the b_stride field) is 1..this. */
 #define EC_VEC_CONV1D_MAX_TAPS 16u
+/* LIQUID: the number of liquid orders Q = P-1 (word 4 bits 31:16, the b_stride field) is
+ * 1..this (Liquid-S4 liquid_degree P <= 8). docs/liquid-s4.md. */
+#define EC_VEC_LIQUID_MAX_ORDERS 7u
 
 /* Record fields: X(group, field, word, shift, width, name in docs/commands.md) gives
  * EC_<group>_<field>_WORD, _SHIFT and _WIDTH. W0 is word 0 as every opcode has it; the

@@ -246,6 +246,11 @@ VecShape vec_shape(const RunVec& c) {
       s.a_rows = C; s.a_row_words = T;
       s.b_rows = C; s.b_row_words = T;
       break;
+    case VecOp::LIQUID:  // b_stride = Q orders; B = C*Q coefficients [C][Q]
+      s.a_rows = C; s.a_row_words = T;
+      if (c.flags & FLAG_HISTORY) s.a_before = c.b_stride;
+      s.b_rows = 1; s.b_row_words = uint64_t(c.b_stride) * C; s.b_step = 0;
+      break;
   }
   return s;
 }
@@ -341,18 +346,21 @@ static Span span_of(uint32_t addr, uint32_t rows, uint32_t step, uint64_t row_wo
 }
 
 static_assert(kMaxConvTaps == 16, "the CONV1D error text below names the limit");
+static_assert(kMaxLiquidOrders == 7, "the LIQUID error text below names the limit");
 
 template <typename Fail>
 static ErrorCause validate_run_vec(const Record& r, const HwLimits& hw, Fail fail) {
   if (GET(r, VEC_RESERVED) != 0) return fail(ErrorCause::BAD_FIELD, "reserved bits 31:30 of word 0 are not zero");
   const RunVec c = decode_run_vec(r);
   if (uint8_t(c.op) >= kNumVecOps) return fail(ErrorCause::BAD_FIELD, "vector operation (word 0 bits 23:16) is not defined");
-  if (c.flags & ~uint8_t(FLAG_ACCUMULATE | FLAG_HISTORY))
-    return fail(ErrorCause::BAD_FIELD, "RUN_VEC takes no flag but FLAG_ACCUMULATE and FLAG_HISTORY");
-  if ((c.flags & FLAG_ACCUMULATE) && c.op != VecOp::POOL_SUM)
-    return fail(ErrorCause::BAD_FIELD, "FLAG_ACCUMULATE is only defined for POOL_SUM");
-  if ((c.flags & FLAG_HISTORY) && c.op != VecOp::CONV1D)
-    return fail(ErrorCause::BAD_FIELD, "FLAG_HISTORY is only defined for CONV1D");
+  if (c.flags & ~uint8_t(FLAG_ACCUMULATE | FLAG_HISTORY | FLAG_REVERSE))
+    return fail(ErrorCause::BAD_FIELD, "RUN_VEC takes no flag but FLAG_ACCUMULATE, FLAG_HISTORY and FLAG_REVERSE");
+  if ((c.flags & FLAG_ACCUMULATE) && c.op != VecOp::POOL_SUM && c.op != VecOp::LIQUID)
+    return fail(ErrorCause::BAD_FIELD, "FLAG_ACCUMULATE is only defined for POOL_SUM and LIQUID");
+  if ((c.flags & FLAG_HISTORY) && c.op != VecOp::CONV1D && c.op != VecOp::LIQUID)
+    return fail(ErrorCause::BAD_FIELD, "FLAG_HISTORY is only defined for CONV1D and LIQUID");
+  if ((c.flags & FLAG_REVERSE) && c.op != VecOp::LIQUID)
+    return fail(ErrorCause::BAD_FIELD, "FLAG_REVERSE is only defined for LIQUID");
   if (c.channels == 0) return fail(ErrorCause::BAD_FIELD, "channels (word 4 bits 15:0) must be at least 1");
   if (c.length == 0) return fail(ErrorCause::BAD_FIELD, "length (word 5) must be at least 1");
   const bool integer = hw.number_format == uint8_t(regs::NumberFormat::INT16) ||
@@ -364,6 +372,8 @@ static ErrorCause validate_run_vec(const Record& r, const HwLimits& hw, Fail fai
   if (c.op == VecOp::EMBED && c.b_stride == 0) return fail(ErrorCause::BAD_FIELD, "EMBED needs the vocabulary size in word 4 bits 31:16");
   if (c.op == VecOp::CONV1D && (c.b_stride == 0 || c.b_stride > kMaxConvTaps))
     return fail(ErrorCause::BAD_FIELD, "CONV1D taps K (word 4 bits 31:16) must be in 1..16 (EC_VEC_CONV1D_MAX_TAPS)");
+  if (c.op == VecOp::LIQUID && (c.b_stride == 0 || c.b_stride > kMaxLiquidOrders))
+    return fail(ErrorCause::BAD_FIELD, "LIQUID orders Q (word 4 bits 31:16) must be in 1..7 (EC_VEC_LIQUID_MAX_ORDERS)");
   const VecShape s = vec_shape(c);
   const SpadId ids[3] = {c.a_spad, c.b_spad, c.d_spad};
   const uint32_t rows[3] = {s.a_rows, s.b_rows, s.d_rows};
@@ -374,7 +384,7 @@ static ErrorCause validate_run_vec(const Record& r, const HwLimits& hw, Fail fai
                                           "operand B misaligned or outside its scratchpad",
                                           "destination D misaligned or outside its scratchpad"};
   const uint64_t before[3] = {s.a_before, 0, 0};  // CONV1D history words before each A row
-  static const char* const kStride[3] = {"a_stride (words) must be at least the row length (CONV1D with FLAG_HISTORY: length + K-1)",
+  static const char* const kStride[3] = {"a_stride (words) must be at least the row length (CONV1D with FLAG_HISTORY: length + K-1) (LIQUID with FLAG_HISTORY: length + Q)",
                                          "b_stride (words) must be at least the row length",
                                          "d_stride (words) must be at least the row length"};
   Span spans[3];
@@ -383,7 +393,7 @@ static ErrorCause validate_run_vec(const Record& r, const HwLimits& hw, Fail fai
     if (uint8_t(ids[i]) >= kNumSpads) return fail(ErrorCause::BAD_SPAD_ID, "operand scratchpad id is not 0 (input), 1 (param) or 2 (output)");
     if (rows[i] > 1 && steps[i] < words[i] + before[i]) return fail(ErrorCause::BAD_FIELD, kStride[i]);
     if (uint64_t(addrs[i]) < 4 * before[i])
-      return fail(ErrorCause::BAD_SPAD_ADDRESS, "operand A's K-1 history words (CONV1D, FLAG_HISTORY) lie before the scratchpad start");
+      return fail(ErrorCause::BAD_SPAD_ADDRESS, "operand A's history words (CONV1D: K-1, LIQUID: Q; FLAG_HISTORY) lie before the scratchpad start");
     const uint64_t start = addrs[i] - 4 * before[i];
     if (!range_ok(start, rows[i], uint64_t(steps[i]) * 4, (words[i] + before[i]) * 4, hw.spad_bytes[uint8_t(ids[i])]))
       return fail(ErrorCause::BAD_SPAD_ADDRESS, kOutside[i]);
@@ -394,7 +404,10 @@ static ErrorCause validate_run_vec(const Record& r, const HwLimits& hw, Fail fai
     if (rows[i] == 0 || ids[i] != c.d_spad) continue;
     const bool disjoint = spans[2].hi <= spans[i].lo || spans[i].hi <= spans[2].lo;
     const bool b_table = c.op == VecOp::AFFINE || c.op == VecOp::LAYERNORM || c.op == VecOp::RMSNORM ||
-                         c.op == VecOp::CONV1D;  // B is a parameter block, never in place
+                         c.op == VecOp::CONV1D || c.op == VecOp::LIQUID;  // B is a parameter block, never in place
+    // LIQUID reads A's neighbours (products of delayed and, reversed, mirrored steps): never in place.
+    if (c.op == VecOp::LIQUID && i == 0 && !disjoint)
+      return fail(ErrorCause::BAD_FIELD, "LIQUID: destination D must not overlap operand A (with its history words)");
     const bool in_place = addrs[i] == c.d_addr && steps[i] == s.d_step && c.op != VecOp::EMBED &&
                           !(b_table && i == 1);
     if (!disjoint && !in_place)

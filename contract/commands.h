@@ -168,12 +168,18 @@ struct RunScan {
 // (PyTorch conv1d.weight order, tap K-1 on the current step), then C biases; the K-1 steps
 // before step 0 are zeros, or with FLAG_HISTORY the K-1 words before each A row;
 // SILU: A * sigmoid(A); SOFTPLUS: torch's, A for A > 20; GATE: D = A * silu(B).
+// LIQUID (Liquid-S4 liquid terms, docs/liquid-s4.md): Q = b_stride orders (1..kMaxLiquidOrders),
+// B holds coefficients [C][Q]; c_1 = A, c_{p}[t] = c_{p-1}[t] c_{p-1}[t-1] (the Q steps before
+// step 0 are zeros, or with FLAG_HISTORY the Q words before each A row);
+// D[c][t] = base + sum_{p=2..Q+1} B[c][p-2] c_p[t'], base = A[c][t] (FLAG_ACCUMULATE: D[c][t]),
+// t' = t (FLAG_REVERSE: length-1-t). D never overlaps A.
 #define EC_CPP_VEC_(name, code) name = EC_VEC_##name,
 enum class VecOp : uint8_t { EC_VEC_OP_LIST(EC_CPP_VEC_) };
 #undef EC_CPP_VEC_
 constexpr uint8_t kNumVecOps = EC_NUM_VEC_OPS;
 const char* vec_op_name(uint8_t op);  // "UNKNOWN" for values outside VecOp
 constexpr uint32_t kMaxConvTaps = EC_VEC_CONV1D_MAX_TAPS;  // CONV1D: K in 1..this
+constexpr uint32_t kMaxLiquidOrders = EC_VEC_LIQUID_MAX_ORDERS;  // LIQUID: Q in 1..this
 
 struct RunVec {
   VecOp op = VecOp::COPY;
@@ -183,7 +189,7 @@ struct RunVec {
   uint32_t b_addr = 0;      // word 2
   uint32_t d_addr = 0;      // word 3
   uint16_t channels = 0;    // word 4 bits 15:0, C >= 1 (GLU: output rows)
-  uint16_t b_stride = 0;    // word 4 bits 31:16, words between B rows (EMBED: vocab; CONV1D: K)
+  uint16_t b_stride = 0;    // word 4 bits 31:16, words between B rows (EMBED: vocab; CONV1D: K; LIQUID: Q)
   uint32_t length = 0;      // word 5, T >= 1 words per row
   uint16_t a_stride = 0;    // word 6 bits 15:0, words between A rows
   uint16_t d_stride = 0;    // word 6 bits 31:16, words between D rows
@@ -195,7 +201,7 @@ struct VecShape {
   uint32_t a_rows = 0, b_rows = 0, d_rows = 0;  // 0: operand unused
   uint64_t a_row_words = 0, b_row_words = 0, d_row_words = 0;
   uint32_t a_step = 0, b_step = 0, d_step = 0;  // words between rows
-  uint32_t a_before = 0;  // words read before each A row (CONV1D with FLAG_HISTORY: K-1)
+  uint32_t a_before = 0;  // words read before each A row (FLAG_HISTORY: CONV1D K-1, LIQUID Q)
 };
 VecShape vec_shape(const RunVec& c);
 

@@ -78,6 +78,7 @@ class StageBuilder {
       case VecOp::Softplus:
       case VecOp::Conv1d:
       case VecOp::RmsNorm:
+      case VecOp::Liquid:
         s_.sram.output_reads += n;
         break;
       case VecOp::Zero:
@@ -121,6 +122,19 @@ class StageBuilder {
   void activations_out(uint64_t words) {
     s_.dram_write_bytes += words * cfg_.word_bytes;
     s_.sram.output_reads += words;
+  }
+
+  // `calls` Liquid-S4 liquid-term passes of Q orders (vec_cost Liquid, taps = Q): the input
+  // u and (accumulating passes) the output are read from the output buffer.
+  void liquid(uint64_t channels, uint64_t steps, uint64_t calls, uint32_t Q, bool accumulate) {
+    vec::VecCost c;
+    const vec::VecStatus st = vec::vec_cost(VecOp::Liquid, channels, steps, vp_, c, Q);
+    if (!st.ok())
+      throw std::invalid_argument("baseline_s4_model: stage " + s_.name + ": VecCostParams: " + st.error);
+    add_vector_cost(c, calls);
+    const uint64_t n = c.elements * calls;
+    s_.sram.output_reads += accumulate ? 2 * n : n;
+    s_.sram.output_writes += n;
   }
 
   // The array and the vector unit serialized, as on the EpochCore compute queue.
@@ -174,6 +188,10 @@ BaselineModelStage ssm_stage(const BaselineSsmCost& c, int32_t layer) {
 
 void check_inputs(const BaselineConfig& cfg, const S4ModelDesc& d, uint32_t B) {
   check_s4_model_desc(d);
+  if (d.block == BlockKind::LiquidS4 && (d.liquid_kernel == LiquidKernel::KBRepo || d.allcombs))
+    throw std::invalid_argument(std::string("baseline_s4_model: block liquid_s4 with ") +
+                                (d.allcombs ? "allcombs: true" : "liquid_kernel: kb_repo") +
+                                " is not costed (only the streaming forms polyb and kb, as on EpochCore)");
   if (B == 0) throw std::invalid_argument("baseline_s4_model: B: expected at least 1 input, got 0");
   if (cfg.rows == 0 || cfg.cols == 0 || cfg.word_bytes == 0)
     throw std::invalid_argument(std::string("BaselineConfig.") +
@@ -249,9 +267,32 @@ BaselineModelCost baseline_s4_model(const BaselineConfig& cfg, const vec::VecCos
   // Every block has the same SSM shape.
   const SsmShape shape{out.sequences, d.H, d.M, d.L, d.bidirectional};
   const BaselineSsmCost ssm = baseline_s4d_layer(cfg, shape).best_cost();
+  // Liquid-S4 (docs/liquid-s4.md): the liquid terms on the same vector unit, as stages
+  // of their own. polyb: one accumulating pass per direction after the SSM; kb: u~ before
+  // the SSM (one pass), the D correction after it (one accumulating pass).
+  const bool liquid = d.block == BlockKind::LiquidS4;
+  const bool kb = liquid && d.liquid_kernel != LiquidKernel::PolyB;
+  const uint32_t Q = d.liquid_degree - 1;
+  const uint64_t dirs = d.bidirectional ? 2 : 1;
   for (uint32_t i = 0; i < d.n_layers; ++i) {
     const int32_t layer = int32_t(i);
+    if (kb) {
+      StageBuilder in("layers." + std::to_string(i) + ".liquid_in", layer, cfg, vp);
+      in.activations_in(act);  // z
+      in.weights_in(H * Q);
+      in.liquid(H, L, S, Q, false);
+      in.activations_out(act);  // u~
+      out.stages.push_back(in.finish());
+    }
     out.stages.push_back(ssm_stage(ssm, layer));
+    if (liquid) {
+      StageBuilder lq("layers." + std::to_string(i) + ".liquid", layer, cfg, vp);
+      lq.activations_in(2 * act);  // z and s
+      lq.weights_in((kb ? 1 : dirs) * H * Q);
+      lq.liquid(H, L, S * (kb ? 1 : dirs), Q, true);
+      lq.activations_out(act);  // s
+      out.stages.push_back(lq.finish());
+    }
     StageBuilder tail("layers." + std::to_string(i) + ".tail", layer, cfg, vp);
     tail.activations_in(2 * act);  // the SSM output and the residual stream x
     tail.vector(VecOp::Gelu, H, L, S);

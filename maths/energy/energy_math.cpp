@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "epochcore/maths/pe/liquid_pe_math.h"
 #include "epochcore/maths/pe/lima_pe_math.h"
 
 namespace epochcore::energy {
@@ -114,7 +115,14 @@ PeArea pe_area(const TechTable& t, const Design& d) {
     require_gating_figures(t);
     a.clock_gating_um2 = t.pe_gating.cell_area_um2;
   }
-  a.total_um2 = a.arithmetic_um2 + a.registers_um2 + a.segments_um2 + a.clock_gating_um2;
+  if (d.liquid_pe && d.pe == Design::LIMA) {
+    // liquid_pe_math.h: (a + b*u) adders, the a-or-(a+b*u) multiplexers, the mode bit.
+    const double adders = d.real_only ? LiquidPeExtra::kRealAdders : LiquidPeExtra::kAdders;
+    const double mux_words = d.real_only ? LiquidPeExtra::kRealMuxWords : LiquidPeExtra::kMuxWords;
+    a.liquid_um2 = adders * f.add.area_um2 + mux_words * d.word_bits * t.segments.mux_area_um2_per_bit +
+                   LiquidPeExtra::kConfigBits * t.pe_register.area_um2_per_bit;
+  }
+  a.total_um2 = a.arithmetic_um2 + a.registers_um2 + a.segments_um2 + a.clock_gating_um2 + a.liquid_um2;
   return a;
 }
 
@@ -129,6 +137,7 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   if (d.selective && d.pe == Design::LIMA)  // the north feed's staging registers (array edge)
     b.mm2["pe_registers"] += d.cols * t.selective.feed_register_words_per_column * d.word_bits *
                              t.pe_register.area_um2_per_bit / kUm2PerMm2;
+  if (b.pe.liquid_um2 > 0) b.mm2["pe_liquid"] = pes * b.pe.liquid_um2 / kUm2PerMm2;
   for (int i = 0; i < 3; ++i)
     b.mm2[std::string("spad_") + kSpadNames[i]] = d.spad_kib[i] * t.sram.area_mm2_per_kib;
   b.mm2["dma"] = t.dma.area_mm2;
@@ -148,6 +157,7 @@ AreaBreakdown area(const TechTable& t, const Design& d) {
   mac.pe_clock_gating = false;
   mac.segment_direction = false;
   mac.selective = false;
+  mac.liquid_pe = false;
   b.lima_mac_pe_area_ratio = pe_area(t, lima).total_um2 / pe_area(t, mac).total_um2;
   return b;
 }

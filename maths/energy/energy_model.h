@@ -41,6 +41,9 @@ struct Design {
   // registers and comparators in the command processor, costed from the table's
   // scoreboard figures (docs/energy-area.md section 12).
   bool scoreboard = false;
+  // Liquid LIMA-PE variant (array.liquid_pe, docs/liquid-s4.md): x = (a + b u) x + b u; a
+  // complex adder, the multiplier operand's multiplexers and a mode bit per LIMA-PE.
+  bool liquid_pe = false;
 };
 
 // Throws EnergyModelError naming the field ("design.rows: ...") for a value out of range.
@@ -68,6 +71,7 @@ struct PeArea {
   // selective: exp unit in arithmetic_um2, dt_out in registers_um2
   double segment_direction_um2 = 0;  // the per-segment direction option's part of segments_um2
   double clock_gating_um2 = 0;       // the clock-gating cell, with Design::pe_clock_gating
+  double liquid_um2 = 0;             // the Liquid LIMA-PE variant, with Design::liquid_pe
   double total_um2 = 0;
 };
 // One PE of the design's kind and options.
@@ -75,7 +79,7 @@ PeArea pe_area(const TechTable& t, const Design& d);
 
 struct AreaBreakdown {
   // pe_arithmetic, pe_registers, pe_segments (whole array), spad_input, spad_param,
-  // spad_output, dma, control, vector_unit -> mm^2; pe_clock_gating only with the option
+  // spad_output, dma, control, vector_unit -> mm^2; pe_clock_gating, pe_liquid only with the options
   std::map<std::string, double> mm2;
   double total_mm2 = 0;
   PeArea pe;  // one PE of the design

@@ -52,6 +52,7 @@ bool cost_kind(const cmd::RunVec& c, Kind* kind, uint64_t* channels) {
     case Op::SILU: *kind = Kind::Silu; return true;
     case Op::SOFTPLUS: *kind = Kind::Softplus; return true;
     case Op::GATE: *kind = Kind::Gate; return true;
+    case Op::LIQUID: *kind = Kind::Liquid; return true;
   }
   return false;
 }
@@ -64,7 +65,7 @@ VecExecResult vec_command_cost(const cmd::RunVec& c, const VecCostParams& p) {
   uint64_t channels = 0;
   if (!cost_kind(c, &kind, &channels)) return r;  // not a valid command
   VecCost cost;
-  const uint32_t taps = c.op == Op::CONV1D ? c.b_stride : 0;  // CONV1D: b_stride = K
+  const uint32_t taps = c.op == Op::CONV1D || c.op == Op::LIQUID ? c.b_stride : 0;  // K or Q
   if (!vec_cost(kind, channels, c.length, p, cost, taps).ok()) return r;  // bad params: check_cost_params
   r.cycles = cost.cycles;
   r.elements = cost.elements;
@@ -79,6 +80,8 @@ VecExecResult vec_command_cost(const cmd::RunVec& c, const VecCostParams& p) {
     r.read_words[uint8_t(c.d_spad)] += C;  // the old D[c]
     r.ops.add += C;                        // D[c] + sum
   }
+  if (c.op == Op::LIQUID && (c.flags & cmd::FLAG_ACCUMULATE))
+    r.read_words[uint8_t(c.d_spad)] += C * T;  // the old D, the sum's start
   return r;
 }
 
@@ -218,6 +221,21 @@ VecExecResult vec_execute(const cmd::RunVec& c, float* const spads[cmd::kNumSpad
         round.row(d + ch * ds, T);
       }
       break;
+    case Op::LIQUID: {
+      // B: coefficients [C][Q]. History: the Q words before each A row. D never overlaps A.
+      const uint32_t Q = c.b_stride;
+      const bool history = (c.flags & cmd::FLAG_HISTORY) != 0;
+      const bool accumulate = (c.flags & cmd::FLAG_ACCUMULATE) != 0;
+      const bool reverse = (c.flags & cmd::FLAG_REVERSE) != 0;
+      for (uint32_t ch = 0; ch < C; ++ch) {
+        const float* x = a + ch * as;
+        float* out = d + ch * ds;
+        liquid_row(x, history ? x - Q : nullptr, b + size_t(ch) * Q, Q, accumulate ? out : nullptr, out, T,
+                   reverse);
+        round.row(out, T);
+      }
+      break;
+    }
   }
   return vec_command_cost(c, p);
 }

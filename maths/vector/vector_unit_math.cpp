@@ -243,6 +243,54 @@ void conv1d_row(const float* x, const float* hist, const float* w, float bias, u
   }
 }
 
+void liquid_row(const float* x, const float* hist, const float* coeff, uint32_t orders,
+                const float* base, float* y, size_t n, bool reverse) {
+  // prev[k] = c_{k+1} at the previous step (k = 0..Q-1); the Q history samples (or zeros)
+  // run through the same recursion first, so every c_p[t >= 0] (p <= Q+1) is exact.
+  float prev[kMaxLiquidOrders];
+  for (uint32_t k = 0; k < orders; ++k) prev[k] = 0.0f;
+  auto step = [&](float u, float* c) {  // c[k] = c_{k+2} at this step
+    float lower = u;                     // c_1
+    for (uint32_t k = 0; k < orders; ++k) {
+      const float cur = lower * prev[k];  // c_{k+2}[t] = c_{k+1}[t] * c_{k+1}[t-1]
+      prev[k] = lower;
+      lower = cur;
+      c[k] = cur;
+    }
+  };
+  float c[kMaxLiquidOrders];
+  if (hist)
+    for (uint32_t j = 0; j < orders; ++j) step(hist[j], c);
+  for (size_t t = 0; t < n; ++t) {
+    step(x[t], c);
+    const size_t out = reverse ? n - 1 - t : t;
+    float acc = base ? base[out] : x[out];
+    for (uint32_t k = 0; k < orders; ++k) acc = acc + coeff[k] * c[k];
+    y[out] = acc;
+  }
+}
+
+VecStatus liquid_terms(const float* x, const float* base, float* y, uint32_t channels,
+                       uint32_t length, uint32_t orders, const std::vector<float>& coeff,
+                       bool reverse, const float* history) {
+  if (channels == 0) return fail("liquid: channel count must be >= 1");
+  if (length == 0) return fail("liquid: length must be >= 1");
+  if (orders == 0 || orders > kMaxLiquidOrders)
+    return fail("liquid: orders Q = " + str(orders) + " is outside [1, " + str(kMaxLiquidOrders) + "]");
+  if (coeff.size() != size_t(channels) * orders)
+    return fail("liquid: coeff has " + str(coeff.size()) + " values, expected channels*Q = " +
+                str(size_t(channels) * orders));
+  if (!x || !y) return fail("liquid: null input or output array");
+  const size_t total = size_t(channels) * length;
+  if (y < x + total && x < y + total) return fail("liquid: output overlaps the input x");
+  for (uint32_t ch = 0; ch < channels; ++ch) {
+    const size_t row = size_t(ch) * length;
+    liquid_row(x + row, history ? history + size_t(ch) * orders : nullptr, coeff.data() + size_t(ch) * orders,
+               orders, base ? base + row : nullptr, y + row, length, reverse);
+  }
+  return {};
+}
+
 void add_row(const float* x, const float* r, float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] = x[i] + r[i];
 }
@@ -322,6 +370,7 @@ const char* vec_op_name(VecOp op) {
     case VecOp::Silu: return "silu";
     case VecOp::Softplus: return "softplus";
     case VecOp::Gate: return "gate";
+    case VecOp::Liquid: return "liquid";
   }
   return "unknown";
 }
@@ -345,6 +394,7 @@ uint32_t VecCostParams::factor(VecOp op) const {
     case VecOp::Silu: return silu_factor;
     case VecOp::Softplus: return softplus_factor;
     case VecOp::Gate: return gate_factor;
+    case VecOp::Liquid: return liquid_factor;
   }
   return 0;
 }
@@ -360,7 +410,7 @@ VecStatus check_cost_params(const VecCostParams& p) {
       {"mul_factor", p.mul_factor},           {"pool_sum_factor", p.pool_sum_factor},
       {"rmsnorm_factor", p.rmsnorm_factor},   {"conv1d_factor", p.conv1d_factor},
       {"silu_factor", p.silu_factor},         {"softplus_factor", p.softplus_factor},
-      {"gate_factor", p.gate_factor}};
+      {"gate_factor", p.gate_factor},         {"liquid_factor", p.liquid_factor}};
   for (const auto& [name, value] : factors)
     if (value == 0) return fail(std::string(name) + " must be >= 1");
   return {};
@@ -382,6 +432,8 @@ VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostPar
     return fail("glu cost: input channel count " + str(channels) + " is odd");
   if (op == VecOp::Conv1d && (taps == 0 || taps > kMaxConvTaps))
     return fail("conv1d cost: taps K = " + str(taps) + " is outside [1, " + str(kMaxConvTaps) + "]");
+  if (op == VecOp::Liquid && (taps == 0 || taps > kMaxLiquidOrders))
+    return fail("liquid cost: orders Q = " + str(taps) + " is outside [1, " + str(kMaxLiquidOrders) + "]");
   VecCost c;
   const uint64_t n = channels * steps;
   // Per-element (and per-step / per-channel) counts follow the documented evaluation.
@@ -453,8 +505,13 @@ VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostPar
       c.elements = n;
       c.ops = {n, n, 2 * n, 0};
       break;
+    case VecOp::Liquid:  // per element Q orders: c_{p-1}*c_{p-1}', coeff*c_p, acc +
+      c.elements = n;
+      c.ops = {2 * taps * n, taps * n, 0, 0};
+      break;
   }
-  const uint64_t factor = op == VecOp::Conv1d ? uint64_t(p.factor(op)) * taps : p.factor(op);
+  const uint64_t factor =
+      op == VecOp::Conv1d || op == VecOp::Liquid ? uint64_t(p.factor(op)) * taps : p.factor(op);
   c.cycles = (c.elements + p.lanes - 1) / p.lanes * factor;
   out = c;
   return {};

@@ -102,6 +102,21 @@ VecStatus conv1d_causal(const float* x, float* y, uint32_t channels, uint32_t le
                         const std::vector<float>& bias, const float* history = nullptr);
 constexpr uint32_t kMaxConvTaps = 16;  // = cmd::kMaxConvTaps (EC_VEC_CONV1D_MAX_TAPS)
 
+// ---------------------------------------------------------------- Liquid-S4 operation
+// (docs/liquid-s4.md; the repository's upgrade_degree with allcombs false)
+
+// The liquid terms of Q orders (p = 2..Q+1) on each channel, in float:
+//   c_1 = x;  c_p[t] = c_{p-1}[t] * c_{p-1}[t-1]  (one float multiply; before step 0 the Q
+//   samples of `history` (history[c*Q + j] is x[c][j-Q], oldest first) or zeros);
+//   y[c][t] = base[c][t] + sum_p coeff[c*Q + p-2] * c_p[t'], accumulated from the base in
+//   ascending p (one float multiply, then one float add per order),
+//   base = x (base == nullptr) or `base`, t' = t, or length-1-t when `reverse`.
+// y must not overlap x; it may equal base (in place accumulation). 1 <= Q <= kMaxLiquidOrders.
+VecStatus liquid_terms(const float* x, const float* base, float* y, uint32_t channels,
+                       uint32_t length, uint32_t orders, const std::vector<float>& coeff,
+                       bool reverse, const float* history = nullptr);
+constexpr uint32_t kMaxLiquidOrders = 7;  // = cmd::kMaxLiquidOrders (EC_VEC_LIQUID_MAX_ORDERS)
+
 // ---------------------------------------------------------------- row kernels
 // The arithmetic of the functions above on raw rows, without checks: the RUN_VEC executor
 // (vector_op_math.h) calls them on validated commands, the functions above call them too,
@@ -149,6 +164,11 @@ inline float rmsnorm_apply(float x, float rstd, float weight) { return (x * rstd
 void conv1d_row(const float* x, const float* hist, const float* w, float bias, uint32_t taps,
                 float* y, size_t n);
 
+// One channel of liquid_terms: x[0..n) with `hist` = the Q samples before x[0] (oldest
+// first; null: zeros), coeff[0..Q), base (null: x) and y (y may equal base, never x).
+void liquid_row(const float* x, const float* hist, const float* coeff, uint32_t orders,
+                const float* base, float* y, size_t n, bool reverse);
+
 // Token ids stored as int32 bit patterns in float scratchpad words (RUN_VEC EMBED).
 int32_t token_id_of_word(float word);
 float word_of_token_id(int32_t id);
@@ -160,7 +180,8 @@ uint32_t first_bad_token(const float* id_words, uint32_t length, uint32_t vocab)
 // Cost kinds. RUN_VEC maps its operations onto these (vector_op_math.cpp): ADD ->
 // ResidualAdd, AFFINE -> BatchNorm (the same multiply-add), POOL_SUM -> PoolSum.
 enum class VecOp { Gelu, Glu, ResidualAdd, BatchNorm, LayerNorm, MeanPool, Embedding,
-                   Copy, Zero, Sub, Mul, PoolSum, RmsNorm, Conv1d, Silu, Softplus, Gate };
+                   Copy, Zero, Sub, Mul, PoolSum, RmsNorm, Conv1d, Silu, Softplus, Gate,
+                   Liquid };
 const char* vec_op_name(VecOp op);
 
 // cycles = ceil(elements / lanes) * factor, elements as in docs/vector-unit.md.
@@ -184,6 +205,7 @@ struct VecCostParams {
   uint32_t silu_factor = 4;       // exp + divide, as GLU
   uint32_t softplus_factor = 4;   // exp + log1p, two special functions, as GLU's two
   uint32_t gate_factor = 4;       // exp + divide + multiply: GLU's pipeline on y*z
+  uint32_t liquid_factor = 1;     // per order: one product and one multiply-add (x Q orders)
   uint32_t factor(VecOp op) const;
 };
 
@@ -209,7 +231,8 @@ struct VecCost {
 // lanes == 0, a zero factor, or an odd Glu channel count.
 // For PoolSum, elements = channels * steps (the adds; no division).
 // For Conv1d, `taps` is K (1..kMaxConvTaps, else an error) and cycles =
-// ceil(elements / lanes) * conv1d_factor * K; the other kinds ignore `taps`.
+// ceil(elements / lanes) * conv1d_factor * K; for Liquid, `taps` is Q (1..kMaxLiquidOrders)
+// and cycles = ceil(elements / lanes) * liquid_factor * Q; the other kinds ignore `taps`.
 VecStatus vec_cost(VecOp op, uint64_t channels, uint64_t steps, const VecCostParams& p,
                    VecCost& out, uint32_t taps = 0);
 

@@ -59,6 +59,7 @@ energy::Design design_of(const Scenario& s, energy::Design::PeKind kind) {
   d.segments = kind == energy::Design::LIMA && s.array.segments;
   d.segment_direction = kind == energy::Design::LIMA && s.array.segment_direction;
   d.selective = kind == energy::Design::LIMA && s.array.selective;
+  d.liquid_pe = kind == energy::Design::LIMA && s.array.liquid_pe;
   d.rows = s.array.rows;
   d.cols = s.array.cols;
   const SpadConfig* sp[3] = {&s.spad_input, &s.spad_param, &s.spad_output};

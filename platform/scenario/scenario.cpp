@@ -60,6 +60,7 @@ std::vector<Field> fields_of(Scenario& s) {
   add("array.segments", &s.array.segments);
   add("array.segment_direction", &s.array.segment_direction);
   add("array.compute_queues", &s.array.compute_queues);
+  add("array.liquid_pe", &s.array.liquid_pe);
   add("array.real_only", &s.array.real_only);
   add("array.selective", &s.array.selective);
   add("array.clock_mhz", &s.array.clock_mhz);

@@ -89,6 +89,7 @@ struct ArrayConfig {
   // 1: the array and the vector unit share one in-order compute queue; 2: one queue each,
   // with a scratchpad scoreboard (hardware option, area and energy cost).
   uint32_t compute_queues = 1;
+  bool liquid_pe = false;    // Liquid LIMA-PE variant (hardware option, area cost; docs/liquid-s4.md)
   bool real_only = false;    // S4D-Real PEs: imaginary parts forced to zero
   bool selective = false;    // selective (Mamba S6) PEs with an exp unit + coefficient north feed (RUN_SCAN; area, leakage)
   double clock_mhz = 1000.0;

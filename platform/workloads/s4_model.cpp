@@ -95,11 +95,12 @@ class S4ModelWorkload : public Workload {
     } catch (const std::exception& e) {
       throw InputError(e.what());
     }
-    // Before the reference pass: a Liquid-S4 model has no accelerator mapping yet.
-    if (desc_.block == BlockKind::LiquidS4)
-      throw InputError(desc_source_ + ": block: liquid_s4 is not supported on the accelerator "
-                       "(no liquid-term kernel, PE variant or compiler mapping yet; the "
-                       "double-precision reference s4_model_forward computes it)");
+    // Before the reference pass: the Liquid-S4 variants the accelerator does not map.
+    {
+      std::string why;
+      if (!fw::s4_liquid_supported(desc_, regs::NumberFormat(uint8_t(numfmt::Format(s_.precision.format))), &why))
+        throw InputError(desc_source_ + ": " + why);
+    }
     // Integer formats use static per-tensor scales, calibrated with the reference model on
     // this run's inputs (post-training calibration; docs/precisions.md). One
     // double-precision pass gives both the reference logits and the calibration.

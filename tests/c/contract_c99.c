@@ -96,8 +96,8 @@ int ec_test_contract(void) {
   for (i = 0; i < EC_RECORD_WORDS; ++i)
     if (back.w[i] != s[0].w[i]) return 28;
   if (sizeof(ec_coeff_record) != EC_COEFF_RECORD_BYTES || offsetof(ec_coeff_record, d) != 24) return 29;
-  if (EC_NUM_OPCODES != 10 || EC_NUM_VEC_OPS != 16 || EC_NUM_SPADS != 3) return 30;
-  if (EC_FLAGS_RUN_VEC != (EC_FLAG_ACCUMULATE | EC_FLAG_HISTORY) || EC_FLAG_HISTORY != 8) return 31;
+  if (EC_NUM_OPCODES != 10 || EC_NUM_VEC_OPS != 17 || EC_NUM_SPADS != 3) return 30;
+  if (EC_FLAGS_RUN_VEC != (EC_FLAG_ACCUMULATE | EC_FLAG_HISTORY | EC_FLAG_REVERSE) || EC_FLAG_HISTORY != 8) return 31;
   return 0;
 }
 
