@@ -79,7 +79,8 @@ bool lay_out(const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image, st
              std::string* why) {
   const S4ModelDesc& d = *job.desc;
   const S4ModelPlan& plan = image->plan;
-  const uint64_t n_stages = 2 + 2ull * d.n_layers;
+  const bool mamba = d.block == BlockKind::Mamba;  // one stage per block
+  const uint64_t n_stages = 2 + (mamba ? 1ull : 2ull) * d.n_layers;
   if (n_stages > EC_FW_MAX_STAGES) {
     *why = "model image: " + std::to_string(n_stages) + " stages (2 + 2 per block) exceed the runner's " +
            std::to_string(EC_FW_MAX_STAGES);
@@ -109,7 +110,9 @@ bool lay_out(const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image, st
   };
   stages->clear();
   if (!stream_stage(build_s4_encoder_stream(hw, d, plan), "encoder", -1)) return false;
-  for (uint32_t i = 0; i < d.n_layers; ++i) {
+  for (uint32_t i = 0; mamba && i < d.n_layers; ++i)
+    if (!stream_stage(build_mamba_block_stream(hw, d, plan, i), layer_stage(i, "mamba"), int32_t(i))) return false;
+  for (uint32_t i = 0; !mamba && i < d.n_layers; ++i) {
     StagePlan s;
     s.st.name = layer_stage(i, "ssm");
     s.st.layer = int32_t(i);

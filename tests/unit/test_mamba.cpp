@@ -457,7 +457,7 @@ TEST_CASE("mamba: safetensors names, round trip and errors naming file, tensor a
   fs::remove_all(dir);
 }
 
-TEST_CASE("mamba: the model compiler refuses a mamba model with a clear error", "[mamba][compiler]") {
+TEST_CASE("mamba: the model compiler refuses a mamba model on a plain or non-fp32 accelerator", "[mamba][compiler]") {
   const S4ModelDesc d = mamba_desc(4, 2, 6);
   const S4ModelWeights w = s4_model_init(d, 2);
   const std::vector<double> in(6, 1.0);
@@ -466,10 +466,15 @@ TEST_CASE("mamba: the model compiler refuses a mamba model with a clear error", 
   job.weights = &w;
   job.B = 1;
   job.inputs = in.data();
-  fw::AccelInfo info;
+  fw::AccelInfo info;  // no SELECTIVE
+  info.rows = info.cols = 4;
   fw::S4ModelPlan plan;
   std::string why;
   CHECK_FALSE(fw::plan_s4_model(info, job, &plan, &why));
-  CHECK_THAT(why, Contains("block 'mamba' is not yet mapped onto the accelerator"));
+  CHECK_THAT(why, Contains("block 'mamba' needs the selective scan") && Contains("array.selective"));
+  info.selective = true;
+  info.number_format = uint8_t(regs::NumberFormat::BF16);
+  CHECK_FALSE(fw::plan_s4_model(info, job, &plan, &why));
+  CHECK_THAT(why, Contains("fp32 only"));
   CHECK_THROWS_WITH(s4_model_activation_ranges(d, w, in.data(), 1, nullptr), Contains("block mamba"));
 }
