@@ -518,7 +518,10 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
   }
   if (d.block == BlockKind::Mamba && hw.number_format != uint8_t(regs::NumberFormat::FP32)) {
     *why = "model: block 'mamba' runs on the accelerator in fp32 only (precision.format: fp32); this "
-           "accelerator's format is " + std::to_string(hw.number_format);
+           "accelerator's format is " +
+           (hw.number_format < regs::kNumNumberFormats
+                ? std::string(numfmt::format_name(numfmt::Format(hw.number_format)))
+                : std::to_string(hw.number_format));
     return false;
   }
   if (job.B == 0 || !job.inputs) {

@@ -108,3 +108,20 @@ TEST_CASE("mamba model: a plain accelerator (array.selective false) is refused",
   CHECK_THAT(r.err, Catch::Contains("block 'mamba' needs the selective scan") && Catch::Contains("SELECTIVE") &&
                         Catch::Contains("array.selective"));
 }
+
+TEST_CASE("mamba model: the example scenario runs; --compare refuses it", "[model][mamba][scenario]") {
+  const std::string scen = "'" + std::string(EC_SOURCE_DIR) + "/scenarios/examples/mamba_model.yaml'";
+  const VpResult r = run_epochcore_vp(dir(), scen + " --quiet");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.report["accuracy"]["max_rel"].get<double>() <= 1e-4);
+  CHECK(r.report["stages"].size() == 6);
+  // 4 blocks x 2 sequences x 2 passes (d_inner 128, 64 channels per pass on 32x32 with
+  // segments of d_state = 16); 2 * d_state coefficient words per step and pass.
+  CHECK(r.report["array_counters"]["scan_passes"].get<uint64_t>() == 16);
+  CHECK(r.report["array_counters"]["coeff_words"].get<uint64_t>() == 16ull * 2 * 16 * 256);
+  const VpResult c = run_epochcore_vp(dir(), scen + " --compare --quiet");
+  CHECK(c.exit_code == 2);
+  CHECK_THAT(c.err, Catch::Contains("--compare") && Catch::Contains("block: mamba") &&
+                        Catch::Contains("S4 blocks only"));
+}
