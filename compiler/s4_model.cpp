@@ -79,7 +79,8 @@ bool lay_out(const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image, st
              std::string* why) {
   const S4ModelDesc& d = *job.desc;
   const S4ModelPlan& plan = image->plan;
-  const uint64_t per_block = 2 + (plan.liquid.on ? (plan.liquid.kb ? 2 : 1) : 0);  // + liquid stages
+  const bool mamba = d.block == BlockKind::Mamba;  // one stage per block
+  const uint64_t per_block = mamba ? 1 : 2 + (plan.liquid.on ? (plan.liquid.kb ? 2 : 1) : 0);  // + liquid stages
   const uint64_t n_stages = 2 + per_block * d.n_layers;
   if (n_stages > EC_FW_MAX_STAGES) {
     *why = "model image: " + std::to_string(n_stages) + " stages (2 + " + std::to_string(per_block) +
@@ -111,7 +112,9 @@ bool lay_out(const AccelInfo& hw, const S4ModelJob& job, S4ModelImage* image, st
   };
   stages->clear();
   if (!stream_stage(build_s4_encoder_stream(hw, d, plan), "encoder", -1)) return false;
-  for (uint32_t i = 0; i < d.n_layers; ++i) {
+  for (uint32_t i = 0; mamba && i < d.n_layers; ++i)
+    if (!stream_stage(build_mamba_block_stream(hw, d, plan, i), layer_stage(i, "mamba"), int32_t(i))) return false;
+  for (uint32_t i = 0; !mamba && i < d.n_layers; ++i) {
     if (plan.liquid.on && plan.liquid.kb &&
         !stream_stage(build_s4_liquid_stream(hw, d, plan, i, true), layer_stage(i, "liquid_in"), int32_t(i)))
       return false;

@@ -133,6 +133,18 @@ struct S4ModelLayout {
     uint64_t liquid = 0;       // Liquid-S4: float32 coefficient tables (s4_liquid_tables)
   };
   std::vector<Block> layers;
+  // block mamba (then `layers` is empty): per block, fp32 (the model runs in fp32 only).
+  struct MambaBlock {
+    uint64_t norm = 0;        // RMSNorm weight[H], eps
+    uint64_t w_in = 0;        // in_proj [2Din][H]
+    uint64_t conv = 0;        // conv1d weight [Din][K], then bias [Din]
+    uint64_t w_x = 0;         // x_proj [R+2N][Din]
+    uint64_t w_dt = 0;        // dt_proj [Din][R]
+    uint64_t dt_affine = 0;   // AFFINE block 1[Din], dt_bias[Din]
+    uint64_t records = 0;     // LOAD_COEFFS records [Din][N]: a_re = -exp(A_log), d = D on PE 0
+    uint64_t w_out = 0;       // out_proj [H][Din]
+  };
+  std::vector<MambaBlock> mamba;
   uint64_t final_norm = 0;     // prenorm: norm block
   uint64_t head_w = 0, head_affine = 0;    // decoder [C][H], 1[C] b[C]; retrieval: W1 [H][4H], 1[H] b1[H]
   uint64_t head_w2 = 0, head_affine2 = 0;  // retrieval: W2 [C][H], 1[C] b2[C]
@@ -195,6 +207,21 @@ struct S4LiquidSpad {
   uint32_t out = 0;         // OUTPUT: [H][T] tile of s (or u~)
 };
 
+// block mamba: the scratchpads of a layers.i.mamba stream (docs/model-compiler.md,
+// "Mamba blocks"). One sequence at a time, all L steps resident; [R][L] buffers row-major
+// (stride L) unless named; st_*: stationary GEMM operands, one [K][n] block per n-block
+// of N = min(cols, L) steps.
+struct S4MambaSpad {
+  uint32_t N = 0;                // steps per n-block (GEMM n)
+  uint32_t su = 0, sy = 0;       // words between u / Delta rows (input) and scan-output rows (output)
+  uint32_t coef_words = 0;       // words between steps' coefficient blocks (B_t[N], C_t[N])
+  uint32_t pass_channels = 0;    // channels per RUN_SCAN pass: rows * segments_per_row(d_state)
+  uint32_t w_in = 0, w_x = 0, w_dt = 0, w_out = 0, x = 0, u = 0, dl = 0;  // INPUT
+  uint32_t norm = 0, conv = 0, dt_affine = 0, records = 0, norm_f = 0, pool_scale = 0, coef = 0;  // PARAM
+  uint32_t st_in = 0, st_u = 0, st_dt = 0, st_y = 0;                                              // PARAM
+  uint32_t xz = 0, dbl = 0, delta = 0, y = 0, o = 0, xo = 0, f = 0, pool = 0;                     // OUTPUT
+};
+
 struct S4ModelPlan {
   regs::NumberFormat format = regs::NumberFormat::FP32;
   S4LiquidSpad liquid;
@@ -204,6 +231,7 @@ struct S4ModelPlan {
   S4EncoderSpad enc;
   S4TailSpad tail;
   S4HeadSpad head;
+  S4MambaSpad mamba;  // block mamba only
   // Resident when job.allow_resident and z, s, and beside them the encoder's and the
   // tail's buffers (with a tile of at least min(cols, L, cap) steps) and the S4D
   // kernel's resident plan fit; else streaming, with the reason (empty when resident or
@@ -242,6 +270,11 @@ std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4Mo
                                                  const S4ModelPlan& plan);
 std::vector<cmd::Record> build_s4_tail_stream(const AccelInfo& hw, const S4ModelDesc& d,
                                               const S4ModelPlan& plan, uint32_t layer);
+// block mamba: the layers.i.mamba stream of block `layer` (RMSNorm -> in_proj -> conv1d,
+// SiLU -> x_proj -> dt_proj, softplus -> coefficient blocks -> LOAD_COEFFS, RUN_SCAN ->
+// gate -> out_proj -> residual; after the last block the final RMSNorm and the pooling).
+std::vector<cmd::Record> build_mamba_block_stream(const AccelInfo& hw, const S4ModelDesc& d,
+                                                  const S4ModelPlan& plan, uint32_t layer);
 std::vector<cmd::Record> build_s4_head_stream(const AccelInfo& hw, const S4ModelDesc& d,
                                               const S4ModelPlan& plan);
 // Liquid-S4 (docs/liquid-s4.md): whether the accelerator maps the description's variant in

@@ -90,7 +90,34 @@ bool write_s4_model_image(Hal& hal, const S4ModelJob& job, const S4ModelPlan& pl
              !out.bias(m.enc_affine, w.encoder.bias, "encoder.bias")) {
     return false;
   }
-  for (uint32_t i = 0; i < d.n_layers; ++i) {
+  // block mamba (fp32 only): the layers' tensors as float, RMSNorm blocks weight[H], eps,
+  // and the LOAD_COEFFS records of A = -exp(A_log) (in double, rounded once) and D.
+  for (uint32_t i = 0; d.block == BlockKind::Mamba && i < d.n_layers; ++i) {
+    const MambaBlockWeights& b = w.mamba_layers[i];
+    const S4ModelLayout::MambaBlock& mb = m.mamba[i];
+    const size_t Din = mamba_inner_width(d), N = d.d_state;
+    std::vector<float> norm(b.norm.begin(), b.norm.end());
+    norm.push_back(float(d.norm_eps));
+    std::vector<float> conv(b.conv_weight.begin(), b.conv_weight.end());
+    conv.insert(conv.end(), b.conv_bias.begin(), b.conv_bias.end());
+    std::vector<float> rec(Din * N * 8, 0.0f);
+    for (size_t c = 0; c < Din; ++c)
+      for (size_t n = 0; n < N; ++n) {
+        rec[(c * N + n) * 8] = float(-std::exp(b.A_log[c * N + n]));
+        if (n == 0) rec[(c * N + n) * 8 + 6] = float(b.D[c]);
+      }
+    if (!out.floats(mb.norm, norm, "mixer norm") || !out.weight(mb.w_in, b.in_proj, f, "in_proj.weight") ||
+        !out.floats(mb.conv, conv, "conv1d") || !out.weight(mb.w_x, b.x_proj, f, "x_proj.weight") ||
+        !out.weight(mb.w_dt, b.dt_proj, f, "dt_proj.weight") || !out.bias(mb.dt_affine, b.dt_bias, "dt_proj.bias") ||
+        !out.floats(mb.records, rec, "A_log, D (records)") || !out.weight(mb.w_out, b.out_proj, f, "out_proj.weight"))
+      return false;
+  }
+  if (d.block == BlockKind::Mamba) {
+    std::vector<float> norm(w.final_norm.weight.begin(), w.final_norm.weight.end());
+    norm.push_back(float(d.norm_eps));
+    if (!out.floats(m.final_norm, norm, "norm_f")) return false;
+  }
+  for (uint32_t i = 0; d.block != BlockKind::Mamba && i < d.n_layers; ++i) {
     const S4BlockWeights& b = w.layers[i];
     if (!out.weight(m.layers[i].w_out, b.output_linear.weight, f, "output_linear.weight") ||
         !out.bias(m.layers[i].out_affine, b.output_linear.bias, "output_linear.bias") ||
@@ -100,7 +127,7 @@ bool write_s4_model_image(Hal& hal, const S4ModelJob& job, const S4ModelPlan& pl
     if (plan.liquid.on && !out.floats(m.layers[i].liquid, s4_liquid_tables(d, b), "liquid coefficient tables"))
       return false;
   }
-  if (d.prenorm && !out.norm(m.final_norm, d, w.final_norm, "norm (final)")) return false;
+  if (d.prenorm && d.block != BlockKind::Mamba && !out.norm(m.final_norm, d, w.final_norm, "norm (final)")) return false;
   if (!d.retrieval) {
     if (!out.weight(m.head_w, w.decoder.weight, f, "decoder.weight") ||
         !out.bias(m.head_affine, w.decoder.bias, "decoder.bias"))

@@ -76,7 +76,7 @@ S4EncoderSpad encoder_spad(const S4ModelDesc& d, uint32_t T, uint32_t N, uint32_
     for (int i = 0; i < 2; ++i) e.in_slot[i] = b.take(SpadId::PARAM, "input tile " + dims({F, T}), 4 * F * T);
     e.u = b.take(SpadId::OUTPUT, "encoder GEMM tile " + dims({H, T}), tile);
   }
-  if (d.prenorm) e.norm = b.take(SpadId::PARAM, "layers.0.norm " + dims({norm_words}), 4ull * norm_words);
+  if (d.prenorm && d.block != BlockKind::Mamba) e.norm = b.take(SpadId::PARAM, "layers.0.norm " + dims({norm_words}), 4ull * norm_words);
   for (int i = 0; i < 2; ++i) {
     e.xo[i] = b.take(SpadId::OUTPUT, "x tile " + dims({H, T}), tile);
     if (!resident) e.zo[i] = b.take(SpadId::OUTPUT, "z tile " + dims({H, T}), tile);
@@ -378,6 +378,76 @@ void plan_partial(const AccelInfo& hw, const S4ModelDesc& d, S4ModelPlan& p) {
                        (lo < rows ? "; " + std::to_string(lo + 1) + " rows do not fit: " + over : "");
 }
 
+// block mamba: the encoder's tile (x only: no z, no norm) and the layers.i.mamba stream's
+// buffers (one sequence of L steps at a time, everything resident in the scratchpads).
+bool plan_mamba(const AccelInfo& hw, const S4ModelDesc& d, uint32_t cap, S4ModelPlan& p, std::string* why) {
+  if (!choose_tile(hw, d.L, cap, 1, "encoder",
+                   [&](uint32_t T, uint32_t N, SpadBudget& b) { p.enc = encoder_spad(d, T, N, 0, true, b); }, why))
+    return false;
+  const uint64_t H = d.H, L = d.L, Din = mamba_inner_width(d), R = mamba_dt_rank(d), N = d.d_state,
+                 K = d.d_conv;
+  const uint32_t spr = cmd::segments_per_row(hw_limits(hw), d.d_state);
+  if (spr == 0) {
+    *why = "layers.0.mamba: d_state = " + std::to_string(d.d_state) + " exceeds the array's " +
+           std::to_string(hw.cols) + " columns (one PE per state, RUN_SCAN seg_len <= cols)";
+    return false;
+  }
+  S4MambaSpad& s = p.mamba;
+  s.N = std::min<uint32_t>(hw.cols, d.L);
+  s.su = conflict_free_stride_words(d.L, hw.spad_banks[uint8_t(SpadId::INPUT)]);
+  s.sy = conflict_free_stride_words(d.L, hw.spad_banks[uint8_t(SpadId::OUTPUT)]);
+  const uint32_t pb = std::max(hw.spad_banks[uint8_t(SpadId::PARAM)], 1u);
+  s.coef_words = uint32_t((2 * N + pb - 1) / pb * pb);  // a multiple of the banks: conflict-free feed
+  s.pass_channels = spr * hw.rows;
+  struct Limit { const char* what; uint64_t value; };
+  const Limit limits[] = {{"2*d_inner (RUN_VEC channels)", 2 * Din}, {"L (COPY channels of the coefficient blocks)", L},
+                          {"u / Delta row stride (RUN_SCAN in_stride)", s.su},
+                          {"scan output row stride (RUN_SCAN out_stride)", s.sy},
+                          {"coefficient block stride (RUN_VEC d_stride)", s.coef_words}};
+  for (const Limit& l : limits)
+    if (l.value > 0xFFFF) {
+      *why = std::string("layers.0.mamba: ") + l.what + " = " + std::to_string(l.value) +
+             " exceeds 65535, the command field's limit";
+      return false;
+    }
+  SpadBudget b;
+  const std::string tile = dims({H, L}), inner = dims({Din, L});
+  s.w_in = b.take(SpadId::INPUT, "in_proj.weight " + dims({2 * Din, H}), 8 * Din * H);
+  s.w_x = b.take(SpadId::INPUT, "x_proj.weight " + dims({R + 2 * N, Din}), 4 * (R + 2 * N) * Din);
+  s.w_dt = b.take(SpadId::INPUT, "dt_proj.weight " + dims({Din, R}), 4 * Din * R);
+  s.w_out = b.take(SpadId::INPUT, "out_proj.weight " + dims({H, Din}), 4 * H * Din);
+  s.x = b.take(SpadId::INPUT, "x " + tile, 4 * H * L);
+  s.u = b.take(SpadId::INPUT, "u " + dims({Din, s.su}), 4 * Din * s.su);
+  s.dl = b.take(SpadId::INPUT, "Delta " + dims({Din, s.su}), 4 * Din * s.su);
+  s.norm = b.take(SpadId::PARAM, "norm " + dims({H + 1}), 4 * (H + 1));
+  s.conv = b.take(SpadId::PARAM, "conv1d " + dims({Din, K + 1}), 4 * Din * (K + 1));
+  s.dt_affine = b.take(SpadId::PARAM, "dt_proj.bias (1, b) " + dims({2 * Din}), 8 * Din);
+  s.records = b.take(SpadId::PARAM, "A, D records " + dims({Din, N}), Din * N * sizeof(cmd::CoeffRecord));
+  s.norm_f = b.take(SpadId::PARAM, "norm_f " + dims({H + 1}), 4 * (H + 1));
+  s.pool_scale = b.take(SpadId::PARAM, "pool scale " + dims({2 * H}), 8 * H);
+  s.coef = b.take(SpadId::PARAM, "coefficient blocks " + dims({L, s.coef_words}), 4 * L * s.coef_words);
+  s.st_in = b.take(SpadId::PARAM, "normed x (stationary) " + tile, 4 * H * L);
+  s.st_u = b.take(SpadId::PARAM, "u (stationary) " + inner, 4 * Din * L);
+  s.st_dt = b.take(SpadId::PARAM, "dt input (stationary) " + dims({R, L}), 4 * R * L);
+  s.st_y = b.take(SpadId::PARAM, "gated y (stationary) " + inner, 4 * Din * L);
+  s.xz = b.take(SpadId::OUTPUT, "in_proj out " + dims({2 * Din, L}), 8 * Din * L);
+  s.dbl = b.take(SpadId::OUTPUT, "x_proj out " + dims({R + 2 * N, L}), 4 * (R + 2 * N) * L);
+  s.delta = b.take(SpadId::OUTPUT, "dt_proj out " + inner, 4 * Din * L);
+  s.y = b.take(SpadId::OUTPUT, "scan out " + dims({Din, s.sy}), 4 * Din * s.sy);
+  s.o = b.take(SpadId::OUTPUT, "out_proj out " + tile, 4 * H * L);
+  s.xo = b.take(SpadId::OUTPUT, "x' " + tile, 4 * H * L);
+  s.f = b.take(SpadId::OUTPUT, "final-norm " + tile, 4 * H * L);
+  s.pool = b.take(SpadId::OUTPUT, "pool " + dims({H}), 4 * H);
+  std::string msg;
+  if (!b.fits(hw, "layers.0.mamba", &msg)) {
+    *why = msg + " (block mamba keeps one whole sequence of L = " + std::to_string(L) +
+           " steps resident; streaming time tiles are not implemented)";
+    return false;
+  }
+  p.resident = true;  // every block's activations stay in the scratchpads (x between blocks: memory)
+  return true;
+}
+
 }  // namespace
 
 bool s4_model_scales(const S4ModelDesc& d, regs::NumberFormat format, const ActivationRanges* r,
@@ -435,9 +505,17 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
     *why = std::string("model: ") + e.what();
     return false;
   }
-  if (d.block == BlockKind::Mamba) {
-    *why = "model: block 'mamba' is not yet mapped onto the accelerator (the double-precision reference "
-           "runs it: s4_model_forward / mamba_model_features, maths/reference/mamba_reference.h)";
+  if (d.block == BlockKind::Mamba && !hw.selective) {
+    *why = "model: block 'mamba' needs the selective scan (RUN_SCAN): this accelerator's HW_FEATURES lacks "
+           "SELECTIVE (scenario key array.selective: true, docs/selective-scan.md)";
+    return false;
+  }
+  if (d.block == BlockKind::Mamba && hw.number_format != uint8_t(regs::NumberFormat::FP32)) {
+    *why = "model: block 'mamba' runs on the accelerator in fp32 only (precision.format: fp32); this "
+           "accelerator's format is " +
+           (hw.number_format < regs::kNumNumberFormats
+                ? std::string(numfmt::format_name(numfmt::Format(hw.number_format)))
+                : std::to_string(hw.number_format));
     return false;
   }
   if (job.B == 0 || !job.inputs) {
@@ -485,7 +563,23 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
     m.enc_affine = take(8 * H);
   }
   const uint32_t dirs = d.bidirectional ? 2 : 1;
-  m.layers.resize(d.n_layers);
+  const bool mamba = d.block == BlockKind::Mamba;
+  if (mamba) {
+    m.norm_words = d.H + 1;  // RMSNorm: weight[H], eps
+    const uint64_t Din = mamba_inner_width(d), R = mamba_dt_rank(d), N = d.d_state, K = d.d_conv;
+    m.mamba.resize(d.n_layers);
+    for (S4ModelLayout::MambaBlock& b : m.mamba) {
+      b.norm = take(4 * (H + 1));
+      b.w_in = take(8 * Din * H);
+      b.conv = take(4 * Din * (K + 1));
+      b.w_x = take(4 * (R + 2 * N) * Din);
+      b.w_dt = take(4 * Din * R);
+      b.dt_affine = take(8 * Din);
+      b.records = take(Din * N * sizeof(cmd::CoeffRecord));
+      b.w_out = take(4 * H * Din);
+    }
+  }
+  m.layers.resize(mamba ? 0 : d.n_layers);
   const bool liquid = d.block == BlockKind::LiquidS4;
   const bool liquid_kb = liquid && d.liquid_kernel == LiquidKernel::KB;
   const uint64_t liquid_tables = liquid_kb ? 2 : dirs;  // s4_liquid_tables
@@ -513,6 +607,18 @@ bool plan_s4_model(const AccelInfo& hw, const S4ModelJob& job, S4ModelPlan* plan
   // that fits, per stage.
   const uint32_t nw = m.norm_words;
   const uint32_t cap = job.max_tile_steps ? job.max_tile_steps : kDefaultMaxTileSteps;
+  if (mamba) {
+    if (!plan_mamba(hw, d, cap, p, why)) return false;
+    m.x = take(4 * S * H * L);
+    m.features = take(4 * H * S);
+    m.logits = take(4 * C * job.B);
+    m.workspace = at;
+    SpadBudget head;
+    p.head = head_spad(d, hw, job.B, S, head);
+    if (!head.fits(hw, "head", why)) return false;
+    *plan = std::move(p);
+    return true;
+  }
   if (liquid_kb)  // the SSM reads u~, which has no resident place beside z and s
     p.streaming_reason = "Liquid-S4 kb: the SSM input u~ streams through system memory (docs/liquid-s4.md)";
   else if (job.allow_resident)

@@ -219,6 +219,7 @@ std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4Mo
   const uint64_t H = d.H, L = d.L, F = d.d_input;
   const bool tokens = d.input == InputKind::Tokens;
   const float x_scale = plan.scales.encoder_out, z_scale = plan.scales.layers[0].ssm_in;
+  const bool mamba = d.block == BlockKind::Mamba;  // x only: the block stream norms it itself
   Stream st;
   if (tokens) {
     st.load(SpadId::PARAM, e.table, m.embedding, 4 * H, uint32_t(F));
@@ -226,7 +227,7 @@ std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4Mo
     st.load(SpadId::INPUT, e.w_enc, m.enc_weight, 4 * F, uint32_t(H));
     st.load(SpadId::PARAM, e.affine, m.enc_affine, 8 * H, 1);
   }
-  if (d.prenorm) st.load(SpadId::PARAM, e.norm, m.layers[0].norm, 4ull * m.norm_words, 1);
+  if (d.prenorm && !mamba) st.load(SpadId::PARAM, e.norm, m.layers[0].norm, 4ull * m.norm_words, 1);
   // No ramp: the encoder is DMA-bound (its vector work is small), short tiles cost more.
   const std::vector<Tile> list = tiles(plan, d.L, e.T, e.N, false, false);
   auto fetch = [&](const Tile& t, int slot) {
@@ -254,6 +255,11 @@ std::vector<cmd::Record> build_s4_encoder_stream(const AccelInfo& hw, const S4Mo
                       e.u + 4 * j0, 4 * w, n, d.H);
       }
       st.vec(VecOp::AFFINE, output(e.u, w), param(e.affine), output(e.xo[slot], w), d.H, w, x_scale);
+    }
+    if (mamba) {
+      st.barrier();
+      store_tile(st, d, t, e.xo[slot], m.x);
+      continue;
     }
     if (plan.resident) {
       resident_ssm_input(st, d, t, output(e.xo[slot], w), z_rows(plan, d, t), e.norm, z_scale, x_scale);
@@ -456,6 +462,111 @@ std::vector<cmd::Record> build_s4_head_stream(const AccelInfo& hw, const S4Model
   const uint64_t cols = d.retrieval ? B : S;  // [C][B] either way (S = B without retrieval)
   st.barrier();
   st.dma(false, SpadId::OUTPUT, h.logits, m.logits, 4 * cols, d.classes, 4 * cols, 4 * cols);
+  st.end();
+  return st.s;
+}
+
+std::vector<cmd::Record> build_mamba_block_stream(const AccelInfo& hw, const S4ModelDesc& d,
+                                                  const S4ModelPlan& plan, uint32_t layer) {
+  const S4MambaSpad& p = plan.mamba;
+  const S4ModelLayout& m = plan.mem;
+  const S4ModelLayout::MambaBlock& mb = m.mamba[layer];
+  const bool last_block = layer + 1 == d.n_layers;
+  const uint32_t H = d.H, L = d.L, Din = mamba_inner_width(d), R = mamba_dt_rank(d), N = d.d_state,
+                 K = d.d_conv, nb = p.N;
+  Stream st;
+  // Weights and parameters, resident for the whole stream.
+  st.load(SpadId::INPUT, p.w_in, mb.w_in, 4ull * H, 2 * Din);
+  st.load(SpadId::INPUT, p.w_x, mb.w_x, 4ull * Din, R + 2 * N);
+  st.load(SpadId::INPUT, p.w_dt, mb.w_dt, 4ull * R, Din);
+  st.load(SpadId::INPUT, p.w_out, mb.w_out, 4ull * Din, H);
+  st.load(SpadId::PARAM, p.norm, mb.norm, 4ull * (H + 1), 1);
+  st.load(SpadId::PARAM, p.conv, mb.conv, 4ull * Din * (K + 1), 1);
+  st.load(SpadId::PARAM, p.dt_affine, mb.dt_affine, 8ull * Din, 1);
+  st.load(SpadId::PARAM, p.records, mb.records, uint64_t(N) * sizeof(cmd::CoeffRecord), Din);
+  if (last_block) st.load(SpadId::PARAM, p.norm_f, m.final_norm, 4ull * (H + 1), 1);
+  for (uint32_t q = 0; q < m.S; ++q) {
+    const uint64_t xq = m.x + 4ull * q * H * L;
+    st.load(SpadId::INPUT, p.x, xq, 4ull * L, H);
+    if (last_block) st.load(SpadId::PARAM, p.pool_scale, m.pool_scale + 8ull * H * q, 8ull * H, 1);
+    st.barrier();
+    // in_proj: per n-block, RMSNorm(x) as the stationary [H][n] block, W_in's 2Din rows
+    // streaming into columns j0.. of xz [2Din][L].
+    for (uint32_t j0 = 0; j0 < L; j0 += nb) {
+      const uint32_t n = std::min(nb, L - j0), blk = p.st_in + 4 * H * j0;
+      st.vec(VecOp::RMSNORM, input(p.x + 4 * j0, L), param(p.norm), param(blk, n), H, n, 0.0f);
+      st.gemm_folds(hw.rows, H, blk, p.w_in, 4 * H, p.xz + 4 * j0, 4 * L, n, 2 * Din);
+    }
+    // u = SiLU(conv1d(x half)) into the scan's input rows (causal, zero history).
+    st.vec(VecOp::CONV1D, output(p.xz, L), param(p.conv, K), input(p.u, p.su), Din, L, 0.0f);
+    st.vec(VecOp::SILU, input(p.u, p.su), kUnused, input(p.u, p.su), Din, L, 0.0f);
+    // x_proj: u stationary ([Din][n] blocks, COPY: exact in fp32) -> dbl [R+2N][L].
+    for (uint32_t j0 = 0; j0 < L; j0 += nb) {
+      const uint32_t n = std::min(nb, L - j0), blk = p.st_u + 4 * Din * j0;
+      st.vec(VecOp::COPY, input(p.u + 4 * j0, p.su), kUnused, param(blk, n), Din, n, 0.0f);
+      st.gemm_folds(hw.rows, Din, blk, p.w_x, 4 * Din, p.dbl + 4 * j0, 4 * L, n, R + 2 * N);
+    }
+    // dt_proj: dbl's first R rows stationary -> delta [Din][L]; Delta = softplus(delta +
+    // dt_bias) into the scan's Delta rows.
+    for (uint32_t j0 = 0; j0 < L; j0 += nb) {
+      const uint32_t n = std::min(nb, L - j0), blk = p.st_dt + 4 * R * j0;
+      st.vec(VecOp::COPY, output(p.dbl + 4 * j0, L), kUnused, param(blk, n), R, n, 0.0f);
+      st.gemm_folds(hw.rows, R, blk, p.w_dt, 4 * R, p.delta + 4 * j0, 4 * L, n, Din);
+    }
+    st.vec(VecOp::AFFINE, output(p.delta, L), param(p.dt_affine), input(p.dl, p.su), Din, L, 0.0f);
+    st.vec(VecOp::SOFTPLUS, input(p.dl, p.su), kUnused, input(p.dl, p.su), Din, L, 0.0f);
+    // The coefficient blocks: row R + j of dbl (B_t[j] for j < N, then C_t[j - N]) is
+    // word j of every step's block. A COPY of L rows of one word transposes it: source
+    // row t = dbl[R + j][t] (a_stride 1), destination row t = block t (d_stride = block).
+    for (uint32_t j = 0; j < 2 * N; ++j)
+      st.vec(VecOp::COPY, output(p.dbl + 4 * (R + j) * L, 1), kUnused, param(p.coef + 4 * j, p.coef_words), L, 1,
+             0.0f);
+    // The scan: per fold of pass_channels channels, LOAD_COEFFS (A, D), RUN_SCAN over L.
+    for (uint32_t c0 = 0; c0 < Din; c0 += p.pass_channels) {
+      const uint32_t segs = std::min(p.pass_channels, Din - c0);
+      cmd::LoadCoeffs lc;
+      lc.param_addr = p.records + uint32_t(c0 * N * sizeof(cmd::CoeffRecord));
+      lc.n_seg = segs;
+      lc.seg_len = N;
+      st.s.push_back(cmd::encode_load_coeffs(lc));
+      cmd::RunScan r;
+      r.flags = cmd::FLAG_RESET_STATE;
+      r.coef_spad = SpadId::PARAM;
+      r.u_addr = p.u + 4 * c0 * p.su;
+      r.dt_addr = p.dl + 4 * c0 * p.su;
+      r.in_stride = uint16_t(p.su);
+      r.out_addr = p.y + 4 * c0 * p.sy;
+      r.out_stride = uint16_t(p.sy);
+      r.coef_addr = p.coef;
+      r.coef_stride = 4 * p.coef_words;
+      r.length = L;
+      st.s.push_back(cmd::encode_run_scan(r));
+    }
+    // y * silu(z) as the stationary [Din][n] blocks of out_proj -> o [H][L]; x' = x + o.
+    for (uint32_t j0 = 0; j0 < L; j0 += nb) {
+      const uint32_t n = std::min(nb, L - j0), blk = p.st_y + 4 * Din * j0;
+      st.vec(VecOp::GATE, output(p.y + 4 * j0, p.sy), output(p.xz + 4 * (Din * L + j0), L), param(blk, n), Din, n,
+             0.0f);
+      st.gemm_folds(hw.rows, Din, blk, p.w_out, 4 * Din, p.o + 4 * j0, 4 * L, n, H);
+    }
+    st.vec(VecOp::ADD, input(p.x, L), output(p.o, L), output(p.xo, L), H, L, 0.0f);
+    if (!last_block) {
+      st.barrier();
+      st.dma(false, SpadId::OUTPUT, p.xo, xq, 4ull * L, H, 4ull * L, 4ull * L);
+      continue;
+    }
+    // The final RMSNorm and the mean over the valid steps (one POOL_SUM per n-block, as
+    // the S4 tails).
+    st.vec(VecOp::RMSNORM, output(p.xo, L), param(p.norm_f), output(p.f, L), H, L, 0.0f);
+    const uint32_t valid = plan.lengths[q];
+    for (uint32_t j0 = 0; j0 < valid; j0 += nb)
+      st.vec(VecOp::POOL_SUM, output(p.f + 4 * j0, L), kUnused, output(p.pool, 1), H, std::min(nb, valid - j0),
+             plan.scales.pool_sum, j0 == 0 ? 0 : uint8_t(cmd::FLAG_ACCUMULATE));
+    st.vec(VecOp::AFFINE, output(p.pool, 1), param(p.pool_scale), output(p.pool, 1), H, 1, plan.scales.features);
+    st.barrier();
+    const uint64_t col = uint64_t(q % m.docs) * m.B + q / m.docs;
+    st.dma(false, SpadId::OUTPUT, p.pool, m.features + 4 * col, 4, H, 4ull * m.S, 4);
+  }
   st.end();
   return st.s;
 }

@@ -107,12 +107,24 @@ std::string format_model_report(const Scenario& s, const json& r) {
   }
   if (r.contains("plan")) {
     const json& pl = r["plan"];
-    os << "  plan       SSM activations " << pl["activations"].get<std::string>()
-       << (pl["activations"] == "resident" ? " (z and s stay in the scratchpads between stages)"
-           : pl["activations"] == "partial"
-               ? " (" + pl["residency_reason"].get<std::string>() + "; the other rows through system memory)"
-               : " through system memory: " + pl["streaming_reason"].get<std::string>())
-       << "; " << pl["commands"] << " commands\n";
+    bool mamba = false;  // layers.i.mamba stages: one sequence resident per block stage
+    if (r.contains("stages"))
+      for (const json& st : r["stages"]) {
+        const std::string n = st.value("name", "");
+        mamba = mamba || (n.size() > 6 && n.compare(n.size() - 6, 6, ".mamba") == 0);
+      }
+    if (mamba) {
+      os << "  plan       Mamba blocks: one sequence's activations resident per layers.i.mamba stage, x through "
+            "system memory between blocks; "
+         << pl["commands"] << " commands\n";
+    } else {
+      os << "  plan       SSM activations " << pl["activations"].get<std::string>()
+         << (pl["activations"] == "resident" ? " (z and s stay in the scratchpads between stages)"
+             : pl["activations"] == "partial"
+                 ? " (" + pl["residency_reason"].get<std::string>() + "; the other rows through system memory)"
+                 : " through system memory: " + pl["streaming_reason"].get<std::string>())
+         << "; " << pl["commands"] << " commands\n";
+    }
   }
   std::snprintf(line, sizeof line, "  cycles     %llu (%.3f ms simulated)\n",
                 (unsigned long long)r["cycles"].get<uint64_t>(), r["simulated_seconds"].get<double>() * 1e3);

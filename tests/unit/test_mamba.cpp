@@ -457,7 +457,7 @@ TEST_CASE("mamba: safetensors names, round trip and errors naming file, tensor a
   fs::remove_all(dir);
 }
 
-TEST_CASE("mamba: the model compiler refuses a mamba model with a clear error", "[mamba][compiler]") {
+TEST_CASE("mamba: the model compiler refuses a mamba model on a plain or non-fp32 accelerator", "[mamba][compiler]") {
   const S4ModelDesc d = mamba_desc(4, 2, 6);
   const S4ModelWeights w = s4_model_init(d, 2);
   const std::vector<double> in(6, 1.0);
@@ -466,10 +466,39 @@ TEST_CASE("mamba: the model compiler refuses a mamba model with a clear error", 
   job.weights = &w;
   job.B = 1;
   job.inputs = in.data();
-  fw::AccelInfo info;
+  fw::AccelInfo info;  // no SELECTIVE
+  info.rows = info.cols = 4;
   fw::S4ModelPlan plan;
   std::string why;
   CHECK_FALSE(fw::plan_s4_model(info, job, &plan, &why));
-  CHECK_THAT(why, Contains("block 'mamba' is not yet mapped onto the accelerator"));
+  CHECK_THAT(why, Contains("block 'mamba' needs the selective scan") && Contains("array.selective"));
+  info.selective = true;
+  info.number_format = uint8_t(regs::NumberFormat::BF16);
+  CHECK_FALSE(fw::plan_s4_model(info, job, &plan, &why));
+  CHECK_THAT(why, Contains("fp32 only") && Contains("bf16"));
+  // A selective fp32 accelerator plans it; a sequence too long for the scratchpads is
+  // refused with the buffers named; d_state wider than the array is refused.
+  info.number_format = uint8_t(regs::NumberFormat::FP32);
+  for (uint8_t s = 0; s < 3; ++s) info.spad_bytes[s] = 64 * 1024;
+  REQUIRE(fw::plan_s4_model(info, job, &plan, &why));
+  CHECK(plan.resident);
+  CHECK(plan.mamba.pass_channels == 4);  // 4 rows, no segments (AccelInfo default)
+  CHECK(plan.mem.mamba.size() == 1);
+  const S4ModelDesc longer = mamba_desc(4, 2, 3000);
+  const S4ModelWeights wl = s4_model_init(longer, 2);
+  const std::vector<double> in_l(3000, 1.0);
+  job.desc = &longer;
+  job.weights = &wl;
+  job.inputs = in_l.data();
+  CHECK_FALSE(fw::plan_s4_model(info, job, &plan, &why));
+  CHECK_THAT(why, Contains("layers.0.mamba") && Contains("scratchpad needs") && Contains("x [4][3000]") &&
+                      Contains("L = 3000"));
+  const S4ModelDesc wide = mamba_desc(4, 8, 6);
+  const S4ModelWeights ww = s4_model_init(wide, 2);
+  job.desc = &wide;
+  job.weights = &ww;
+  job.inputs = in.data();
+  CHECK_FALSE(fw::plan_s4_model(info, job, &plan, &why));
+  CHECK_THAT(why, Contains("d_state = 8 exceeds the array's 4 columns"));
   CHECK_THROWS_WITH(s4_model_activation_ranges(d, w, in.data(), 1, nullptr), Contains("block mamba"));
 }
