@@ -6,7 +6,8 @@ Runs every scenario of scenarios/lra_layers/ and scenarios/lra/ once per option 
 --compare (fast timing, the scenarios' own), keeps the reports in OUT_DIR (a report that
 exists is not run again: delete OUT_DIR after changing the simulator or the data), and
 prints Markdown tables: speedup and energy ratio against the TPU-like baseline per option,
-and each option's cycles against the default.
+and each option's cycles against the default. Model-compiler keys (`compiler.*`) do not
+apply to single layers: there an option made only of them repeats the default's figures.
 
 Usage, from the source root:
   python3 tools/options_lra.py build/epochcore-vp OUT_DIR [NAME=KEY=VALUE[,KEY=VALUE...] ...]
@@ -23,6 +24,10 @@ OPTIONS = {
     "default": [],
     "segment_direction": ["array.segment_direction=true"],
     "pe_clock_gating": ["energy.pe_clock_gating=true"],
+    "compute_queues": ["array.compute_queues=2"],
+    "partial_residency": ["compiler.residency=partial"],
+    "all": ["array.segment_direction=true", "energy.pe_clock_gating=true", "array.compute_queues=2",
+            "compiler.residency=partial"],
 }
 
 
@@ -71,6 +76,11 @@ def main(argv):
     for kind in ["lra_layers", "lra"]:
         for m in MODELS:
             for name, sets in options.items():
+                if kind == "lra_layers":  # compiler.* keys apply to whole models (the model compiler) only
+                    sets = [a for a in sets if not a.startswith("compiler.")]
+                    if not sets and name != "default":
+                        results[(kind, m, name)] = results[(kind, m, "default")]
+                        continue
                 rep = run(vp, f"scenarios/{kind}/{m}.yaml", sets, f"{out}/{kind}_{m}_{name}.json")
                 results[(kind, m, name)] = figures(rep)
 
