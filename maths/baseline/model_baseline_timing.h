@@ -68,7 +68,33 @@ void finish_totals(BaselineModelStage& s, uint32_t R, uint32_t C);
 // Throws std::invalid_argument naming the field: a bad description (check_s4_model_desc),
 // B == 0, a configuration or VecCostParams value the parts reject (zero rows, lanes,
 // factors, ...), or a model too large for the 64-bit counters.
+//
+// Block mamba (docs/baseline.md, "Mamba blocks"): "encoder" (embedding or input GEMM, no
+// norm), one "layers.i.mamba" stage per block (RMSNorm, in_proj, CONV1D, SiLU, x_proj,
+// dt_proj, bias, softplus, the 2N B/C COPYs, baseline_selective_scan, GATE, out_proj,
+// residual; the last block also the final RMSNorm), then "head".
 BaselineModelCost baseline_s4_model(const BaselineConfig& cfg, const vec::VecCostParams& vp,
                                     const S4ModelDesc& d, uint32_t B);
+
+// exp(Delta*A) per state and step on the vector unit: cycles per lane-wide group of
+// elements (one multiply Delta*A, one exp pass). An assumption, not a measurement: half of
+// SiLU's exp + divide (VecCostParams.silu_factor 4).
+constexpr uint32_t kScanExpFactor = 2;
+
+// The selective scan of one Mamba block for S sequences of L steps, Din channels, N
+// states each, on the baseline (docs/baseline.md, "Mamba blocks"), as the S4 recurrence:
+//  - vector unit (vp): per sequence du = Delta*u (Mul, Din x L); per time block of t steps
+//    (T = min(cols, L), the last block L mod T) the Din*N*t state updates
+//    h = exp(Delta*A) h + du*B, ceil(Din*N*t / lanes) * (kScanExpFactor + mul_factor +
+//    batchnorm_factor) cycles; after the scan D*u (Mul) and y + D*u (ResidualAdd), Din x L;
+//  - array: per time block the C projection y_t[d] = sum_n C_t[n] h_t[d][n] as a
+//    block-diagonal WS GEMM (block_diagonal_tally: t blocks of N rows, one column each,
+//    the Din state rows streamed);
+//  - per sequence the updates of block i+1 overlap the projection of block i (the S4
+//    recurrence's two-stage pipeline); sequences run one after another.
+// Throws std::invalid_argument naming the argument when one is zero, or the VecCostParams
+// error.
+BaselineModelStage baseline_selective_scan(const BaselineConfig& cfg, const vec::VecCostParams& vp,
+                                           uint64_t S, uint64_t Din, uint64_t N, uint64_t L);
 
 }  // namespace epochcore::baseline

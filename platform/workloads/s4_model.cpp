@@ -101,10 +101,6 @@ class S4ModelWorkload : public Workload {
       if (!fw::s4_liquid_supported(desc_, regs::NumberFormat(uint8_t(numfmt::Format(s_.precision.format))), &why))
         throw InputError(desc_source_ + ": " + why);
     }
-    // The baseline costs S4 blocks (W_out, GLU, the S4D kernel): no Mamba mapping.
-    if (desc_.block == BlockKind::Mamba && o_.compare)
-      throw InputError("--compare: the TPU-like baseline (maths/baseline/model_baseline_timing) costs S4 blocks "
-                       "only; " + desc_source_ + " has block: mamba, which it cannot cost yet");
     // Integer formats use static per-tensor scales, calibrated with the reference model on
     // this run's inputs (post-training calibration; docs/precisions.md). One
     // double-precision pass gives both the reference logits and the calibration.

@@ -5,6 +5,7 @@
 // timing must give the same bytes and cycles; a plain accelerator is refused.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -109,7 +110,7 @@ TEST_CASE("mamba model: a plain accelerator (array.selective false) is refused",
                         Catch::Contains("array.selective"));
 }
 
-TEST_CASE("mamba model: the example scenario runs; --compare refuses it", "[model][mamba][scenario]") {
+TEST_CASE("mamba model: the example scenario runs; --compare costs it on the baseline", "[model][mamba][scenario]") {
   const std::string scen = "'" + std::string(EC_SOURCE_DIR) + "/scenarios/examples/mamba_model.yaml'";
   const VpResult r = run_epochcore_vp(dir(), scen + " --quiet");
   INFO(r.err);
@@ -121,7 +122,34 @@ TEST_CASE("mamba model: the example scenario runs; --compare refuses it", "[mode
   CHECK(r.report["array_counters"]["scan_passes"].get<uint64_t>() == 16);
   CHECK(r.report["array_counters"]["coeff_words"].get<uint64_t>() == 16ull * 2 * 16 * 256);
   const VpResult c = run_epochcore_vp(dir(), scen + " --compare --quiet");
-  CHECK(c.exit_code == 2);
-  CHECK_THAT(c.err, Catch::Contains("--compare") && Catch::Contains("block: mamba") &&
-                        Catch::Contains("S4 blocks only"));
+  INFO(c.err);
+  REQUIRE(c.exit_code == 0);
+  // The same run with the baseline beside it (docs/baseline.md, "Mamba blocks").
+  CHECK(c.report["cycles"] == r.report["cycles"]);
+  const json& cmp = c.report["comparison"];
+  REQUIRE(cmp.is_object());
+  for (const char* k : {"speedup_end_to_end", "speedup_compute", "energy_ratio"}) {
+    INFO(k);
+    const double v = cmp[k].get<double>();
+    CHECK(std::isfinite(v));
+    CHECK(v > 0);
+  }
+  // Per layer: encoder, layers.0..3 (the layers.i.mamba stages on both sides), head,
+  // each with a baseline cost.
+  const json& pl = cmp["per_layer"];
+  REQUIRE(pl.size() == 6);
+  CHECK(pl[0]["name"] == "encoder");
+  for (int i = 0; i < 4; ++i) CHECK(pl[1 + i]["name"] == "layers." + std::to_string(i));
+  CHECK(pl[5]["name"] == "head");
+  for (const json& l : pl) {
+    INFO(l.dump());
+    CHECK(l["baseline_cycles"].get<uint64_t>() > 0);
+    CHECK(std::isfinite(l["speedup"].get<double>()));
+  }
+  uint64_t sum = 0;
+  for (const json& l : pl) sum += l["baseline_cycles"].get<uint64_t>();
+  CHECK(sum == cmp["baseline_cycles"].get<uint64_t>());
+  const json& stages = c.report["baseline"]["variants"][cmp["baseline_variant"].get<std::string>()]["stages"];
+  REQUIRE(stages.size() == 6);
+  CHECK(stages[1]["name"] == "layers.0.mamba");
 }

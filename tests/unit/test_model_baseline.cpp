@@ -357,3 +357,120 @@ TEST_CASE("model_baseline: bad input is an error naming it", "[model_baseline]")
   bad.H = 8192, bad.M = 1024;  // within the weights' bound, beyond the counters at 2^20 inputs
   CHECK_THROWS_WITH(baseline_s4_model(cfg, vp, bad, 1u << 20), Contains("1e18"));
 }
+
+// Mamba blocks (docs/baseline.md, "Mamba blocks").
+namespace {
+
+// Worked by hand on a 4x4 array, 4 lanes, default factors (mul 1, batchnorm 1, residual 1,
+// kScanExpFactor 2), S 1, Din 2, N 2: T = 4 steps per time block.
+//   per fold 2R + C + m - 2 = 12 cycles (m = Din = 2 state rows);
+//   full block: 4 blocks of 2 rows = 8 rows, 2 row tiles: 24 cycles, 64 mapped MACs,
+//     32 weights; last block of 2 steps: 4 rows, 1 tile: 12 cycles, 16 MACs, 8 weights;
+//   updates: ceil(Din*N*t / 4) * (2 + 1 + 1) = 4t cycles: 16 (t = 4), 8 (t = 2);
+//   Mul and ResidualAdd of Din x L: ceil(2L / 4) cycles each, three calls.
+TEST_CASE("baseline selective scan: tiny shapes worked by hand", "[baseline][model][mamba]") {
+  BaselineConfig cfg;
+  cfg.rows = 4;
+  cfg.cols = 4;
+  vec::VecCostParams vp;
+  vp.lanes = 4;
+  SECTION("L 6: one full time block and a block of 2 steps") {
+    const BaselineModelStage s = baseline_selective_scan(cfg, vp, 1, 2, 2, 6);
+    // pipeline: 16 + 24 = 40; max(40, 16 + 8) + 12 = 52; + 3 * ceil(12/4) = 61
+    CHECK(s.cycles == 61);
+    CHECK(s.array_cycles == 36);
+    CHECK(s.vector_cycles == 16 + 8 + 9);
+    CHECK(s.folds == 3);
+    CHECK(s.mac_ops == 80);
+    CHECK(s.useful_macs == 24);  // L * Din * N
+    CHECK(s.weight_loads == 40);
+    CHECK(s.vector_ops.special == 24);  // one exp per state and step
+    CHECK(s.vector_ops.mul == 3 * 24 + 2 * 12);
+    CHECK(s.vector_ops.add == 24 + 12);
+    CHECK(s.utilization == Approx(80.0 / (16.0 * 61)));
+  }
+  SECTION("L 10: the array bounds the pipeline") {
+    // 16 + max(16, 24) + 24 = 64; max(64, 2 * 16 + 8) + 12 = 76; + 3 * ceil(20/4) = 91
+    const BaselineModelStage s = baseline_selective_scan(cfg, vp, 1, 2, 2, 10);
+    CHECK(s.cycles == 91);
+    CHECK(s.array_cycles == 2 * 24 + 12);
+    CHECK(s.vector_cycles == 2 * 16 + 8 + 15);
+    // S sequences one after another
+    const BaselineModelStage s3 = baseline_selective_scan(cfg, vp, 3, 2, 2, 10);
+    CHECK(s3.cycles == 3 * 91);
+    CHECK(s3.mac_ops == 3 * s.mac_ops);
+  }
+  SECTION("weight-load overlap hides R cycles per fold after a block's first") {
+    cfg.overlap_weight_load = true;
+    // full block 24 - 4 = 20: 16 + 20 = 36; max(36, 24) + 12 = 48; + 9 = 57
+    CHECK(baseline_selective_scan(cfg, vp, 1, 2, 2, 6).cycles == 57);
+  }
+  SECTION("errors") {
+    CHECK_THROWS_WITH(baseline_selective_scan(cfg, vp, 1, 0, 2, 6), Contains("Din"));
+    vp.mul_factor = 0;
+    CHECK_THROWS_WITH(baseline_selective_scan(cfg, vp, 1, 2, 2, 6), Contains("mul_factor"));
+  }
+}
+
+S4ModelDesc small_mamba(uint32_t n_layers) {
+  S4ModelDesc d;
+  d.task = "small_mamba";
+  d.block = BlockKind::Mamba;
+  d.input = InputKind::Tokens;
+  d.d_input = 7;
+  d.H = 8;
+  d.L = 20;
+  d.n_layers = n_layers;
+  d.norm = NormKind::RMS;
+  d.prenorm = true;
+  d.d_state = 4;
+  d.d_conv = 3;
+  d.expand = 2;
+  d.dt_rank = 0;  // auto: ceil(8 / 16) = 1
+  d.classes = 5;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("baseline mamba model: each block stage is the sum of its closed forms", "[baseline][model][mamba]") {
+  BaselineConfig cfg;
+  cfg.rows = 8;
+  cfg.cols = 8;
+  vec::VecCostParams vp;
+  vp.lanes = 8;
+  const S4ModelDesc d = small_mamba(2);
+  const uint32_t B = 2;
+  const BaselineModelCost c = baseline_s4_model(cfg, vp, d, B);
+  REQUIRE(c.stages.size() == 4);
+  CHECK(c.stages[0].name == "encoder");
+  CHECK(c.stages[1].name == "layers.0.mamba");
+  CHECK(c.stages[2].name == "layers.1.mamba");
+  CHECK(c.stages[3].name == "head");
+  REQUIRE(c.blocks.size() == 2);
+  const uint64_t S = B, H = 8, L = 20, Din = 16, R = 1, N = 4, K = 3;
+  auto g = [&](uint64_t M, uint64_t Nn, uint64_t Kk) { return ws_gemm(M, Nn, Kk, 8, 8).cycles; };
+  auto v = [&](VecOp op, uint64_t ch, uint64_t steps, uint32_t taps = 0) {
+    vec::VecCost vc;
+    REQUIRE(vec::vec_cost(op, ch, steps, vp, vc, taps).ok());
+    return vc.cycles;
+  };
+  const BaselineModelStage scan = baseline_selective_scan(cfg, vp, S, Din, N, L);
+  const uint64_t arr = g(S * L, 2 * Din, H) + g(S * L, R + 2 * N, Din) + g(S * L, Din, R) + g(S * L, H, Din);
+  const uint64_t vecc = S * (v(VecOp::RmsNorm, H, L) + v(VecOp::Conv1d, Din, L, K) + v(VecOp::Silu, Din, L) +
+                             v(VecOp::BatchNorm, Din, L) + v(VecOp::Softplus, Din, L) + 2 * N * v(VecOp::Copy, 1, L) +
+                             v(VecOp::Gate, Din, L) + v(VecOp::ResidualAdd, H, L));
+  const BaselineModelStage& b0 = c.stages[1];
+  CHECK(b0.array_cycles == arr + scan.array_cycles);
+  CHECK(b0.vector_cycles == vecc + scan.vector_cycles);
+  CHECK(b0.cycles == arr + vecc + scan.cycles);
+  CHECK(b0.useful_macs == S * L * (2 * Din * H + (R + 2 * N) * Din + Din * R + H * Din) + scan.useful_macs);
+  // The last block adds the final RMSNorm (norm_f).
+  CHECK(c.stages[2].cycles == b0.cycles + S * v(VecOp::RmsNorm, H, L));
+  // The encoder: the embedding only (no norm before the first block's own).
+  CHECK(c.stages[0].cycles == S * v(VecOp::Embedding, H, L));
+  uint64_t sum = 0;
+  for (const BaselineModelStage& s : c.stages) sum += s.cycles;
+  CHECK(c.total.cycles == sum);
+  CHECK(c.blocks[1].cycles == c.stages[2].cycles);
+}
