@@ -1105,7 +1105,10 @@ TEST_CASE("compiler image: the runner checks the table and names the failing sta
 // and output scratchpad sizes, every plan that runs (streaming, partial with several row
 // counts, resident) gives the all-streaming plan's logits and features bytes; partial
 // plans keep rows resident exactly when the resident form does not fit.
-TEST_CASE("compiler: partial residency gives the streaming logits bytes at every row count", "[compiler][partial]") {
+// [sanitize_skip]: ~500 whole-model runs; under ASan (minutes) the e2e [residency] test
+// and the other [partial] cases cover the same code.
+TEST_CASE("compiler: partial residency gives the streaming logits bytes at every row count",
+          "[compiler][partial][sanitize_skip]") {
   std::vector<ModelCase> cases;
   ModelCase c;
   c.L = 200;  // rows of about 800 bytes: the sweep's KiB steps cross row counts
