@@ -15,6 +15,7 @@
 #include "epochcore/maths/reference/liquid_s4_reference.h"
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/vector/vector_op_math.h"
+#include "vector_test_util.h"
 
 using namespace epochcore;
 using cmd::RunVec;
@@ -22,25 +23,9 @@ using cmd::SpadId;
 using Op = cmd::VecOp;
 using regs::ErrorCause;
 using regs::NumberFormat;
+using namespace epochcore::vector_test;
 
 namespace {
-
-std::vector<float> normals(uint64_t seed, size_t n, double spread) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = float(spread * rng.normal());
-  return v;
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-void report(const char* what, double value) {
-  if (std::getenv("EC_PRINT_ERRORS")) std::printf("measured %s: %.3g\n", what, value);
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
-}
 
 // The double reference: base + sum_p coeff[c][p-2] * c_p[t'] with c_p from
 // liquid_correlations (the reference's own recursion, allcombs false, no lcontract);

@@ -18,6 +18,7 @@
 #include "epochcore/maths/reference/mamba_reference.h"
 #include "epochcore/maths/reference/rng.h"
 #include "epochcore/maths/vector/vector_op_math.h"
+#include "vector_test_util.h"
 
 using namespace epochcore;
 using cmd::RunVec;
@@ -25,21 +26,9 @@ using cmd::SpadId;
 using Op = cmd::VecOp;
 using regs::ErrorCause;
 using regs::NumberFormat;
+using namespace epochcore::vector_test;
 
 namespace {
-
-std::vector<float> normals(uint64_t seed, size_t n, double spread) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = float(spread * rng.normal());
-  return v;
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-void report(const char* what, double value) {
-  if (std::getenv("EC_PRINT_ERRORS")) std::printf("measured %s: %.3g\n", what, value);
-}
 
 // |got - want| / |want| (want != 0), the largest over a run.
 struct MaxRel {
@@ -143,10 +132,6 @@ RunVec command(Op op, uint16_t C, uint32_t T) {
   c.b_stride = uint16_t(T + 5);
   c.d_stride = uint16_t(T + 2);
   return c;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
 }
 
 }  // namespace
